@@ -1,0 +1,64 @@
+"""The lisgeo error family.
+
+Every error is a ``ValueError`` (as in OSMnx), so callers can catch broadly, and every
+message says what was wrong *and how to fix it*. The CLI prints the message on one line
+and exits non-zero; it never shows a traceback for one of these.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LisgeoError",
+    "DataNotFoundError",
+    "HashMismatchError",
+    "UnknownNameError",
+    "CRSError",
+    "GeometryError",
+    "MissingColumnError",
+    "EmptyResultError",
+    "NetworkError",
+]
+
+
+class LisgeoError(ValueError):
+    """Base class: bad input that the user can fix."""
+
+
+class DataNotFoundError(LisgeoError):
+    """A catalogued file is neither in the data folder, nor in the cache, nor downloadable."""
+
+
+class HashMismatchError(LisgeoError):
+    """A file's sha256 differs from the one pinned in the catalog: it is refused."""
+
+
+class UnknownNameError(LisgeoError):
+    """An unknown region, layer, dataset, site, scenario or district code."""
+
+    def __init__(self, kind: str, name: object, valid: "list[str] | tuple[str, ...]", hint: str = ""):
+        self.kind, self.name, self.valid = kind, name, list(valid)
+        shown = ", ".join(map(str, self.valid[:40])) + (" …" if len(self.valid) > 40 else "")
+        msg = f"unknown {kind} {name!r}; valid {kind}s are: {shown}"
+        if hint:
+            msg += f". {hint}"
+        super().__init__(msg)
+
+
+class CRSError(LisgeoError):
+    """A layer has no CRS, or one that cannot be transformed to British National Grid."""
+
+
+class GeometryError(LisgeoError):
+    """Missing, empty, invalid or wrongly-typed geometries that could not be repaired."""
+
+
+class MissingColumnError(LisgeoError):
+    """A required column is absent."""
+
+
+class EmptyResultError(LisgeoError):
+    """A query (for example a layer restricted to a region) selected nothing."""
+
+
+class NetworkError(LisgeoError):
+    """A graph, scenario or speed assumption that cannot be used for routing."""

@@ -1,0 +1,74 @@
+"""The layer registry: every named layer, its loader, family and sources.
+
+Each loader is a function ``f(*, region="d2n2", **options) -> GeoDataFrame | DataFrame``
+registered with :func:`register_layer`. ``load_layer(name, region=...)`` is the one entry
+that the CLI and the rest of lisgeo use; loaders finish with :func:`finish_layer`, which
+attaches the catalog's attribution to ``attrs``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import pandas as pd
+
+from ..catalog import attribution_for
+from ..errors import UnknownNameError
+
+__all__ = ["LayerSpec", "LAYERS", "register_layer", "load_layer", "list_layers", "finish_layer"]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    func: Callable[..., pd.DataFrame]
+    family: str
+    description: str
+    kind: str = "vector"  # "vector" or "table"
+    datasets: tuple[str, ...] = field(default_factory=tuple)
+
+
+LAYERS: dict[str, LayerSpec] = {}
+
+
+def register_layer(name: str, *, family: str, description: str, kind: str = "vector", datasets: Iterable[str] = ()):
+    """Decorator: register a layer loader under ``name``."""
+
+    def deco(func):
+        LAYERS[name] = LayerSpec(name, func, family, description, kind, tuple(datasets))
+        return func
+
+    return deco
+
+
+def _ensure_loaded() -> None:
+    # importing the families registers their layers
+    from . import boundaries, deprivation, digital, jobs, people, sites, social, transport  # noqa: F401
+
+
+def list_layers() -> list[LayerSpec]:
+    _ensure_loaded()
+    return sorted(LAYERS.values(), key=lambda s: (s.family, s.name))
+
+
+def load_layer(name: str, *, region="d2n2", **options) -> pd.DataFrame:
+    """Load the layer called ``name`` for ``region`` (a name or district codes)."""
+    _ensure_loaded()
+    try:
+        spec = LAYERS[name]
+    except KeyError:
+        raise UnknownNameError("layer", name, sorted(LAYERS), "Run `lisgeo layers list` to see them.") from None
+    return spec.func(region=region, **options)
+
+
+def finish_layer(df: pd.DataFrame, *, name: str, datasets: Iterable[str] = (), extra_attribution: str = "") -> pd.DataFrame:
+    """Attach provenance to a finished layer: ``attrs['layer']``, ``['sources']``, ``['attribution']``."""
+    datasets = tuple(datasets)
+    text = attribution_for(datasets) if datasets else ""
+    if extra_attribution:
+        text = f"{text} | {extra_attribution}" if text else extra_attribution
+    df.attrs["layer"] = name
+    df.attrs["sources"] = list(datasets)
+    df.attrs["attribution"] = text
+    return df

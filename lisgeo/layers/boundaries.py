@@ -1,0 +1,148 @@
+"""Boundary layers: LEP, districts, MSOA 2021, LSOA 2021, LSOA 2011, MSOA 2011, national parks.
+
+Small areas come from ONS generalised clipped (≈20 m) boundaries, one file per district,
+so a region only reads its own districts. Districts and LEPs are dissolved from the
+LSOA 2021 polygons, so every layer nests exactly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from ..catalog import get_dataset, resolve_file
+from ..errors import UnknownNameError
+from ..regions import DISTRICTS, LEPS, Region, get_region, lep_of
+from ..validate import BNG, check_frame
+from ._registry import finish_layer, register_layer
+
+__all__ = [
+    "load_lsoa21", "load_msoa21", "load_lsoa11", "load_msoa11", "load_districts", "load_lep",
+    "load_national_parks", "load_peak_district", "region_outline",
+]
+
+POLY = ("Polygon", "MultiPolygon")
+
+_SMALL_AREA = {
+    # layer key: (dataset, code column, name column)
+    "lsoa21": ("lsoa21_boundaries", "LSOA21CD", "LSOA21NM"),
+    "msoa21": ("msoa21_boundaries", "MSOA21CD", "MSOA21NM"),
+    "lsoa11": ("lsoa11_boundaries", "LSOA11CD", "LSOA11NM"),
+    "msoa11": ("msoa11_boundaries", "MSOA11CD", "MSOA11NM"),
+}
+
+
+def _district_file(dataset: str, lad: str):
+    for f in get_dataset(dataset).files:
+        if f.path.endswith(f"/{lad}.geojson"):
+            return f
+    have = sorted(f.path.rsplit("/", 1)[1].removesuffix(".geojson") for f in get_dataset(dataset).files)
+    raise UnknownNameError("district code", lad, have, f"Dataset {dataset!r} only covers these districts.")
+
+
+@lru_cache(maxsize=64)
+def _read_small_area(key: str, lad: str) -> gpd.GeoDataFrame:
+    dataset, code, nm = _SMALL_AREA[key]
+    path = resolve_file(_district_file(dataset, lad))
+    gdf = gpd.read_file(path, columns=[code, nm, "LADCD_ACTIVE"])
+    gdf = gdf.rename(columns={"LADCD_ACTIVE": "LADCD"})
+    gdf["LADCD"] = lad
+    return gdf.to_crs(BNG)
+
+
+def _small_areas(key: str, region) -> gpd.GeoDataFrame:
+    reg = get_region(region)
+    dataset, code, nm = _SMALL_AREA[key]
+    parts = [_read_small_area(key, lad) for lad in reg.lad_codes]
+    gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=BNG)
+    gdf["LADNM"] = gdf["LADCD"].map(lambda c: DISTRICTS.get(c, ("", ""))[0])
+    gdf["LEP"] = gdf["LADCD"].map(lep_of)
+    gdf = gdf.set_index(code, drop=False)
+    gdf.index.name = None
+    gdf = gdf[[code, nm, "LADCD", "LADNM", "LEP", "geometry"]]
+    gdf = check_frame(gdf, name=f"{key} boundaries", required=[code, nm], codes=[code, "LADCD"], geom_types=POLY, unique=code)
+    return finish_layer(gdf, name=key, datasets=[dataset])
+
+
+@register_layer("lsoa21", family="boundaries", description="LSOA 2021 polygons (ONS BGC ≈20 m): LSOA21CD, LSOA21NM, LADCD, LADNM, LEP", datasets=["lsoa21_boundaries"])
+def load_lsoa21(*, region="d2n2") -> gpd.GeoDataFrame:
+    """LSOA 2021 boundaries of ``region``, indexed by LSOA21CD."""
+    return _small_areas("lsoa21", region)
+
+
+@register_layer("msoa21", family="boundaries", description="MSOA 2021 polygons (ONS BGC ≈20 m): MSOA21CD, MSOA21NM, LADCD, LADNM, LEP", datasets=["msoa21_boundaries"])
+def load_msoa21(*, region="d2n2") -> gpd.GeoDataFrame:
+    """MSOA 2021 boundaries of ``region``, indexed by MSOA21CD (E02005824 is repaired, with a warning)."""
+    return _small_areas("msoa21", region)
+
+
+@register_layer("lsoa11", family="boundaries", description="LSOA 2011 polygons (for IMD 2019): LSOA11CD, LSOA11NM, LADCD, LADNM, LEP", datasets=["lsoa11_boundaries"])
+def load_lsoa11(*, region="d2n2") -> gpd.GeoDataFrame:
+    return _small_areas("lsoa11", region)
+
+
+@register_layer("msoa11", family="boundaries", description="MSOA 2011 polygons (for Census 2011 jobs): MSOA11CD, MSOA11NM, LADCD, LADNM, LEP", datasets=["msoa11_boundaries"])
+def load_msoa11(*, region="d2n2") -> gpd.GeoDataFrame:
+    return _small_areas("msoa11", region)
+
+
+@register_layer("districts", family="boundaries", description="Local authority districts dissolved from LSOA 2021: LADCD, LADNM, LEP, area_km2", datasets=["lsoa21_boundaries"])
+def load_districts(*, region="d2n2") -> gpd.GeoDataFrame:
+    """District polygons of ``region`` (dissolved from LSOA 2021 so that they nest), indexed by LADCD."""
+    lsoa = load_lsoa21(region=region)
+    gdf = lsoa[["LADCD", "LADNM", "LEP", "geometry"]].dissolve(by="LADCD", as_index=False, aggfunc="first")
+    gdf["geometry"] = shapely.make_valid(gdf.geometry.values)
+    gdf["area_km2"] = (gdf.area / 1e6).round(2)
+    gdf = gdf.set_index("LADCD", drop=False)
+    gdf.index.name = None
+    return finish_layer(gdf, name="districts", datasets=["lsoa21_boundaries"])
+
+
+@register_layer("lep", family="boundaries", description="LEP outline(s) dissolved from their districts: LEP, LEP21CD, area_km2", datasets=["lsoa21_boundaries"])
+def load_lep(*, region="d2n2") -> gpd.GeoDataFrame:
+    """Outline of each LEP in ``region`` (dissolved from its districts), indexed by LEP21CD."""
+    d = load_districts(region=region)
+    d = d[d["LEP"].notna()]
+    gdf = d[["LEP", "geometry"]].dissolve(by="LEP", as_index=False)
+    codes = {v[0]: v[1] for v in LEPS.values()}
+    gdf["LEP21CD"] = gdf["LEP"].map(codes)
+    gdf["n_districts"] = gdf["LEP"].map(d["LEP"].value_counts())
+    gdf["area_km2"] = (gdf.area / 1e6).round(1)
+    gdf = gdf.set_index("LEP21CD", drop=False)
+    gdf.index.name = None
+    return finish_layer(gdf[["LEP21CD", "LEP", "n_districts", "area_km2", "geometry"]], name="lep", datasets=["lsoa21_boundaries"])
+
+
+def region_outline(region="d2n2") -> shapely.Geometry:
+    """The region's outline as one (multi)polygon in EPSG:27700."""
+    return shapely.union_all(load_districts(region=region).geometry.values)
+
+
+@lru_cache(maxsize=1)
+def _national_parks() -> gpd.GeoDataFrame:
+    path = resolve_file(get_dataset("national_parks").files[0])
+    gdf = gpd.read_file(path)
+    return check_frame(gdf, name="national parks", required=["name"], geom_types=POLY)
+
+
+@register_layer("national_parks", family="boundaries", description="National Parks (ONS Dec 2021, simplified) meeting the region: name, area_km2, area_in_region_km2", datasets=["national_parks"])
+def load_national_parks(*, region="d2n2") -> gpd.GeoDataFrame:
+    """National Parks that meet ``region`` (whole polygons, with the area inside the region)."""
+    outline = region_outline(region)
+    gdf = _national_parks()
+    gdf = gdf[gdf.intersects(outline)].copy()
+    gdf["area_km2"] = (gdf.area / 1e6).round(1)
+    gdf["area_in_region_km2"] = (gdf.intersection(outline).area / 1e6).round(1)
+    gdf = gdf.set_index("name", drop=False)
+    gdf.index.name = None
+    return finish_layer(gdf[["name", "area_km2", "area_in_region_km2", "geometry"]], name="national_parks", datasets=["national_parks"])
+
+
+def load_peak_district() -> gpd.GeoDataFrame:
+    """The Peak District National Park polygon."""
+    gdf = _national_parks()
+    gdf = gdf[gdf["name"].str.contains("Peak District")]
+    return finish_layer(gdf.reset_index(drop=True), name="peak_district", datasets=["national_parks"])
