@@ -203,7 +203,9 @@ def _download(entry: CatalogFile, looked: list[str]) -> Path:
             path=target.parent,
             progressbar=False,
         )
-    except ValueError as exc:  # pooch raises ValueError on a hash mismatch
+    except ValueError as exc:
+        if "hash" not in str(exc).lower():  # pooch also raises ValueError for unknown protocols
+            raise DataNotFoundError(_not_found_message(entry, looked, f"the download failed ({exc})")) from None
         raise HashMismatchError(
             f"download of {entry.url} (dataset {entry.dataset!r}) does not match the pinned sha256: {exc}. "
             "Nothing was kept; try again later or report the changed upstream file."

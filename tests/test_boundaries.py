@@ -1,0 +1,73 @@
+"""Boundary layers on the real data."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from lisgeo.layers import load_layer
+from lisgeo.layers.boundaries import load_districts, load_lep, load_lsoa21, load_msoa21, load_national_parks, load_peak_district
+from lisgeo.validate import GeometryRepairWarning
+
+pytestmark = pytest.mark.usefixtures("real_data")
+
+
+@pytest.mark.parametrize("region,n_lsoa,n_districts", [("d2n2", 1335, 17), ("llep", 608, 8), ("d2n2_llep", 1943, 25)])
+def test_lsoa21_counts(region, n_lsoa, n_districts):
+    g = load_lsoa21(region=region)
+    assert len(g) == n_lsoa
+    assert g["LADCD"].nunique() == n_districts
+    assert g.crs.to_epsg() == 27700
+    assert list(g.index) == list(g["LSOA21CD"]) and g.index.is_unique
+    assert g.geometry.is_valid.all()
+    assert "Contains OS data" in g.attrs["attribution"]
+
+
+def test_msoa21_repairs_the_one_invalid_polygon_and_says_so():
+    with pytest.warns(GeometryRepairWarning, match="E02005824"):
+        m = load_msoa21(region="E07000033,E07000170,E07000174,E07000171,E07000175,E07000038,E07000034")
+    assert m.attrs["repaired"] == ["E02005824"] and m.geometry.is_valid.all()
+    assert m.loc["E02005824"].geometry.geom_type in ("Polygon", "MultiPolygon")
+
+
+def test_msoa_counts_both_leps():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GeometryRepairWarning)
+        assert len(load_msoa21(region="d2n2_llep")) == 389
+
+
+def test_districts_nest_lsoas_and_areas_are_plausible():
+    d = load_districts(region="d2n2")
+    assert len(d) == 17 and set(d["LEP"]) == {"D2N2"}
+    # Derbyshire Dales is the largest D2N2 district; Derby and Nottingham are the smallest unitaries
+    assert d["area_km2"].idxmax() == "E07000035"
+    assert 70 < d.loc["E06000018", "area_km2"] < 80
+    lsoa_area = load_lsoa21(region="d2n2").area.sum() / 1e6
+    assert d["area_km2"].sum() == pytest.approx(lsoa_area, rel=1e-4)
+
+
+def test_lep_outlines():
+    lep = load_lep(region="d2n2_llep")
+    assert set(lep.index) == {"E37000045", "E37000021"}
+    assert lep.loc["E37000045", "n_districts"] == 17 and lep.loc["E37000021", "n_districts"] == 8
+    # D2N2 covers about 4,800 km², Leicester and Leicestershire about 2,150 km²
+    assert 4700 < lep.loc["E37000045", "area_km2"] < 4900
+    assert 2100 < lep.loc["E37000021", "area_km2"] < 2200
+
+
+def test_peak_district_meets_d2n2_not_llep():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GeometryRepairWarning)
+        assert list(load_national_parks(region="d2n2").index) == ["Peak District"]
+        assert "Peak District" not in load_national_parks(region="llep").index
+        pd_ = load_peak_district()
+    assert len(pd_) == 1 and 1400 < pd_.area.iloc[0] / 1e6 < 1450  # 1,438 km²
+
+
+def test_layer_registry_entry_and_unknown_district():
+    from lisgeo.errors import UnknownNameError
+
+    assert len(load_layer("lsoa21", region="E06000015")) == 152
+    with pytest.raises(UnknownNameError, match="E06000015"):
+        load_lsoa21(region="E09000001")

@@ -1,0 +1,71 @@
+"""The command line: help everywhere, one-line errors with exit status 2, real exports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from lisgeo.cli import cli, main
+
+
+def _commands(group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield prefix + (name,)
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, prefix + (name,))
+
+
+@pytest.mark.parametrize("path", [()] + sorted(_commands(cli)))
+def test_every_command_has_help(path, capsys):
+    assert main([*path, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "Usage: lisgeo" in out
+
+
+def test_user_errors_are_one_line_without_traceback():
+    r = subprocess.run([sys.executable, "-m", "lisgeo", "layers", "export", "lsoa21", "--region", "atlantis", "-o", "x.gpkg"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.startswith("lisgeo: error: unknown region 'atlantis'")
+    assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_unknown_layer(capsys):
+    assert main(["layers", "export", "nope", "-o", "x.csv"]) == 2
+    assert "valid layers are" in capsys.readouterr().err
+
+
+def test_bad_option_is_a_usage_error(capsys):
+    assert main(["layers", "export"]) == 2
+    assert "Missing argument" in capsys.readouterr().err
+
+
+def test_data_list_and_verify(real_data, capsys):
+    assert main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "lsoa21_boundaries" in out and "OGL" in out
+    assert main(["data", "verify", "-q"]) == 0
+    assert "162 ok, 0 missing, 0 hash mismatch" in capsys.readouterr().out
+
+
+def test_verify_fails_on_missing_files(isolated_data, capsys):
+    assert main(["data", "verify", "-q"]) == 2
+    assert "missing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ext", ["gpkg", "geojson", "parquet", "csv"])
+def test_layers_export_formats(real_data, tmp_path, ext):
+    out = tmp_path / f"districts.{ext}"
+    assert main(["layers", "export", "districts", "--region", "llep", "-o", str(out)]) == 0
+    back = pd.read_csv(out) if ext == "csv" else gpd.read_parquet(out) if ext == "parquet" else gpd.read_file(out)
+    assert len(back) == 8 and set(back["LADNM"]) >= {"Leicester", "Melton"}
+
+
+def test_layers_list_names_every_family(capsys):
+    assert main(["layers", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "boundaries" in out and "lsoa21" in out
