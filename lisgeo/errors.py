@@ -38,7 +38,8 @@ class UnknownNameError(LisgeoError):
     def __init__(self, kind: str, name: object, valid: "list[str] | tuple[str, ...]", hint: str = ""):
         self.kind, self.name, self.valid = kind, name, list(valid)
         shown = ", ".join(map(str, self.valid[:40])) + (" …" if len(self.valid) > 40 else "")
-        msg = f"unknown {kind} {name!r}; valid {kind}s are: {shown}"
+        plural = kind[:-1] + "ies" if kind.endswith("y") and kind[-2:-1] not in "aeiou" else kind + "s"
+        msg = f"unknown {kind} {name!r}; valid {plural} are: {shown}"
         if hint:
             msg += f". {hint}"
         super().__init__(msg)
