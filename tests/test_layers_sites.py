@@ -310,9 +310,12 @@ def test_hs2_stations_near_their_crs(rail_crs, real_data):
 
 
 def test_hs2_region_filter(real_data):
-    st = load_hs2_stations(scheme="hs2_2b", region="d2n2")
+    st = load_hs2_stations(scheme="hs2_2b", region="d2n2", buffer_km=0)
     assert set(st.index) == {"hs2_toton", "hs2_chesterfield"}
-    st = load_hs2_stations(scheme="irp", region="d2n2")
+    # the default 30 km reach: Toton is just beyond Leicestershire's boundary, Chesterfield is not
+    near = load_hs2_stations(scheme="hs2_2b", region="llep")
+    assert "hs2_toton" in near.index and "hs2_chesterfield" not in near.index
+    st = load_hs2_stations(scheme="irp", region="d2n2", buffer_km=0)
     assert set(st.index) == {"hs2_east_midlands_parkway", "hs2_nottingham", "hs2_derby", "hs2_chesterfield"}
 
 

@@ -376,7 +376,7 @@ def _hs2(stations_path=None, links_path=None) -> tuple[pd.DataFrame, pd.DataFram
     "hs2_stations", family="sites", kind="vector",
     description="HS2 stations of a scheme ('hs2_2b' or 'irp'; option scheme=): station_id, name, scheme, connects_crs, source",
 )
-def load_hs2_stations(*, scheme: str = "hs2_2b", region=None, buffer_km: float = 0.0,
+def load_hs2_stations(*, scheme: str = "hs2_2b", region=None, buffer_km: float = 30.0,
                       path: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """HS2 stations of ``scheme`` as points in EPSG:27700, indexed by ``station_id``.
 
