@@ -47,16 +47,18 @@ def write_frame(df: pd.DataFrame, path: str | os.PathLike, *, layer: str | None 
     if ext not in FORMATS:
         raise LisgeoError(f"cannot write {path.name}: unknown extension {ext!r}; use one of {', '.join(FORMATS)}")
     is_geo = isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns
-    out = df.reset_index() if df.index.name is not None else df
+    # a named index that is not already a column becomes one; otherwise the index is not written
+    named = df.index.name is not None and df.index.name not in df.columns
+    out = df.reset_index() if named else df
     if not is_geo and ext in (".gpkg", ".geojson"):
         raise LisgeoError(f"{path.name}: this layer is a table without geometry; write it as .csv or .parquet")
     with atomic_path(path) as tmp:
         if ext == ".gpkg":
-            out.to_file(tmp, driver="GPKG", layer=layer or path.stem)
+            out.to_file(tmp, driver="GPKG", layer=layer or path.stem, index=False)
         elif ext == ".geojson":
-            out.to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON")
+            out.to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON", index=False)
         elif ext == ".parquet":
-            out.to_parquet(tmp)
+            out.to_parquet(tmp, index=False)
         else:
             if is_geo:
                 g = out.geometry

@@ -63,6 +63,7 @@ def test_layers_export_formats(real_data, tmp_path, ext):
     assert main(["layers", "export", "districts", "--region", "llep", "-o", str(out)]) == 0
     back = pd.read_csv(out) if ext == "csv" else gpd.read_parquet(out) if ext == "parquet" else gpd.read_file(out)
     assert len(back) == 8 and set(back["LADNM"]) >= {"Leicester", "Melton"}
+    assert "index" not in back.columns and back["LADCD"].is_unique
 
 
 def test_layers_list_names_every_family(capsys):

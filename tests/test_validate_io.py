@@ -71,9 +71,12 @@ def test_write_frame_roundtrip(tmp_path, ext):
     g = _zones([box(400000, 300000, 401000, 301000), box(401000, 300000, 402000, 301000)])
     g["pop"] = [1500, 1700]
     g.index = g["LSOA21CD"].rename("idx")
+    g = g.drop(columns="LSOA21CD")
     out = write_frame(g, tmp_path / f"z{ext}")
     back = pd.read_csv(out) if ext == ".csv" else gpd.read_file(out) if ext != ".parquet" else gpd.read_parquet(out)
     assert list(back["pop"]) == [1500, 1700]
+    assert "index" not in back.columns and "__index_level_0__" not in back.columns
+    assert list(back["idx"]) == ["E01000000", "E01000001"]  # a named index is written as a column
     if ext == ".geojson":
         assert back.crs.to_epsg() == 4326
     if ext in (".gpkg", ".parquet"):
