@@ -1,0 +1,172 @@
+"""Compare two scenarios: per-LSOA deltas, winners and losers, a district summary.
+
+``d_<column> = scenario − base`` for every numeric measure of the scores (minutes for times:
+negative = faster under the scenario). An LSOA is a **winner** when at least one of the
+journey-time columns (:data:`WINNER_COLUMNS`) is at least ``threshold_min`` minutes faster
+(or becomes reachable) and none is that much slower (or becomes unreachable); a **loser** the
+other way round; **mixed** when both happen; **unchanged** otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..errors import LisgeoError
+
+__all__ = ["DELTA_COLUMNS", "WINNER_COLUMNS", "DEFAULT_THRESHOLD_MIN", "compare_scores", "compare_scenarios", "winners_losers", "district_summary", "write_comparison"]
+
+#: Columns whose change is reported as ``d_<column>``.
+DELTA_COLUMNS: tuple[str, ...] = (
+    "tt_car_hs2_toton", "tt_car_hs2_chesterfield", "tt_car_ema", "tt_car_ratcliffe", "tt_car_nearest_ez",
+    "tt_car_nearest_station", "tt_pt_london", "tt_pt_birmingham", "tt_pt_leeds",
+    "jobs_car_30", "jobs_car_45", "jobs_car_60", "jobs_pt_60", "acc_gravity_car", "e2sfca_jobs_car",
+    "stops_800m", "rail_trains_nearest", "digital_score", "connectivity_index", "accessibility_index", "connectivity_decile",
+)
+#: Journey times that decide winners and losers (minutes).
+WINNER_COLUMNS: tuple[str, ...] = (
+    "tt_car_hs2_toton", "tt_car_hs2_chesterfield", "tt_car_ema", "tt_car_ratcliffe", "tt_car_nearest_ez",
+    "tt_car_nearest_station", "tt_pt_london", "tt_pt_birmingham", "tt_pt_leeds",
+)
+#: A journey must change by at least this many minutes to count (5 min: a change people notice,
+#: larger than the rounding of the strategic model's waits and access times).
+DEFAULT_THRESHOLD_MIN = 5.0
+
+_KEYS = ["LSOA21CD", "LSOA21NM", "LADCD", "LADNM", "LEP", "pop", "imd_decile"]
+
+
+def compare_scores(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, threshold_min: float = DEFAULT_THRESHOLD_MIN) -> gpd.GeoDataFrame:
+    """Per-LSOA deltas of two score frames of the same region (``scen − base``).
+
+    Returns a GeoDataFrame with the id columns, ``<col>_base``, ``<col>_scenario`` and ``d_<col>``
+    for the journey times, ``d_<col>`` for the other measures, ``n_faster``, ``n_slower`` (journey
+    columns changed by ≥ threshold, becoming reachable counting as faster) and ``outcome``.
+    """
+    if not threshold_min > 0:
+        raise LisgeoError(f"threshold_min must be a positive number of minutes, got {threshold_min!r}")
+    if not base.index.equals(scen.index):
+        if set(base.index) != set(scen.index):
+            raise LisgeoError("the two score frames cover different LSOAs; score the same region for both scenarios")
+        scen = scen.loc[base.index]
+    cols = [c for c in DELTA_COLUMNS if c in base.columns and c in scen.columns]
+    out = pd.DataFrame(base[[c for c in _KEYS if c in base.columns]].copy())
+    faster = np.zeros(len(out), dtype=int)
+    slower = np.zeros(len(out), dtype=int)
+    for c in cols:
+        b = pd.to_numeric(base[c], errors="coerce").astype("float64")
+        s = pd.to_numeric(scen[c], errors="coerce").astype("float64")
+        if c in WINNER_COLUMNS:
+            out[f"{c}_base"] = b
+            out[f"{c}_scenario"] = s
+            d = s - b
+            faster += ((d <= -threshold_min) | (b.isna() & s.notna())).to_numpy()
+            slower += ((d >= threshold_min) | (b.notna() & s.isna())).to_numpy()
+        out[f"d_{c}"] = s - b
+    out["n_faster"] = faster
+    out["n_slower"] = slower
+    out["outcome"] = np.select([(faster > 0) & (slower == 0), (slower > 0) & (faster == 0), (faster > 0) & (slower > 0)],
+                               ["winner", "loser", "mixed"], default="unchanged")
+    out["outcome"] = out["outcome"].astype("string")
+    gdf = gpd.GeoDataFrame(out, geometry=base.geometry.to_numpy(), crs=base.crs)
+    gdf.index.name = None
+    gdf.attrs.update({
+        "base": base.attrs.get("scenario", "base"), "scenario": scen.attrs.get("scenario", "scenario"),
+        "region": base.attrs.get("region"), "threshold_min": threshold_min,
+        "attribution": base.attrs.get("attribution", ""),
+    })
+    return gdf
+
+
+def winners_losers(cmp: pd.DataFrame) -> pd.DataFrame:
+    """Long table of the journeys that changed by ≥ the threshold: one row per LSOA and time column.
+
+    Columns: LSOA21CD, LSOA21NM, LADNM, pop, measure, base, scenario, delta_min, outcome
+    ("faster"/"slower"/"newly reachable"/"no longer reachable"). Sorted by delta.
+    """
+    thr = cmp.attrs.get("threshold_min", DEFAULT_THRESHOLD_MIN)
+    rows = []
+    for c in WINNER_COLUMNS:
+        if f"d_{c}" not in cmp.columns:
+            continue
+        b, s, d = cmp[f"{c}_base"], cmp[f"{c}_scenario"], cmp[f"d_{c}"]
+        kind = pd.Series(pd.NA, index=cmp.index, dtype="string")
+        kind[d <= -thr] = "faster"
+        kind[d >= thr] = "slower"
+        kind[b.isna() & s.notna()] = "newly reachable"
+        kind[b.notna() & s.isna()] = "no longer reachable"
+        m = kind.notna()
+        if m.any():
+            rows.append(pd.DataFrame({
+                "LSOA21CD": cmp.loc[m, "LSOA21CD"].to_numpy(), "LSOA21NM": cmp.loc[m, "LSOA21NM"].to_numpy(),
+                "LADNM": cmp.loc[m, "LADNM"].to_numpy(), "pop": cmp.loc[m, "pop"].to_numpy(), "measure": c,
+                "base": b[m].to_numpy(), "scenario": s[m].to_numpy(), "delta_min": d[m].to_numpy(), "outcome": kind[m].to_numpy(),
+            }))
+    cols = ["LSOA21CD", "LSOA21NM", "LADNM", "pop", "measure", "base", "scenario", "delta_min", "outcome"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(rows, ignore_index=True)[cols].sort_values(["delta_min", "LSOA21CD"], na_position="last").reset_index(drop=True)
+
+
+def district_summary(cmp: pd.DataFrame) -> pd.DataFrame:
+    """One row per district: LSOAs, people, winners/losers (LSOAs and people) and the
+    population-weighted mean of every ``d_<col>`` (NaN deltas left out of the mean)."""
+    pop = pd.to_numeric(cmp["pop"], errors="coerce").astype("float64")
+    dcols = [c for c in cmp.columns if c.startswith("d_")]
+    out = []
+    for (lad, name), g in cmp.groupby(["LADCD", "LADNM"], sort=True):
+        w = pop.loc[g.index]
+        row: dict[str, Any] = {"LADCD": lad, "LADNM": name, "n_lsoa": len(g), "pop": float(w.sum())}
+        for o in ("winner", "loser", "mixed"):
+            m = g["outcome"] == o
+            row[f"n_{o}s" if o != "mixed" else "n_mixed"] = int(m.sum())
+            row[f"pop_{o}s" if o != "mixed" else "pop_mixed"] = float(w[m.to_numpy()].sum())
+        for c in dcols:
+            v = pd.to_numeric(g[c], errors="coerce").astype("float64")
+            ok = v.notna() & (w > 0)
+            row[c] = float((v[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else np.nan
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def compare_scenarios(*, region: Any = "d2n2", base: Any = "base", scenario: Any, assumptions: Any = None, weights: Any = None,
+                      threshold_min: float = DEFAULT_THRESHOLD_MIN, progress: bool = False) -> gpd.GeoDataFrame:
+    """Score ``region`` under ``base`` and ``scenario`` and compare them (:func:`compare_scores`).
+
+    The scenario is scored with the base as ``reference``: its indices and deciles sit on the
+    base's scale, so ``d_connectivity_index`` is an absolute change (not a re-ranking).
+    Unknown scenario names raise :class:`~lisgeo.errors.UnknownNameError` before any work.
+    """
+    from ..network import load_scenario
+    from .score import score_region
+
+    load_scenario(base)
+    load_scenario(scenario)
+    b = score_region(region=region, scenario=base, assumptions=assumptions, weights=weights, progress=progress)
+    # the scenario's indices on the base's scale, so index deltas are absolute changes
+    s = score_region(region=region, scenario=scenario, assumptions=assumptions, weights=weights, reference=b, progress=progress)
+    return compare_scores(b, s, threshold_min=threshold_min)
+
+
+def write_comparison(cmp: gpd.GeoDataFrame, directory: str | os.PathLike) -> dict[str, Path]:
+    """Write ``compare.gpkg`` (layer ``compare``), ``compare.csv``, ``winners_losers.csv`` and
+    ``district_summary.csv`` into ``directory`` (each atomically; all computed first)."""
+    from ..io import write_frame
+    from .score import scores_to_frame
+
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise LisgeoError(f"output {directory} exists and is not a folder; give a folder with -o")
+    wl = winners_losers(cmp)
+    ds = district_summary(cmp)
+    frame = scores_to_frame(cmp)
+    return {
+        "compare.gpkg": write_frame(frame, directory / "compare.gpkg", layer="compare"),
+        "compare.csv": write_frame(frame, directory / "compare.csv"),
+        "winners_losers.csv": write_frame(wl, directory / "winners_losers.csv"),
+        "district_summary.csv": write_frame(ds, directory / "district_summary.csv"),
+    }

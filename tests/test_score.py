@@ -1,0 +1,164 @@
+"""Scores and scenario comparison: hand-made frames, then the real d2n2 region (scored once)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from lisgeo.errors import LisgeoError, UnknownNameError
+from lisgeo.measures.compare import compare_scores, district_summary, winners_losers, write_comparison
+from lisgeo.measures.score import CONTRACT_COLUMNS, TIME_COLUMNS, score_region, write_scores
+
+
+# ------------------------------------------------------------------ comparison on hand-made frames
+def _frame(london, leeds, conn, scenario):
+    idx = ["E01000001", "E01000002", "E01000003"]
+    df = pd.DataFrame({
+        "LSOA21CD": idx, "LSOA21NM": ["A 001A", "A 001B", "B 001A"], "LADCD": ["E06000015", "E06000015", "E06000018"],
+        "LADNM": ["Derby", "Derby", "Nottingham"], "LEP": "D2N2", "pop": [1000, 3000, 2000], "imd_decile": [1, 5, 9],
+        "tt_pt_london": london, "tt_pt_leeds": leeds, "connectivity_index": conn,
+    }, index=idx)
+    g = gpd.GeoDataFrame(df, geometry=[Point(0, 0)] * 3, crs="EPSG:27700")
+    g.attrs["scenario"] = scenario
+    return g
+
+
+def test_compare_scores_hand_computed():
+    base = _frame([100.0, 120.0, 90.0], [80.0, np.nan, 60.0], [10.0, 20.0, 30.0], "base")
+    scen = _frame([90.0, 118.0, 90.0], [80.0, 70.0, 66.0], [15.0, 20.0, 25.0], "hs2")
+    cmp = compare_scores(base, scen, threshold_min=5)
+    # london deltas: -10, -2, 0 ; leeds: 0, NaN (newly reachable), +6 ; index: +5, 0, -5
+    assert cmp["d_tt_pt_london"].tolist() == [-10.0, -2.0, 0.0]
+    assert cmp["d_tt_pt_leeds"].iloc[[0, 2]].tolist() == [0.0, 6.0] and np.isnan(cmp["d_tt_pt_leeds"].iloc[1])
+    assert cmp["d_connectivity_index"].tolist() == [5.0, 0.0, -5.0]
+    # zone 1: 10 min faster -> winner ; zone 2: Leeds becomes reachable -> winner ; zone 3: Leeds 6 min slower -> loser
+    assert cmp["outcome"].tolist() == ["winner", "winner", "loser"]
+    assert cmp.attrs["base"] == "base" and cmp.attrs["scenario"] == "hs2"
+    wl = winners_losers(cmp)
+    assert wl[["LSOA21CD", "measure", "outcome"]].values.tolist() == [
+        ["E01000001", "tt_pt_london", "faster"], ["E01000003", "tt_pt_leeds", "slower"], ["E01000002", "tt_pt_leeds", "newly reachable"]]
+    ds = district_summary(cmp).set_index("LADNM")
+    # Derby: pop-weighted mean London delta = (1000*-10 + 3000*-2)/4000 = -4 ; index (1000*5 + 3000*0)/4000 = 1.25
+    assert ds.loc["Derby", "d_tt_pt_london"] == pytest.approx(-4.0)
+    assert ds.loc["Derby", "d_connectivity_index"] == pytest.approx(1.25)
+    # Derby Leeds: only zone 1 has a delta (0) -> 0 ; winners 2 LSOAs, 4,000 people
+    assert ds.loc["Derby", "d_tt_pt_leeds"] == 0.0
+    assert (ds.loc["Derby", "n_winners"], ds.loc["Derby", "pop_winners"]) == (2, 4000.0)
+    assert (ds.loc["Nottingham", "n_losers"], ds.loc["Nottingham", "pop_losers"]) == (1, 2000.0)
+    # a bigger threshold leaves zone 1 as the only change
+    assert compare_scores(base, scen, threshold_min=7)["outcome"].tolist() == ["winner", "winner", "unchanged"]
+    with pytest.raises(LisgeoError, match="different LSOAs"):
+        compare_scores(base, scen.iloc[:2])
+
+
+def test_write_comparison(tmp_path):
+    base = _frame([100.0, 120.0, 90.0], [80.0, 70.0, 60.0], [10.0, 20.0, 30.0], "base")
+    scen = _frame([90.0, 118.0, 90.0], [80.0, 70.0, 66.0], [15.0, 20.0, 25.0], "hs2")
+    paths = write_comparison(compare_scores(base, scen), tmp_path / "cmp")
+    assert sorted(p.name for p in (tmp_path / "cmp").iterdir()) == ["compare.csv", "compare.gpkg", "district_summary.csv", "winners_losers.csv"]
+    back = pd.read_csv(paths["compare.csv"])
+    assert back["outcome"].tolist() == ["winner", "unchanged", "loser"]
+    assert "index" not in gpd.read_file(paths["compare.gpkg"], layer="compare").columns
+
+
+# ------------------------------------------------------------------ the real region
+@pytest.fixture(scope="session")
+def d2n2_scores(real_data):
+    return score_region(region="d2n2", scenario="base")
+
+
+@pytest.fixture(scope="session")
+def d2n2_hs2(real_data, d2n2_scores):
+    return score_region(region="d2n2", scenario="hs2_2b", reference=d2n2_scores)
+
+
+@pytest.mark.realdata
+def test_contract_columns_and_rows(d2n2_scores):
+    g = d2n2_scores
+    assert len(g) == 1335
+    assert list(g.columns[: len(CONTRACT_COLUMNS)]) == list(CONTRACT_COLUMNS)
+    assert g.index.tolist() == g["LSOA21CD"].tolist() and g.index.is_unique
+    assert g.crs.to_epsg() == 27700 and g.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    assert g["LADCD"].nunique() == 17 and (g["LEP"] == "D2N2").all()
+    assert g["pop"].sum() == 2_204_467  # Census 2021 usual residents of D2N2
+    assert g.attrs["scenario"] == "base" and g.attrs["assumptions"]["road.motorway_kmh"] > 0
+    assert "Office for National Statistics" in g.attrs["attribution"] or "ONS" in g.attrs["attribution"]
+    # cumulative jobs grow with the threshold and never exceed the region's jobs
+    assert (g["jobs_car_30"] <= g["jobs_car_45"]).all() and (g["jobs_car_45"] <= g["jobs_car_60"]).all()
+    assert g["jobs_car_60"].max() <= g["jobs"].sum() + 1e-6
+    # E2SFCA conserves jobs: Σ pop × jobs-per-resident = jobs reached by anyone (all of them here)
+    assert (g["pop"] * g["e2sfca_jobs_car"]).sum() == pytest.approx(g["jobs"].sum(), rel=1e-9)
+    # indices are 0–100; deciles ceil(10 r / 1335): bounds 133.5, 267, 400.5 … -> 133, 134, 133, 134 …
+    for c in ("connectivity_index", "accessibility_index"):
+        assert g[c].between(0, 100).all()
+    assert g["connectivity_decile"].value_counts().sort_index().tolist() == [133, 134] * 5
+    rule = (g["connectivity_decile"] <= 2) & (g["imd_decile"] <= 2)
+    assert g["left_behind"].tolist() == rule.tolist() and g["left_behind"].sum() > 0
+    # every zone reaches every destination in the base network: no flags
+    assert (g["unreachable_flags"] == "").all()
+    for c in TIME_COLUMNS:
+        assert g[c].notna().all() and (g[c] >= 0).all()
+
+
+@pytest.mark.realdata
+def test_broxtowe_is_minutes_from_toton(d2n2_scores):
+    g = d2n2_scores
+    brox = g.loc[g["LADNM"] == "Broxtowe", "tt_car_hs2_toton"]
+    assert len(brox) == 71
+    assert brox.median() < 12 and brox.max() < 25
+    # and High Peak, at the far side of the region, is much farther
+    assert g.loc[g["LADNM"] == "High Peak", "tt_car_hs2_toton"].median() > 60
+
+
+@pytest.mark.realdata
+def test_rural_dales_less_connected_than_nottingham(d2n2_scores):
+    g = d2n2_scores
+    share = g.assign(low=g["connectivity_decile"] == 1).groupby("LADNM")["low"].mean()
+    assert share["Derbyshire Dales"] > 0.5 > share["Nottingham"]
+    assert share["Nottingham"] == 0.0
+
+
+@pytest.mark.realdata
+def test_hs2_never_slower_to_london(d2n2_scores, d2n2_hs2):
+    d = d2n2_hs2["tt_pt_london"] - d2n2_scores["tt_pt_london"]
+    assert (d <= 1e-9).all()
+    assert (d < -5).mean() > 0.9  # almost every LSOA gains more than 5 minutes
+    for c in ("tt_pt_birmingham", "tt_pt_leeds"):
+        assert ((d2n2_hs2[c] - d2n2_scores[c]) <= 1e-9).all()
+    # car times do not depend on the rail scenario
+    assert np.allclose(d2n2_hs2["tt_car_hs2_toton"], d2n2_scores["tt_car_hs2_toton"])
+    assert d2n2_hs2.attrs["scenario"] == "hs2_2b" and d2n2_hs2.attrs["index_scale"] == "reference scenario base"
+    # on the base's scale, better rail times raise the mean connectivity index
+    assert d2n2_hs2["connectivity_index"].mean() > d2n2_scores["connectivity_index"].mean()
+
+
+@pytest.mark.realdata
+def test_write_scores_and_bad_names(d2n2_scores, tmp_path):
+    claims = pd.DataFrame({"claim": ["x"], "strategy_figure": [1.0], "computed_value": [2.0], "unit": ["%"], "method": ["m"], "source": ["s"]})
+    paths = write_scores(d2n2_scores, tmp_path / "out", claims=claims)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["claims.csv", "scores.csv", "scores.gpkg"]
+    back = gpd.read_file(paths["scores.gpkg"], layer="lsoa")
+    assert len(back) == 1335 and list(back.columns[: len(CONTRACT_COLUMNS)]) == list(CONTRACT_COLUMNS)
+    csv = pd.read_csv(paths["scores.csv"])
+    assert csv["left_behind"].sum() == d2n2_scores["left_behind"].sum()
+    with pytest.raises(UnknownNameError, match="scenario"):
+        score_region(region="d2n2", scenario="hs3")
+    with pytest.raises(UnknownNameError, match="site"):
+        score_region(region="d2n2", sites=["atlantis"])
+    with pytest.raises(LisgeoError, match="contract"):
+        write_scores(d2n2_scores.drop(columns="left_behind"), tmp_path / "bad", claims=False)
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.realdata
+def test_cli_score_unknown_scenario_writes_nothing(real_data, tmp_path, capsys):
+    from lisgeo.cli import main
+
+    assert main(["score", "--region", "d2n2", "--scenario", "nowhere", "-o", str(tmp_path / "o")]) == 2
+    assert "unknown scenario 'nowhere'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    assert main(["compare", "--region", "d2n2", "--scenario", "nowhere", "-o", str(tmp_path / "c")]) == 2
+    assert not (tmp_path / "c").exists()
