@@ -1,0 +1,194 @@
+"""Legends and value formatting: the real class edges with units, in data order, plus no data.
+
+The same :class:`Legend` feeds the web map (an HTML Leaflet control, every text escaped) and
+the static PNG (matplotlib patches), so both show identical classes.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+from dataclasses import dataclass
+
+from branca.element import MacroElement, Template
+
+from .classify import NODATA_COLOR, Categories, Classification, category_key
+
+__all__ = ["Legend", "LegendEntry", "format_value", "legend_for_classes", "legend_for_categories", "legend_html",
+           "LegendControl", "category_label"]
+
+
+def format_value(value, *, units: str = "", decimals: int = 0) -> str:
+    """A number for people: thousands separators, fixed decimals, units (``"12 min"``, ``"45.2%"``, ``"£3.5m"``).
+
+    Missing values read ``"no data"``; text passes through unchanged (escape it before
+    placing it in HTML).
+    """
+    if value is None:
+        return "no data"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(x) or math.isinf(x):
+        return "no data"
+    if units == "£":
+        for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+            if abs(x) >= size:
+                return f"£{x / size:,.1f}{suffix}"
+        return f"£{x:,.0f}"
+    text = f"{x:,.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]
+    if not units:
+        return text
+    if units == "%":
+        return f"{text}%"
+    return f"{text} {units}"
+
+
+def category_label(value) -> str:
+    """Legend/tooltip text for a category value (booleans read yes/no, underscores become spaces)."""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    text = str(value)
+    return text.replace("_", " ") if text.islower() or "_" in text else text
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    label: str
+    color: str
+    count: int
+    nodata: bool = False
+
+
+@dataclass(frozen=True)
+class Legend:
+    """What one legend shows: a title, units, and entries in data order (no data last)."""
+
+    title: str
+    units: str
+    entries: tuple[LegendEntry, ...]
+    kind: str  # "classes" or "categories"
+    shape: str = "box"  # "box" (areas), "circle" (points), "line"
+    note: str = ""
+
+    @property
+    def labels(self) -> list[str]:
+        return [e.label for e in self.entries]
+
+
+def legend_for_classes(cls: Classification, colors: list[str], *, title: str, units: str = "", decimals: int = 0,
+                       nodata_label: str = "No data", shape: str = "box", note: str = "") -> Legend:
+    """Entries ``"lower – upper units"`` for each class (the real edges), then no data if any."""
+    entries = []
+    for lo, hi, col, n in zip(cls.lower, cls.upper, colors, cls.counts):
+        a, b = format_value(lo, decimals=decimals), format_value(hi, units=units, decimals=decimals)
+        label = b if a == format_value(hi, decimals=decimals) else f"{a} – {b}"
+        entries.append(LegendEntry(label, col, n))
+    if cls.n_nodata:
+        entries.append(LegendEntry(nodata_label, NODATA_COLOR, cls.n_nodata, nodata=True))
+    return Legend(title, units, tuple(entries), "classes", shape, note)
+
+
+def legend_for_categories(cats: Categories, colors: list[str], *, title: str, labels: dict | None = None,
+                          nodata_label: str = "No data", shape: str = "box", note: str = "") -> Legend:
+    """One entry per category in the classification's order, then no data if any."""
+    labels = labels or {}
+    entries = [LegendEntry(labels.get(category_key(v), category_label(v)), col, n)
+               for v, col, n in zip(cats.values, colors, cats.counts)]
+    if cats.n_nodata:
+        entries.append(LegendEntry(nodata_label, NODATA_COLOR, cats.n_nodata, nodata=True))
+    return Legend(title, "", tuple(entries), "categories", shape, note)
+
+
+def _swatch(color: str, shape: str) -> str:
+    c = html.escape(color, quote=True)
+    if shape == "circle":
+        style = f"background:{c};border-radius:50%;width:12px;height:12px;margin:2px 5px 0 3px;border:1px solid #333"
+    elif shape == "line":
+        style = f"background:{c};width:18px;height:4px;margin:7px 4px 0 0"
+    else:
+        style = f"background:{c};width:18px;height:14px;margin-right:6px;border:1px solid #777"
+    return f'<span class="lisgeo-swatch" style="display:inline-block;flex:none;{style}"></span>'
+
+
+def legend_html(legend: Legend, *, legend_id: str = "") -> str:
+    """The legend as an HTML fragment; every text is escaped."""
+    rows = []
+    for e in legend.entries:
+        cls = "lisgeo-legend-entry lisgeo-nodata" if e.nodata else "lisgeo-legend-entry"
+        rows.append(
+            f'<div class="{cls}" style="display:flex;align-items:flex-start;margin:2px 0">{_swatch(e.color, legend.shape)}'
+            f'<span class="lisgeo-legend-label">{html.escape(e.label)}</span>'
+            f'<span class="lisgeo-legend-count" style="color:#666;margin-left:4px">({e.count:,})</span></div>'
+        )
+    note = f'<div class="lisgeo-legend-note" style="color:#555;font-size:11px;margin-top:3px">{html.escape(legend.note)}</div>' if legend.note else ""
+    ident = f' id="{html.escape(legend_id, quote=True)}"' if legend_id else ""
+    return (
+        f'<div class="lisgeo-legend"{ident} data-kind="{legend.kind}">'
+        f'<div class="lisgeo-legend-title" style="font-weight:bold;margin-bottom:3px;max-width:230px">{html.escape(legend.title)}</div>'
+        + "".join(rows) + note + "</div>"
+    )
+
+
+class LegendControl(MacroElement):
+    """One Leaflet control holding the legends of a map, each shown only while its layer is on.
+
+    ``sections`` are ``(legend_html, layer_js_name)`` pairs (``layer_js_name`` may be None
+    for a legend that always shows). The box scrolls when the legends are taller than the map.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function(map) {
+            var div = L.DomUtil.create('div', 'lisgeo-legend-box leaflet-bar');
+            div.style.background = 'rgba(255,255,255,0.93)';
+            div.style.padding = '6px 8px';
+            div.style.font = '12px/1.3 sans-serif';
+            div.style.maxHeight = '40vh';
+            div.style.overflowY = 'auto';
+            div.innerHTML = {{ this.html|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        (function() {
+            var map = {{ this._parent.get_name() }}, box = {{ this.get_name() }}.getContainer();
+            var pairs = [{% for sid, lyr in this.pairs %}[{{ sid|tojson }}, {{ lyr }}]{{ "," if not loop.last }}{% endfor %}];
+            function sync() {
+                pairs.forEach(function(p) {
+                    var el = box.querySelector('[data-section="' + p[0] + '"]');
+                    if (el) { el.style.display = map.hasLayer(p[1]) ? '' : 'none'; }
+                });
+            }
+            sync();
+            map.on('overlayadd overlayremove', sync);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, sections: list[tuple[str, str | None]], *, position: str = "bottomright"):
+        super().__init__()
+        self._name = "LisgeoLegend"
+        self.position = position
+        parts, self.pairs = [], []
+        for i, (frag, layer_js) in enumerate(sections):
+            sid = f"s{i}"
+            parts.append(f'<div class="lisgeo-legend-section" data-section="{sid}" style="margin-bottom:6px">{frag}</div>')
+            if layer_js:
+                self.pairs.append((sid, layer_js))
+        self.html = "".join(parts)

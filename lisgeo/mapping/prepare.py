@@ -1,0 +1,335 @@
+"""From a layer's GeoDataFrame to what a map draws: classes, colours, escaped tooltips, display geometry.
+
+:func:`prepare_layer` is shared by the web map (:mod:`lisgeo.mapping.render`) and the print
+map (:mod:`lisgeo.mapping.static`), so both use the same classes, colours and legend.
+Geometry stays in EPSG:27700 here; it is projected to WGS84 only when written as GeoJSON
+(:func:`to_display_geojson`), after simplification for display.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..errors import EmptyResultError, MissingColumnError
+from ..validate import check_frame
+from .classify import (NODATA_COLOR, Categories, Classification, category_key, class_colors, classify_categories,
+                       classify_values)
+from .legend import Legend, category_label, format_value, legend_for_categories, legend_for_classes
+from .spec import LayerDef, MapSpec, column_info
+
+__all__ = [
+    "PreparedLayer", "prepare_layer", "simplify_for_display", "to_display_geojson", "tooltip_html", "tooltip_values",
+    "tooltip_labels", "popup_html", "js_safe",
+    "district_table", "split_attribution", "DEFAULT_SIMPLIFY_M", "COORD_DECIMALS",
+]
+
+#: Display simplification tolerance (metres, BNG) for polygons and lines unless a layer sets ``simplify_m``.
+DEFAULT_SIMPLIFY_M = 30.0
+#: Decimal places kept for WGS84 coordinates in web maps (1e-5 degrees ≈ 1 m).
+COORD_DECIMALS = 5
+
+
+@dataclass
+class PreparedLayer:
+    """A layer ready to draw: BNG geometry simplified for display plus ``_color``, ``_tip`` (escaped
+    tooltip values), ``_pop`` (escaped popup HTML)."""
+
+    ldef: LayerDef
+    gdf: gpd.GeoDataFrame
+    geom_kind: str  # "polygon", "line", "point"
+    legend: Legend | None
+    classes: Classification | Categories | None = None
+    attribution: str = ""
+    sources: list[str] = field(default_factory=list)
+    data: gpd.GeoDataFrame | None = None  # the full-resolution rows (for tables)
+    tip_labels: list[str] = field(default_factory=list)  # escaped tooltip labels; ``gdf._tip`` holds escaped values
+
+    @property
+    def n_features(self) -> int:
+        return len(self.gdf)
+
+
+def _geom_kind(gdf: gpd.GeoDataFrame) -> str:
+    types = set(gdf.geom_type.dropna())
+    if types <= {"Point", "MultiPoint"}:
+        return "point"
+    if types <= {"LineString", "MultiLineString"}:
+        return "line"
+    if types <= {"Polygon", "MultiPolygon"}:
+        return "polygon"
+    raise EmptyResultError(f"a map layer must hold one kind of geometry (points, lines or polygons); got {sorted(types)}")
+
+
+def simplify_for_display(gdf: gpd.GeoDataFrame, *, tolerance_m: float = DEFAULT_SIMPLIFY_M) -> gpd.GeoDataFrame:
+    """Simplify geometry (metres, BNG) for display, keeping shared edges shared.
+
+    Polygons that form a valid coverage (no overlaps, e.g. LSOAs, districts) are simplified
+    together with ``shapely.coverage_simplify`` so neighbours never gap or overlap; other
+    geometry is simplified one by one with ``preserve_topology=True``. Points are unchanged.
+    """
+    if tolerance_m <= 0 or len(gdf) == 0:
+        return gdf
+    geoms = gdf.geometry.values
+    kind = _geom_kind(gdf)
+    if kind == "point":
+        return gdf
+    arr = np.asarray(geoms, dtype=object)
+    out = None
+    if kind == "polygon" and hasattr(shapely, "coverage_simplify"):
+        try:
+            if bool(shapely.coverage_is_valid(arr)):
+                out = shapely.coverage_simplify(arr, tolerance_m, simplify_boundary=True)
+        except Exception:  # noqa: BLE001 - fall back to per-geometry simplification
+            out = None
+    if out is None:
+        out = shapely.simplify(arr, tolerance_m, preserve_topology=True)
+    res = gdf.copy()
+    res[gdf.geometry.name] = gpd.GeoSeries(out, index=gdf.index, crs=gdf.crs)
+    return res
+
+
+def js_safe(text: str) -> str:
+    """JSON text made safe to sit inside <script>: no '<', '>', '&', U+2028/9 literally."""
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def to_display_geojson(gdf: gpd.GeoDataFrame, properties: Iterable[dict[str, Any]], *, decimals: int = COORD_DECIMALS) -> str:
+    """A GeoJSON FeatureCollection in EPSG:4326 with coordinates rounded to ``decimals``.
+
+    The text is safe to embed in a ``<script>`` element (``<``, ``>`` and ``&`` are escaped
+    as JSON unicode escapes).
+    """
+    wgs = gdf.geometry.to_crs("EPSG:4326").values
+    rounded = shapely.transform(np.asarray(wgs, dtype=object), lambda c: np.round(c, decimals))
+    geo = shapely.to_geojson(rounded)
+    feats = [
+        '{"type":"Feature","geometry":' + g + ',"properties":' + json.dumps(p, ensure_ascii=False, separators=(",", ":")) + "}"
+        for g, p in zip(geo, properties)
+    ]
+    return js_safe('{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}")
+
+
+def _info(ldef: LayerDef, col: str) -> tuple[str, str, int]:
+    ci = column_info(col)
+    if col == ldef.column:
+        return (ldef.label or ci.label, ldef.units if ldef.units is not None else ci.units,
+                ldef.decimals if ldef.decimals is not None else ci.decimals)
+    return ci.label, ci.units, ci.decimals
+
+
+def _fmt(ldef: LayerDef, col: str, value) -> str:
+    _, units, dec = _info(ldef, col)
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return category_label(value) if col in ("category", "theme", "road_class", "band") else value
+    return format_value(value, units=units, decimals=dec)
+
+
+def tooltip_values(row: Mapping[str, Any], ldef: LayerDef, fields: Iterable[str]) -> list[str]:
+    """The formatted, HTML-escaped values of a feature's tooltip fields."""
+    return [html.escape(_fmt(ldef, f, row[f])) for f in fields]
+
+
+def tooltip_labels(ldef: LayerDef, fields: Iterable[str]) -> list[str]:
+    """The HTML-escaped labels of a layer's tooltip fields (the first field is the bold heading)."""
+    return [html.escape(_info(ldef, f)[0]) for f in fields]
+
+
+def tooltip_html(values: list[str], labels: list[str]) -> str:
+    """Hover text from escaped values and labels: the first value in bold, then ``label: value`` lines.
+
+    (The web map assembles the same text in the browser from the same escaped pieces, so the
+    labels are written once per layer rather than once per feature.)
+    """
+    if not values:
+        return ""
+    return "<br>".join([f"<b>{values[0]}</b>", *(f"{lab}: {v}" for lab, v in zip(labels[1:], values[1:]))])
+
+
+def popup_html(row: pd.Series, ldef: LayerDef, fields: Iterable[str]) -> str:
+    """Click text for a feature (sites): a title and a table of facts, with the source; all escaped.
+
+    A ``source`` that is an http(s) address becomes a link (its text and address escaped).
+    """
+    fields = [f for f in fields if f in row.index]
+    if not fields:
+        return ""
+    title_col = "name" if "name" in fields else fields[0]
+    rows = []
+    for f in fields:
+        if f == title_col:
+            continue
+        v = row[f]
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            continue
+        text = _fmt(ldef, f, v)
+        if f == "source" and isinstance(v, str) and v.startswith(("http://", "https://")):
+            cell = f'<a href="{html.escape(v, quote=True)}" target="_blank" rel="noopener noreferrer">{html.escape(v)}</a>'
+        else:
+            cell = html.escape(text)
+        rows.append(f'<tr><th style="text-align:left;padding-right:6px;vertical-align:top">{html.escape(_info(ldef, f)[0])}</th><td>{cell}</td></tr>')
+    return (f'<div class="lisgeo-popup"><b>{html.escape(_fmt(ldef, title_col, row[title_col]))}</b>'
+            f'<table style="font-size:12px">{"".join(rows)}</table></div>')
+
+
+def _apply_where(gdf: gpd.GeoDataFrame, where: dict) -> gpd.GeoDataFrame:
+    for col, want in where.items():
+        if col not in gdf.columns:
+            raise MissingColumnError(f"where: column {col!r} is not in the layer; it has {list(gdf.columns)}")
+        if isinstance(want, list):
+            gdf = gdf[gdf[col].isin(want)]
+        else:
+            gdf = gdf[gdf[col] == want]
+    return gdf
+
+
+def prepare_layer(ldef: LayerDef, gdf: gpd.GeoDataFrame) -> PreparedLayer:
+    """Classify, colour and label one layer of a map (BNG in, BNG out, index kept)."""
+    gdf = check_frame(gdf, name=f"map layer {ldef.name!r}", allow_empty=True)
+    gdf = _apply_where(gdf, dict(ldef.where))
+    if len(gdf) == 0:
+        raise EmptyResultError(f"map layer {ldef.name!r} has no features (after where = {dict(ldef.where)}); "
+                               "check the region, the filter, or mark the layer optional = true")
+    needed = [c for c in (ldef.column, *ldef.tooltip, *ldef.popup) if c]
+    missing = [c for c in needed if c not in gdf.columns]
+    if missing:
+        raise MissingColumnError(
+            f"map layer {ldef.name!r} needs column(s) {missing} but the data have {[c for c in gdf.columns if c != 'geometry']}; "
+            "fix column/tooltip/popup in the map file"
+        )
+    attribution = str(gdf.attrs.get("attribution", ""))
+    sources = list(gdf.attrs.get("sources", []))
+    data = gdf
+    kind = _geom_kind(gdf)
+    legend: Legend | None = None
+    classes = None
+    shape = {"point": "circle", "line": "line"}.get(kind, "line" if ldef.style == "outline" else "box")
+    title = ldef.title
+    if ldef.column is None:
+        colors = pd.Series(ldef.color, index=gdf.index)
+        if ldef.legend:
+            from .legend import LegendEntry
+
+            legend = Legend(title, "", (LegendEntry(title, ldef.color, len(gdf)),), "categories", shape)
+    elif ldef.scheme == "categorical":
+        classes = classify_categories(gdf[ldef.column], order=ldef.category_order)
+        palette = class_colors(classes.k, palette=ldef.palette, reverse=ldef.reverse)
+        palette = [ldef.colors.get(category_key(v), palette[i]) for i, v in enumerate(classes.values)]
+        colors = classes.classes.map(lambda i: NODATA_COLOR if i < 0 else palette[i])
+        _, units, dec = _info(ldef, ldef.column)
+        labels = {category_key(v): format_value(v, units=units, decimals=dec) for v in classes.values
+                  if units and isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))}
+        labels.update(ldef.category_labels)
+        legend = legend_for_categories(classes, palette, title=title, labels=labels, shape=shape)
+    else:
+        vals = pd.to_numeric(gdf[ldef.column], errors="coerce")
+        classes = classify_values(vals, scheme=ldef.scheme, k=ldef.k)
+        palette = class_colors(classes.k, palette=ldef.palette, reverse=ldef.reverse)
+        colors = classes.classes.map(lambda i: NODATA_COLOR if i < 0 else palette[i])
+        _, units, dec = _info(ldef, ldef.column)
+        note = {"quantiles": "Quantile classes", "natural_breaks": "Natural breaks (Fisher–Jenks)",
+                "equal_interval": "Equal-interval classes"}[ldef.scheme]
+        legend = legend_for_classes(classes, palette, title=title, units=units, decimals=dec, shape=shape, note=note)
+    if not ldef.legend:
+        legend = None
+    tip_fields = list(ldef.tooltip) or [c for c in ("LSOA21NM", "LADNM", "name") if c in gdf.columns][:1]
+    if ldef.column and ldef.column not in tip_fields:
+        tip_fields.append(ldef.column)
+    tol = ldef.simplify_m if ldef.simplify_m is not None else DEFAULT_SIMPLIFY_M
+    out = simplify_for_display(gdf[[gdf.geometry.name]].copy(), tolerance_m=tol)
+    out["_color"] = colors.reindex(gdf.index).astype(object).to_numpy()
+    tips = ([tooltip_values(r, ldef, tip_fields) for r in gdf[tip_fields].to_dict("records")] if tip_fields
+            else [None] * len(gdf))
+    out["_tip"] = pd.Series(tips, index=gdf.index, dtype=object)
+    out["_pop"] = [popup_html(r, ldef, ldef.popup) for _, r in gdf.iterrows()] if ldef.popup else ""
+    return PreparedLayer(ldef, out, kind, legend, classes, attribution, sources, data,
+                         tooltip_labels(ldef, tip_fields) if tip_fields else [])
+
+
+# ------------------------------------------------------------------ text alternative
+def _stat(values: pd.Series, stat: str, weights: pd.Series | None = None) -> float:
+    v = pd.to_numeric(values, errors="coerce") if stat != "first" else values
+    if stat == "first":
+        return v.iloc[0] if len(v) else np.nan
+    if stat == "count":
+        return float(v.notna().sum())
+    if stat == "weighted_mean":
+        w = pd.to_numeric(weights, errors="coerce")
+        ok = v.notna() & w.notna() & (w > 0)
+        return float((v[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else np.nan
+    if v.notna().sum() == 0:
+        return np.nan
+    return float(getattr(v, stat)())
+
+
+_STAT_WORD = {"median": "median", "mean": "mean", "weighted_mean": "population-weighted mean", "sum": "total",
+              "min": "lowest", "max": "highest", "count": "number with data", "first": ""}
+
+
+def district_table(spec: MapSpec, layers: dict[str, PreparedLayer]) -> tuple[pd.DataFrame, dict[str, tuple[str, int]]]:
+    """The key figures per district (the map's text alternative) and each column's (units, decimals).
+
+    Rows are the ``by`` values sorted, plus a last row for the whole map area.
+    """
+    t = spec.table
+    if t is None:
+        chosen = next((p for p in layers.values() if p.ldef.column and p.ldef.scheme != "categorical"
+                       and "LADNM" in p.data.columns), None)
+        if chosen is None:
+            return pd.DataFrame(), {}
+        stats = {chosen.ldef.column: "median"}
+        from .spec import TableDef
+
+        t = TableDef(layer=chosen.ldef.name, by="LADNM", stats=stats)
+    base = layers[t.layer]
+    df = base.data
+    if t.by not in df.columns:
+        raise MissingColumnError(f"[table] by = {t.by!r} is not a column of layer {t.layer!r}")
+    groups = sorted(df[t.by].dropna().unique(), key=str)
+    cols: dict[str, list] = {}
+    units: dict[str, tuple[str, int]] = {}
+    for col, stat in t.stats.items():
+        if col not in df.columns:
+            raise MissingColumnError(f"[table] stats: column {col!r} is not in layer {t.layer!r}")
+        lab, u, dec = _info(base.ldef, col)
+        word = _STAT_WORD[stat]
+        if pd.api.types.is_bool_dtype(df[col]) and stat == "sum":
+            u, word = "areas", ""  # a count of flagged areas
+        heading = f"{lab} ({word})" if word else lab
+        w = df[t.weight] if t.weight and t.weight in df.columns else None
+        vals = [_stat(df.loc[df[t.by] == g, col], stat, None if w is None else w[df[t.by] == g]) for g in groups]
+        total = _stat(df[col], stat, w) if stat != "first" else ""
+        cols[heading] = vals + [total]
+        units[heading] = (u if stat != "count" else "", dec if stat not in ("count",) else 0)
+    for lname in t.counts:
+        other = layers[lname].data
+        heading = f"{layers[lname].ldef.title}: number"
+        if t.by in other.columns:
+            counts = other[t.by].value_counts()
+            cols[heading] = [int(counts.get(g, 0)) for g in groups] + [int(len(other))]
+        units[heading] = ("", 0)
+    table = pd.DataFrame(cols, index=[*map(str, groups), "All areas shown"])
+    table.index.name = column_info(t.by).label
+    return table, units
+
+
+def split_attribution(texts: Iterable[str]) -> list[str]:
+    """De-duplicated attribution statements from layers' ``attrs['attribution']`` texts."""
+    seen: list[str] = []
+    for text in texts:
+        for part in str(text or "").split(" | "):
+            for sentence in part.replace("; ", ". ").split(". "):
+                s = sentence.strip().rstrip(".")
+                if s and s not in seen:
+                    seen.append(s)
+    return seen

@@ -1,0 +1,393 @@
+"""Web maps with folium: prepared layers in, a self-describing Leaflet page out.
+
+Every map has its title and subtitle on it, a legend per coloured layer (real class edges,
+units, no-data entry), tooltips and popups whose every value is HTML-escaped, a layer
+control, a scale bar, a full-screen button, the attribution its layers require, and a
+table of key figures per district beneath it (the text alternative). Geometry is projected
+to WGS84 only here, at the edge.
+
+Base-map tiles need the internet. When they cannot be loaded the data layers still draw on
+a blank background and the map says so. ``save_map(..., inline=True)`` embeds Leaflet and
+its plugins (vendored in ``lisgeo/mapping/assets``, see the README there) so a map opened
+from a file fetches nothing but tiles.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+import folium
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement, Template
+from folium.map import Layer
+from folium.plugins import Fullscreen
+
+from ..errors import LisgeoError
+from .legend import LegendControl, format_value, legend_html
+from .prepare import PreparedLayer, js_safe, split_attribution, to_display_geojson
+from .spec import MapSpec
+
+__all__ = ["render_map", "save_map", "inline_assets", "DataLayer", "GeometryData", "HtmlControl", "table_html", "ASSET_SHA256",
+           "OSM_ATTRIBUTION", "OFFLINE_NOTE"]
+
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+OFFLINE_NOTE = ("Base map tiles could not be loaded (no internet connection?): "
+                "the data layers are shown on a blank background.")
+
+#: sha256 of the vendored files (checked by a test and before inlining).
+ASSET_SHA256 = {
+    "leaflet.js": "5819285cec137b229c94e1ee5ad73e8b6b84345a4367d60f75fe477fe0fb7b03",
+    "leaflet.css": "90b693d86392a4779c861b28cf307e7e59c3fb35328c4d8b95f58f814d38c722",
+    "jquery.min.js": "fc9a93dd241f6b045cbff0481cf4e1901becd0e12fb45166a8f17f95823f0b1a",
+    "Control.FullScreen.js": "3c542b5d5844cc00cff2787dff49504a31f3bed9de3161e5b26e0c0437d6bbb7",
+    "Control.FullScreen.css": "31f9593e6e715114e23076ba11628f68a301025b44b85ffb70fca4bc9475214e",
+    "icon-fullscreen.svg": "034807095346f7be3b9d5b2add42ba0677af1a89d2f90a0caa5c75ec2780a2a2",
+    "images/layers.png": "1dbbe9d028e292f36fcba8f8b3a28d5e8932754fc2215b9ac69e4cdecf5107c6",
+    "images/layers-2x.png": "066daca850d8ffbef007af00b06eac0015728dee279c51f3cb6c716df7c42edf",
+    "images/marker-icon.png": "574c3a5cca85f4114085b6841596d62f00d7c892c7b03f28cbfa301deb1dc437",
+}
+
+#: CDN stylesheets/scripts that folium adds but lisgeo's layers never use: dropped from inline pages.
+_UNUSED_CDN = ("bootstrap", "awesome-markers", "fontawesome", "leaflet.awesome.rotate")
+
+
+class GeometryData(MacroElement):
+    """A GeoJSON FeatureCollection (WGS84, rounded) held once in a JS variable; layers with the
+    same features (e.g. several score columns on LSOAs) share it, so the page carries each
+    geometry only once. Each feature's only property is its row number ``i``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {{ this.data_json }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, gdf):
+        super().__init__()
+        self._name = "LisgeoGeometry"
+        self.data_json = to_display_geojson(gdf, ({"i": i} for i in range(len(gdf))))
+
+
+class DataLayer(Layer):
+    """A GeoJSON overlay drawn from shared geometry and its own prepared, escaped properties.
+
+    Per feature: ``c`` colour, ``v`` tooltip values, ``p`` popup HTML (all escaped in Python with
+    ``html.escape``); the tooltip labels (escaped) are stored once per layer.
+    The Leaflet layer is also registered as ``window.lisgeoLayers[<layer name>]``.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function() {
+            var props = {{ this.props_json }};
+            var labels = {{ this.labels_json }};
+            var base = {{ this.style|tojson }};
+            function tip(v) {
+                var h = '<b>' + v[0] + '</b>';
+                for (var i = 1; i < v.length; i++) { h += '<br>' + labels[i] + ': ' + v[i]; }
+                return h;
+            }
+            function st(f) {
+                var s = Object.assign({}, base), c = props[f.properties.i].c;
+                if (c) { s[{{ this.color_key|tojson }}] = c; }
+                return s;
+            }
+            return L.geoJSON({{ this.geo_name }}, {
+                style: st,
+                pointToLayer: function(f, latlng) { return L.circleMarker(latlng, st(f)); },
+                onEachFeature: function(f, layer) {
+                    var q = props[f.properties.i];
+                    if (q.v) { layer.bindTooltip(function() { return tip(q.v); }, {sticky: true}); }
+                    if (q.p) { layer.bindPopup(q.p, {maxWidth: 340}); }
+                }
+            });
+        })();
+        window.lisgeoLayers = window.lisgeoLayers || {};
+        window.lisgeoLayers[{{ this.layer_key|tojson }}] = {{ this.get_name() }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, prepared: PreparedLayer, geometry: GeometryData, *, name: str | None = None, show: bool | None = None):
+        ld = prepared.ldef
+        super().__init__(name=name or ld.title, overlay=True, control=True, show=ld.show if show is None else show)
+        self._name = "LisgeoLayer"
+        self.layer_key = ld.name
+        self.geo_name = geometry.get_name()
+        gdf = prepared.gdf
+        props = []
+        for c, t, p in zip(gdf["_color"], gdf["_tip"], gdf["_pop"]):
+            d = {"c": c}
+            if t:
+                d["v"] = t
+            if p:
+                d["p"] = p
+            props.append(d)
+        self.props_json = js_safe(json.dumps(props, ensure_ascii=False, separators=(",", ":")))
+        self.labels_json = js_safe(json.dumps(prepared.tip_labels, ensure_ascii=False))
+        kind = prepared.geom_kind
+        if kind == "point":
+            self.style = {"radius": ld.radius, "color": "#222222", "weight": 1, "fillColor": ld.color, "fillOpacity": 0.9}
+            self.color_key = "fillColor"
+        elif kind == "line":
+            self.style = {"color": ld.color, "weight": ld.weight, "opacity": 0.9}
+            self.color_key = "color"
+        elif ld.style == "outline":
+            self.style = {"color": ld.color, "weight": ld.weight, "fill": False}
+            self.color_key = "color"
+        else:
+            self.style = {"color": "#555555", "weight": ld.weight if ld.weight != 1.0 else 0.3,
+                          "fillOpacity": ld.fill_opacity, "fillColor": ld.color}
+            self.color_key = "fillColor"
+
+
+def _same_geometry(a, b) -> bool:
+    if len(a) != len(b) or not a.index.equals(b.index):
+        return False
+    return bool(shapely.equals_exact(a.geometry.values, b.geometry.values, tolerance=0).all())
+
+
+class HtmlControl(MacroElement):
+    """A Leaflet control showing an HTML fragment (already escaped) in a corner of the map."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function(map) {
+            var div = L.DomUtil.create('div', {{ this.css_class|tojson }});
+            div.innerHTML = {{ this.html|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, *, position: str = "topleft", css_class: str = "lisgeo-control"):
+        super().__init__()
+        self._name = "LisgeoControl"
+        self.html = html_text
+        self.position = position
+        self.css_class = css_class
+
+
+class _HtmlAfterMap(MacroElement):
+    """Static HTML placed in the page right after the map's div (the text alternative)."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        {{ this.fragment }}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, fragment: str):
+        super().__init__()
+        self._name = "LisgeoAfterMap"
+        self.fragment = fragment
+
+
+class _MapScript(MacroElement):
+    """Attribution of the data, and the offline note shown when base-map tiles fail."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            {% for a in this.attributions %}
+            map.attributionControl.addAttribution({{ a|tojson }});
+            {% endfor %}
+            {% if this.tiles_name %}
+            var shown = false;
+            {{ this.tiles_name }}.on('tileerror', function() {
+                if (shown) { return; }
+                shown = true;
+                document.querySelectorAll('.lisgeo-offline').forEach(function(e) { e.style.display = 'block'; });
+            });
+            {% endif %}
+            window.lisgeoMap = map;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, attributions: list[str], tiles_name: str | None):
+        super().__init__()
+        self._name = "LisgeoMapScript"
+        self.attributions = attributions
+        self.tiles_name = tiles_name
+
+
+_PAGE_CSS = """
+<style>
+.lisgeo-title { background: rgba(255,255,255,0.93); padding: 6px 10px; max-width: 420px; font: 13px/1.35 sans-serif;
+  border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
+.lisgeo-title h1 { font-size: 17px; margin: 0 0 3px 0; }
+.lisgeo-title p { margin: 0; color: #333; }
+.lisgeo-title .lisgeo-offline { display: none; color: #8a3b00; margin-top: 4px; }
+.lisgeo-table { font: 13px/1.4 sans-serif; padding: 8px 14px 20px 14px; }
+.lisgeo-table table { border-collapse: collapse; }
+.lisgeo-table th, .lisgeo-table td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+.lisgeo-table th:first-child, .lisgeo-table td:first-child { text-align: left; }
+.lisgeo-table caption { text-align: left; font-weight: bold; padding: 4px 0; }
+.leaflet-container { background: #f2f2ef; }
+.leaflet-control-layers { font-size: 12px; }
+.leaflet-control-attribution { font-size: 10px; }
+</style>
+"""
+
+
+def table_html(table: pd.DataFrame, units: dict[str, tuple[str, int]], *, caption: str) -> str:
+    """The key-figures table as escaped HTML (values formatted with units)."""
+    if table is None or table.empty:
+        return ""
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in [table.index.name or "", *table.columns])
+    body = []
+    for idx, row in table.iterrows():
+        cells = [f'<th scope="row">{html.escape(str(idx))}</th>']
+        for c in table.columns:
+            u, dec = units.get(c, ("", 0))
+            cells.append(f"<td>{html.escape(format_value(row[c], units=u, decimals=dec))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<section class="lisgeo-table" aria-label="{html.escape(caption, quote=True)}"><table>'
+            f"<caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></section>")
+
+
+def render_map(
+    spec: MapSpec,
+    layers: Iterable[PreparedLayer],
+    *,
+    table: pd.DataFrame | None = None,
+    table_units: dict[str, tuple[str, int]] | None = None,
+    attributions: Iterable[str] = (),
+    height: str = "80%",
+) -> folium.Map:
+    """Draw prepared layers as a folium map with title, legends, controls, attribution and table."""
+    layers = list(layers)
+    if not layers:
+        raise LisgeoError(f"map {spec.name!r} has no layers to draw")
+    tiles = "OpenStreetMap" if spec.basemap == "osm" else None
+    m = folium.Map(tiles=None, control_scale=True, zoom_control="bottomleft", height=height, prefer_canvas=False,
+                   font_size="0.8rem", zoomSnap=0.25)
+    tile_layer = None
+    if tiles:
+        tile_layer = folium.TileLayer("OpenStreetMap", name="OpenStreetMap base map", attr=OSM_ATTRIBUTION, control=True)
+        tile_layer.add_to(m)
+    m.get_root().header.add_child(Element(_PAGE_CSS), name="lisgeo_css")
+    offline = (f'<p class="lisgeo-offline">{html.escape(OFFLINE_NOTE)}</p>' if tiles else
+               '<p class="lisgeo-offline" style="display:block">No base map: data layers on a blank background.</p>')
+    title = (f'<h1>{html.escape(spec.title)}</h1><p class="lisgeo-subtitle">{html.escape(spec.subtitle)}</p>{offline}')
+    HtmlControl(title, position="topleft", css_class="lisgeo-title").add_to(m)
+    drawn: list[DataLayer] = []
+    shared: list[tuple[PreparedLayer, GeometryData]] = []
+    for p in layers:
+        geo = next((g for q, g in shared if _same_geometry(q.gdf, p.gdf)), None)
+        if geo is None:
+            geo = GeometryData(p.gdf)
+            geo.add_to(m)
+            shared.append((p, geo))
+        dl = DataLayer(p, geo)
+        dl.add_to(m)
+        drawn.append(dl)
+    sections = [(legend_html(p.legend, legend_id=f"legend-{p.ldef.name}"), dl.get_name())
+                for p, dl in zip(layers, drawn) if p.legend is not None]
+    if sections:
+        LegendControl(sections[::-1]).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    Fullscreen(position="bottomleft", title="Full screen", title_cancel="Exit full screen").add_to(m)
+    texts = split_attribution([*attributions, *(p.attribution for p in layers)])
+    _MapScript([html.escape(t) for t in texts], tile_layer.get_name() if tile_layer else None).add_to(m)
+    # bounds from every layer (WGS84 only here)
+    import geopandas as gpd
+
+    allb = gpd.GeoSeries(pd.concat([p.gdf.geometry for p in layers]), crs=layers[0].gdf.crs).to_crs("EPSG:4326").total_bounds
+    m.fit_bounds([[float(allb[1]), float(allb[0])], [float(allb[3]), float(allb[2])]])
+    if table is not None and not table.empty:
+        caption = (spec.table.caption if spec.table and spec.table.caption else f"Key figures by district: {spec.title}")
+        _HtmlAfterMap(table_html(table, table_units or {}, caption=caption)).add_to(m)
+    m.lisgeo_spec = spec  # type: ignore[attr-defined]
+    m.lisgeo_layers = layers  # type: ignore[attr-defined]
+    return m
+
+
+# ------------------------------------------------------------------ saving and inlining
+def _asset(name: str) -> bytes:
+    data = resources.files("lisgeo.mapping").joinpath("assets", name).read_bytes()
+    want = ASSET_SHA256.get(name)
+    if want and hashlib.sha256(data).hexdigest() != want:
+        raise LisgeoError(f"vendored asset {name} does not match its pinned sha256; reinstall lisgeo (see lisgeo/mapping/assets/README.md)")
+    return data
+
+
+def _css_with_data_uris(css: str) -> str:
+    def repl(mo: re.Match) -> str:
+        ref = mo.group(1).strip("'\"")
+        if ref.startswith(("data:", "#")):
+            return mo.group(0)
+        mime = "image/svg+xml" if ref.endswith(".svg") else "image/png"
+        return f"url(data:{mime};base64,{base64.b64encode(_asset(ref)).decode()})"
+
+    return re.sub(r"url\(([^)]+)\)", repl, css)
+
+
+def _vendored_for(url: str) -> str:
+    """The vendored file replacing a CDN URL, '' to drop it; unknown URLs are refused."""
+    if "/leaflet@" in url:
+        return "leaflet.css" if url.endswith(".css") else "leaflet.js"
+    if "Control.FullScreen" in url:
+        return "Control.FullScreen.css" if url.endswith(".css") else "Control.FullScreen.js"
+    if "jquery" in url:
+        return "jquery.min.js"
+    if any(k in url for k in _UNUSED_CDN):
+        return ""
+    raise LisgeoError(f"cannot inline {url}: lisgeo has no vendored copy; remove that folium plugin or save with inline=False")
+
+
+def inline_assets(page: str) -> str:
+    """Replace the CDN <script src> and stylesheet <link> tags of a folium page with inline copies."""
+
+    def script(mo: re.Match) -> str:
+        target = _vendored_for(mo.group(1))
+        if not target:
+            return ""
+        js = _asset(target).decode("utf-8").replace("</script", "<\\/script")
+        return f"<script>/* {target} (vendored, see lisgeo/mapping/assets) */\n{js}\n</script>"
+
+    def link(mo: re.Match) -> str:
+        target = _vendored_for(mo.group(1))
+        if not target:
+            return ""
+        return f"<style>/* {target} */\n{_css_with_data_uris(_asset(target).decode('utf-8'))}\n</style>"
+
+    page = re.sub(r'<script src="(https?://[^"]+)"></script>', script, page)
+    page = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/>', link, page)
+    return page
+
+
+def save_map(m: folium.Map, path: str | Path, *, inline: bool = False) -> Path:
+    """Write the map as one HTML file; with ``inline=True`` all JavaScript and CSS are embedded."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page = m.get_root().render()
+    if inline:
+        page = inline_assets(page)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path

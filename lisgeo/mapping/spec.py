@@ -1,0 +1,383 @@
+"""Map definitions: TOML files in ``maps/`` read into validated, frozen dataclasses.
+
+A map file names a title and a one-line subtitle, a region and scenario (both overridable
+from the command line), a base map, its layers (drawn bottom to top) and the table of key
+figures per district that sits beneath the map. Unknown keys are refused, with the valid
+keys in the message, so a typo never silently drops an option::
+
+    title = "Access to jobs"
+    subtitle = "Jobs reachable within 45 minutes by car, LSOA 2021, quantile classes"
+
+    [[layers]]
+    name = "jobs_car_45"
+    source = "scores"           # "layer" (a registered layer), "scores", "compare", "isochrones"
+    column = "jobs_car_45"
+    scheme = "quantiles"        # "quantiles", "natural_breaks", "equal_interval", "categorical"
+    k = 5
+    palette = "YlGnBu"
+    tooltip = ["LSOA21NM", "LADNM", "jobs_car_45"]
+
+    [table]
+    layer = "jobs_car_45"
+    by = "LADNM"
+    stats = { jobs_car_45 = "median", pop = "sum" }
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+import matplotlib
+
+from ..errors import LisgeoError, UnknownNameError
+
+__all__ = [
+    "LayerDef", "TableDef", "MapSpec", "read_spec", "parse_spec", "list_specs", "column_info", "ColumnInfo",
+    "SCHEMES", "STYLES", "SOURCES", "STATS", "DEFAULT_MAPS_DIR",
+]
+
+SCHEMES = ("quantiles", "natural_breaks", "equal_interval", "categorical")
+STYLES = ("choropleth", "outline", "points", "lines")
+SOURCES = ("layer", "scores", "compare", "isochrones")
+STATS = ("median", "mean", "weighted_mean", "sum", "min", "max", "count", "first")
+BASEMAPS = ("osm", "none")
+
+#: The repository's ``maps/`` folder (the default map set), when running from a checkout.
+DEFAULT_MAPS_DIR = Path(__file__).resolve().parents[2] / "maps"
+
+
+@dataclass(frozen=True)
+class LayerDef:
+    """One layer of a map, as declared in ``[[layers]]``.
+
+    ``style`` is how features are drawn; ``scheme`` (with ``column``) colours them: numeric
+    classes from mapclassify or one colour per category. Distances are in metres (BNG),
+    ``weight`` and ``radius`` in screen pixels.
+    """
+
+    name: str
+    source: str = "layer"
+    layer: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    site: str | None = None
+    mode: str = "car"
+    bands: tuple[int, ...] = (15, 30, 45, 60)
+    base: str = "base"
+    scenario: str | None = None
+    style: str = "choropleth"
+    column: str | None = None
+    label: str | None = None
+    units: str | None = None
+    decimals: int | None = None
+    scheme: str = "quantiles"
+    k: int = 5
+    palette: str = "YlGnBu"
+    reverse: bool = False
+    colors: Mapping[str, str] = field(default_factory=dict)
+    category_labels: Mapping[str, str] = field(default_factory=dict)
+    category_order: tuple[str, ...] = ()
+    where: Mapping[str, Any] = field(default_factory=dict)
+    tooltip: tuple[str, ...] = ()
+    popup: tuple[str, ...] = ()
+    show: bool = True
+    color: str = "#333333"
+    weight: float = 1.0
+    radius: float = 6.0
+    fill_opacity: float = 0.7
+    simplify_m: float | None = None
+    legend: bool = True
+    optional: bool = False
+
+    @property
+    def title(self) -> str:
+        """Layer-control and legend title: ``label`` or the column's label."""
+        if self.label:
+            return self.label
+        if self.column:
+            return column_info(self.column).label
+        return self.name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """The text alternative: key figures per ``by`` (district) from one layer of the map."""
+
+    layer: str
+    by: str = "LADNM"
+    stats: Mapping[str, str] = field(default_factory=dict)
+    weight: str | None = None
+    counts: tuple[str, ...] = ()
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    """A whole map: title, subtitle, region, scenario, base map, layers and table."""
+
+    name: str
+    title: str
+    subtitle: str
+    layers: tuple[LayerDef, ...]
+    region: str = "d2n2"
+    scenario: str = "hs2_2b"
+    basemap: str = "osm"
+    table: TableDef | None = None
+    description: str = ""
+
+    def with_options(self, **changes: Any) -> "MapSpec":
+        """A copy with some top-level fields replaced (e.g. ``region="llep"``)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def layer(self, name: str) -> LayerDef:
+        for ld in self.layers:
+            if ld.name == name:
+                return ld
+        raise UnknownNameError("layer of this map", name, [ld.name for ld in self.layers])
+
+
+# ------------------------------------------------------------------ column labels and units
+@dataclass(frozen=True)
+class ColumnInfo:
+    label: str
+    units: str = ""
+    decimals: int = 0
+
+
+_DEST = {
+    "hs2_toton": "HS2 East Midlands Hub (Toton)",
+    "hs2_chesterfield": "HS2 Chesterfield",
+    "ema": "East Midlands Airport",
+    "ratcliffe": "Ratcliffe-on-Soar",
+    "nearest_ez": "nearest Enterprise Zone",
+    "nearest_station": "nearest railway station",
+    "london": "London",
+    "birmingham": "Birmingham",
+    "leeds": "Leeds",
+}
+_MODE = {"car": "car", "pt": "public transport", "walk": "walking"}
+
+_FIXED: dict[str, ColumnInfo] = {
+    "LSOA21NM": ColumnInfo("Area (LSOA 2021)"),
+    "LSOA21CD": ColumnInfo("LSOA 2021 code"),
+    "LADNM": ColumnInfo("District"),
+    "LADCD": ColumnInfo("District code"),
+    "LEP": ColumnInfo("LEP"),
+    "name": ColumnInfo("Name"),
+    "category": ColumnInfo("Category"),
+    "theme": ColumnInfo("Strategy theme"),
+    "source": ColumnInfo("Source"),
+    "pop": ColumnInfo("Residents (2021)", "people"),
+    "jobs": ColumnInfo("Jobs", "jobs"),
+    "investment_gbp": ColumnInfo("Investment", "£"),
+    "floorspace_sqm": ColumnInfo("Floorspace", "m²"),
+    "area_km2": ColumnInfo("Area", "km²", 1),
+    "area_in_region_km2": ColumnInfo("Area in region", "km²", 1),
+    "daily_trains": ColumnInfo("Trains per weekday", "trains/day"),
+    "rail_trains_nearest": ColumnInfo("Trains per weekday at nearest station", "trains/day"),
+    "stops_800m": ColumnInfo("Bus/tram stops within 800 m", "stops"),
+    "imd_decile": ColumnInfo("IMD 2025 decile (1 = most deprived 10%)"),
+    "imd_score": ColumnInfo("IMD 2025 score", "", 1),
+    "connectivity_index": ColumnInfo("Connectivity index (0–100)", "", 1),
+    "accessibility_index": ColumnInfo("Accessibility index (0–100)", "", 1),
+    "connectivity_decile": ColumnInfo("Connectivity decile (1 = least connected)"),
+    "left_behind": ColumnInfo("Left-behind area (poorly connected and deprived)"),
+    "digital_score": ColumnInfo("Digital connectivity score", "", 2),
+    "digital_indicator": ColumnInfo("Digital connectivity indicator (IoD 2025)", "", 2),
+    "digital_coldspot": ColumnInfo("Digital coldspot"),
+    "coldspot": ColumnInfo("Broadband coldspot"),
+    "acc_gravity_car": ColumnInfo("Gravity accessibility to jobs by car", "", 0),
+    "e2sfca_jobs_car": ColumnInfo("Jobs per competing worker (E2SFCA, car)", "", 2),
+    "road": ColumnInfo("Road"),
+    "road_class": ColumnInfo("Road class"),
+    "length_km": ColumnInfo("Length", "km", 1),
+    "band": ColumnInfo("Travel time band"),
+    "band_min": ColumnInfo("Within", "min"),
+    "site": ColumnInfo("From"),
+    "scheme": ColumnInfo("Scheme"),
+    "iata": ColumnInfo("IATA code"),
+    "crs": ColumnInfo("Station code"),
+    "winner": ColumnInfo("Winning LSOAs (journeys 5+ min faster)"),
+    "loser": ColumnInfo("Losing LSOAs (journeys 5+ min slower)"),
+    "outcome": ColumnInfo("Outcome"),
+    "n_faster": ColumnInfo("Journeys 5+ min faster", "journeys"),
+    "n_slower": ColumnInfo("Journeys 5+ min slower", "journeys"),
+}
+
+
+def column_info(column: str) -> ColumnInfo:
+    """Label, units and decimals for a column name of lisgeo's naming scheme."""
+    if column in _FIXED:
+        return _FIXED[column]
+    if column.startswith("d_"):
+        inner = column_info(column[2:])
+        return ColumnInfo(f"Change in {inner.label[0].lower()}{inner.label[1:]}", inner.units, max(inner.decimals, 1))
+    m = re.fullmatch(r"(tt_.+)_(base|scenario)", column)
+    if m:
+        inner = column_info(m.group(1))
+        return ColumnInfo(f"{inner.label} ({'without' if m.group(2) == 'base' else 'with'} the scenario)", inner.units, inner.decimals)
+    m = re.fullmatch(r"tt_(car|pt|walk)_(.+)", column)
+    if m:
+        dest = _DEST.get(m.group(2), m.group(2).replace("_", " "))
+        return ColumnInfo(f"Time to {dest} by {_MODE[m.group(1)]}", "min")
+    m = re.fullmatch(r"jobs_(car|pt|walk)_(\d+)", column)
+    if m:
+        return ColumnInfo(f"Jobs within {m.group(2)} min by {_MODE[m.group(1)]}", "jobs")
+    if column.endswith("_pct"):
+        what = column[:-4].replace("_", " ")
+        nice = {"sfbb": "Superfast broadband (30 Mbit/s+) coverage", "ufbb": "Ultrafast broadband (300 Mbit/s+) coverage",
+                "fttp": "Full-fibre coverage", "gigabit": "Gigabit-capable coverage",
+                "below_uso": "Premises below the broadband USO (10 Mbit/s)"}.get(column[:-4], what.capitalize())
+        return ColumnInfo(nice, "%", 1)
+    return ColumnInfo(column.replace("_", " ").capitalize())
+
+
+# ------------------------------------------------------------------ parsing
+def _check_keys(d: Mapping[str, Any], cls, where: str, renamed: Mapping[str, str] = {}) -> None:
+    valid = [f.name for f in fields(cls)] + list(renamed)
+    for key in d:
+        if key not in valid:
+            raise UnknownNameError("map-file key", key, sorted(valid), f"Fix the spelling in {where} of the map file.")
+
+
+def _as_tuple(value: Any, key: str, where: str, item=str) -> tuple:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise LisgeoError(f"{where}: {key} must be a list, e.g. {key} = [\"a\", \"b\"]; got {value!r}")
+    try:
+        return tuple(item(v) for v in value)
+    except (TypeError, ValueError):
+        raise LisgeoError(f"{where}: {key} holds a value that is not a {item.__name__}: {value!r}") from None
+
+
+_TYPES = {
+    "name": str, "source": str, "layer": str, "site": str, "mode": str, "base": str, "scenario": str, "style": str,
+    "column": str, "label": str, "units": str, "scheme": str, "palette": str, "color": str,
+}
+
+
+def _parse_layer(d: Mapping[str, Any], i: int) -> LayerDef:
+    where = f"layer {i + 1} ({d.get('name', '?')})"
+    if not isinstance(d, Mapping):
+        raise LisgeoError(f"{where}: each [[layers]] entry must be a table")
+    _check_keys(d, LayerDef, where)
+    if "name" not in d:
+        raise LisgeoError(f"{where}: every layer needs a name = \"...\"")
+    kw: dict[str, Any] = {}
+    for key, value in d.items():
+        if key in _TYPES:
+            if not isinstance(value, str):
+                raise LisgeoError(f"{where}: {key} must be text, got {value!r}")
+            kw[key] = value
+        elif key in ("tooltip", "popup", "category_order"):
+            kw[key] = _as_tuple(value, key, where)
+        elif key == "bands":
+            kw[key] = _as_tuple(value, key, where, int)
+        elif key in ("options", "colors", "where", "category_labels"):
+            if not isinstance(value, Mapping):
+                raise LisgeoError(f"{where}: {key} must be a table, e.g. {key} = {{ a = 1 }}")
+            kw[key] = dict(value)
+        elif key in ("show", "reverse", "legend", "optional"):
+            if not isinstance(value, bool):
+                raise LisgeoError(f"{where}: {key} must be true or false, got {value!r}")
+            kw[key] = value
+        elif key in ("k", "decimals"):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise LisgeoError(f"{where}: {key} must be a whole number, got {value!r}")
+            kw[key] = value
+        elif key in ("weight", "radius", "fill_opacity", "simplify_m"):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise LisgeoError(f"{where}: {key} must be a non-negative number, got {value!r}")
+            kw[key] = float(value)
+    ld = LayerDef(**kw)
+    if ld.source not in SOURCES:
+        raise UnknownNameError("layer source", ld.source, SOURCES)
+    if ld.source == "layer" and not ld.layer:
+        raise LisgeoError(f"{where}: source = \"layer\" needs layer = \"<registered layer name>\" (see `lisgeo layers list`)")
+    if ld.source == "isochrones" and not ld.site:
+        raise LisgeoError(f"{where}: source = \"isochrones\" needs site = \"<site_id>\", e.g. \"hs2_toton\"")
+    if ld.style not in STYLES:
+        raise UnknownNameError("layer style", ld.style, STYLES)
+    if ld.scheme not in SCHEMES:
+        raise UnknownNameError("classification scheme", ld.scheme, SCHEMES)
+    if not 2 <= ld.k <= 9:
+        raise LisgeoError(f"{where}: k = {ld.k} classes; use 2 to 9 classes (a reader cannot tell more shades apart)")
+    if ld.palette not in matplotlib.colormaps:
+        raise UnknownNameError("palette", ld.palette, sorted(c for c in matplotlib.colormaps if not c.endswith("_r"))[:40],
+                               "Use a matplotlib colormap name such as YlGnBu, viridis, RdBu.")
+    if ld.mode not in ("car", "pt"):
+        raise UnknownNameError("mode", ld.mode, ("car", "pt"))
+    if not 0 <= ld.fill_opacity <= 1:
+        raise LisgeoError(f"{where}: fill_opacity must be between 0 and 1")
+    if any(b <= 0 for b in ld.bands):
+        raise LisgeoError(f"{where}: bands must be positive minutes, got {list(ld.bands)}")
+    return ld
+
+
+def parse_spec(data: Mapping[str, Any], *, name: str = "map") -> MapSpec:
+    """Validate a map definition (the parsed TOML) and return a :class:`MapSpec`."""
+    where = f"map {name!r}"
+    _check_keys(data, MapSpec, where)
+    for key in ("title", "subtitle"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            raise LisgeoError(f"{where}: {key} = \"...\" is required (a short plain {key})")
+    raw_layers = data.get("layers")
+    if not isinstance(raw_layers, list) or not raw_layers:
+        raise LisgeoError(f"{where}: declare at least one [[layers]] table")
+    layers = tuple(_parse_layer(d, i) for i, d in enumerate(raw_layers))
+    names = [ld.name for ld in layers]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise LisgeoError(f"{where}: layer names must be unique; {sorted(dup)} repeat")
+    table = None
+    if "table" in data:
+        t = data["table"]
+        if not isinstance(t, Mapping):
+            raise LisgeoError(f"{where}: [table] must be a table")
+        _check_keys(t, TableDef, f"{where} [table]")
+        if t.get("layer") not in names:
+            raise UnknownNameError("table layer", t.get("layer"), names, "[table] layer must name one of the map's layers.")
+        stats = dict(t.get("stats", {}))
+        for col, st in stats.items():
+            if st not in STATS:
+                raise UnknownNameError(f"statistic for {col}", st, STATS)
+        counts = _as_tuple(t.get("counts", []), "counts", where)
+        for c in counts:
+            if c not in names:
+                raise UnknownNameError("counted layer", c, names)
+        table = TableDef(layer=t["layer"], by=t.get("by", "LADNM"), stats=stats, weight=t.get("weight"),
+                         counts=counts, caption=t.get("caption"))
+    out = dict(name=str(data.get("name", name)), title=data["title"].strip(), subtitle=data["subtitle"].strip(),
+               layers=layers, table=table)
+    for key in ("region", "scenario", "basemap", "description"):
+        if key in data:
+            if not isinstance(data[key], str):
+                raise LisgeoError(f"{where}: {key} must be text")
+            out[key] = data[key]
+    spec = MapSpec(**out)
+    if spec.basemap not in BASEMAPS:
+        raise UnknownNameError("basemap", spec.basemap, BASEMAPS)
+    return spec
+
+
+def read_spec(path: str | Path) -> MapSpec:
+    """Read and validate a map definition file (TOML)."""
+    path = Path(path)
+    if not path.is_file():
+        raise LisgeoError(f"map definition {str(path)!r} not found; give the path of a .toml file (see maps/)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise LisgeoError(f"{path}: not valid TOML ({exc}); fix the file") from None
+    return parse_spec(data, name=path.stem)
+
+
+def list_specs(folder: str | Path | None = None) -> list[MapSpec]:
+    """Every map definition in ``folder`` (default: the repository's ``maps/``), by file name."""
+    folder = Path(folder) if folder is not None else DEFAULT_MAPS_DIR
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise LisgeoError(f"no map definitions (*.toml) in {folder}; pass the folder that holds them")
+    return [read_spec(f) for f in files]

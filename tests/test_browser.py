@@ -1,0 +1,260 @@
+"""Every default map, opened in headless Chromium (Debian's chromium + chromium-driver, Selenium).
+
+Base-map tiles are blocked (as on a machine with no internet): each page must load with no
+JavaScript error, show its title, legend and the offline note, draw exactly the features the
+map holds, and say so in a screenshot saved under tests/artifacts/. The score columns are
+synthetic (deterministic) on the real LSOA 2021 boundaries, so the pages are the real maps'
+pages without a scoring run; every other layer is real.
+
+Skipped when Chromium is absent, except in CI (``CI`` set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Point, box
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+XSS = "<script>alert(1)</script>"
+XSS_IMG = '<img src=x onerror="window.lisgeoXss = 1">'
+JS_COUNTS = ("return Object.fromEntries(Object.entries(window.lisgeoLayers || {}).map("
+             "([k, v]) => [k, [v.getLayers().length, window.lisgeoMap.hasLayer(v)]]))")
+
+
+@pytest.fixture(scope="session")
+def driver():
+    if not (CHROMIUM and CHROMEDRIVER):
+        msg = "chromium and chromedriver are needed (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.options import Options
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("selenium is not installed (it is in the test extra)")
+        pytest.skip("selenium is not installed")
+    profile = tempfile.mkdtemp(prefix="lisgeo-chromium-")
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                "--disable-dev-shm-usage", "--window-size=1280,900", f"--user-data-dir={profile}"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
+    drv.execute_cdp_cmd("Network.enable", {})
+    # no internet: base-map tiles (and anything else remote) fail, as on an offline laptop
+    drv.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["http://*", "https://*"]})
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield drv
+    drv.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _open(driver, path: Path) -> list[dict]:
+    driver.get_log("browser")  # drop anything from the previous page
+    driver.get(path.resolve().as_uri())
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if driver.execute_script("return document.readyState === 'complete' && !!window.lisgeoMap"):
+            break
+        time.sleep(0.1)
+    time.sleep(0.8)  # let tile errors arrive and the offline note appear
+    return driver.get_log("browser")
+
+
+def _js_errors(logs: list[dict]) -> list[dict]:
+    """Console errors other than the blocked network fetches of base-map tiles."""
+    return [e for e in logs if e["level"] == "SEVERE" and e.get("source") != "network"]
+
+
+def _check_page(driver, built, name: str) -> dict:
+    logs = _open(driver, built.html)
+    assert _js_errors(logs) == [], f"{name}: JavaScript errors {_js_errors(logs)}"
+    res = built.result
+    assert driver.find_elements("css selector", ".folium-map"), "map div missing"
+    title = driver.find_element("css selector", ".lisgeo-title h1").text
+    assert title == res.spec.title
+    counts = driver.execute_script(JS_COUNTS)
+    assert {k: v[0] for k, v in counts.items()} == res.feature_counts()
+    shown = {p.ldef.name for p in res.layers if p.ldef.show}
+    assert {k for k, v in counts.items() if v[1]} == shown
+    paths = driver.execute_script("return document.querySelectorAll('.leaflet-overlay-pane path').length")
+    assert paths == sum(n for k, n in res.feature_counts().items() if k in shown)
+    legends = driver.find_elements("css selector", ".lisgeo-legend")
+    with_legend = [p for p in res.layers if p.legend is not None]
+    assert len(legends) == len(with_legend)
+    visible = [el for el in legends if el.is_displayed()]
+    assert len(visible) == len([p for p in with_legend if p.ldef.show])
+    for p in with_legend:
+        if p.ldef.show:
+            el = driver.find_element("id", f"legend-{p.ldef.name}")
+            labels = [x.text for x in el.find_elements("css selector", ".lisgeo-legend-label")]
+            assert labels == p.legend.labels  # the real class edges, as computed in Python
+    assert driver.find_element("css selector", ".lisgeo-offline").is_displayed()
+    assert driver.find_elements("css selector", ".leaflet-control-scale")
+    assert driver.find_elements("css selector", ".leaflet-control-layers")
+    assert driver.find_elements("css selector", ".leaflet-control-zoom-fullscreen, .fullscreen-icon")
+    attribution = driver.find_element("css selector", ".leaflet-control-attribution").text
+    assert "OpenStreetMap contributors" in attribution
+    assert "Contains OS data © Crown copyright and database right" in attribution
+    table = driver.find_element("css selector", ".lisgeo-table table")
+    assert len(table.find_elements("css selector", "tbody tr")) == len(res.table)
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+    return counts
+
+
+# ------------------------------------------------------------------ synthetic scores on real boundaries
+def _synthetic_data(region: str):
+    from lisgeo.layers.boundaries import load_lsoa21
+    from lisgeo.layers.sites import load_sites
+    from lisgeo.mapping.build import MapData
+
+    lsoa = load_lsoa21(region=region)
+    n = len(lsoa)
+    rng = np.random.default_rng(42)
+    sc = lsoa.copy()
+    sc["pop"] = rng.integers(1000, 3000, n)
+    sc["imd_decile"] = rng.integers(1, 11, n)
+    sc["tt_car_hs2_toton"] = rng.gamma(3, 10, n)
+    sc["tt_car_hs2_chesterfield"] = rng.gamma(3, 12, n)
+    sc.iloc[:3, sc.columns.get_loc("tt_car_hs2_chesterfield")] = np.nan  # unreachable: the no-data class
+    sc["jobs_car_45"] = rng.integers(10_000, 700_000, n)
+    sc["jobs_pt_60"] = rng.integers(0, 300_000, n)
+    sc["connectivity_index"] = rng.uniform(0, 100, n)
+    sc["left_behind"] = (sc["connectivity_index"] < 20) & (sc["imd_decile"] <= 3)
+    cmp = lsoa.copy()
+    cmp["pop"] = sc["pop"]
+    cmp["tt_pt_london_base"] = rng.uniform(90, 180, n)
+    cmp["d_tt_pt_london"] = -rng.uniform(0, 70, n)
+    cmp["tt_pt_london_scenario"] = cmp["tt_pt_london_base"] + cmp["d_tt_pt_london"]
+    cmp["d_tt_pt_birmingham"] = -rng.uniform(0, 20, n)
+    cmp["d_connectivity_index"] = rng.normal(0, 5, n)
+    cmp["n_faster"] = (cmp["d_tt_pt_london"] <= -5).astype(int)
+    cmp["n_slower"] = 0
+    cmp["outcome"] = np.where(cmp["n_faster"] > 0, "winner", "unchanged")
+    cmp["winner"] = cmp["outcome"] == "winner"
+    cmp["loser"] = False
+    frames = {"scores:hs2_2b": sc, "compare:base:hs2_2b": cmp}
+    sites = load_sites(region=region, buffer_km=40) if region == "llep" else load_sites(region=region)
+    for site in ("hs2_toton", "hs2_chesterfield"):
+        p = sites.loc[site].geometry if site in sites.index else Point(452_000, 336_000)
+        iso = gpd.GeoDataFrame({"site": site, "mode": "car", "minutes": [15, 30, 45, 60],
+                                "pop": [1e5, 4e5, 9e5, 1.6e6], "area_km2": [50.0, 300.0, 900.0, 1800.0]},
+                               geometry=[p.buffer(r) for r in (8_000, 20_000, 32_000, 45_000)], crs="EPSG:27700",
+                               index=[15, 30, 45, 60])
+        frames[("iso", site, "car", (15, 30, 45, 60), "hs2_2b")] = iso.assign(band_min=iso["minutes"])
+    return MapData(region=region, frames=frames)
+
+
+@pytest.fixture(scope="session")
+def default_maps(real_data, tmp_path_factory):
+    from lisgeo.mapping.build import build_maps
+
+    out = tmp_path_factory.mktemp("browser_maps")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build_maps(region="d2n2", out_dir=out, inline=True, png=False, progress=False, data=_synthetic_data("d2n2"))
+
+
+def test_every_default_map_in_browser(driver, default_maps):
+    assert [b.name for b in default_maps] == ["1_overview", "2_hs2_connectivity", "3_jobs_access", "4_connectivity",
+                                              "5_digital", "6_scenario_hs2"]
+    for b in default_maps:
+        assert b.html_bytes < 3_000_000, f"{b.name}: {b.html_bytes / 1e6:.2f} MB"
+        _check_page(driver, b, f"d2n2_{b.name}")
+
+
+def test_layer_control_toggles_layer_and_legend(driver, default_maps):
+    b = next(x for x in default_maps if x.name == "3_jobs_access")
+    _open(driver, b.html)
+    before = driver.execute_script("return document.querySelectorAll('.leaflet-overlay-pane path').length")
+    assert not driver.find_element("id", "legend-jobs_pt_60").is_displayed()
+    label = next(el for el in driver.find_elements("css selector", ".leaflet-control-layers-overlays label")
+                 if "public transport" in el.text)
+    label.find_element("css selector", "input").click()
+    time.sleep(0.3)
+    after = driver.execute_script("return document.querySelectorAll('.leaflet-overlay-pane path').length")
+    assert after - before == b.result.feature_counts()["jobs_pt_60"]
+    assert driver.find_element("id", "legend-jobs_pt_60").is_displayed()
+    # hovering an area shows its tooltip with a formatted value and units
+    driver.execute_script("var l = window.lisgeoLayers['jobs_car_45'].getLayers()[0]; l.openTooltip(l.getBounds().getCenter());")
+    tip = driver.find_element("css selector", ".leaflet-tooltip").get_attribute("innerText")
+    assert "Jobs within 45 min by car:" in tip and tip.rstrip().endswith("jobs")
+
+
+def test_script_in_names_renders_as_text(driver, tmp_path):
+    from lisgeo.mapping.build import build_map, write_map
+    from lisgeo.mapping.spec import parse_spec
+
+    x0, y0 = 450_000, 340_000
+    lsoa = gpd.GeoDataFrame(
+        {"LSOA21CD": ["E01000001", "E01000002"], "LSOA21NM": [XSS, XSS_IMG], "LADNM": [XSS, "Broxtowe"],
+         "tt_car_hs2_toton": [10.0, 20.0]},
+        geometry=[box(x0, y0, x0 + 1000, y0 + 1000), box(x0 + 1000, y0, x0 + 2000, y0 + 1000)],
+        crs="EPSG:27700", index=["E01000001", "E01000002"])
+    sites = gpd.GeoDataFrame(
+        {"name": [XSS], "category": [XSS_IMG], "LADNM": [XSS], "source": ['javascript:alert(1)" x="']},
+        geometry=[Point(x0 + 500, y0 + 500)], crs="EPSG:27700", index=["s1"])
+    spec = parse_spec({
+        "title": XSS, "subtitle": XSS_IMG,
+        "layers": [
+            {"name": "tt", "source": "scores", "column": "tt_car_hs2_toton", "k": 2, "tooltip": ["LSOA21NM", "LADNM"]},
+            {"name": "sites", "layer": "sites", "style": "points", "column": "category", "scheme": "categorical",
+             "tooltip": ["name", "category"], "popup": ["name", "category", "LADNM", "source"]},
+        ],
+        "table": {"layer": "tt", "stats": {"tt_car_hs2_toton": "median"}},
+    }, name="xss")
+    built = write_map(build_map(spec, frames={"tt": lsoa, "sites": sites}), tmp_path / "xss.html", inline=True, png=False)
+    logs = _open(driver, built.html)
+    assert _js_errors(logs) == []
+    from selenium.common.exceptions import NoAlertPresentException
+
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018 - no alert was raised
+    # title, legend and table show the names as text
+    assert driver.find_element("css selector", ".lisgeo-title h1").text == XSS
+    assert driver.find_element("css selector", ".lisgeo-subtitle").text == XSS_IMG
+    assert XSS_IMG in driver.find_element("id", "legend-sites").text
+    assert XSS in driver.find_element("css selector", ".lisgeo-table").text
+    # tooltip and popup too
+    driver.execute_script("var l = window.lisgeoLayers['tt'].getLayers()[1]; l.openTooltip(l.getBounds().getCenter());")
+    assert XSS_IMG in driver.find_element("css selector", ".leaflet-tooltip").get_attribute("textContent")
+    driver.execute_script("window.lisgeoLayers['sites'].getLayers()[0].openPopup();")
+    popup = driver.find_element("css selector", ".leaflet-popup-content")
+    text = popup.get_attribute("textContent")  # (not .text: the popup may still be fading in)
+    assert XSS in text and XSS_IMG in text
+    assert popup.find_elements("css selector", "a") == []  # a javascript: source is never a link
+    assert driver.find_elements("css selector", ".leaflet-container img[src='x']") == []
+    assert driver.execute_script("return window.lisgeoXss === undefined")
+    driver.save_screenshot(str(ARTIFACTS / "xss_escaped.png"))
+
+
+def test_llep_overview_in_browser(driver, real_data, tmp_path):
+    from lisgeo.mapping.build import build_map, write_map
+    from lisgeo.mapping.spec import DEFAULT_MAPS_DIR
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = build_map(DEFAULT_MAPS_DIR / "1_overview.toml", region="llep")
+    assert "peak_district" in res.skipped  # no National Park meets Leicestershire
+    built = write_map(res, tmp_path / "llep_overview.html", inline=True, png=False)
+    counts = _check_page(driver, built, "llep_1_overview")
+    assert counts["districts"][0] == 8

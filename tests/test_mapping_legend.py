@@ -1,0 +1,47 @@
+"""Legends show real class edges with units, in data order, with no data last; values formatted; text escaped."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lisgeo.mapping.classify import NODATA_COLOR, class_colors, classify_categories, classify_values
+from lisgeo.mapping.legend import format_value, legend_for_categories, legend_for_classes, legend_html
+
+
+def test_format_value():
+    assert format_value(12.4, units="min") == "12 min"
+    assert format_value(45321, units="jobs") == "45,321 jobs"
+    assert format_value(87.46, units="%", decimals=1) == "87.5%"
+    assert format_value(3_500_000, units="£") == "£3.5m"
+    assert format_value(np.nan, units="min") == "no data"
+    assert format_value(None) == "no data"
+    assert format_value(-0.01, decimals=1) == "0.0"
+    assert format_value(True) == "yes"
+
+
+def test_legend_real_edges_and_nodata():
+    s = pd.Series([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, np.nan])
+    c = classify_values(s, scheme="quantiles", k=5)
+    lg = legend_for_classes(c, class_colors(5), title="Car time", units="min", decimals=1)
+    assert lg.labels == ["1.0 – 2.8 min", "2.8 – 4.6 min", "4.6 – 6.4 min", "6.4 – 8.2 min", "8.2 – 10.0 min", "No data"]
+    assert lg.entries[-1].color == NODATA_COLOR and lg.entries[-1].count == 1 and lg.entries[-1].nodata
+    assert [e.count for e in lg.entries] == [2, 2, 2, 2, 2, 1]
+    no_missing = legend_for_classes(classify_values(s.dropna(), k=2), class_colors(2), title="t")
+    assert not any(e.nodata for e in no_missing.entries)
+
+
+def test_categorical_legend():
+    c = classify_categories(pd.Series(["energy", "hs2", "energy", None]), order=["hs2"])
+    lg = legend_for_categories(c, ["#111111", "#222222"], title="Sites", shape="circle")
+    assert lg.labels == ["hs2", "energy", "No data"]
+    assert [e.count for e in lg.entries] == [1, 2, 1]
+
+
+def test_legend_html_escapes_everything():
+    c = classify_categories(pd.Series(["<script>alert(1)</script>", "ok"]))
+    lg = legend_for_categories(c, ["#111111", "#222222"], title="<b>T</b>")
+    out = legend_html(lg, legend_id='x" onmouseover="y')
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert "&lt;b&gt;T&lt;/b&gt;" in out
+    assert 'id="x&quot; onmouseover=&quot;y"' in out

@@ -1,0 +1,105 @@
+"""The report page and the map/build/report commands."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import Point, box
+
+from lisgeo.cli import main
+from lisgeo.mapping.build import build_map, write_map
+from lisgeo.mapping.report import sources_table, write_report
+from lisgeo.mapping.spec import parse_spec
+
+XSS = "<script>alert(1)</script>"
+
+
+def _frames():
+    x0, y0 = 450_000, 340_000
+    lsoa = gpd.GeoDataFrame(
+        {"LSOA21CD": ["E01000001", "E01000002"], "LSOA21NM": ["A 001A", "B 001B"], "LADNM": ["Nottingham", XSS],
+         "pop": [1000, 3000], "jobs_car_45": [100_000.0, 200_000.0]},
+        geometry=[box(x0, y0, x0 + 1000, y0 + 1000), box(x0 + 1000, y0, x0 + 2000, y0 + 1000)],
+        crs="EPSG:27700", index=["E01000001", "E01000002"])
+    lsoa.attrs["sources"] = ["lsoa21_boundaries", "census2021_population"]
+    lsoa.attrs["attribution"] = "Contains OS data © Crown copyright and database right"
+    sites = gpd.GeoDataFrame({"name": ["Site"], "category": ["energy"]}, geometry=[Point(x0 + 10, y0 + 10)],
+                             crs="EPSG:27700", index=["s"])
+    return {"jobs": lsoa, "sites": sites}
+
+
+SPEC = {"title": "Access to jobs", "subtitle": "Jobs within 45 minutes by car",
+        "layers": [{"name": "jobs", "source": "scores", "column": "jobs_car_45", "k": 2},
+                   {"name": "sites", "layer": "sites", "style": "points"}],
+        "table": {"layer": "jobs", "weight": "pop", "stats": {"jobs_car_45": "weighted_mean", "pop": "sum"}}}
+
+
+def test_report_page(tmp_path):
+    res = build_map(parse_spec(SPEC, name="jobs"), frames=_frames())
+    built = [write_map(res, tmp_path / "maps" / "jobs.html")]
+    claims = pd.DataFrame({"claim": [f"people within 20 miles {XSS}"], "strategy_figure": [9e6], "computed_value": [12_404_171.0],
+                           "unit": ["people"], "method": ["1 km grid"], "source": ["UKCEH"]})
+    path = write_report(region="d2n2", out_dir=tmp_path, built=built, claims=claims)
+    page = path.read_text(encoding="utf-8")
+    assert path == tmp_path / "report.html"
+    assert '<iframe class="map" src="maps/jobs.html"' in page
+    assert '<img class="print" src="maps/jobs.png"' in page and (tmp_path / "maps" / "jobs.png").is_file()
+    assert "Derby, Derbyshire, Nottingham and Nottinghamshire" in page or "D2N2" in page
+    # the district table: population-weighted mean jobs per district and overall
+    assert "100,000 jobs" in page and "200,000 jobs" in page and "175,000 jobs" in page
+    assert "9,000,000 people" in page and "12,404,171 people" in page
+    assert XSS not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    sources = re.search(r'<section id="sources">(.*?)</section>', page, re.S).group(1)
+    assert "lsoa21_boundaries" in sources and "census2021_population" in sources and "OGL v3" in sources
+    assert "OpenStreetMap contributors" in sources
+
+
+def test_sources_table_from_catalog():
+    df = sources_table(["lsoa21_boundaries", "lsoa21_boundaries", "not_a_dataset", "ofcom_broadband_2021"])
+    assert df["dataset"].tolist() == ["lsoa21_boundaries", "ofcom_broadband_2021"]
+    assert df["licence"].tolist() == ["OGL v3", "OGL v3"]
+    assert "Ofcom" in df["attribution"].iloc[1]
+
+
+def test_cli_map_build_report(real_data, tmp_path):
+    maps = tmp_path / "defs"
+    maps.mkdir()
+    (maps / "overview.toml").write_text(
+        'title = "Sites"\nsubtitle = "Strategy sites by category, with district boundaries"\n'
+        '[[layers]]\nname = "districts"\nlayer = "districts"\nstyle = "outline"\ntooltip = ["LADNM"]\n'
+        '[[layers]]\nname = "sites"\nlayer = "sites"\nstyle = "points"\ncolumn = "category"\nscheme = "categorical"\n'
+        'popup = ["name", "category", "source"]\n'
+        '[table]\nlayer = "districts"\nstats = { area_km2 = "sum" }\ncounts = ["sites"]\n', encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["map", str(maps / "overview.toml"), "-o", str(tmp_path / "one.html"), "--region", "llep", "--inline"]) == 0
+        assert (tmp_path / "one.html").stat().st_size > 200_000 and (tmp_path / "one.png").is_file()
+        assert main(["build", "--region", "llep", "-o", str(tmp_path / "b"), "--maps", str(maps)]) == 0
+        assert (tmp_path / "b" / "maps" / "overview.html").is_file() and (tmp_path / "b" / "maps" / "overview.png").is_file()
+        assert main(["report", "--region", "llep", "-o", str(tmp_path / "r"), "--maps", str(maps)]) == 0
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert 'src="maps/overview.html"' in page and "Leicester and Leicestershire" in page
+    claims = re.search(r'<section id="claims">(.*?)</section>', page, re.S).group(1)
+    assert claims.count("<tr>") == 1 + 4 and "within 20 miles" in claims  # recomputed by lisgeo.measures.claims
+    # bad input: one line, status 2
+    assert main(["map", str(maps / "missing.toml"), "-o", str(tmp_path / "x.html")]) == 2
+    (maps / "bad.toml").write_text('title = "t"\nsubtitle = "s"\ncolour = "red"\n[[layers]]\nname = "d"\nlayer = "districts"\n')
+    assert main(["map", str(maps / "bad.toml"), "-o", str(tmp_path / "x.html")]) == 2
+    assert main(["map", str(maps / "overview.toml"), "-o", str(tmp_path / "x.html"), "--region", "nowhere"]) == 2
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_cli_map_with_real_scores(real_data, tmp_path, capsys):
+    from lisgeo.mapping.spec import DEFAULT_MAPS_DIR
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["map", str(DEFAULT_MAPS_DIR / "3_jobs_access.toml"), "-o", str(tmp_path / "jobs.html"), "--region", "llep"]) == 0
+    out = capsys.readouterr().out
+    assert "jobs.html" in out and "MB" in out
+    page = (tmp_path / "jobs.html").read_text(encoding="utf-8")
+    assert "Jobs within 45 min by car" in page
+    assert (tmp_path / "jobs.html").stat().st_size < 3_000_000
