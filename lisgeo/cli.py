@@ -99,6 +99,156 @@ def layers_export(name: str, region: str, output: Path) -> None:
     click.echo(f"wrote {len(df)} rows of {name} ({region}) to {output}")
 
 
+# ---------------------------------------------------------------- scores
+@cli.command("score")
+@click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
+@click.option("--scenario", default="base", show_default=True, help="Scenario name in layers/scenarios, or a scenario .toml path.")
+@click.option("--weights", default=None, type=click.Path(dir_okay=False, path_type=Path), help="TOML merged over layers/indices.toml (index weights, left_behind rule).")
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: scores.gpkg (layer lsoa), scores.csv, claims.csv.")
+@click.option("--no-claims", is_flag=True, help="Skip recomputing the strategy's geography claims.")
+def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no_claims: bool) -> None:
+    """Score every LSOA 2021 of a region (times, accessibility, connectivity, indices)."""
+    from .measures.claims import recompute_claims
+    from .measures.score import score_region, write_scores
+
+    gdf = score_region(region=region, scenario=scenario, weights=weights, progress=sys.stderr.isatty())
+    claims = None if no_claims else recompute_claims(region)
+    paths = write_scores(gdf, output, claims=claims if claims is not None else False)
+    if claims is not None:
+        click.echo(claims[["claim", "strategy_figure", "computed_value", "unit"]].to_string(index=False))
+    click.echo(f"scored {len(gdf)} LSOAs of {region} ({gdf.attrs['scenario']}) in {gdf.attrs['timings']['total']:.1f} s; wrote {', '.join(map(str, paths.values()))}")
+
+
+@cli.command("compare")
+@click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
+@click.option("--base", default="base", show_default=True, help="The reference scenario.")
+@click.option("--scenario", required=True, help="The scenario to compare with the base.")
+@click.option("--threshold", default=5.0, show_default=True, type=float, help="Minutes a journey must change by to make a winner or loser.")
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: compare.gpkg/csv, winners_losers.csv, district_summary.csv.")
+def compare_cmd(region: str, base: str, scenario: str, threshold: float, output: Path) -> None:
+    """Compare a scenario with a base: per-LSOA deltas, winners and losers, district summary."""
+    from .measures.compare import compare_scenarios, write_comparison
+
+    cmp = compare_scenarios(region=region, base=base, scenario=scenario, threshold_min=threshold, progress=sys.stderr.isatty())
+    paths = write_comparison(cmp, output)
+    counts = cmp["outcome"].value_counts().to_dict()
+    click.echo(f"{scenario} vs {base} ({region}): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f"; wrote {', '.join(map(str, paths.values()))}")
+
+
+# ---------------------------------------------------------------- maps and report
+@cli.command("map")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output .html file (a .png is written beside it).")
+@click.option("--region", "-r", default=None, help=REGION_HELP + " Default: the map file's region.")
+@click.option("--scenario", default=None, help="Scenario for score layers. Default: the map file's scenario.")
+@click.option("--inline", is_flag=True, help="Embed Leaflet's JavaScript and CSS so the map works with no network.")
+@click.option("--no-png", is_flag=True, help="Skip the static PNG.")
+def map_cmd(spec: Path, output: Path, region: str | None, scenario: str | None, inline: bool, no_png: bool) -> None:
+    """Draw one map definition (maps/*.toml) as an HTML web map and a PNG."""
+    from .mapping.build import build_map, write_map
+
+    built = write_map(build_map(spec, region=region, scenario=scenario), output, inline=inline, png=not no_png)
+    click.echo(f"wrote {built.html} ({built.html_bytes / 1e6:.2f} MB)" + (f" and {built.png}" if built.png else ""))
+
+
+@cli.command("build")
+@click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder; maps go to DIR/maps/.")
+@click.option("--maps", "maps_dir", default=None, type=click.Path(file_okay=False, path_type=Path), help="Folder of map definitions (default: maps/).")
+@click.option("--scenario", default=None, help="Scenario for score layers (default: each map file's).")
+@click.option("--inline", is_flag=True, help="Embed Leaflet's JavaScript and CSS in every map.")
+def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | None, inline: bool) -> None:
+    """Compute the scores the maps need and draw every map definition into DIR/maps/."""
+    from .mapping.build import build_maps
+
+    for b in build_maps(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline, progress=True):
+        click.echo(f"{b.name:24s} {b.html_bytes / 1e6:6.2f} MB  {b.html}")
+
+
+@cli.command("report")
+@click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: DIR/report.html and DIR/maps/.")
+@click.option("--maps", "maps_dir", default=None, type=click.Path(file_okay=False, path_type=Path), help="Folder of map definitions (default: maps/).")
+@click.option("--inline", is_flag=True, help="Embed Leaflet's JavaScript and CSS in every map.")
+def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool) -> None:
+    """Write one HTML report: every map, district tables, headline claims, sources and licences."""
+    from .mapping.report import write_report
+
+    path = write_report(region=region, out_dir=output, maps_dir=maps_dir, inline=inline, progress=True)
+    click.echo(f"wrote {path}")
+
+
+# ---------------------------------------------------------------- network
+@cli.command("isochrones")
+@click.argument("site")
+@click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
+@click.option("--scenario", default="base", show_default=True, help="Scenario name in layers/scenarios, or a scenario .toml path.")
+@click.option("--mode", type=click.Choice(["car", "pt"]), default="car", show_default=True)
+@click.option("--bands", default="15,30,45,60", show_default=True, help="Comma-separated minutes.")
+@click.option("--tif", "tif", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Also write the travel-time surface GeoTIFF (1 km grid).")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Band polygons: .gpkg, .geojson, .parquet or .csv.")
+def isochrones_cmd(site: str, region: str, scenario: str, mode: str, bands: str, tif: Path | None, output: Path) -> None:
+    """Isochrones from SITE (a site_id such as hs2_toton) with the population inside each band."""
+    from .errors import LisgeoError as _E
+    from .io import write_frame
+    from .network import build_network, isochrones, travel_time_surface
+
+    try:
+        b = [float(x) for x in bands.split(",") if x.strip()]
+    except ValueError:
+        raise _E(f"--bands must be comma-separated minutes such as 15,30,45,60, got {bands!r}") from None
+    G = build_network(region=region, scenario=scenario)
+    iso = isochrones(G, site, mode=mode, bands=b)
+    write_frame(iso, output, layer="isochrones")
+    if tif is not None:
+        travel_time_surface(G, site, mode=mode, path=tif)
+    for _, r in iso.iterrows():
+        click.echo(f"{r['minutes']:5.0f} min  {r['pop']:12,.0f} people  {r['area_km2']:8.0f} km2")
+    click.echo(f"wrote {output}" + (f" and {tif}" if tif else ""))
+
+
+@cli.group()
+def network() -> None:
+    """The multimodal network: export it, list scenarios."""
+
+
+@network.command("export")
+@click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
+@click.option("--scenario", default="base", show_default=True, help="Scenario name in layers/scenarios, or a scenario .toml path.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help=".gpkg (layers nodes, edges) or .parquet/.csv/.geojson (OUT_nodes.*, OUT_edges.*).")
+def network_export(region: str, scenario: str, output: Path) -> None:
+    """Export the graph's nodes and edges (straight lines) with kind, mode and time_min."""
+    from .io import write_frame
+    from .network import build_network, graph_summary, network_to_gdfs
+
+    G = build_network(region=region, scenario=scenario)
+    nodes, edges = network_to_gdfs(G)
+    if output.suffix.lower() == ".gpkg":
+        from .io import atomic_path
+
+        with atomic_path(output) as tmp:  # both layers or nothing
+            nodes.to_file(tmp, driver="GPKG", layer="nodes")
+            edges.to_file(tmp, driver="GPKG", layer="edges")
+        paths = [output]
+    else:
+        paths = [write_frame(nodes, output.with_name(f"{output.stem}_nodes{output.suffix}")),
+                 write_frame(edges, output.with_name(f"{output.stem}_edges{output.suffix}"))]
+    summary = graph_summary(G)
+    for (n, row) in summary.iterrows():
+        click.echo(f"{row['what']:5s} {n:12s} {int(row['count']):7d}")
+    click.echo(f"wrote {', '.join(map(str, paths))} (scenario {G.graph['scenario']})")
+
+
+@network.command("scenarios")
+def network_scenarios() -> None:
+    """List the scenario files with their HS2 scheme and description."""
+    from .network import list_scenarios, load_scenario
+
+    for name in list_scenarios():
+        sc = load_scenario(name)
+        click.echo(f"{name:18s} hs2={sc.hs2_scheme or 'none':7s} edits={len(sc.edits)}  {sc.description}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning LisgeoError into a one-line message and exit status 2."""
     try:

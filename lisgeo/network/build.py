@@ -1,0 +1,165 @@
+"""Assemble the multimodal strategic network of a region: roads, GB rail, HS2 by scenario, zones and sites.
+
+Node ids carry their kind: ``zone:<LSOA21CD>``, ``site:<site_id>``, ``road:<junction id>``,
+``rail:<CRS>`` / ``plat:<CRS>`` (station street / platform side), ``hs2:<id>`` / ``hs2p:<id>``.
+Node attributes: ``kind`` ("zone", "site", "road", "station", "hs2"), ``x``, ``y`` (BNG metres).
+Edge attributes: ``time_min`` (minutes, >= 0; only alighting is 0), ``mode`` (see
+:data:`lisgeo.network.scenario.EDGE_MODES`), ``length_km`` where meaningful.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any, Mapping
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from ..errors import NetworkError
+from ..regions import get_region
+from .access import attach_terminals
+from .assumptions import Assumptions, load_assumptions
+from .rail import add_hs2, add_rail
+from .road import add_road_links
+from .scenario import Scenario, apply_edits, load_scenario
+
+__all__ = ["build_network", "zone_terminals", "site_terminals", "check_graph", "graph_summary", "TERMINAL_KINDS"]
+
+TERMINAL_KINDS = ("zone", "site")
+
+
+def zone_terminals(zones: pd.DataFrame, assumptions: Assumptions, *, areas_km2: pd.Series | None = None,
+                   urban: pd.Series | None = None, id_col: str = "LSOA21CD", kind: str = "zone") -> pd.DataFrame:
+    """Terminal table [node, kind, x, y, urban] for zone points.
+
+    ``urban`` (bool Series on the zones' index) wins; else a zone is urban when ``pop`` /
+    ``areas_km2`` > ``access.urban_density_per_km2``; else every zone is urban.
+    """
+    ids = zones[id_col].astype(str) if id_col in zones.columns else zones.index.astype(str)
+    if urban is None:
+        if areas_km2 is not None and "pop" in zones.columns:
+            dens = zones["pop"].astype("float64") / areas_km2.reindex(zones.index).astype("float64")
+            urban = (dens > assumptions["access.urban_density_per_km2"]).fillna(False)
+        else:
+            urban = pd.Series(True, index=zones.index)
+    return pd.DataFrame({
+        "node": (f"{kind}:" + ids).to_numpy(), "kind": kind,
+        "x": zones.geometry.x.to_numpy(), "y": zones.geometry.y.to_numpy(),
+        "urban": urban.reindex(zones.index).fillna(False).to_numpy(dtype=bool),
+    })
+
+
+def site_terminals(sites: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
+    """Terminal table for site points; a site takes the urban flag of its nearest zone."""
+    ids = sites["site_id"].astype(str) if "site_id" in sites.columns else sites.index.astype(str)
+    xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
+    _, j = cKDTree(zones[["x", "y"]].to_numpy()).query(xy, k=1)
+    return pd.DataFrame({"node": ("site:" + ids).to_numpy(), "kind": "site", "x": xy[:, 0], "y": xy[:, 1],
+                         "urban": zones["urban"].to_numpy()[j]})
+
+
+def check_graph(G: nx.MultiDiGraph) -> None:
+    """Refuse NaN or negative edge times and unpositioned nodes (NetworkError naming them)."""
+    bad = [(u, v) for u, v, t in G.edges(data="time_min") if t is None or not np.isfinite(t) or t < 0]
+    if bad:
+        raise NetworkError(f"{len(bad)} edge(s) have a missing, NaN or negative time_min, e.g. {bad[:5]}; fix the inputs or the assumptions")
+    nopos = [n for n, d in G.nodes(data=True) if "x" not in d or "y" not in d or "kind" not in d]
+    if nopos:
+        raise NetworkError(f"{len(nopos)} node(s) lack kind/x/y, e.g. {nopos[:5]}")
+
+
+def _check_zone_reach(G: nx.MultiDiGraph) -> None:
+    """Every zone must reach, and be reached from, the main strongly connected part of the car network."""
+    car = nx.DiGraph()
+    car.add_edges_from((u, v) for u, v, m in G.edges(data="mode") if m in ("road", "local", "access_car")
+                       and not (str(v).startswith(("rail:", "hs2:"))))
+    if car.number_of_nodes() == 0:
+        raise NetworkError("the car network is empty; the region has no strategic road links within reach")
+    main = max(nx.strongly_connected_components(car), key=len)
+    zones = [n for n, k in G.nodes(data="kind") if k == "zone"]
+    cut = [z for z in zones if z not in main]
+    if cut:
+        raise NetworkError(f"{len(cut)} zone(s) cannot reach (or be reached from) the road network: {cut[:10]}; "
+                           "raise access.k_junctions or the road buffer_km")
+
+
+def graph_summary(G: nx.MultiDiGraph) -> pd.DataFrame:
+    """Counts of nodes by kind and edges by mode (a small table for reports)."""
+    kinds = pd.Series([k for _, k in G.nodes(data="kind")]).value_counts()
+    modes = pd.Series([m for *_, m in G.edges(data="mode")]).value_counts()
+    return pd.concat([kinds.rename("count").to_frame().assign(what="nodes"), modes.rename("count").to_frame().assign(what="edges")])
+
+
+@lru_cache(maxsize=8)
+def _build_cached(region_key: tuple[str, ...], scenario_path: str, over_key: tuple, buffer_km: float,
+                  stamp: tuple = ()) -> nx.MultiDiGraph:
+    return _build(get_region(list(region_key)), load_scenario(scenario_path), dict(over_key), buffer_km)
+
+
+def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: float) -> nx.MultiDiGraph:
+    from ..layers.boundaries import load_lsoa21
+    from ..layers.people import load_lsoa21_centroids
+    from ..layers.sites import load_hs2_links, load_hs2_stations, load_sites
+    from ..layers.transport import load_rail_links, load_rail_stations, load_road_links, load_road_nodes
+
+    a = load_assumptions(**{**sc.assumptions, **overrides})
+    reg = get_region(region)
+    G = nx.MultiDiGraph(name=f"lisgeo {reg.label} {sc.name}")
+    add_road_links(G, load_road_links(region=region, buffer_km=buffer_km), a,
+                   nodes=load_road_nodes(region=region, buffer_km=buffer_km))
+    add_rail(G, load_rail_stations(region=None), load_rail_links(region=None), a)
+    if sc.hs2_scheme:
+        add_hs2(G, load_hs2_stations(scheme=sc.hs2_scheme), load_hs2_links(scheme=sc.hs2_scheme), a)
+    zones = load_lsoa21_centroids(region=region)
+    polys = load_lsoa21(region=region)
+    areas = pd.Series(polys.geometry.area.to_numpy() / 1e6, index=polys["LSOA21CD"].astype(str).to_numpy())
+    zt = zone_terminals(zones.set_index(zones["LSOA21CD"].astype(str)), a, areas_km2=areas)
+    sites = load_sites(region=region, buffer_km=buffer_km)
+    terms = pd.concat([zt, site_terminals(sites, zt)], ignore_index=True)
+    attach_terminals(G, terms, a)
+    G.graph.update({"crs": "EPSG:27700", "region": reg.label, "scenario": sc.name, "hs2_scheme": sc.hs2_scheme or "none",
+                    "assumptions": a.to_dict(), "assumptions_path": a.path, "scenario_path": sc.path,
+                    "buffer_km": float(buffer_km)})
+    apply_edits(G, sc.edits, where=f"scenario {sc.name}")
+    check_graph(G)
+    _check_zone_reach(G)
+    return G
+
+
+def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
+                  assumptions: "Assumptions | Mapping[str, Any] | None" = None, buffer_km: float = 30.0) -> nx.MultiDiGraph:
+    """Build the multimodal network of ``region`` under ``scenario``.
+
+    Parameters
+    ----------
+    region: "d2n2", "llep", "d2n2_llep" or district codes: its LSOA 2021 zones (population-weighted
+        centroids) and sites (within ``buffer_km`` of it) are the terminals.
+    scenario: a name in ``layers/scenarios`` (``list_scenarios()``), a path, or a :class:`Scenario`.
+    assumptions: None (``layers/assumptions.toml``), a dict of overrides (``{"road.motorway_kmh": 90}``)
+        or an :class:`Assumptions` object. The scenario's own ``[assumptions]`` apply first.
+    buffer_km: strategic roads within this distance (km) of the region outline are kept; all GB
+        rail stations and links are always kept (times to London, Leeds ... exist).
+
+    Returns a new ``networkx.MultiDiGraph`` (a copy; the build is cached per arguments) with
+    ``G.graph["scenario"]``, ``["assumptions"]`` (dict of every value used), ``["region"]``.
+    """
+    sc = load_scenario(scenario)
+    if isinstance(assumptions, Assumptions):
+        over = {k: v for k, v in assumptions.items() if v != load_assumptions()[k]}
+    else:
+        over = {} if assumptions is None else {k: v for k, v in dict(assumptions).items()}
+    over = {k: (tuple(v) if isinstance(v, list) else v) for k, v in over.items()}
+    load_assumptions(**{**sc.assumptions, **over})  # validate before the (slow) layer reads
+    reg = get_region(region)
+    key = tuple(sorted(reg.lad_codes))
+    from .assumptions import assumptions_path
+
+    # edits to the scenario or assumptions file invalidate the cache
+    stamp = tuple(os.stat(p).st_mtime_ns if os.path.exists(p) else 0 for p in (sc.path, assumptions_path()))
+    G = _build_cached(key, sc.path, tuple(sorted(over.items())), float(buffer_km), stamp)
+    G = G.copy()
+    G.graph["region"] = region if isinstance(region, str) else reg.label
+    return G

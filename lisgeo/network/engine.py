@@ -1,0 +1,429 @@
+"""The travel-time engine: origin-destination matrices on compiled code, equal to networkx's Dijkstra.
+
+networkx is the model; this module converts the edges of one mode to a scipy CSR matrix once
+(parallel edges collapse to the fastest) and answers matrices with
+``scipy.sparse.csgraph.dijkstra`` or, for zone/site origins, with a *structured* method that
+uses the shape of the model: terminals (zones, sites) hang off a core network (junctions,
+stations) by a few access links and are joined to each other by local links.
+
+Structured method (exact for any graph; terminals may be passed through, as local links allow):
+
+1. Exits ``X[t, b]``: the fastest way from terminal t to a boundary core node b (local links,
+   then one access link), by Dijkstra from every boundary node over the reversed local links;
+   entries ``Y[b, t]`` likewise forwards. There are far fewer boundary nodes than zones.
+2. ``H``: the core graph plus, for every pair of boundary nodes, a shortcut through the terminals
+   (an entry, then an exit), so Dijkstra on ``H`` from the boundary nodes gives the true
+   distances ``D_H`` between core nodes.
+3. Exits and entries that are dominated (another boundary node plus the core distance is at
+   least as fast) are dropped; a few remain per terminal.
+4. ``via(o, d) = min_{b, b'} X[o, b] + D_H[b, b'] + Y[b', d]`` by vectorised min-plus products
+   (numpy), and ``min_b X[o, b] + D_H[b, c]`` for core destinations c.
+5. Paths that never leave the terminals: a local-only path takes at least ``ratio`` × crow-fly
+   km (the smallest minutes per km of any local link) and at least the landmark (ALT) bounds
+   ``d(L, d) - d(L, o)`` and ``d(o, L) - d(d, L)`` for a few far-apart landmark zones L, so
+   Dijkstra over the local links from each origin runs only as far as the largest ``via`` time
+   that these bounds do not settle (and never beyond ``cutoff_min``); the answer is the minimum
+   of the two.
+
+Every step is a shortest-path identity, so the answers equal Dijkstra on the whole graph (tests
+check this against networkx on random graphs and on the real region graph). ``method="auto"``
+uses it for zone/site origins when the boundary has fewer nodes than half the origins (true of
+the strategic model; not of a dense OSM street graph, where plain Dijkstra per origin is used).
+
+Modes: ``car`` = edges of mode ``road``, ``local``, ``access_car``; ``pt`` = ``rail``, ``board``,
+``alight``, ``hs2``, ``interchange``, ``access_walk`` and the ``access_car`` links that end at a
+station (park-and-ride). Local zone-to-zone links are *not* in ``pt`` (a pt time is a rail trip
+with walk or car access and walk egress); zones near the same station still reach each other
+through it (access + egress, no train).
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Iterable
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from ..errors import LisgeoError, NetworkError, UnknownNameError
+
+__all__ = ["MODES", "Engine", "build_engine", "travel_time_matrix", "reachability", "mode_edges", "TERMINAL_KINDS"]
+
+MODES = ("car", "pt")
+TERMINAL_KINDS = ("zone", "site")
+_CAR = frozenset({"road", "local", "access_car"})
+_PT = frozenset({"rail", "board", "alight", "hs2", "interchange", "access_walk"})
+_STATION_PREFIX = ("rail:", "hs2:")
+
+
+def _in_mode(u: str, v: str, m: str, mode: str) -> bool:
+    if mode == "car":
+        return m in _CAR
+    if m in _PT:
+        return True
+    return m == "access_car" and (str(u).startswith(_STATION_PREFIX) or str(v).startswith(_STATION_PREFIX))
+
+
+def mode_edges(G: nx.MultiDiGraph, mode: str) -> pd.DataFrame:
+    """Edges of ``mode`` as a frame [u, v, time_min] (parallel edges kept)."""
+    if mode not in MODES:
+        raise UnknownNameError("mode", mode, list(MODES))
+    rows = [(u, v, t) for u, v, d in G.edges(data=True) if _in_mode(u, v, d.get("mode", ""), mode)
+            for t in [d.get("time_min")]]
+    df = pd.DataFrame(rows, columns=["u", "v", "time_min"])
+    t = df["time_min"].to_numpy(dtype="float64")
+    bad = ~np.isfinite(t) | (t < 0)
+    if bad.any():
+        ex = df.loc[bad, ["u", "v"]].head(5).values.tolist()
+        raise NetworkError(f"{int(bad.sum())} {mode} edge(s) have NaN, missing or negative time_min, e.g. {ex}; fix the graph")
+    return df
+
+
+def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_array:
+    """CSR with the minimum weight per (u, v); explicit zeros kept as edges."""
+    if len(u) == 0:
+        return sp.csr_array((np.array([], dtype="float64"), np.array([], dtype=np.int32), np.zeros(n + 1, dtype=np.int32)), shape=(n, n))
+    order = np.lexsort((w, v, u))
+    u, v, w = u[order], v[order], w[order]
+    first = np.ones(len(u), dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    u, v, w = u[first], v[first], w[first]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, u + 1, 1)
+    indptr = np.cumsum(indptr)
+    return sp.csr_array((w.astype("float64"), v.astype(np.int32), indptr), shape=(n, n))
+
+
+def _minplus_rows(vals: np.ndarray, groups: np.ndarray, n_groups: int, axis: int = 0) -> np.ndarray:
+    """Min of ``vals`` slices that share a group label (labels sorted ascending), as a dense array
+    with ``n_groups`` slices along ``axis`` (inf where a group is empty)."""
+    shape = list(vals.shape)
+    shape[axis] = n_groups
+    out = np.full(shape, np.inf)
+    if len(groups) == 0:
+        return out
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    red = np.minimum.reduceat(vals, starts, axis=axis)
+    idx = groups[starts]
+    if axis == 0:
+        out[idx] = red
+    else:
+        out[:, idx] = red
+    return out
+
+
+class Engine:
+    """Shortest travel times on one mode of a graph (see the module docstring).
+
+    ``engine = build_engine(G, mode="car")``; ``engine.matrix(origins, destinations, cutoff_min=60)``.
+    The engine is a snapshot: rebuild it after editing ``G``.
+    """
+
+    def __init__(self, G: nx.MultiDiGraph, mode: str = "car"):
+        if mode not in MODES:
+            raise UnknownNameError("mode", mode, list(MODES), "Use mode='car' or mode='pt'.")
+        self.mode = mode
+        self.graph_info = {k: G.graph.get(k) for k in ("region", "scenario", "hs2_scheme")}
+        self.nodes: list[str] = list(G.nodes)
+        self.index = pd.Index(self.nodes)
+        if not self.index.is_unique:
+            raise NetworkError("graph node ids are not unique")
+        kinds = np.array([G.nodes[n].get("kind", "") for n in self.nodes], dtype=object)
+        self.is_terminal = np.isin(kinds, TERMINAL_KINDS)
+        self.xy = np.array([(G.nodes[n].get("x", np.nan), G.nodes[n].get("y", np.nan)) for n in self.nodes], dtype="float64").reshape(-1, 2)
+        e = mode_edges(G, mode)
+        self.n_edges = len(e)
+        u = self.index.get_indexer(e["u"])
+        v = self.index.get_indexer(e["v"])
+        w = e["time_min"].to_numpy(dtype="float64")
+        self._u, self._v, self._w = u, v, w
+        self.csr = _csr(u, v, w, len(self.nodes))
+        self._prep = None
+        self.n_landmarks = 6
+
+    # ----------------------------------------------------------------- entry
+    def _ids(self, ids: Iterable[str] | str | None, what: str) -> tuple[list[str], np.ndarray]:
+        if ids is None:
+            ids = [n for n, t in zip(self.nodes, self.is_terminal) if t and n.startswith("zone:")]
+        elif isinstance(ids, str):
+            ids = [ids]
+        ids = [str(i) for i in ids]
+        idx = self.index.get_indexer(ids)
+        if (idx < 0).any():
+            bad = [i for i, j in zip(ids, idx) if j < 0]
+            raise UnknownNameError(f"{what} node", bad[0], [n for n in self.nodes if not n.startswith(("plat:", "hs2p:"))][:40],
+                                   f"{len(bad)} {what}(s) are not in the graph; node ids look like 'zone:E01013453', 'site:hs2_toton', 'rail:NOT'.")
+        return ids, idx
+
+    def distances(self, sources: np.ndarray, *, limit: float = np.inf) -> np.ndarray:
+        """Plain scipy Dijkstra rows (minutes) from node indices ``sources`` to every node."""
+        return dijkstra(self.csr, directed=True, indices=np.asarray(sources, dtype=np.int64), limit=limit)
+
+    def matrix(self, origins: Iterable[str] | str | None = None, destinations: Iterable[str] | str | None = None, *,
+               cutoff_min: float | None = None, method: str = "auto") -> pd.DataFrame:
+        """Shortest times (minutes) from ``origins`` to ``destinations`` (node ids; None = all zones).
+
+        Unreachable pairs, and pairs slower than ``cutoff_min``, are NaN (use :func:`reachability`
+        for the flag). ``method``: ``"structured"`` (zone/site origins only), ``"dijkstra"``
+        (scipy per origin) or ``"auto"`` (structured when every origin is a terminal).
+        """
+        o_ids, o = self._ids(origins, "origin")
+        d_ids, d = self._ids(destinations, "destination")
+        if cutoff_min is not None and not (np.isfinite(cutoff_min) and cutoff_min > 0):
+            raise LisgeoError(f"cutoff_min must be a positive number of minutes, got {cutoff_min!r}")
+        if method not in ("auto", "structured", "dijkstra"):
+            raise UnknownNameError("method", method, ["auto", "structured", "dijkstra"])
+        limit = np.inf if cutoff_min is None else float(cutoff_min)
+        structured_ok = bool(self.is_terminal[o].all())
+        if method == "auto" and structured_ok and self._prep is None and not self._structure_pays(len(o)):
+            method = "dijkstra"
+        if method == "structured" and not structured_ok:
+            raise LisgeoError("method='structured' needs zone or site origins; use method='dijkstra'")
+        if method == "dijkstra" or not structured_ok or not len(o):
+            out = self.distances(o, limit=limit)[:, d] if len(o) else np.empty((0, len(d)))
+        else:
+            out = self._structured(o, d, limit=limit)
+        out = np.where(np.isfinite(out) & (out <= limit), out, np.nan)
+        df = pd.DataFrame(out, index=pd.Index(o_ids, name="origin"), columns=pd.Index(d_ids, name="destination"))
+        df.attrs.update({"units": "minutes", "mode": self.mode, "cutoff_min": cutoff_min, **self.graph_info})
+        return df
+
+    # ------------------------------------------------------------ structured
+    def _structure_pays(self, n_origins: int) -> bool:
+        """The precompute runs one Dijkstra per boundary node (core nodes next to a zone/site):
+        worth it when they are fewer than the origins (strategic networks), not on dense street
+        graphs where every zone has its own nearest nodes."""
+        tu, tv = self.is_terminal[self._u], self.is_terminal[self._v]
+        n_boundary = len(np.unique(np.r_[self._v[tu & ~tv], self._u[~tu & tv]]))
+        return n_boundary < 0.5 * n_origins
+
+    def prepare(self) -> "Engine":
+        """Precompute the structured tables (done once, on first use)."""
+        if self._prep is not None:
+            return self
+        n = len(self.nodes)
+        T = np.flatnonzero(self.is_terminal)
+        C = np.flatnonzero(~self.is_terminal)
+        tpos = np.full(n, -1)
+        tpos[T] = np.arange(len(T))
+        cpos = np.full(n, -1)
+        cpos[C] = np.arange(len(C))
+        u, v, w = self._u, self._v, self._w
+        tu, tv = self.is_terminal[u], self.is_terminal[v]
+        # 1. local (terminal-only) links, and a lower bound on their time per km of crow-fly
+        m = tu & tv
+        LT = _csr(tpos[u[m]], tpos[v[m]], w[m], len(T))
+        xy = self.xy
+        crow = np.hypot(*(xy[u[m]] - xy[v[m]]).T) / 1000.0 if m.any() else np.array([])
+        ok = np.isfinite(crow) & (crow > 0)
+        ratio = float(np.min(w[m][ok] / crow[ok])) if ok.any() and np.isfinite(crow).all() else 0.0
+        # landmarks for a tighter lower bound on local-only times (ALT: triangle inequality)
+        lmk_f = lmk_b = np.empty((0, len(T)))
+        if LT.nnz and np.isfinite(xy[T]).all():
+            txy = xy[T]
+            L = [0]
+            dmin = np.hypot(*(txy - txy[0]).T)
+            for _ in range(min(self.n_landmarks, len(T)) - 1):
+                j = int(np.argmax(dmin))
+                L.append(j)
+                dmin = np.minimum(dmin, np.hypot(*(txy - txy[j]).T))
+            lmk_f = dijkstra(LT, directed=True, indices=L)  # d(L, x)
+            lmk_b = dijkstra(LT.T.tocsr(), directed=True, indices=L)  # d(x, L)
+        # 2. exits X[t, b] (terminal -> boundary core node leaving the terminals once) and entries
+        #    Y[b, t], each by Dijkstra from the boundary nodes over the local links (reversed for X)
+        mo = tu & ~tv
+        ot, ob, ow = tpos[u[mo]], cpos[v[mo]], w[mo]
+        mi = ~tu & tv
+        ib, it, iw = cpos[u[mi]], tpos[v[mi]], w[mi]
+        B_out, ob_k = np.unique(ob, return_inverse=True)
+        B_in, ib_k = np.unique(ib, return_inverse=True)
+        nT = len(T)
+        lu, lv, lw = tpos[u[m]], tpos[v[m]], w[m]
+        if len(B_out):
+            R = _csr(np.r_[lv, nT + ob_k], np.r_[lu, ot], np.r_[lw, ow], nT + len(B_out))  # reversed
+            X = np.ascontiguousarray(dijkstra(R, directed=True, indices=nT + np.arange(len(B_out)))[:, :nT].T)
+        else:
+            X = np.full((nT, 0), np.inf)
+        if len(B_in):
+            F = _csr(np.r_[lu, nT + ib_k], np.r_[lv, it], np.r_[lw, iw], nT + len(B_in))
+            Y = dijkstra(F, directed=True, indices=nT + np.arange(len(B_in)))[:, :nT]
+        else:
+            Y = np.full((0, nT), np.inf)
+        i_ord = np.argsort(ib_k, kind="stable")
+        # 3. core graph + shortcuts through the terminals (enter at b_in, leave at b_out)
+        S = _minplus_rows(X[it[i_ord], :] + iw[i_ord, None], ib_k[i_ord], len(B_in), axis=0)  # |B_in| x |B_out|
+        si, so = np.nonzero(np.isfinite(S))
+        su, sv, sw = B_in[si], B_out[so], S[si, so]
+        keep = su != sv
+        mc = ~tu & ~tv
+        H = _csr(np.r_[cpos[u[mc]], su[keep]], np.r_[cpos[v[mc]], sv[keep]], np.r_[w[mc], sw[keep]], len(C))
+        B = np.union1d(B_out, B_in)
+        D_H = dijkstra(H, directed=True, indices=B) if len(B) else np.empty((0, len(C)))  # |B| x |C|
+        bpos = np.full(len(C), -1)
+        bpos[B] = np.arange(len(B))
+        # 4. prune dominated exits and entries
+        Xs = self._prune(X, D_H[bpos[B_out]][:, B_out], B_out, rows=True)
+        Ys = self._prune(Y.T, D_H[bpos[B_in]][:, B_in].T, B_in, rows=True)  # on the transpose: entries per terminal
+        self._prep = dict(T=T, C=C, tpos=tpos, cpos=cpos, LT=LT, ratio=ratio, B_out=B_out, B_in=B_in, D_H=D_H,
+                          bpos=bpos, Xs=Xs, Ys=Ys, lmk_f=lmk_f, lmk_b=lmk_b)
+        return self
+
+    @staticmethod
+    def _prune(X: np.ndarray, D: np.ndarray, labels: np.ndarray, rows: bool = True, m: int = 12):
+        """Sparse (row, col, value), sorted by row, of the entries of X worth keeping.
+
+        X[r, b] is dropped when another column b' of the row gets there no later:
+        X[r, b'] + D[b', b] < X[r, b], or equal with b' < b (a strict order, so a dropped entry
+        always leads to a kept one and no time changes). Only the ``m`` smallest entries of a
+        row are tried as b' (keeping a few dominated entries is harmless)."""
+        nr, nc = X.shape
+        if nr == 0 or nc == 0:
+            e = np.array([], dtype=np.int64)
+            return e, e, np.array([], dtype="float64")
+        m = min(m, nc)
+        cand = np.argpartition(X, m - 1, axis=1)[:, :m] if m < nc else np.tile(np.arange(nc), (nr, 1))
+        alive = np.isfinite(X)
+        step = max(1, int(2e6 // max(1, m * nc)))
+        cols = np.arange(nc)
+        for s in range(0, nr, step):
+            xs = X[s:s + step]
+            cs = cand[s:s + step]
+            xv = np.take_along_axis(xs, cs, axis=1)  # rows x m
+            via = xv[:, :, None] + D[cs]  # rows x m x nc
+            tgt = xs[:, None, :]
+            dom = (via < tgt) | ((via == tgt) & (cs[:, :, None] < cols[None, None, :]))
+            dom &= cs[:, :, None] != cols[None, None, :]
+            alive[s:s + step] &= ~dom.any(axis=1)
+        rr, cc = np.nonzero(alive)
+        return rr, cc, X[rr, cc]
+
+    def _local_min(self, ot: np.ndarray, dt: np.ndarray, via: np.ndarray, limit: float = np.inf) -> np.ndarray:
+        """min(via, local-only time) for terminal origins ``ot`` x terminal destinations ``dt``.
+
+        A local-only path from o to d takes at least ``ratio`` × crow-fly km (``ratio`` = the
+        smallest minutes per crow-fly km of any local link, so by the triangle inequality), so
+        Dijkstra over the local links from o only needs to run up to the largest via-core time
+        among the destinations that this bound does not already settle: exact, and far cheaper
+        than all local pairs.
+        """
+        p = self._prep
+        LT, ratio, T = p["LT"], p["ratio"], p["T"]
+        out = via.copy()
+        self_pair = ot[:, None] == dt[None, :]
+        out[self_pair] = 0.0
+        if LT.nnz == 0:
+            return out
+        xy = self.xy
+        lb = ratio * np.hypot(xy[T[ot]][:, None, 0] - xy[T[dt]][None, :, 0], xy[T[ot]][:, None, 1] - xy[T[dt]][None, :, 1]) / 1000.0
+        lb = np.where(np.isfinite(lb), lb, 0.0)
+        # landmark bounds: d(o,d) >= d(L,d) - d(L,o) and d(o,d) >= d(o,L) - d(d,L) (inf: unreachable)
+        with np.errstate(invalid="ignore"):
+            for f, b in zip(p["lmk_f"], p["lmk_b"]):
+                b1 = f[dt][None, :] - f[ot][:, None]
+                b2 = b[ot][:, None] - b[dt][None, :]
+                lb = np.fmax(lb, np.fmax(b1, b2))
+        cap = np.minimum(via, limit)  # beyond the cut-off nothing is reported, so nothing is needed
+        need = (lb < cap) & ~self_pair
+        lim = np.where(need, cap, -np.inf).max(axis=1)
+        rows = np.flatnonzero(lim > -np.inf)
+        if len(rows) == 0:
+            return out
+        order = rows[np.argsort(lim[rows])]
+        step = 16
+        for s in range(0, len(order), step):
+            r = order[s:s + step]
+            L = float(lim[r].max())
+            Dl = dijkstra(LT, directed=True, indices=ot[r], limit=L)
+            out[r] = np.minimum(out[r], Dl[:, dt])
+        return out
+
+    def _structured(self, o: np.ndarray, d: np.ndarray, chunk: int = 256, limit: float = np.inf) -> np.ndarray:
+        self.prepare()
+        p = self._prep
+        tpos, cpos, D_H, bpos = p["tpos"], p["cpos"], p["D_H"], p["bpos"]
+        B_out, B_in = p["B_out"], p["B_in"]
+        xr, xc, xv = p["Xs"]  # exits: origin terminal, B_out column, minutes (sorted by terminal)
+        yr, yc, yv = p["Ys"]  # entries: destination terminal, B_in column, minutes (sorted by terminal)
+        ot = tpos[o]
+        dterm = self.is_terminal[d]
+        dt, dc = tpos[d[dterm]], cpos[d[~dterm]]
+        need = np.r_[B_in, dc].astype(np.int64)
+        # entries of the destination terminals, grouped by destination position j
+        yj, yk = _gather(yr, dt)
+        ycol, yval = yc[yk], yv[yk]
+        D_out = D_H[bpos[B_out]][:, need]  # |B_out| x (|B_in| + core destinations)
+        out = np.full((len(o), len(d)), np.inf)
+        ti, ci = np.flatnonzero(dterm), np.flatnonzero(~dterm)
+        for s in range(0, len(o), chunk):
+            oc = ot[s:s + chunk]
+            xi, xk = _gather(xr, oc)
+            if len(xi):
+                W = _minplus_rows(D_out[xc[xk]] + xv[xk, None], xi, len(oc), axis=0)  # chunk x need
+            else:
+                W = np.full((len(oc), len(need)), np.inf)
+            if len(dt):
+                if len(yj):
+                    via = _minplus_rows(W[:, ycol] + yval[None, :], yj, len(dt), axis=1)
+                else:
+                    via = np.full((len(oc), len(dt)), np.inf)
+                out[s:s + chunk, ti] = self._local_min(oc, dt, via, limit=limit)
+            if len(dc):
+                out[s:s + chunk, ci] = W[:, len(B_in):]
+        return out
+
+
+def _gather(keys: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For sorted ``keys`` and any ``query`` values: (query position, key index) of every match,
+    grouped by query position in ascending order."""
+    lo = np.searchsorted(keys, query, side="left")
+    hi = np.searchsorted(keys, query, side="right")
+    cnt = hi - lo
+    if cnt.sum() == 0:
+        e = np.array([], dtype=np.int64)
+        return e, e
+    qi = np.repeat(np.arange(len(query)), cnt)
+    k = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(lo, cnt)
+    return qi, k
+
+
+_ENGINES: "weakref.WeakKeyDictionary[nx.MultiDiGraph, dict]" = weakref.WeakKeyDictionary()
+
+
+def _fingerprint(G: nx.MultiDiGraph) -> tuple:
+    t = [d.get("time_min") for *_, d in G.edges(data=True)]
+    arr = np.asarray([np.nan if x is None else x for x in t], dtype="float64")
+    return (G.number_of_nodes(), G.number_of_edges(), float(np.nansum(arr * np.arange(1, len(arr) + 1) % 1e6)),
+            int(np.isnan(arr).sum()))
+
+
+def build_engine(G: nx.MultiDiGraph, *, mode: str = "car") -> Engine:
+    """An :class:`Engine` for ``mode`` ("car" or "pt"), cached per graph object until its nodes,
+    edges or edge times change."""
+    cache = _ENGINES.setdefault(G, {})
+    key = (mode, _fingerprint(G))
+    eng = cache.get(key)
+    if eng is None:
+        for k in [k for k in cache if k[0] == mode]:
+            del cache[k]
+        eng = cache[key] = Engine(G, mode)
+    return eng
+
+
+def travel_time_matrix(G: nx.MultiDiGraph, origins: Iterable[str] | str | None = None,
+                       destinations: Iterable[str] | str | None = None, *, mode: str = "car",
+                       cutoff_min: float | None = None, method: str = "auto") -> pd.DataFrame:
+    """Travel times in minutes (origins × destinations) by ``mode`` on ``G``.
+
+    ``origins``/``destinations``: node ids (``"zone:<LSOA21CD>"``, ``"site:<id>"``, ``"rail:<CRS>"`` ...;
+    None = every zone). NaN where unreachable or slower than ``cutoff_min``; ``reachability(df)``
+    gives the boolean flag. Unknown ids raise :class:`~lisgeo.errors.UnknownNameError`.
+    """
+    return build_engine(G, mode=mode).matrix(origins, destinations, cutoff_min=cutoff_min, method=method)
+
+
+def reachability(times: pd.DataFrame) -> pd.DataFrame:
+    """Boolean flag of the pairs with a time (False where NaN: unreachable or beyond the cut-off)."""
+    return times.notna()

@@ -1,0 +1,178 @@
+"""Scenarios: which HS2 scheme is on, assumption overrides, and a user's own edits to the graph.
+
+A scenario is a TOML file in ``layers/scenarios/``::
+
+    name = "my_edit_example"
+    description = "..."
+    hs2_scheme = "none"            # or "hs2_2b", "irp" (lisgeo.layers.sites.list_hs2_schemes())
+    [assumptions]                   # optional overrides, same keys as layers/assumptions.toml
+    "pt.interchange_penalty_min" = 8
+    [[edits]]
+    op = "add_link"                 # from, to (node ids), time_min > 0, mode, both_ways (default false)
+    [[edits]]
+    op = "close_station"            # crs: the station's street side, boarding and access links go
+    [[edits]]
+    op = "set_speed"                # road_class, kmh: new speed of every road link of that class
+
+Unknown keys or ops are refused; an edit that names a node missing from the graph raises
+:class:`~lisgeo.errors.NetworkError` naming it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from ..errors import DataNotFoundError, LisgeoError, NetworkError, UnknownNameError
+from .assumptions import SCHEMA
+
+__all__ = ["Scenario", "scenarios_dir", "list_scenarios", "load_scenario", "apply_edits", "EDGE_MODES"]
+
+EDGE_MODES = ("road", "access_car", "access_walk", "local", "rail", "board", "alight", "hs2", "interchange")
+_EDIT_KEYS = {
+    "add_link": {"op", "from", "to", "time_min", "mode", "both_ways", "note"},
+    "close_station": {"op", "crs", "note"},
+    "set_speed": {"op", "road_class", "kmh", "note"},
+}
+_TOP_KEYS = {"name", "description", "hs2_scheme", "assumptions", "edits", "source"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A parsed, validated scenario file."""
+
+    name: str
+    description: str = ""
+    hs2_scheme: str | None = None
+    assumptions: dict[str, Any] = field(default_factory=dict)
+    edits: tuple[dict[str, Any], ...] = ()
+    path: str = ""
+
+
+def scenarios_dir() -> Path:
+    """``layers/scenarios`` ($LISGEO_LAYERS_DIR/scenarios if set)."""
+    base = os.environ.get("LISGEO_LAYERS_DIR")
+    folder = Path(base) if base else Path(__file__).resolve().parents[2] / "layers"
+    return folder / "scenarios"
+
+
+def list_scenarios() -> list[str]:
+    """Names of the scenario files in ``layers/scenarios`` (without ``.toml``)."""
+    d = scenarios_dir()
+    return sorted(p.stem for p in d.glob("*.toml")) if d.is_dir() else []
+
+
+def _edit(i: int, e: Any, where: str) -> dict[str, Any]:
+    if not isinstance(e, dict) or "op" not in e:
+        raise LisgeoError(f"{where}: edit #{i + 1} must be a table with an 'op' ({', '.join(_EDIT_KEYS)})")
+    op = e["op"]
+    if op not in _EDIT_KEYS:
+        raise UnknownNameError("scenario edit op", op, list(_EDIT_KEYS), f"Fix edit #{i + 1} in {where}.")
+    extra = set(e) - _EDIT_KEYS[op]
+    if extra:
+        raise LisgeoError(f"{where}: edit #{i + 1} ({op}) has unknown key(s) {sorted(extra)}; allowed: {sorted(_EDIT_KEYS[op])}")
+    need = {"add_link": ("from", "to", "time_min", "mode"), "close_station": ("crs",), "set_speed": ("road_class", "kmh")}[op]
+    miss = [k for k in need if k not in e]
+    if miss:
+        raise LisgeoError(f"{where}: edit #{i + 1} ({op}) lacks {miss}")
+    e = dict(e)
+    if op == "add_link":
+        t = e["time_min"]
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t <= 0:
+            raise NetworkError(f"{where}: edit #{i + 1} add_link {e['from']}->{e['to']} has time_min {t!r}; give minutes > 0")
+        if e["mode"] not in EDGE_MODES:
+            raise UnknownNameError("edge mode", e["mode"], list(EDGE_MODES), f"Fix edit #{i + 1} in {where}.")
+        e["time_min"] = float(t)
+        e["both_ways"] = bool(e.get("both_ways", False))
+    if op == "set_speed":
+        v = e["kmh"]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise NetworkError(f"{where}: edit #{i + 1} set_speed {e['road_class']!r} has kmh {v!r}; a speed must be > 0")
+        e["kmh"] = float(v)
+    if op == "close_station":
+        e["crs"] = str(e["crs"]).strip().upper()
+    return e
+
+
+def load_scenario(name_or_path: "str | os.PathLike | Scenario" = "base") -> Scenario:
+    """Read and validate a scenario by name (a file in ``layers/scenarios``) or by path."""
+    if isinstance(name_or_path, Scenario):
+        return name_or_path
+    s = str(name_or_path)
+    p = Path(s)
+    if not (s.endswith(".toml") or os.sep in s or "/" in s):
+        p = scenarios_dir() / f"{s}.toml"
+        if not p.is_file():
+            raise UnknownNameError("scenario", s, list_scenarios(), f"Scenario files live in {scenarios_dir()}.")
+    elif not p.is_file():
+        raise DataNotFoundError(f"scenario file {s!r} does not exist; check the path")
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise LisgeoError(f"scenario {p.name} is not valid TOML ({exc})") from None
+    extra = set(raw) - _TOP_KEYS
+    if extra:
+        raise LisgeoError(f"scenario {p.name} has unknown key(s) {sorted(extra)}; allowed: {sorted(_TOP_KEYS)}")
+    scheme = raw.get("hs2_scheme", "none")
+    scheme = None if scheme in (None, "", "none") else str(scheme)
+    if scheme is not None:
+        from ..layers.sites import list_hs2_schemes
+
+        if scheme not in list_hs2_schemes():
+            raise UnknownNameError("HS2 scheme", scheme, ["none", *list_hs2_schemes()], f"Fix hs2_scheme in {p.name}.")
+    over = raw.get("assumptions", {}) or {}
+    if not isinstance(over, dict):
+        raise LisgeoError(f"scenario {p.name}: [assumptions] must be a table of overrides")
+    for k in over:
+        kk = k.replace("__", ".", 1)
+        if kk not in SCHEMA:
+            raise UnknownNameError("assumption", k, sorted(SCHEMA), f"Fix [assumptions] in {p.name}.")
+    edits = raw.get("edits", []) or []
+    if not isinstance(edits, list):
+        raise LisgeoError(f"scenario {p.name}: edits must be an array of tables ([[edits]])")
+    edits = tuple(_edit(i, e, p.name) for i, e in enumerate(edits))
+    return Scenario(name=str(raw.get("name", p.stem)), description=str(raw.get("description", "")), hs2_scheme=scheme,
+                    assumptions={k.replace("__", ".", 1): v for k, v in over.items()}, edits=edits, path=str(p))
+
+
+def apply_edits(G: nx.MultiDiGraph, edits: "tuple[dict[str, Any], ...] | list[dict[str, Any]]", *, where: str = "scenario") -> nx.MultiDiGraph:
+    """Apply validated edits to ``G`` in place (see the module docstring); returns ``G``."""
+    for i, e in enumerate(edits):
+        op = e["op"]
+        if op == "add_link":
+            for n in (e["from"], e["to"]):
+                if n not in G:
+                    raise NetworkError(f"{where}: edit #{i + 1} add_link refers to node {n!r}, which is not in the graph; "
+                                       "node ids look like 'road:123', 'rail:NOT', 'plat:NOT', 'zone:E01...', 'site:ema'")
+            attrs = {"time_min": e["time_min"], "mode": e["mode"], "edit": i + 1}
+            G.add_edge(e["from"], e["to"], **attrs)
+            if e.get("both_ways"):
+                G.add_edge(e["to"], e["from"], **dict(attrs))
+        elif op == "close_station":
+            street, plat = f"rail:{e['crs']}", f"plat:{e['crs']}"
+            if street not in G:
+                raise NetworkError(f"{where}: edit #{i + 1} close_station refers to station {e['crs']!r}, which is not in the graph")
+            drop = list(G.in_edges(street, keys=True)) + list(G.out_edges(street, keys=True))
+            G.remove_edges_from(drop)
+            G.nodes[street]["closed"] = True
+            if plat in G:
+                G.nodes[plat]["closed"] = True
+        elif op == "set_speed":
+            rc = str(e["road_class"])
+            n = 0
+            for _, _, d in G.edges(data=True):
+                if d.get("mode") == "road" and d.get("road_class") == rc:
+                    d["time_min"] = d["length_km"] / e["kmh"] * 60.0
+                    n += 1
+            if n == 0:
+                have = sorted({d.get("road_class") for *_, d in G.edges(data=True) if d.get("mode") == "road"})
+                raise NetworkError(f"{where}: edit #{i + 1} set_speed: no road links of class {rc!r}; classes in the graph: {have}")
+    G.graph.setdefault("edits", [])
+    G.graph["edits"] = list(G.graph["edits"]) + [dict(e) for e in edits]
+    return G

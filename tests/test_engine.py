@@ -1,0 +1,210 @@
+"""The travel-time engine: equality with networkx's Dijkstra (small random graphs fully, the real
+region graph on a sample of origins), NaN for unreachable pairs, cut-offs, bad input."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from lisgeo.errors import LisgeoError, NetworkError, UnknownNameError
+from lisgeo.network.engine import build_engine, reachability, travel_time_matrix
+
+
+def _random_graph(seed: int, n_core: int = 25, n_zone: int = 30, geometric: bool = False) -> nx.MultiDiGraph:
+    """Core junctions (road links), zones with access links to 1-3 junctions (some one-way), local
+    zone-zone links (so zones are passed through), parallel edges, a stranded zone."""
+    rng = np.random.default_rng(seed)
+    G = nx.MultiDiGraph()
+    for i in range(n_core):
+        G.add_node(f"road:{i}", kind="road", x=float(rng.uniform(0, 1e4)), y=float(rng.uniform(0, 1e4)))
+    for i in range(n_zone):
+        G.add_node(f"zone:{i}", kind="zone", x=float(rng.uniform(0, 1e4)), y=float(rng.uniform(0, 1e4)))
+    G.add_node("site:s", kind="site", x=5e3, y=5e3)
+    for _ in range(n_core * 3):
+        a, b = rng.integers(0, n_core, 2)
+        if a != b:
+            G.add_edge(f"road:{a}", f"road:{b}", time_min=float(rng.uniform(1, 10)), mode="road")
+    for i in range(n_zone - 1):  # the last zone stays stranded
+        for j in rng.choice(n_core, size=int(rng.integers(1, 4)), replace=False):
+            t = float(rng.uniform(1, 8))
+            G.add_edge(f"zone:{i}", f"road:{j}", time_min=t, mode="access_car")
+            if rng.random() < 0.8:
+                G.add_edge(f"road:{j}", f"zone:{i}", time_min=t, mode="access_car")
+    for _ in range(n_zone * 2):
+        a, b = rng.integers(0, n_zone - 1, 2)
+        if a != b:
+            t = float(rng.uniform(0.5, 6))
+            if geometric:  # minutes proportional to crow-fly km: the engine's local lower bound bites
+                na, nb = G.nodes[f"zone:{a}"], G.nodes[f"zone:{b}"]
+                t = float(np.hypot(na["x"] - nb["x"], na["y"] - nb["y"]) / 1000 * rng.uniform(1.5, 3))
+            G.add_edge(f"zone:{a}", f"zone:{b}", time_min=t, mode="local")
+            G.add_edge(f"zone:{a}", f"zone:{b}", time_min=t + 1, mode="local")  # parallel, slower
+    G.add_edge("site:s", "road:0", time_min=2.0, mode="access_car")
+    G.add_edge("road:1", "site:s", time_min=3.0, mode="access_car")
+    G.add_edge("zone:0", "road:1", time_min=0.7, mode="rail")  # another mode: must be ignored by car
+    return G
+
+
+def _nx_matrix(G: nx.MultiDiGraph, origins, dests, modes) -> np.ndarray:
+    """networkx Dijkstra on the edges whose mode is in ``modes`` (or for which ``modes(u, v, mode)``)."""
+    keep = modes if callable(modes) else (lambda u, v, m: m in modes)
+    H = nx.DiGraph()
+    H.add_nodes_from(G.nodes)
+    for u, v, d in G.edges(data=True):
+        if keep(u, v, d["mode"]) and (not H.has_edge(u, v) or H[u][v]["w"] > d["time_min"]):
+            H.add_edge(u, v, w=d["time_min"])
+    out = np.full((len(origins), len(dests)), np.nan)
+    for i, o in enumerate(origins):
+        dist = nx.single_source_dijkstra_path_length(H, o, weight="w")
+        out[i] = [dist.get(d, np.nan) for d in dests]
+    return out
+
+
+@pytest.mark.parametrize("geometric", [False, True])
+@pytest.mark.parametrize("seed", range(8))
+def test_structured_and_dijkstra_equal_networkx_on_random_graphs(seed, geometric):
+    G = _random_graph(seed, geometric=geometric)
+    terms = [n for n, k in G.nodes(data="kind") if k in ("zone", "site")]
+    dests = terms + [f"road:{i}" for i in range(5)]
+    ref = _nx_matrix(G, terms, dests, {"road", "local", "access_car"})
+    for method in ("structured", "dijkstra"):
+        got = travel_time_matrix(G, terms, dests, mode="car", method=method).to_numpy()
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-9)
+        cut = travel_time_matrix(G, terms, dests, mode="car", method=method, cutoff_min=10.0).to_numpy()
+        np.testing.assert_allclose(cut, np.where(ref <= 10.0, ref, np.nan), rtol=0, atol=1e-9)
+    # the stranded zone reaches nothing but itself
+    m = travel_time_matrix(G, ["zone:29"], terms, mode="car")
+    assert m.loc["zone:29", "zone:29"] == 0.0 and int(m.notna().sum(axis=1).iloc[0]) == 1
+
+
+def _line_graph() -> nx.MultiDiGraph:
+    """zone:a -2-> road:1 -10-> road:2 -3-> zone:b ; zone:b -4-> road:2 ; zone:c isolated;
+    a local link a -> b of 20 min (slower than the road: 15)."""
+    G = nx.MultiDiGraph()
+    for n, k, x in [("zone:a", "zone", 0), ("road:1", "road", 1), ("road:2", "road", 2), ("zone:b", "zone", 3), ("zone:c", "zone", 9)]:
+        G.add_node(n, kind=k, x=x * 1000.0, y=0.0)
+    G.add_edge("zone:a", "road:1", time_min=2.0, mode="access_car")
+    G.add_edge("road:1", "road:2", time_min=10.0, mode="road")
+    G.add_edge("road:2", "zone:b", time_min=3.0, mode="access_car")
+    G.add_edge("zone:b", "road:2", time_min=4.0, mode="access_car")
+    G.add_edge("zone:a", "zone:b", time_min=20.0, mode="local")
+    return G
+
+
+def test_hand_computed_times_nan_and_flag():
+    G = _line_graph()
+    m = travel_time_matrix(G, ["zone:a", "zone:b", "zone:c"], ["zone:a", "zone:b", "zone:c", "road:2"])
+    assert m.loc["zone:a", "zone:b"] == 15.0  # 2 + 10 + 3 beats the 20-min local link
+    assert m.loc["zone:a", "road:2"] == 12.0
+    assert m.loc["zone:b", "road:2"] == 4.0
+    assert np.isnan(m.loc["zone:b", "zone:a"])  # no way back
+    assert m.loc["zone:c", "zone:c"] == 0.0 and m.loc["zone:c"].isna().sum() == 3
+    flag = reachability(m)
+    assert flag.dtypes.eq(bool).all() and int(flag.to_numpy().sum()) == 6
+    assert m.attrs["units"] == "minutes" and m.attrs["mode"] == "car"
+
+
+def test_local_link_taken_when_faster():
+    G = _line_graph()
+    G.add_edge("zone:a", "zone:b", time_min=9.0, mode="local")  # parallel: the fastest one counts
+    assert travel_time_matrix(G, ["zone:a"], ["zone:b"]).iloc[0, 0] == 9.0
+
+
+def test_cutoff():
+    G = _line_graph()
+    for method in ("structured", "dijkstra"):
+        m = travel_time_matrix(G, ["zone:a"], ["road:1", "road:2", "zone:b"], cutoff_min=12.0, method=method)
+        assert m.iloc[0].tolist()[:2] == [2.0, 12.0] and np.isnan(m.iloc[0, 2])
+    with pytest.raises(LisgeoError, match="cutoff_min"):
+        travel_time_matrix(G, ["zone:a"], ["zone:b"], cutoff_min=-1)
+
+
+def test_bad_input():
+    G = _line_graph()
+    with pytest.raises(UnknownNameError, match="zone:nope"):
+        travel_time_matrix(G, ["zone:nope"], ["zone:b"])
+    with pytest.raises(UnknownNameError, match="mode"):
+        travel_time_matrix(G, ["zone:a"], ["zone:b"], mode="bike")
+    G.add_edge("road:1", "zone:b", time_min=float("nan"), mode="road")
+    with pytest.raises(NetworkError, match="NaN"):
+        travel_time_matrix(G, ["zone:a"], ["zone:b"])
+
+
+def test_pt_zero_alighting_and_structured_core_origin_fallback():
+    G = nx.MultiDiGraph()
+    for n, k in [("zone:a", "zone"), ("rail:X", "station"), ("plat:X", "station"), ("plat:Y", "station"), ("rail:Y", "station"), ("zone:b", "zone")]:
+        G.add_node(n, kind=k, x=0.0, y=0.0)
+    G.add_edge("zone:a", "rail:X", time_min=5.0, mode="access_walk")
+    G.add_edge("rail:X", "plat:X", time_min=7.5, mode="board")
+    G.add_edge("plat:X", "rail:X", time_min=0.0, mode="alight")
+    G.add_edge("plat:X", "plat:Y", time_min=20.0, mode="rail")
+    G.add_edge("plat:Y", "rail:Y", time_min=0.0, mode="alight")
+    G.add_edge("rail:Y", "zone:b", time_min=4.0, mode="access_walk")
+    m = travel_time_matrix(G, ["zone:a"], ["rail:Y", "zone:b"], mode="pt")
+    assert m.iloc[0].tolist() == [32.5, 36.5]
+    assert np.isnan(travel_time_matrix(G, ["zone:a"], ["zone:b"], mode="car").iloc[0, 0])
+    # a core origin uses plain Dijkstra
+    assert travel_time_matrix(G, ["plat:X"], ["zone:b"], mode="pt").iloc[0, 0] == 24.0
+
+
+def test_engine_cached_until_graph_changes():
+    G = _line_graph()
+    e1 = build_engine(G, mode="car")
+    assert build_engine(G, mode="car") is e1
+    G.add_edge("zone:b", "zone:a", time_min=1.0, mode="local")
+    assert build_engine(G, mode="car") is not e1
+    assert travel_time_matrix(G, ["zone:b"], ["zone:a"]).iloc[0, 0] == 1.0
+
+
+# ------------------------------------------------------------------ real data
+@pytest.fixture(scope="session")
+def d2n2_graph(real_data):
+    from lisgeo.network import build_network
+
+    return build_network(region="d2n2")
+
+
+@pytest.mark.parametrize("mode", ["car", "pt"])
+def test_real_graph_equals_networkx_for_sampled_origins(d2n2_graph, mode):
+    G = d2n2_graph
+    zones = sorted(n for n, k in G.nodes(data="kind") if k == "zone")
+    sites = sorted(n for n, k in G.nodes(data="kind") if k == "site")
+    rng = np.random.default_rng(3)
+    origins = list(rng.choice(zones, 12, replace=False)) + ["site:hs2_toton"]
+    dests = zones + sites + ["rail:STP", "rail:NOT", "rail:LDS"]
+    if mode == "car":
+        modes = {"road", "local", "access_car"}
+    else:  # rail, boarding, HS2, walk access, and car access that ends at a station
+        modes = lambda u, v, m: m in {"rail", "board", "alight", "hs2", "interchange", "access_walk"} or (
+            m == "access_car" and (u.startswith(("rail:", "hs2:")) or v.startswith(("rail:", "hs2:"))))
+    ref = _nx_matrix(G, origins, dests, modes)
+    for method in ("structured", "dijkstra", "auto"):
+        got = travel_time_matrix(G, origins, dests, mode=mode, method=method).to_numpy()
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-9)
+    # all zones as origins: "auto" takes the structured path; rows equal the sampled ones
+    full = travel_time_matrix(G, zones, dests, mode=mode)
+    np.testing.assert_allclose(full.loc[origins[:12]].to_numpy(), ref[:12], rtol=0, atol=1e-9)
+    assert build_engine(G, mode=mode)._prep is not None
+    if mode == "car":
+        assert np.isfinite(got[:, : len(zones)]).all()  # every zone reaches every zone by car
+
+
+def test_real_broxtowe_zones_are_minutes_from_toton(d2n2_graph):
+    from lisgeo.layers.people import load_lsoa21_centroids
+
+    c = load_lsoa21_centroids(region="E07000172")
+    t = travel_time_matrix(d2n2_graph, [f"zone:{z}" for z in c["LSOA21CD"]], ["site:hs2_toton"]).iloc[:, 0]
+    assert len(t) == 71 and t.notna().all()
+    assert t.median() < 12 and t.mean() < 15 and t.max() < 25
+
+
+def test_engine_sees_changed_times_and_copies_do_not_share():
+    G = _line_graph()
+    assert travel_time_matrix(G, ["zone:a"], ["zone:b"]).iloc[0, 0] == 15.0
+    H = G.copy()
+    G["road:1"]["road:2"][0]["time_min"] = 1.0  # same nodes and edges, new time
+    assert travel_time_matrix(G, ["zone:a"], ["zone:b"]).iloc[0, 0] == 6.0
+    assert travel_time_matrix(H, ["zone:a"], ["zone:b"]).iloc[0, 0] == 15.0
