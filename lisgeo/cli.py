@@ -157,12 +157,22 @@ def map_cmd(spec: Path, output: Path, region: str | None, scenario: str | None, 
 @click.option("--maps", "maps_dir", default=None, type=click.Path(file_okay=False, path_type=Path), help="Folder of map definitions (default: maps/).")
 @click.option("--scenario", default=None, help="Scenario for score layers (default: each map file's).")
 @click.option("--inline", is_flag=True, help="Embed Leaflet's JavaScript and CSS in every map.")
-def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | None, inline: bool) -> None:
-    """Compute the scores the maps need and draw every map definition into DIR/maps/."""
-    from .mapping.build import build_maps
+@click.option("--scores/--no-scores", default=True, show_default=True, help="Also write the scores behind the maps (DIR/scores/).")
+def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | None, inline: bool, scores: bool) -> None:
+    """Compute the scores the maps need and draw every map definition into DIR/maps/.
 
-    for b in build_maps(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline, progress=True):
+    The scores of the base scenario (or --scenario) and the recomputed strategy claims are written
+    to DIR/scores/ (scores.gpkg, scores.csv, claims.csv), so every map can be traced to its numbers.
+    """
+    from .mapping.build import MapData, build_maps
+    from .measures.score import write_scores
+
+    data = MapData(region=region)
+    for b in build_maps(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline, progress=True, data=data):
         click.echo(f"{b.name:24s} {b.html_bytes / 1e6:6.2f} MB  {b.html}")
+    if scores:
+        for name, path in write_scores(data.scores(scenario or "base"), output / "scores").items():
+            click.echo(f"{name:24s} {path.stat().st_size / 1e6:6.2f} MB  {path}")
 
 
 @cli.command("report")

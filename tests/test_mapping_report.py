@@ -79,6 +79,10 @@ def test_cli_map_build_report(real_data, tmp_path):
         assert (tmp_path / "one.html").stat().st_size > 200_000 and (tmp_path / "one.png").is_file()
         assert main(["build", "--region", "llep", "-o", str(tmp_path / "b"), "--maps", str(maps)]) == 0
         assert (tmp_path / "b" / "maps" / "overview.html").is_file() and (tmp_path / "b" / "maps" / "overview.png").is_file()
+        # the main job also writes the scores behind the maps
+        built_scores = pd.read_csv(tmp_path / "b" / "scores" / "scores.csv")
+        assert len(built_scores) == 608 and built_scores["pop"].sum() == 1_080_943
+        assert len(pd.read_csv(tmp_path / "b" / "scores" / "claims.csv")) == 4
         assert main(["report", "--region", "llep", "-o", str(tmp_path / "r"), "--maps", str(maps)]) == 0
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert 'src="maps/overview.html"' in page and "Leicester and Leicestershire" in page
