@@ -211,7 +211,8 @@ def _download(entry: CatalogFile, looked: list[str]) -> Path:
             "Nothing was kept; try again later or report the changed upstream file."
         ) from None
     except Exception as exc:  # network errors of all kinds
-        raise DataNotFoundError(_not_found_message(entry, looked, f"the download failed ({type(exc).__name__}: {exc})")) from None
+        reason = "no network connection" if "Resolution" in str(exc) or "Connection" in type(exc).__name__ else str(exc)[:120]
+        raise DataNotFoundError(_not_found_message(entry, looked, f"the download failed ({type(exc).__name__}: {reason})")) from None
     return Path(got)
 
 
