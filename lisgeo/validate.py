@@ -8,7 +8,6 @@ emptiness. Repairs are made with ``shapely.make_valid`` and *reported* (a warnin
 
 from __future__ import annotations
 
-import re
 import warnings
 from typing import Iterable, Mapping
 

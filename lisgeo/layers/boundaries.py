@@ -15,7 +15,7 @@ import shapely
 
 from ..catalog import get_dataset, resolve_file
 from ..errors import UnknownNameError
-from ..regions import DISTRICTS, LEPS, Region, get_region, lep_of
+from ..regions import DISTRICTS, LEPS, get_region, lep_of
 from ..validate import BNG, check_frame
 from ._registry import finish_layer, register_layer
 

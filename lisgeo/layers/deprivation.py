@@ -32,7 +32,6 @@ import warnings
 from functools import lru_cache
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from ..catalog import resolve_dataset

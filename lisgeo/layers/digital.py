@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import resolve_dataset
+from ..config import authored_path
 from ..errors import DataNotFoundError, LisgeoError, MissingColumnError, UnknownNameError
 from ..regions import get_region
 from ..validate import check_frame
@@ -128,7 +129,7 @@ OFCOM_RELEASES: dict[str, tuple[str, int]] = {
 SFBB_EXCLUDES_UFBB: frozenset[str] = frozenset({"2016", "2017", "2018", "2019"})
 
 #: The authored coldspot rule shipped with the repository.
-DEFAULT_RULE_PATH = Path(os.environ.get("LISGEO_LAYERS_DIR", Path(__file__).resolve().parents[2] / "layers")) / "digital_coldspots.toml"
+DEFAULT_RULE_PATH = authored_path("digital_coldspots.toml")
 
 _DIGITAL_RAW = "digital_connectivity_broadband_download_and_upload_speeds"
 _OFCOM_DATASETS = sorted({d for d, _ in OFCOM_RELEASES.values()})

@@ -91,8 +91,9 @@ def authored_path(filename: str) -> Path:
 
     The folder is ``$LISGEO_LAYERS_DIR`` if set, else ``layers/`` beside the package.
     """
-    base = os.environ.get("LISGEO_LAYERS_DIR")
-    folder = Path(base) if base else Path(__file__).resolve().parents[2] / "layers"
+    from ..config import layers_dir
+
+    folder = layers_dir()
     path = folder / filename
     if not path.is_file():
         raise DataNotFoundError(

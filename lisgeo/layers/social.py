@@ -42,6 +42,7 @@ import pandas as pd
 import shapely
 
 from ..catalog import resolve_dataset
+from ..config import authored_path
 from ..errors import DataNotFoundError, LisgeoError, MissingColumnError, UnknownNameError
 from ..regions import get_region
 from ..validate import check_frame
@@ -56,7 +57,7 @@ SMC_INDICES: tuple[str, ...] = (
     "conditions_of_childhood", "labour_market_opportunities", "innovation_and_growth", "promising_prospects",
 )
 
-SOCIAL_MOBILITY_PATH = Path(os.environ.get("LISGEO_LAYERS_DIR", Path(__file__).resolve().parents[2] / "layers")) / "social_mobility.csv"
+SOCIAL_MOBILITY_PATH = authored_path("social_mobility.csv")
 
 _SUFFIXES = ("county council", "city council", "council", "cc", "ua")
 

@@ -33,6 +33,7 @@ from typing import Any, Mapping
 
 import matplotlib
 
+from ..config import maps_dir
 from ..errors import LisgeoError, UnknownNameError
 
 __all__ = [
@@ -47,7 +48,7 @@ STATS = ("median", "mean", "weighted_mean", "sum", "min", "max", "count", "first
 BASEMAPS = ("osm", "none")
 
 #: The repository's ``maps/`` folder (the default map set), when running from a checkout.
-DEFAULT_MAPS_DIR = Path(__file__).resolve().parents[2] / "maps"
+DEFAULT_MAPS_DIR = maps_dir()
 
 
 @dataclass(frozen=True)

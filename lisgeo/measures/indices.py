@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
@@ -25,7 +24,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import DataNotFoundError, LisgeoError, MissingColumnError
+from ..config import authored_path, read_toml
+from ..errors import LisgeoError, MissingColumnError
 
 __all__ = [
     "indices_path",
@@ -41,9 +41,7 @@ __all__ = [
 
 def indices_path() -> Path:
     """``layers/indices.toml`` ($LISGEO_LAYERS_DIR if set, else ``layers/`` beside the package)."""
-    base = os.environ.get("LISGEO_LAYERS_DIR")
-    folder = Path(base) if base else Path(__file__).resolve().parents[2] / "layers"
-    return folder / "indices.toml"
+    return authored_path("indices.toml")
 
 _SECTIONS = {"normalisation", "direction", "connectivity", "accessibility", "left_behind", "parameters"}
 _METHODS = ("percentile", "minmax")
@@ -56,24 +54,13 @@ def _default_config() -> dict:
 
 @lru_cache(maxsize=4)
 def _read_default(path: str) -> dict:
-    p = Path(path)
-    if not p.is_file():
-        raise DataNotFoundError(f"the index configuration {p} is missing; restore layers/indices.toml from the repository or set LISGEO_LAYERS_DIR")
-    with open(p, "rb") as fh:
-        return tomllib.load(fh)
+    return read_toml(path, what="index configuration")
 
 
 def _read_user(weights: str | os.PathLike | Mapping[str, Any]) -> dict:
     if isinstance(weights, Mapping):
         return copy.deepcopy(dict(weights))
-    path = Path(weights)
-    if not path.is_file():
-        raise DataNotFoundError(f"weights file {path} does not exist; give the path of a TOML file like layers/indices.toml")
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise LisgeoError(f"weights file {path} is not valid TOML: {exc}") from None
+    return read_toml(weights, what="weights (a TOML file like layers/indices.toml)")
 
 
 def load_index_config(weights: str | os.PathLike | Mapping[str, Any] | None = None) -> dict:
