@@ -152,7 +152,7 @@ def _synthetic_data(region: str):
     cmp["outcome"] = np.where(cmp["n_faster"] > 0, "winner", "unchanged")
     cmp["winner"] = cmp["outcome"] == "winner"
     cmp["loser"] = False
-    frames = {"scores:hs2_2b": sc, "compare:base:hs2_2b": cmp}
+    frames = {"scores:base": sc, "compare:base:hs2_2b": cmp}
     sites = load_sites(region=region, buffer_km=40) if region == "llep" else load_sites(region=region)
     for site in ("hs2_toton", "hs2_chesterfield"):
         p = sites.loc[site].geometry if site in sites.index else Point(452_000, 336_000)
@@ -160,7 +160,7 @@ def _synthetic_data(region: str):
                                 "pop": [1e5, 4e5, 9e5, 1.6e6], "area_km2": [50.0, 300.0, 900.0, 1800.0]},
                                geometry=[p.buffer(r) for r in (8_000, 20_000, 32_000, 45_000)], crs="EPSG:27700",
                                index=[15, 30, 45, 60])
-        frames[("iso", site, "car", (15, 30, 45, 60), "hs2_2b")] = iso.assign(band_min=iso["minutes"])
+        frames[("iso", site, "car", (15, 30, 45, 60), "base")] = iso.assign(band_min=iso["minutes"])
     return MapData(region=region, frames=frames)
 
 

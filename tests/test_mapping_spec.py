@@ -25,7 +25,7 @@ def _layer(**changes):
 
 def test_parse_defaults_and_fields():
     spec = parse_spec(_with(region="llep", table={"layer": "j", "stats": {"jobs_car_45": "median"}}), name="jobs")
-    assert spec.name == "jobs" and spec.region == "llep" and spec.scenario == "hs2_2b" and spec.basemap == "osm"
+    assert spec.name == "jobs" and spec.region == "llep" and spec.scenario == "base" and spec.basemap == "osm"
     ld = spec.layers[0]
     assert (ld.scheme, ld.k, ld.palette, ld.show, ld.tooltip) == ("quantiles", 5, "YlGnBu", True, ("LSOA21NM",))
     assert ld.title == "Jobs within 45 min by car"

@@ -124,7 +124,7 @@ class MapSpec:
     subtitle: str
     layers: tuple[LayerDef, ...]
     region: str = "d2n2"
-    scenario: str = "hs2_2b"
+    scenario: str = "base"  # today's network; a map about a scheme names it (maps/6_scenario_hs2.toml)
     basemap: str = "osm"
     table: TableDef | None = None
     description: str = ""
