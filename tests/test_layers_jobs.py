@@ -141,3 +141,97 @@ def test_commuting_lad_totals(real_data):
     inner = load_commuting_lad(region="d2n2", both=True)
     assert inner["flow"].sum() == raw.loc[home_in & (work_in | (pow_ == "1")), "Count"].sum()
     assert not inner["work_LADCD"].isin(["OFFSHORE", "OUTSIDE_UK"]).any()
+
+
+# --------------------------------------------------------------------------- job destinations beyond the region
+
+def _raw_jobs_by_lad(lad: str) -> tuple[int, int]:
+    """(number of MSOA 2011, jobs = workday - home) of a 2011 district, straight from the raw CSVs."""
+    from lisgeo.catalog import resolve_dataset
+
+    d = pd.read_csv(resolve_dataset("census2011_workplace_msoa")[0])
+    m = pd.read_csv(resolve_dataset("census2011_workplace_msoa_metadata")[0])
+    d = d[d["areacd"].isin(m.loc[m["parentcd"] == lad, "areacd"])]
+    return len(d), int((d["workday"] - d["home"]).sum())
+
+
+def test_national_jobs_msoa21_matches_polygon_method_and_raw_total(real_data):
+    from lisgeo.catalog import resolve_dataset
+    from lisgeo.layers.jobs import load_jobs_msoa21, national_jobs_msoa21
+
+    n = national_jobs_msoa21()
+    raw = pd.read_csv(resolve_dataset("census2011_workplace_msoa")[0])
+    assert len(n) == 7264 and n["jobs"].notna().all()
+    assert n["jobs"].sum() == pytest.approx(int((raw["workday"] - raw["home"]).sum()), abs=1e-6) == 21_625_060
+    assert n["jobs_method"].value_counts().to_dict() == {"lookup": 7080, "split_population": 159, "merged": 19,
+                                                         "recoded": 6}
+    # inside the 25 districts the code/LSOA route gives exactly what the polygon route gives
+    for region in ("d2n2", "llep"):
+        p = load_jobs_msoa21(region=region)
+        x = n.loc[p.index]
+        assert (x["jobs_method"] == p["jobs_method"]).all()
+        assert (x["jobs"] - p["jobs"]).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("lad, name, methods", [
+    ("E08000019", "Sheffield", {"lookup"}),
+    ("E08000018", "Rotherham", {"lookup", "merged"}),
+    ("E08000003", "Manchester", {"lookup", "split_population"}),
+    ("E08000007", "Stockport", {"lookup"}),
+    ("E07000219", "Nuneaton and Bedworth", {"lookup"}),
+])
+def test_destinations_conserve_out_of_region_district_totals(real_data, lad, name, methods):
+    from lisgeo.layers.jobs import load_job_destinations
+    from lisgeo.layers.people import read_census2021_population
+
+    d = load_job_destinations(region="d2n2", buffer_km=60)
+    sub = d[d["LADCD"] == lad]
+    n21 = int((read_census2021_population(level="msoa")["parent"] == lad).sum())
+    _, total = _raw_jobs_by_lad(lad)
+    assert len(sub) == n21 > 0  # the whole district lies within 60 km
+    assert (sub["level"] == "msoa21").all() and not sub["in_region"].any()
+    assert sub["jobs"].sum() == pytest.approx(total, abs=1e-6)
+    assert set(sub["jobs_method"]) == methods
+
+
+def test_destinations_d2n2_60km_levels_and_no_double_count(real_data):
+    from lisgeo.layers.jobs import load_job_destinations
+    from lisgeo.layers.people import read_census2021_population
+    from lisgeo.regions import DISTRICTS
+
+    d = load_job_destinations(region="d2n2", buffer_km=60)
+    assert list(d.columns) == ["dest_id", "level", "jobs", "jobs_method", "LADCD", "in_region", "geometry"]
+    assert d.crs.to_epsg() == 27700 and (d.geom_type == "Point").all()
+    assert d.index.is_unique and (d.index == d["dest_id"]).all()
+    assert d["jobs"].notna().all() and (d["jobs"] >= 0).all()
+    counts = d.groupby(["level", "in_region"]).size().to_dict()
+    assert counts == {("lsoa21", False): 608, ("lsoa21", True): 1335, ("msoa21", False): 2107}
+    assert d.loc[d["in_region"], "jobs"].sum() == pytest.approx(774_078, abs=1e-6)
+    # Leicester's LSOAs are LSOA points (not in the region), with Leicester's whole total
+    leic = d[d["LADCD"] == "E06000016"]
+    from lisgeo.layers.boundaries import load_lsoa21
+
+    assert len(leic) == len(load_lsoa21(region="E06000016")) == 200 and (leic["level"] == "lsoa21").all() and not leic["in_region"].any()
+    assert leic["jobs"].sum() == pytest.approx(_raw_jobs_by_lad("E06000016")[1], abs=1e-6)
+    # no area counted twice: the 25 districts only as LSOAs, and no MSOA point is the parent of an LSOA point
+    assert set(d.loc[d["level"] == "msoa21", "LADCD"]).isdisjoint(DISTRICTS)
+    assert set(d.loc[d["level"] == "lsoa21", "LADCD"]) <= set(DISTRICTS)
+    parent = read_census2021_population(level="lsoa")["parent"]
+    lsoa_parents = set(parent.reindex(d.index[d["level"] == "lsoa21"]))
+    assert lsoa_parents.isdisjoint(d.index[d["level"] == "msoa21"])
+    assert d.loc[d["level"] == "msoa21", "dest_id"].str.match(r"^E02").all()
+
+
+def test_destinations_buffer_zero_is_the_region(real_data):
+    from lisgeo.errors import LisgeoError
+    from lisgeo.layers.jobs import load_job_destinations, load_jobs_lsoa21
+
+    for region, n, total in [("d2n2", 1335, 774_078), ("llep", 608, 390_073)]:
+        d = load_job_destinations(region=region, buffer_km=0)
+        ref = load_jobs_lsoa21(region=region)
+        assert len(d) == n and set(d.index) == set(ref.index)
+        assert (d["level"] == "lsoa21").all() and d["in_region"].all()
+        assert (d["jobs"] - ref["jobs"].reindex(d.index)).abs().max() < 1e-9
+        assert d["jobs"].sum() == pytest.approx(total, abs=1e-6) == ref["jobs"].sum()
+    with pytest.raises(LisgeoError, match="buffer_km"):
+        load_job_destinations(region="d2n2", buffer_km=-1)

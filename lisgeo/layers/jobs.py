@@ -39,7 +39,10 @@ boundaries did not change 2011–2021 in these 25 districts). Population is resi
 workplaces: inside an MSOA, jobs are spread like homes, a known simplification.
 
 Boundaries and lookups in the catalog exist only for the 25 districts of D2N2 and Leicester
-and Leicestershire, so jobs can be built only for those districts.
+and Leicestershire, so jobs *polygons* can be built only for those districts. Beyond them,
+:func:`national_jobs_msoa21` carries jobs to every MSOA 2021 of England and Wales by code (no
+polygons), and :func:`load_job_destinations` (layer ``job_destinations``) returns jobs as points:
+LSOA centroids in the 25 districts and MSOA centroids within ``buffer_km`` outside them.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ from .people import read_census2021_population
 
 __all__ = [
     "load_jobs_msoa21", "load_jobs_lsoa21", "load_commuting_lad", "read_workplace_msoa11",
-    "apportion", "classify_links", "SPECIAL_WORKPLACES",
+    "apportion", "classify_links", "SPECIAL_WORKPLACES", "load_job_destinations", "national_jobs_msoa21",
 ]
 
 _JOBS_DATASETS = ["census2011_workplace_msoa", "census2021_population", "lsoa21_boundaries",
@@ -279,6 +282,176 @@ def load_jobs_lsoa21(*, region="d2n2", buffer_km: float = 0) -> gpd.GeoDataFrame
     gdf["in_region"] = gdf["LADCD"].isin(inner)
     gdf = gdf[["LSOA21CD", "LSOA21NM", "LADCD", "LADNM", "LEP", "MSOA21CD", "jobs", "jobs_method", "in_region", "geometry"]]
     return finish_layer(gdf, name="jobs_lsoa21", datasets=_JOBS_DATASETS)
+
+
+# --------------------------------------------------------------------------- destinations beyond the region
+
+_DEST_DATASETS = ["census2011_workplace_msoa", "census2021_population", "msoa_lookup", "lsoa11_centroids",
+                  "lsoa21_centroids", "msoa21_centroids", "lsoa21_boundaries", "lsoa11_boundaries",
+                  "msoa11_boundaries"]
+_DEST_COLS = ["dest_id", "level", "jobs", "jobs_method", "LADCD", "in_region", "geometry"]
+
+
+@lru_cache(maxsize=1)
+def _lsoa11_to_msoa11() -> pd.DataFrame:
+    """Every LSOA 2011 of England and Wales: [LSOA11CD, MSOA11CD (<NA> if its name is not found), geometry].
+
+    The MSOA 2011 is found by name ("Sheffield 001A" lies in "Sheffield 001"), matched to the
+    MSOA 2011 names of ``msoa_lookup``. That file names MSOAs of districts renamed since 2011
+    (e.g. Shepway, Aylesbury Vale) by their current district, so those LSOAs get <NA>.
+    """
+    (cpath,) = resolve_dataset("lsoa11_centroids")
+    c = pd.read_csv(cpath, encoding="utf-8-sig")
+    c.columns = [x.strip() for x in c.columns]
+    need = [x for x in ("X", "Y", "lsoa11cd", "lsoa11nm") if x not in c.columns]
+    if need:
+        raise MissingColumnError(f"lsoa11_centroids lacks {need}; expected ONS LSOA 2011 PWC (X=lon, Y=lat)")
+    (lpath,) = resolve_dataset("msoa_lookup")
+    lk = pd.read_csv(lpath, usecols=["MSOA11CD", "MSOA11NM"]).dropna()
+    lk = lk[lk["MSOA11CD"].str.match(r"^[EW]02")]
+    name_to_m11 = pd.Series(lk["MSOA11CD"].to_numpy(), index=lk["MSOA11NM"].to_numpy())
+    name_to_m11 = name_to_m11[~name_to_m11.index.duplicated(keep=False)]
+    geom = gpd.GeoSeries(shapely.points(c["X"].to_numpy(), c["Y"].to_numpy()), crs="EPSG:4326").to_crs("EPSG:27700")
+    out = gpd.GeoDataFrame({"LSOA11CD": c["lsoa11cd"].astype("string").to_numpy(),
+                            "MSOA11CD": c["lsoa11nm"].str.slice(0, -1).map(name_to_m11).astype("string").to_numpy()},
+                           geometry=geom.values, crs="EPSG:27700")
+    return out.set_index("LSOA11CD", drop=False).rename_axis(None)
+
+
+@lru_cache(maxsize=1)
+def national_jobs_msoa21() -> pd.DataFrame:
+    """Census 2011 jobs carried to every MSOA 2021 of England and Wales, without any polygons.
+
+    Columns [MSOA21CD, LADCD, jobs, jobs_method]; index MSOA21CD; jobs in people
+    (``workday − home``, as everywhere in this module).
+
+    * MSOA 2021 whose code existed in 2011 (7,080 of 7,264): all of that MSOA's jobs, ``"lookup"``.
+      ONS kept a code only where the MSOA did not change.
+    * The 184 new MSOA 2021 codes were formed from the 121 retired 2011 codes. ``msoa_lookup``
+      (``msoa_la.csv``) lists codes of both years but does **not** say which old code became
+      which new one, so the link is built from LSOAs: each LSOA 2021 of a new MSOA (its MSOA
+      from Census 2021 TS001) whose code existed in 2011 is linked to the MSOA 2011 its 2011
+      name gives; LSOAs new in 2021 are linked to the retired-MSOA LSOA 2011 whose
+      population-weighted centroid is nearest to theirs (a point step: median ≈ 300 m).
+      Links are weighted by the LSOA's 2021 population and each retired MSOA's jobs are
+      shared with :func:`apportion`; ``jobs_method`` from :func:`classify_links` ("merged",
+      "recoded", "split_population"). Totals are conserved nationally.
+    """
+    work = read_workplace_msoa11()
+    m21 = read_census2021_population(level="msoa")
+    l21 = read_census2021_population(level="lsoa")
+    same = m21.index[m21.index.isin(work.index)]
+    new = m21.index[~m21.index.isin(work.index)]
+    retired = work.index[~work.index.isin(m21.index)]
+    l11 = _lsoa11_to_msoa11()
+    ln = l21[l21["parent"].isin(new)]
+    known = ln.index.isin(l11.index)
+    links = [pd.DataFrame({"LSOA21CD": ln.index[known], "MSOA21CD": ln.loc[known, "parent"].to_numpy(),
+                           "MSOA11CD": l11.loc[ln.index[known], "MSOA11CD"].to_numpy(),
+                           "weight": ln.loc[known, "pop"].to_numpy(dtype="float64")})]
+    if (~known).any():
+        from .people import _centroids
+
+        pts = _centroids("lsoa21_centroids").reindex(ln.index[~known])
+        if pts.isna().any():
+            raise LisgeoError(f"lsoa21_centroids lacks LSOA(s) {pts.index[pts.isna()][:3].tolist()}")
+        cand = l11[l11["MSOA11CD"].isin(retired)]
+        _, j = shapely.STRtree(cand.geometry.values).query_nearest(pts.values, all_matches=False)
+        links.append(pd.DataFrame({"LSOA21CD": pts.index, "MSOA21CD": ln.loc[~known, "parent"].to_numpy(),
+                                   "MSOA11CD": cand["MSOA11CD"].to_numpy()[j],
+                                   "weight": ln.loc[~known, "pop"].to_numpy(dtype="float64")}))
+    links = pd.concat(links, ignore_index=True)
+    bad = links["MSOA11CD"].isna() | ~links["MSOA11CD"].isin(retired)
+    if bad.any():
+        raise LisgeoError(f"LSOA(s) {links.loc[bad, 'LSOA21CD'].head(3).tolist()} of new MSOA 2021 codes link to "
+                          "no retired MSOA 2011; check msoa_lookup and lsoa11_centroids")
+    jobs_new = apportion(work.loc[retired, "jobs"], links, source="MSOA11CD", target="MSOA21CD", weight="weight")
+    method = classify_links(links, source="MSOA11CD", target="MSOA21CD", weight="weight")
+    jobs = pd.concat([work.loc[same, "jobs"].astype("float64"), jobs_new])
+    meth = pd.concat([pd.Series("lookup", index=same, dtype="string"), method.astype("string")])
+    out = pd.DataFrame({"MSOA21CD": m21.index.astype("string"),
+                        "LADCD": m21["parent"].astype("string").to_numpy(),
+                        "jobs": jobs.reindex(m21.index).to_numpy(dtype="float64"),
+                        "jobs_method": meth.reindex(m21.index).astype("string").to_numpy()}, index=m21.index)
+    if out["jobs"].isna().any():
+        raise LisgeoError(f"no jobs for MSOA 2021 {out.index[out['jobs'].isna()][:3].tolist()}")
+    out.index.name = None
+    return out
+
+
+@register_layer("job_destinations", family="jobs",
+                description="Points carrying jobs for accessibility: LSOA 2021 centroids in the 25 districts, "
+                            "MSOA 2021 centroids (Census 2011 jobs) beyond them within buffer_km",
+                datasets=_DEST_DATASETS)
+def load_job_destinations(*, region="d2n2", buffer_km: float = 60.0) -> gpd.GeoDataFrame:
+    """Job destinations (points, EPSG:27700) for accessibility measures, reaching beyond the region.
+
+    Columns [dest_id, level, jobs, jobs_method, LADCD, in_region, geometry]; index dest_id.
+    ``jobs`` are people working there (Census 2011, ``workday − home``, 27 March 2011).
+
+    * ``level == "lsoa21"``: one point per LSOA 2021 (ONS population-weighted centroid) in the
+      25 districts of D2N2 and Leicester and Leicestershire, jobs of :func:`load_jobs_lsoa21`.
+      All LSOAs of ``region`` are included (``in_region`` True); LSOAs of the other of the 25
+      districts are included when their centroid lies within ``buffer_km`` of the region's
+      outline, with jobs computed over those other districts as one set (totals conserved).
+    * ``level == "msoa21"``: one point per MSOA 2021 outside the 25 districts whose
+      population-weighted centroid lies within ``buffer_km`` (km) of the outline (Sheffield,
+      Manchester and Stockport, Doncaster, Coventry and Nuneaton, Stoke, Lincoln, ... at
+      60 km); jobs from :func:`national_jobs_msoa21` (same definition, carried to 2021 by code,
+      changed codes through LSOAs). ``in_region`` False.
+
+    MSOAs and LSOAs both nest in districts, and each district is either one of the 25 (LSOA
+    points) or not (MSOA points), so no area is counted twice. ``buffer_km=0`` gives exactly
+    the region's LSOAs. Caveats: points outside are coarser (an MSOA holds about 5 LSOAs, so
+    travel times to them are less precise); all jobs are 2011 counts on 2021 geography; jobs
+    in Scotland are missing (no data), as are jobs beyond ``buffer_km``.
+    """
+    from .people import _centroids
+
+    if buffer_km is None or not np.isfinite(buffer_km) or buffer_km < 0:
+        raise LisgeoError(f"buffer_km must be a distance in km ≥ 0, got {buffer_km!r}")
+    reg = get_region(region)
+    lads = tuple(reg.lad_codes)
+    others = tuple(sorted(c for c in DISTRICTS if c not in lads))
+    ring = region_outline(reg).buffer(float(buffer_km) * 1000) if buffer_km > 0 else None
+
+    inner = load_jobs_lsoa21(region=lads)
+    parts = [pd.DataFrame({"dest_id": inner["LSOA21CD"].to_numpy(), "jobs": inner["jobs"].to_numpy(),
+                           "jobs_method": inner["jobs_method"].to_numpy(), "LADCD": inner["LADCD"].to_numpy(),
+                           "level": "lsoa21", "in_region": True})]
+    lsoa_pts = _centroids("lsoa21_centroids")
+    if ring is not None and others:
+        outer = load_jobs_lsoa21(region=others)
+        near = lsoa_pts.reindex(outer["LSOA21CD"]).within(ring).to_numpy()
+        o = outer[near]
+        parts.append(pd.DataFrame({"dest_id": o["LSOA21CD"].to_numpy(), "jobs": o["jobs"].to_numpy(),
+                                   "jobs_method": o["jobs_method"].to_numpy(), "LADCD": o["LADCD"].to_numpy(),
+                                   "level": "lsoa21", "in_region": False}))
+    df = pd.concat(parts, ignore_index=True)
+    geom = lsoa_pts.reindex(df["dest_id"]).values
+    if ring is not None:
+        nat = national_jobs_msoa21()
+        nat = nat[~nat["LADCD"].isin(list(DISTRICTS))]
+        mpts = _centroids("msoa21_centroids").reindex(nat.index)
+        if mpts.isna().any():
+            raise LisgeoError(f"msoa21_centroids lacks MSOA(s) {mpts.index[mpts.isna()][:3].tolist()}")
+        near = mpts.within(ring).to_numpy()
+        m = nat[near]
+        mdf = pd.DataFrame({"dest_id": m["MSOA21CD"].to_numpy(), "jobs": m["jobs"].to_numpy(),
+                            "jobs_method": m["jobs_method"].to_numpy(), "LADCD": m["LADCD"].to_numpy(),
+                            "level": "msoa21", "in_region": False})
+        df = pd.concat([df, mdf], ignore_index=True)
+        geom = np.concatenate([geom, mpts[near].values])
+    for c in ("dest_id", "jobs_method", "LADCD", "level"):
+        df[c] = df[c].astype("string")
+    df["jobs"] = df["jobs"].astype("float64")
+    df["in_region"] = df["in_region"].astype(bool)
+    gdf = gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:27700")
+    gdf.index = pd.Index(gdf["dest_id"].to_numpy(), dtype="string")
+    gdf = gdf[_DEST_COLS]
+    gdf = check_frame(gdf, name="job_destinations", required=_DEST_COLS, codes=["LADCD"], geom_types=("Point",),
+                      unique="dest_id")
+    return finish_layer(gdf, name="job_destinations", datasets=_DEST_DATASETS)
 
 
 # --------------------------------------------------------------------------- commuting
