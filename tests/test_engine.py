@@ -134,19 +134,22 @@ def test_bad_input():
 
 def test_pt_zero_alighting_and_structured_core_origin_fallback():
     G = nx.MultiDiGraph()
-    for n, k in [("zone:a", "zone"), ("rail:X", "station"), ("plat:X", "station"), ("plat:Y", "station"), ("rail:Y", "station"), ("zone:b", "zone")]:
+    for n, k in [("zone:a", "zone"), ("rail:X", "station"), ("svc:1:X", "station"), ("svc:1:Y", "station"),
+                 ("arr:Y", "station"), ("rail:Y", "station"), ("zone:b", "zone")]:
         G.add_node(n, kind=k, x=0.0, y=0.0)
     G.add_edge("zone:a", "rail:X", time_min=5.0, mode="access_walk")
-    G.add_edge("rail:X", "plat:X", time_min=7.5, mode="board")
-    G.add_edge("plat:X", "rail:X", time_min=0.0, mode="alight")
-    G.add_edge("plat:X", "plat:Y", time_min=20.0, mode="rail")
-    G.add_edge("plat:Y", "rail:Y", time_min=0.0, mode="alight")
-    G.add_edge("rail:Y", "zone:b", time_min=4.0, mode="access_walk")
-    m = travel_time_matrix(G, ["zone:a"], ["rail:Y", "zone:b"], mode="pt")
-    assert m.iloc[0].tolist() == [32.5, 36.5]
+    G.add_edge("rail:X", "svc:1:X", time_min=7.5, mode="board")
+    G.add_edge("svc:1:X", "svc:1:Y", time_min=20.0, mode="rail")
+    G.add_edge("svc:1:Y", "arr:Y", time_min=0.0, mode="alight")
+    G.add_edge("arr:Y", "rail:Y", time_min=5.0, mode="interchange")
+    G.add_edge("rail:Y", "arr:Y", time_min=0.0, mode="concourse")
+    G.add_edge("arr:Y", "zone:b", time_min=4.0, mode="access_walk")
+    for method in ("structured", "dijkstra"):
+        m = travel_time_matrix(G, ["zone:a"], ["arr:Y", "rail:Y", "zone:b", "svc:1:Y"], mode="pt", method=method)
+        assert m.iloc[0].tolist() == [32.5, 37.5, 36.5, 32.5]  # svc: columns come from a reverse search
     assert np.isnan(travel_time_matrix(G, ["zone:a"], ["zone:b"], mode="car").iloc[0, 0])
     # a core origin uses plain Dijkstra
-    assert travel_time_matrix(G, ["plat:X"], ["zone:b"], mode="pt").iloc[0, 0] == 24.0
+    assert travel_time_matrix(G, ["svc:1:X"], ["zone:b"], mode="pt").iloc[0, 0] == 24.0
 
 
 def test_engine_cached_until_graph_changes():
@@ -173,12 +176,13 @@ def test_real_graph_equals_networkx_for_sampled_origins(d2n2_graph, mode):
     sites = sorted(n for n, k in G.nodes(data="kind") if k == "site")
     rng = np.random.default_rng(3)
     origins = list(rng.choice(zones, 12, replace=False)) + ["site:hs2_toton"]
-    dests = zones + sites + ["rail:STP", "rail:NOT", "rail:LDS"]
+    dests = zones + sites + ["rail:STP", "rail:NOT", "rail:LDS", "arr:STP", "arr:LDS", "svc:3657:LEI"]
     if mode == "car":
         modes = {"road", "local", "access_car"}
-    else:  # rail, boarding, HS2, walk access, and car access that ends at a station
-        modes = lambda u, v, m: m in {"rail", "board", "alight", "hs2", "interchange", "access_walk"} or (
-            m == "access_car" and (u.startswith(("rail:", "hs2:")) or v.startswith(("rail:", "hs2:"))))
+    else:  # rail, boarding, HS2, walk access, and car access that starts or ends at a station
+        st = ("rail:", "arr:", "hs2:")
+        modes = lambda u, v, m: m in {"rail", "board", "alight", "hs2", "interchange", "concourse", "access_walk"} or (
+            m == "access_car" and (u.startswith(st) or v.startswith(st)))
     ref = _nx_matrix(G, origins, dests, modes)
     for method in ("structured", "dijkstra", "auto"):
         got = travel_time_matrix(G, origins, dests, mode=mode, method=method).to_numpy()

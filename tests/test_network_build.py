@@ -72,48 +72,133 @@ def test_rail_link_time_bands():
     assert rail_link_times([130.0], a)[0] == pytest.approx(69.0)  # 130 * 1.15 / 130 * 60
 
 
-def _stations():
-    st = gpd.GeoDataFrame({"crs": ["AAA", "BBB", "CCC"], "daily_trains": [108.0, 36.0, 0.0]},
-                          geometry=gpd.points_from_xy([0, 10000, 20000], [0, 0, 0]), crs="EPSG:27700")
-    links = pd.DataFrame({"from_crs": ["AAA", "BBB", "BBB", "AAA"], "to_crs": ["BBB", "AAA", "CCC", "ZZZ"],
-                          "daily_trains": [50.0, 50.0, 10.0, 5.0], "length_km": [10.0, 10.0, 10.0, 3.0]})
-    return st, links
+def _crossing():
+    """Two lines crossing at X: A - X - B (36 trains) and A - X (72 trains) from the west, C - X - D
+    (108 trains) from north to south; every hop 10 km (11.5 min at 60 km/h x 1.15)."""
+    st = gpd.GeoDataFrame({"crs": ["AAA", "XXX", "BBB", "CCC", "DDD"], "daily_trains": [108.0, 144.0, 0.0, 108.0, 0.0]},
+                          geometry=gpd.points_from_xy([0, 10000, 20000, 10000, 10000], [0, 0, 0, 10000, -10000]),
+                          crs="EPSG:27700")
+    pats = pd.DataFrame({"pattern_id": [1, 2, 3], "stops": ["AAA;XXX;BBB", "AAA;XXX", "CCC;XXX;DDD"],
+                         "daily_trains": [36.0, 72.0, 108.0]})
+    return st, pats
 
 
-def test_rail_graph_boarding_and_changes():
+def _crossing_graph(**over):
+    a = load_assumptions(**over)
+    G = nx.MultiDiGraph(assumptions=a.to_dict())
+    st, pats = _crossing()
+    add_rail(G, st, pats, a)
+    for z, c in [("zone:a", "AAA"), ("zone:c", "CCC")]:
+        G.add_node(z, kind="zone", x=0.0, y=0.0)
+        G.add_edge(z, f"rail:{c}", time_min=1.0, mode="access_walk")
+    return G
+
+
+def test_rail_patterns_structure():
+    G = _crossing_graph()
+    assert G.has_edge("svc:1:AAA", "svc:1:XXX") and G.has_edge("svc:1:XXX", "svc:1:BBB")
+    assert G["svc:1:AAA"]["svc:1:XXX"][0]["time_min"] == pytest.approx(11.5)
+    # boarding at AAA towards XXX: all 36 + 72 = 108 trains -> 1080 / 108 / 2 = 5 min, for both patterns
+    assert G["rail:AAA"]["svc:1:AAA"][0]["time_min"] == 5.0 and G["rail:AAA"]["svc:2:AAA"][0]["time_min"] == 5.0
+    assert G["rail:XXX"]["svc:1:XXX"][0]["time_min"] == 15.0  # XXX -> BBB: 36 trains
+    assert G["rail:XXX"]["svc:3:XXX"][0]["time_min"] == 5.0  # XXX -> DDD: 108 trains
+    assert not G.has_edge("rail:BBB", "svc:1:BBB") and not G.has_edge("svc:1:AAA", "arr:AAA")  # no board at the end
+    assert G["svc:1:XXX"]["arr:XXX"][0]["time_min"] == 0.0 and G["arr:XXX"]["rail:XXX"][0]["time_min"] == 5.0
+    assert G["rail:XXX"]["arr:XXX"][0]["mode"] == "concourse" and G["rail:XXX"]["arr:XXX"][0]["time_min"] == 0.0
+    # plat: (links without train identity) boards at the station's all-trains wait: 1080 / 144 / 2
+    assert G["rail:XXX"]["plat:XXX"][0]["time_min"] == 3.75 and G["plat:XXX"]["arr:XXX"][0]["time_min"] == 0.0
+    assert not G.has_edge("rail:BBB", "plat:BBB")  # no departures: nothing to board there
+    kinds = {G.nodes[n]["side"] for n in G if str(n).startswith(("rail:", "arr:", "plat:", "svc:"))}
+    assert kinds == {"street", "arrival", "platform", "service"}
+
+
+@pytest.mark.parametrize("method", ["structured", "dijkstra"])
+def test_rail_changes_hand_computed(method):
+    G = _crossing_graph()
+    m = travel_time_matrix(G, ["zone:a", "zone:c"], ["arr:XXX", "arr:BBB", "arr:DDD"], mode="pt", method=method)
+    # direct, staying on the train through XXX: walk 1 + wait 5 + 11.5 + 11.5 (no charge at XXX)
+    assert m.loc["zone:a", "arr:BBB"] == pytest.approx(1 + 5 + 11.5 + 11.5)
+    # a change at XXX: walk 1 + wait 5 + 11.5, alight 0, penalty 5, wait XXX->DDD 5, 11.5
+    assert m.loc["zone:a", "arr:DDD"] == pytest.approx(1 + 5 + 11.5 + 5 + 5 + 11.5)
+    # C to B: wait 5 at CCC, change at XXX onto the 36-train line: penalty 5 + wait 15
+    assert m.loc["zone:c", "arr:BBB"] == pytest.approx(1 + 5 + 11.5 + 5 + 15 + 11.5)
+    assert m.loc["zone:a", "arr:XXX"] == pytest.approx(1 + 5 + 11.5)
+    # the same graph without the interchange penalty: only the second wait is added
+    G0 = _crossing_graph(**{"pt.interchange_penalty_min": 0.0})
+    m0 = travel_time_matrix(G0, ["zone:a"], ["arr:DDD"], mode="pt", method=method)
+    assert m0.iloc[0, 0] == pytest.approx(1 + 5 + 11.5 + 5 + 11.5)
+
+
+def test_rail_patterns_unknown_calls_and_loops():
     a = load_assumptions()
-    G = nx.MultiDiGraph()
-    st, links = _stations()
-    add_rail(G, st, links, a)
-    assert G.graph["skipped_rail_links"] == 1  # AAA -> ZZZ: unknown station
-    assert not G.has_edge("rail:CCC", "plat:CCC")  # no trains, no boarding
-    G.add_node("zone:z", kind="zone", x=0.0, y=0.0)
-    G.add_edge("zone:z", "rail:AAA", time_min=1.0, mode="access_walk")
-    m = travel_time_matrix(G, ["zone:z"], ["rail:BBB", "rail:CCC", "plat:CCC"], mode="pt")
-    assert m.iloc[0, 0] == pytest.approx(1 + 5 + 11.5)  # walk + wait at AAA + ride; alighting is free
-    assert np.isnan(m.iloc[0, 1])  # CCC has no trains: arriving trains cannot set down either
-    assert m.iloc[0, 2] == pytest.approx(1 + 5 + 11.5 + 11.5)
+    st, _ = _crossing()
+    pats = pd.DataFrame({"pattern_id": [7, 8, 9], "stops": [["AAA", "ZZZ", "XXX"], "AAA;XXX;AAA", "QQQ;AAA"],
+                         "daily_trains": [18.0, 18.0, 5.0]})
+    G = add_rail(nx.MultiDiGraph(), st, pats, a)
+    assert G.graph["skipped_rail_calls"] == 2 and G.graph["skipped_rail_patterns"] == 1  # ZZZ, QQQ; 9 keeps one call
+    assert G.has_edge("svc:7:AAA", "svc:7:XXX")  # ZZZ bridged: the train links the known calls either side
+    assert G.has_edge("svc:8:XXX", "svc:8:AAA:2") and G.has_edge("svc:8:AAA:2", "arr:AAA")  # a loop calls twice
+    # AAA -> XXX is run by patterns 7 and 8 (36 trains): 1080 / 36 / 2 = 15 min
+    assert G["rail:AAA"]["svc:7:AAA"][0]["time_min"] == 15.0
+    links = pd.DataFrame({"from_crs": ["AAA"], "to_crs": ["XXX"], "daily_trains": [108.0]})
+    G2 = add_rail(nx.MultiDiGraph(), st, pats, a, links=links)
+    assert G2["rail:AAA"]["svc:7:AAA"][0]["time_min"] == 5.0  # rail_links trains win where given
 
 
 def test_hs2_links_interchange_and_destination_groups():
     a = load_assumptions()
     G = nx.MultiDiGraph(assumptions=a.to_dict())
-    st, links = _stations()
+    st, pats = _crossing()
     st.loc[0, "crs"] = "LDS"
-    add_rail(G, st, links.replace("AAA", "LDS"), a)
-    hs = gpd.GeoDataFrame({"station_id": ["h1", "h2"], "name": ["Hub", "North"], "connects_crs": ["BBB", "LDS"]},
-                          geometry=gpd.points_from_xy([10000, 500], [400, 0]), crs="EPSG:27700")
-    add_hs2(G, hs, pd.DataFrame({"from_id": ["h1", "h1"], "to_id": ["h2", "CCC"], "time_min": [4, 6]}), a)
+    pats["stops"] = pats["stops"].str.replace("AAA", "LDS")
+    add_rail(G, st, pats, a)
+    hs = gpd.GeoDataFrame({"station_id": ["h1", "h2"], "name": ["Hub", "North"], "connects_crs": ["CCC", "LDS"]},
+                          geometry=gpd.points_from_xy([10000, 500], [10400, 0]), crs="EPSG:27700")
+    add_hs2(G, hs, pd.DataFrame({"from_id": ["h1", "h1"], "to_id": ["h2", "xxx"], "time_min": [4, 6]}), a)
     assert G["hs2p:h1"]["hs2p:h2"][0]["time_min"] == 4.0 and G.has_edge("hs2p:h2", "hs2p:h1")
-    assert G.has_edge("hs2p:h1", "plat:CCC")
-    inter = G["hs2:h1"]["rail:BBB"][0]
-    assert inter["mode"] == "interchange" and inter["time_min"] == pytest.approx(5 + 0.4 * 1.3 / 4.8 * 60)
+    assert G.has_edge("hs2p:h1", "plat:XXX") and G.has_edge("plat:XXX", "hs2p:h1")
+    walk = 0.4 * 1.3 / 4.8 * 60
+    for u, v in [("hs2:h1", "rail:CCC"), ("arr:CCC", "hs2:h1")]:
+        e = G[u][v][0]
+        assert e["mode"] == "interchange" and e["time_min"] == pytest.approx(5 + walk)
+    assert not G.has_edge("rail:CCC", "hs2:h1")  # walking in goes rail: -> arr: (0) -> hs2:
     assert G["hs2:h1"]["hs2p:h1"][0]["time_min"] == 10.0  # 3 trains/h: 20 min headway / 2
-    assert sorted(destination_nodes(G, "leeds")) == ["hs2:h2", "rail:LDS"]
+    assert sorted(destination_nodes(G, "leeds")) == ["arr:LDS", "hs2:h2"]
+    G.add_node("zone:h", kind="zone", x=10000.0, y=10400.0)
+    G.add_edge("zone:h", "hs2:h1", time_min=2.0, mode="access_walk")
+    t = travel_time_matrix(G, ["zone:h"], ["arr:XXX", "arr:DDD", "arr:BBB", "rail:CCC"], mode="pt").iloc[0]
+    # HS2 to the classic platform at XXX: board 10 + ride 6, alight 0
+    assert t["arr:XXX"] == pytest.approx(2 + 10 + 6)
+    # HS2 -> classic at XXX pays the penalty and the wait towards DDD (108 trains: 5 min)
+    assert t["arr:DDD"] == pytest.approx(2 + 10 + 6 + 5 + 5 + 11.5)
+    # or the concourse interchange to CCC (penalty + walk), wait 5 at CCC, change at XXX for BBB (5 + 15)
+    assert t["arr:BBB"] == pytest.approx(min(2 + 10 + 6 + 5 + 15 + 11.5, 2 + 5 + walk + 5 + 11.5 + 5 + 15 + 11.5))
+    assert t["rail:CCC"] == pytest.approx(2 + 5 + walk)
     with pytest.raises(UnknownNameError):
         destination_nodes(G, "atlantis")
-    with pytest.raises(NetworkError, match="XXX"):
-        add_hs2(G, hs, pd.DataFrame({"from_id": ["h1"], "to_id": ["XXX"], "time_min": [4]}), a)
+    with pytest.raises(NetworkError, match="QQQ"):
+        add_hs2(G, hs, pd.DataFrame({"from_id": ["h1"], "to_id": ["QQQ"], "time_min": [4]}), a)
+
+
+def test_station_links_take_half_the_penalty_at_least():
+    """Leaving the railway to a terminal next to the station and walking back in is no cheaper
+    than a change inside the station."""
+    a = load_assumptions()
+    G = nx.MultiDiGraph(assumptions=a.to_dict())
+    st, pats = _crossing()
+    add_rail(G, st, pats, a)
+    terms = pd.DataFrame({"node": ["site:at_x", "zone:far"], "kind": ["site", "zone"], "x": [10000.0, 10000.0],
+                          "y": [0.0, 1500.0], "urban": [True, True]})
+    attach_terminals(G, terms, a, roads=False)
+    assert G["site:at_x"]["rail:XXX"][0]["time_min"] == 2.5 and G["arr:XXX"]["site:at_x"][0]["time_min"] == 2.5
+    assert G["zone:far"]["rail:XXX"][0]["time_min"] == pytest.approx(1.5 * 1.3 / 4.8 * 60)  # 24.4 min > floor
+    assert not G.has_edge("rail:XXX", "site:at_x")  # egress leaves from the arrival side
+    G.add_node("zone:a", kind="zone", x=0.0, y=0.0)
+    G.add_edge("zone:a", "rail:AAA", time_min=1.0, mode="access_walk")
+    # A -> D via the site (2.5 + 2.5) costs the same as the change at XXX (penalty 5)
+    t = travel_time_matrix(G, ["zone:a"], ["arr:DDD", "site:at_x"], mode="pt").iloc[0]
+    assert t["arr:DDD"] == pytest.approx(1 + 5 + 11.5 + 5 + 5 + 11.5)
+    assert t["site:at_x"] == pytest.approx(1 + 5 + 11.5 + 2.5)
 
 
 # ------------------------------------------------------------------ road, access, local
@@ -182,10 +267,17 @@ def test_real_build_records_scenario_and_assumptions(d2n2):
     G = d2n2
     assert G.graph["scenario"] == "base" and G.graph["assumptions"]["road.motorway_kmh"] == 96.0
     kinds = pd.Series(dict(G.nodes(data="kind"))).value_counts()
-    assert kinds["zone"] == 1335 and kinds["road"] > 200 and kinds["station"] > 5000
+    assert kinds["zone"] == 1335 and kinds["road"] > 200 and kinds["station"] > 60000
     assert not any(str(n).startswith("hs2") for n in G)
     assert all(np.isfinite(t) and t >= 0 for *_, t in G.edges(data="time_min"))
-    assert sorted(destination_nodes(G, "manchester")) == ["rail:MAN", "rail:MCO", "rail:MCV"]
+    assert sorted(destination_nodes(G, "manchester")) == ["arr:MAN", "arr:MCO", "arr:MCV"]
+    sides = pd.Series([d.get("side") for n, d in G.nodes(data=True) if d.get("kind") == "station"]).value_counts()
+    from lisgeo.layers.transport import load_rail_patterns, load_rail_stations
+
+    assert sides["street"] == sides["arrival"] == sides["platform"] == len(load_rail_stations(region=None))
+    assert sides["service"] == int(load_rail_patterns()["n_stops"].sum())  # one node per call of each pattern
+    assert G.graph["skipped_rail_calls"] == 0 and G.graph["skipped_rail_patterns"] == 0
+    assert G.graph["fixed_sites"] == ["hs2_toton", "hs2_chesterfield", "ema", "ratcliffe"] and G.graph["site_road_links"] == 0
 
 
 def test_real_overrides_change_times(d2n2):
@@ -199,6 +291,41 @@ def test_real_pt_times_to_cities(d2n2):
     zones = [n for n, k in d2n2.nodes(data="kind") if k == "zone"]
     t = travel_time_matrix(d2n2, zones, destination_nodes(d2n2, "london"), mode="pt").min(axis=1)
     assert t.notna().all() and 90 < t.median() < 180  # door to door by rail, 2019 timetable density
+
+
+def test_real_changes_of_train_cost_a_wait_and_the_penalty(d2n2):
+    from lisgeo.network.engine import mode_edges
+
+    e = mode_edges(d2n2, "pt")
+    D = nx.DiGraph()
+    for u, v, t in sorted(zip(e["u"], e["v"], e["time_min"]), key=lambda r: -r[2]):
+        D.add_edge(u, v, w=t)  # the fastest parallel edge wins (added last)
+    x, y = d2n2.nodes["rail:NOT"]["x"], d2n2.nodes["rail:NOT"]["y"]
+    zone = min((math.hypot(d["x"] - x, d["y"] - y), n) for n, d in d2n2.nodes(data=True) if d.get("kind") == "zone")[1]
+    t, path = nx.single_source_dijkstra(D, zone, weight="w")
+    # Nottingham to St Pancras on one train; to Leeds with a change (alight, penalty, a new wait)
+    lon = min(destination_nodes(d2n2, "london"), key=lambda n: t.get(n, np.inf))
+    modes = [d2n2[a][b][0]["mode"] for a, b in zip(path[lon][:-1], path[lon][1:])]
+    assert lon == "arr:STP" and modes.count("board") == 1 and "interchange" not in modes
+    assert 110 < t[lon] < 135  # door to door from the zone next to the station, 2019 timetable
+    lds = path["arr:LDS"]
+    kinds = [min(d2n2[a][b].values(), key=lambda d: d["time_min"])["mode"] for a, b in zip(lds[:-1], lds[1:])]
+    assert kinds.count("board") == 2 and kinds.count("interchange") == 1
+    i = kinds.index("interchange")
+    assert D[lds[i]][lds[i + 1]]["w"] == 5.0 and str(lds[i]).startswith("arr:") and str(lds[i + 1]).startswith("rail:")
+    assert 100 < t["arr:LDS"] < 140
+
+
+def test_real_fixed_sites_in_every_region(real_data):
+    G = build_network(region="llep")  # HS2 Chesterfield lies c. 50 km beyond Leicestershire
+    assert G.graph["fixed_sites"] == ["hs2_toton", "hs2_chesterfield", "ema", "ratcliffe"]
+    assert G.graph["site_road_links"] > 20 and G.graph["buffer_km"] == 30.0
+    zones = [n for n, k in G.nodes(data="kind") if k == "zone"]
+    t = travel_time_matrix(G, zones, [f"site:{s}" for s in G.graph["fixed_sites"]])
+    assert len(zones) == 608 and t.notna().all().all()
+    assert 55 < t["site:hs2_chesterfield"].median() < 85 and t["site:hs2_toton"].median() < 50
+    with pytest.raises(UnknownNameError, match="atlantis"):
+        build_network(region="llep", sites=["atlantis"])
 
 
 def test_zone_stranded_on_a_dead_end_junction_is_an_error():

@@ -49,15 +49,47 @@ def test_scenario_validation(tmp_path):
 
 def _g():
     G = nx.MultiDiGraph()
-    for n, k in [("zone:a", "zone"), ("road:1", "road"), ("road:2", "road"), ("zone:b", "zone"), ("rail:X", "station"), ("plat:X", "station")]:
+    for n, k in [("zone:a", "zone"), ("road:1", "road"), ("road:2", "road"), ("zone:b", "zone"), ("rail:X", "station"),
+                 ("arr:X", "station"), ("plat:X", "station")]:
         G.add_node(n, kind=k, x=0.0, y=0.0)
     G.add_edge("zone:a", "road:1", time_min=2.0, mode="access_car")
     G.add_edge("road:1", "road:2", time_min=6.0, mode="road", road_class="trunk", length_km=8.0)
     G.add_edge("road:2", "zone:b", time_min=3.0, mode="access_car")
     G.add_edge("zone:a", "rail:X", time_min=1.0, mode="access_walk")
     G.add_edge("rail:X", "plat:X", time_min=5.0, mode="board")
-    G.add_edge("plat:X", "rail:X", time_min=0.0, mode="alight")
+    G.add_edge("plat:X", "arr:X", time_min=0.0, mode="alight")
+    G.add_edge("arr:X", "zone:a", time_min=1.0, mode="access_walk")
     return G
+
+
+def test_closed_station_trains_run_through():
+    from lisgeo.network import load_assumptions
+    from lisgeo.network.rail import add_rail
+    import geopandas as gpd
+    import pandas as pd
+
+    a = load_assumptions()
+    st = gpd.GeoDataFrame({"crs": ["AAA", "XXX", "BBB"], "daily_trains": [36.0, 36.0, 0.0]},
+                          geometry=gpd.points_from_xy([0, 10000, 20000], [0, 0, 0]), crs="EPSG:27700")
+    G = add_rail(nx.MultiDiGraph(), st, pd.DataFrame({"pattern_id": [1], "stops": ["AAA;XXX;BBB"], "daily_trains": [36.0]}), a)
+    G.add_node("zone:a", kind="zone", x=0.0, y=0.0)
+    G.add_edge("zone:a", "rail:AAA", time_min=1.0, mode="access_walk")
+    before = travel_time_matrix(G, ["zone:a"], ["arr:XXX", "arr:BBB"], mode="pt").iloc[0]
+    assert before.tolist() == pytest.approx([1 + 15 + 11.5, 1 + 15 + 23.0])
+    apply_edits(G, load_scenario_edits('[[edits]]\nop = "close_station"\ncrs = "XXX"\n'))
+    after = travel_time_matrix(G, ["zone:a"], ["arr:XXX", "arr:BBB"], mode="pt").iloc[0]
+    assert np.isnan(after["arr:XXX"]) and after["arr:BBB"] == before["arr:BBB"]  # no stop at XXX, trains run through
+    assert G.degree("rail:XXX") == 0 and G.degree("arr:XXX") == 0 and G.nodes["arr:XXX"]["closed"]
+
+
+def load_scenario_edits(body: str):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "s.toml"
+        p.write_text('name = "s"\n' + body)
+        return load_scenario(p).edits
 
 
 def test_edits_on_a_graph(tmp_path):
@@ -81,7 +113,7 @@ crs = "x"
     apply_edits(G, sc.edits)
     assert G["road:1"]["road:2"][0]["time_min"] == 12.0  # 8 km at 40 km/h
     assert travel_time_matrix(G, ["zone:a"], ["zone:b"]).iloc[0, 0] == 9.5  # the new link beats 2 + 12 + 3
-    assert G.degree("rail:X") == 0 and G.nodes["rail:X"]["closed"]
+    assert G.degree("rail:X") == 0 and G.degree("arr:X") == 0 and G.nodes["rail:X"]["closed"] and G.nodes["arr:X"]["closed"]
     assert len(G.graph["edits"]) == 3
 
 
@@ -126,7 +158,17 @@ def test_hs2_never_makes_a_journey_slower(base, scheme):
 def test_user_edit_example_applies(base):
     G = build_network(region="d2n2", scenario="my_edit_example")
     assert G.graph["assumptions"]["pt.interchange_penalty_min"] == 8.0
-    assert G.degree("rail:LGE") == 0
+    assert G.degree("rail:LGE") == 0 and G.degree("arr:LGE") == 0
     assert G["plat:NOT"]["plat:LEI"][0]["time_min"] == 25.0
+    assert G["arr:NOT"]["rail:NOT"][0]["time_min"] == 8.0  # the scenario's interchange penalty
+    # the new link boards at Nottingham's all-trains wait and sets down at Leicester's arrival side
+    assert G.has_edge("rail:NOT", "plat:NOT") and G.has_edge("plat:LEI", "arr:LEI")
+    # trains still run through Long Eaton: its calls keep their in-vehicle edges, without boarding or alighting
+    calls = [n for n in G if str(n).startswith("svc:") and n.endswith(":LGE")]
+    assert len(calls) > 5
+    for n in calls:
+        assert {d["mode"] for *_, d in G.in_edges(n, data=True)} <= {"rail"}
+        assert {d["mode"] for *_, d in G.out_edges(n, data=True)} <= {"rail"}
+    assert sum(G.in_degree(n) for n in calls) > 0 and sum(G.out_degree(n) for n in calls) > 0
     trunk = [(u, v) for u, v, d in G.edges(data=True) if d.get("road_class") == "trunk"][0]
     assert G[trunk[0]][trunk[1]][0]["time_min"] == pytest.approx(base[trunk[0]][trunk[1]][0]["time_min"] * 80 / 70)

@@ -36,6 +36,7 @@ __all__ = [
     "load_road_links", "load_road_nodes", "load_rail_stations", "load_rail_links", "load_stops",
     "load_airports", "match_link_geometry", "road_class_of", "route_key", "drop_self_loops",
     "stop_mode", "STOP_TYPE_MODES", "match_aquius_stations", "aquius_train_pairs",
+    "aquius_service_patterns", "load_rail_patterns", "pattern_pair_trains",
 ]
 
 log = logging.getLogger(__name__)
@@ -566,6 +567,155 @@ def load_rail_links(*, region=None, buffer_km: float = 30.0) -> gpd.GeoDataFrame
         gdf = gdf[gdf["from_crs"].isin(inside) | gdf["to_crs"].isin(inside)]
     gdf = check_frame(gdf.copy(), name="rail_links", geom_types=LINE)
     return finish_layer(gdf, name="rail_links", datasets=["rail_stations", "aquius_rail"])
+
+
+def aquius_service_patterns(data: dict, *, exclude_products: Iterable[str] = ()) -> pd.DataFrame:
+    """Directional service patterns (ordered calling nodes) with weekday trains, from Aquius ``data``.
+
+    The sibling of :func:`aquius_train_pairs`, with the same rules: links whose products are all
+    in ``exclude_products`` are skipped; waypoints (a node in both the pickup-only ``u`` and
+    setdown-only ``s`` lists) are not calls; a two-way link gives half its trains to each
+    direction (its calls reversed for the return), a one-way link (``d``) all of them; for a
+    split portion (``t``) only the pairs touching its own nodes count, so its pattern is each run
+    of such pairs (from the junction on, not the joined section that its companion carries).
+
+    Returns a DataFrame [link (index into ``data["link"]``), nodes (tuple of node indices, in
+    calling order, at least two), trains (per weekday, this direction), products (tuple of
+    product indices)], one row per direction (and run) of each link, not merged.
+    """
+    products = [p.get("en-US", "") for p in data.get("reference", {}).get("product", [])]
+    skip = {i for i, p in enumerate(products) if p in set(exclude_products)}
+    rows = []
+    for k, link in enumerate(data["link"]):
+        prod, service, seq, props = link[0], link[1], link[2], (link[3] if len(link) > 3 else {})
+        if prod and all(p in skip for p in prod):
+            continue
+        total = float(service[0]) if service else 0.0
+        if total <= 0:
+            continue
+        up = set(props.get("u", props.get("pickup", [])))
+        down = set(props.get("s", props.get("setdown", [])))
+        calls = [n for n in seq if not (n in up and n in down)]
+        one_way = bool(props.get("d", props.get("direction", 0)))
+        split = set(props.get("t", props.get("split", [])))
+        per_dir = total if one_way else total / 2.0
+        runs, run = [], []
+        for a, b in zip(calls[:-1], calls[1:]):
+            if a == b or (split and a not in split and b not in split):
+                if len(run) > 1:
+                    runs.append(run)
+                run = []
+                continue
+            if not run:
+                run = [a]
+            run.append(b)
+        if len(run) > 1:
+            runs.append(run)
+        for r in runs:
+            rows.append((k, tuple(r), per_dir, tuple(prod)))
+            if not one_way:
+                rows.append((k, tuple(reversed(r)), per_dir, tuple(prod)))
+    return pd.DataFrame(rows, columns=["link", "nodes", "trains", "products"])
+
+
+@lru_cache(maxsize=1)
+def _rail_patterns_gb() -> pd.DataFrame:
+    """All GB patterns as CRS sequences, identical sequences merged (trains summed)."""
+    data = _aquius()
+    match = match_aquius_stations()
+    code = match["crs"].to_numpy(object)
+    names = [p.get("en-US", "") for p in data.get("reference", {}).get("product", [])]
+    pat = aquius_service_patterns(data, exclude_products=_NOT_RAIL)
+    merged: dict[tuple, list] = {}
+    for nodes, trains, prods in zip(pat["nodes"], pat["trains"], pat["products"]):
+        # unmatched calls are dropped (the train links the matched stations either side), then repeats
+        stops = [code[n] for n in nodes if code[n] is not pd.NA and isinstance(code[n], str)]
+        stops = [c for i, c in enumerate(stops) if i == 0 or c != stops[i - 1]]
+        if len(stops) < 2:
+            continue
+        key = tuple(stops)
+        if key in merged:
+            merged[key][0] += trains
+            merged[key][1].update(prods)
+        else:
+            merged[key] = [trains, set(prods)]
+    keys = sorted(merged)
+    return pd.DataFrame({
+        "pattern_id": np.arange(1, len(keys) + 1, dtype="int64"),
+        "stops": keys,
+        "n_stops": np.array([len(k) for k in keys], dtype="int64"),
+        "daily_trains": np.array([round(merged[k][0], 2) for k in keys], dtype="float64"),
+        "operators": pd.array([";".join(sorted({names[i] for i in merged[k][1] if i < len(names)})) for k in keys], dtype="string"),
+    })
+
+
+def pattern_pair_trains(patterns: pd.DataFrame) -> pd.DataFrame:
+    """Trains per directed pair of consecutive stops summed over ``patterns``.
+
+    ``patterns``: [stops (tuple/list of CRS codes or a ";"-joined string), daily_trains].
+    Returns [from_crs, to_crs, daily_trains] sorted by the pair (comparable with ``rail_links``).
+    """
+    fr, to, tr = [], [], []
+    for stops, n in zip(patterns["stops"], patterns["daily_trains"].to_numpy(dtype="float64")):
+        s = stops.split(";") if isinstance(stops, str) else list(stops)
+        fr += s[:-1]; to += s[1:]; tr += [n] * (len(s) - 1)
+    df = pd.DataFrame({"from_crs": pd.array(fr, dtype="string"), "to_crs": pd.array(to, dtype="string"), "daily_trains": tr})
+    out = df.groupby(["from_crs", "to_crs"], as_index=False, sort=True)["daily_trains"].sum()
+    out["daily_trains"] = out["daily_trains"].round(2)
+    return out
+
+
+@register_layer("rail_patterns", family="transport",
+                description="Rail service patterns: ordered calling stations with weekday trains per direction (Aquius, Jan 2019); region=None is all GB",
+                datasets=["rail_stations", "aquius_rail"])
+def load_rail_patterns(*, region=None, buffer_km: float = 30.0) -> gpd.GeoDataFrame:
+    """Service patterns (train identity for routing): one row per distinct directional stop sequence.
+
+    Columns: ``pattern_id`` (int, stable for the data: patterns sorted by their stop sequence),
+    ``stops`` (calling stations' CRS codes in order, ";"-joined), ``n_stops``, ``first_crs``,
+    ``last_crs``, ``daily_trains`` (weekday trains running this sequence in this direction;
+    Aquius services with the same calls merged and summed), ``operators`` (";"-joined),
+    ``length_km`` (sum of the straight lines between consecutive stops), geometry (LineString
+    through the stops, EPSG:27700). Same rules as ``rail_links`` (:func:`aquius_service_patterns`);
+    calls at stations without a CRS match are dropped. ``region=None`` (default): all of GB;
+    otherwise patterns calling at a station within ``buffer_km`` of the region. Index
+    ``pattern_id``.
+
+    Summed over patterns, the trains of each consecutive pair equal ``rail_links.daily_trains``
+    except on the few pairs that bridge an unmatched Aquius station on a two-way service, which
+    ``rail_links`` drops (see ``attrs["pairs_not_in_rail_links"]``).
+    """
+    pat = _rail_patterns_gb()
+    st = _stations_raw().set_index("crs")
+    if region is not None:
+        inside = set(st.index[st.intersects(_within_reach(region, buffer_km))])
+        pat = pat[[bool(inside.intersection(s)) for s in pat["stops"]]]
+    xy = shapely.get_coordinates(st.geometry)
+    pos = dict(zip(st.index.astype(str), range(len(st))))
+    flat = np.fromiter((pos[c] for s in pat["stops"] for c in s), dtype=np.int64)
+    part = np.repeat(np.arange(len(pat)), pat["n_stops"].to_numpy())
+    coords = xy[flat]
+    lines = shapely.linestrings(coords, indices=part) if len(pat) else np.array([], dtype=object)
+    step = np.hypot(*np.diff(coords, axis=0).T) / 1000.0 if len(coords) else np.array([])
+    same = part[1:] == part[:-1] if len(part) else np.array([], dtype=bool)
+    lengths = np.bincount(part[1:][same], weights=step[same], minlength=len(pat)) if len(pat) else np.array([])
+    gdf = gpd.GeoDataFrame({
+        "pattern_id": pat["pattern_id"].to_numpy(),
+        "stops": pd.array([";".join(s) for s in pat["stops"]], dtype="string"),
+        "n_stops": pat["n_stops"].to_numpy(),
+        "first_crs": pd.array([s[0] for s in pat["stops"]], dtype="string"),
+        "last_crs": pd.array([s[-1] for s in pat["stops"]], dtype="string"),
+        "daily_trains": pat["daily_trains"].to_numpy(),
+        "operators": pat["operators"].to_numpy(),
+        "length_km": np.asarray(lengths, dtype="float64"),
+    }, geometry=lines, crs=BNG)
+    gdf.index = pd.Index(gdf["pattern_id"].to_numpy(), name=None)
+    links = _rail_links_gb()
+    have = set(zip(links["from_crs"].astype(str), links["to_crs"].astype(str)))
+    pp = pattern_pair_trains(_rail_patterns_gb())
+    gdf.attrs["pairs_not_in_rail_links"] = int(sum((f, t) not in have for f, t in zip(pp["from_crs"], pp["to_crs"])))
+    gdf = check_frame(gdf, name="rail_patterns", geom_types=LINE, unique="pattern_id")
+    return finish_layer(gdf, name="rail_patterns", datasets=["rail_stations", "aquius_rail"])
 
 
 # --------------------------------------------------------------------------------------

@@ -144,8 +144,8 @@ def score_region(
     site_layer = load_sites(region=region, buffer_km=30.0)
     clock("layers")
 
-    buffer_km = _network_buffer_km(region, list(FIXED_SITES.values()) + sites)
-    G = build_network(region=region, scenario=sc, assumptions=assumptions, buffer_km=buffer_km)
+    # the fixed sites (and ``sites``) are in every region's network, with their own roads (build_network)
+    G = build_network(region=region, scenario=sc, assumptions=assumptions, sites=sites)
     clock("network")
 
     # ---------------------------------------------------------------- ids
@@ -271,34 +271,6 @@ def score_region(
         "timings": {**clock.stages, "total": clock.total},
     })
     return gdf
-
-
-#: Default road buffer of the network (km); widened when a site the scores need lies farther out.
-NETWORK_BUFFER_KM = 30.0
-
-
-def _network_buffer_km(region: Any, site_ids: list[str]) -> float:
-    """Road buffer (km) for the network: 30 km, or enough to hold every site the scores need
-    (e.g. HS2 Chesterfield for Leicester and Leicestershire) with 15 km of roads beyond it.
-    Unknown site ids raise UnknownNameError."""
-    import shapely
-
-    from ..layers.boundaries import region_outline
-    from ..layers.sites import read_sites_table
-
-    table = read_sites_table()
-    ids = table["site_id"].astype(str) if "site_id" in table.columns else table.index.astype(str)
-    known = set(ids)
-    for sid in site_ids:
-        if sid not in known:
-            raise UnknownNameError("site", sid, sorted(known), "Site ids come from the sites layer (`lisgeo layers export sites`).")
-    from pyproj import Transformer
-
-    pts = table.set_index(ids.to_numpy()).loc[site_ids]
-    x, y = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(
-        pts["lon"].to_numpy(dtype="float64"), pts["lat"].to_numpy(dtype="float64"))
-    d_km = float(np.max(shapely.distance(region_outline(region), shapely.points(x, y)))) / 1000.0
-    return NETWORK_BUFFER_KM if d_km <= NETWORK_BUFFER_KM - 5.0 else float(np.ceil(d_km + 15.0))
 
 
 def _strip_na(s: pd.Series, prefix: str) -> list:

@@ -9,10 +9,17 @@ All distances are crow-fly in British National Grid metres, turned into road dis
 - ``local``: zone/site <-> zone/site for every pair within ``access.local_max_km`` and each
   terminal's ``access.local_k_nearest`` nearest neighbours within ``access.local_k_max_km``;
   time = distance × circuity × (½ / v_a + ½ / v_b) (half the way at each end's speed).
-- ``access_walk``: zone/site <-> rail or HS2 station within ``walk.max_walk_km`` at walking speed.
+- ``access_walk``: zone/site <-> rail or HS2 station within ``walk.max_walk_km`` at walking speed
+  (into a classic station's street side ``rail:<CRS>``, out of its arrival side ``arr:<CRS>``
+  where the graph has one; both ways at an HS2 concourse ``hs2:<id>``).
 - ``access_car`` to stations: zone/site -> each of its ``pt.k_car_stations`` nearest stations
-  within ``pt.car_max_km`` (plus ``pt.car_park_min``); the reverse only if ``pt.car_egress``.
-  Classic and HS2 stations are chosen separately, so adding HS2 never removes a classic link.
+  within ``pt.car_max_km`` (plus ``pt.car_park_min``); the reverse (from ``arr:``) only if
+  ``pt.car_egress``. Classic and HS2 stations are chosen separately, so adding HS2 never
+  removes a classic link.
+- Every link into or out of a station (walk or car) takes at least half of
+  ``pt.interchange_penalty_min`` (:func:`station_link_floor_min`), so leaving the railway to a
+  zone or site and coming back in (a walk through a terminal next to the station, or between
+  two stations) costs at least one interchange penalty, like any other change of train.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from scipy.spatial import cKDTree
 from ..errors import NetworkError
 from .assumptions import Assumptions
 
-__all__ = ["local_speed_kmh", "attach_terminals", "local_pairs", "knn_links", "node_xy"]
+__all__ = ["local_speed_kmh", "attach_terminals", "local_pairs", "knn_links", "node_xy", "station_link_floor_min"]
 
 
 def local_speed_kmh(urban: np.ndarray | pd.Series, assumptions: Assumptions) -> np.ndarray:
@@ -136,7 +143,15 @@ def station_nodes(G: nx.MultiDiGraph) -> tuple[list[str], list[str]]:
     return classic, hs2
 
 
+def station_link_floor_min(assumptions: Assumptions) -> float:
+    """Least minutes of a link between a terminal (zone, site, grid cell) and a station:
+    ``pt.interchange_penalty_min`` / 2, so that alighting, walking to a terminal and walking back
+    to board again is never cheaper than the interchange penalty of a change in the station."""
+    return float(assumptions["pt.interchange_penalty_min"]) / 2.0
+
+
 def _station_access(G, names, xy, speed, a: Assumptions) -> list:
+    floor = station_link_floor_min(a)
     circ = a["access.circuity"]
     walk_m = a["walk.max_walk_km"] * 1000.0
     car_m = a["pt.car_max_km"] * 1000.0
@@ -144,6 +159,8 @@ def _station_access(G, names, xy, speed, a: Assumptions) -> list:
     for group in station_nodes(G):
         if not group:
             continue
+        # egress leaves a classic station from its arrival side (rail:X -> arr:X is free)
+        out = [f"arr:{n[5:]}" if n.startswith("rail:") and f"arr:{n[5:]}" in G else n for n in group]
         sxy = node_xy(G, group)
         tree = cKDTree(sxy)
         # walk: every station within max_walk_km, both directions
@@ -151,15 +168,15 @@ def _station_access(G, names, xy, speed, a: Assumptions) -> list:
         for a_i, js in enumerate(hits):
             for j in js:
                 dk = max(float(np.hypot(*(xy[a_i] - sxy[j]))), 1.0) / 1000.0
-                attrs = {"time_min": dk * circ / a["walk.walk_kmh"] * 60.0, "mode": "access_walk", "length_km": dk * circ}
+                attrs = {"time_min": max(dk * circ / a["walk.walk_kmh"] * 60.0, floor), "mode": "access_walk", "length_km": dk * circ}
                 edges.append((names[a_i], group[j], attrs))
-                edges.append((group[j], names[a_i], dict(attrs)))
+                edges.append((out[j], names[a_i], dict(attrs)))
         # car: k nearest within car_max_km, origin side only (unless car_egress)
         i, j, d = knn_links(xy, sxy, a["pt.k_car_stations"], car_m)
-        t = np.maximum(d, 1.0) / 1000.0 * circ / speed[i] * 60.0 + a["pt.car_park_min"]
+        t = np.maximum(np.maximum(d, 1.0) / 1000.0 * circ / speed[i] * 60.0 + a["pt.car_park_min"], floor)
         for a_i, b, tm, dk in zip(i, j, t, d / 1000.0):
             attrs = {"time_min": float(tm), "mode": "access_car", "length_km": float(dk * circ)}
             edges.append((names[a_i], group[b], attrs))
             if a["pt.car_egress"]:
-                edges.append((group[b], names[a_i], dict(attrs)))
+                edges.append((out[b], names[a_i], dict(attrs)))
     return edges

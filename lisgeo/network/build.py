@@ -1,24 +1,34 @@
 """Assemble the multimodal strategic network of a region: roads, GB rail, HS2 by scenario, zones and sites.
 
 Node ids carry their kind: ``zone:<LSOA21CD>``, ``site:<site_id>``, ``road:<junction id>``,
-``rail:<CRS>`` / ``plat:<CRS>`` (station street / platform side), ``hs2:<id>`` / ``hs2p:<id>``.
+classic rail ``rail:<CRS>`` / ``arr:<CRS>`` / ``plat:<CRS>`` (station street / arrival /
+platform side) and ``svc:<pattern_id>:<CRS>`` (a service pattern calling there; see
+:mod:`lisgeo.network.rail`), ``hs2:<id>`` / ``hs2p:<id>``.
 Node attributes: ``kind`` ("zone", "site", "road", "station", "hs2"), ``x``, ``y`` (BNG metres).
-Edge attributes: ``time_min`` (minutes, >= 0; only alighting is 0), ``mode`` (see
-:data:`lisgeo.network.scenario.EDGE_MODES`), ``length_km`` where meaningful.
+Edge attributes: ``time_min`` (minutes, >= 0; only alighting and the station concourse are 0),
+``mode`` (see :data:`lisgeo.network.scenario.EDGE_MODES`), ``length_km`` where meaningful.
+
+The four fixed sites of the scores (:data:`lisgeo.layers.sites.FIXED_SITE_IDS`: HS2 Toton and
+Chesterfield, East Midlands Airport, Ratcliffe-on-Soar) and any ``sites=`` asked for are always
+terminals, whatever the region and ``buffer_km``: a site farther than ``buffer_km`` −
+``access.site_road_km`` from the region brings its own strategic roads, those within
+``access.site_road_km`` of the site or of the straight line from the site to the region outline
+(so the roads join the region's). Each must then reach, and be reached from, the main car
+network (else :class:`~lisgeo.errors.NetworkError`).
 """
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from ..errors import NetworkError
+from ..errors import NetworkError, UnknownNameError
 from ..regions import get_region
 from .access import attach_terminals
 from .assumptions import Assumptions, load_assumptions
@@ -71,8 +81,9 @@ def check_graph(G: nx.MultiDiGraph) -> None:
         raise NetworkError(f"{len(nopos)} node(s) lack kind/x/y, e.g. {nopos[:5]}")
 
 
-def _check_zone_reach(G: nx.MultiDiGraph) -> None:
-    """Every zone must reach, and be reached from, the main strongly connected part of the car network."""
+def _check_zone_reach(G: nx.MultiDiGraph, sites: Iterable[str] = ()) -> None:
+    """Every zone (and each of ``sites``, node ids) must reach, and be reached from, the main
+    strongly connected part of the car network."""
     car = nx.DiGraph()
     car.add_edges_from((u, v) for u, v, m in G.edges(data="mode") if m in ("road", "local", "access_car")
                        and not (str(v).startswith(("rail:", "hs2:"))))
@@ -84,6 +95,39 @@ def _check_zone_reach(G: nx.MultiDiGraph) -> None:
     if cut:
         raise NetworkError(f"{len(cut)} zone(s) cannot reach (or be reached from) the road network: {cut[:10]}; "
                            "raise access.k_junctions or the road buffer_km")
+    cut = [s for s in sites if s not in main]
+    if cut:
+        raise NetworkError(f"site(s) {cut} cannot reach (or be reached from) the region's road network; "
+                           "raise access.site_road_km so that their own strategic roads join the region's")
+
+
+@lru_cache(maxsize=1)
+def _england_roads() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All England's strategic road links and junctions (read once; fixed sites take theirs from it)."""
+    from ..layers.transport import load_road_links, load_road_nodes
+
+    return load_road_links(region=None), load_road_nodes(region=None)
+
+
+def _site_roads(region: Any, buffer_km: float, site_xy: np.ndarray, a: Assumptions) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Strategic road links and junctions that sites lying beyond the region's road reach bring
+    with them: within ``access.site_road_km`` of the site or of the straight line from the site
+    to the region outline. None when every site lies within reach."""
+    import shapely
+
+    from ..layers.boundaries import region_outline
+
+    r_km = float(a["access.site_road_km"])
+    outline = region_outline(region)
+    pts = shapely.points(site_xy[:, 0], site_xy[:, 1]) if len(site_xy) else np.array([], dtype=object)
+    far = [p for p in pts if shapely.distance(outline, p) / 1000.0 > buffer_km - r_km]
+    if not far:
+        return None
+    area = shapely.union_all([shapely.shortest_line(p, outline).buffer(r_km * 1000.0) for p in far])
+    links, nodes = _england_roads()
+    links = links[shapely.intersects(links.geometry.values, area)]
+    ends = pd.unique(np.r_[links["from_node"].to_numpy(), links["to_node"].to_numpy()])
+    return links, nodes[nodes["node_id"].isin(ends)]
 
 
 def graph_summary(G: nx.MultiDiGraph) -> pd.DataFrame:
@@ -95,42 +139,68 @@ def graph_summary(G: nx.MultiDiGraph) -> pd.DataFrame:
 
 @lru_cache(maxsize=8)
 def _build_cached(region_key: tuple[str, ...], scenario_path: str, over_key: tuple, buffer_km: float,
-                  stamp: tuple = ()) -> nx.MultiDiGraph:
-    return _build(get_region(list(region_key)), load_scenario(scenario_path), dict(over_key), buffer_km)
+                  stamp: tuple = (), sites: tuple[str, ...] = ()) -> nx.MultiDiGraph:
+    return _build(get_region(list(region_key)), load_scenario(scenario_path), dict(over_key), buffer_km, sites)
 
 
-def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: float) -> nx.MultiDiGraph:
+def _terminal_sites(region: Any, buffer_km: float, extra: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+    """Sites of the region (within ``buffer_km``) plus the fixed sites and ``extra`` ids wherever they are."""
+    from ..layers.sites import FIXED_SITE_IDS, load_sites, read_sites_table
+
+    need = list(dict.fromkeys([*FIXED_SITE_IDS, *extra]))
+    table = read_sites_table()
+    lad = table.set_index(table["site_id"].astype(str))["LADCD"].astype(str)
+    unknown = [s for s in need if s not in lad.index]
+    if unknown:
+        raise UnknownNameError("site", unknown[0], sorted(lad.index), "Site ids come from the sites layer (`lisgeo layers export sites`).")
+    sites = load_sites(region=region, buffer_km=buffer_km)
+    fixed = load_sites(region=sorted(set(lad.loc[need])))
+    fixed = fixed[fixed.index.astype(str).isin(need)]
+    sites = pd.concat([sites, fixed[~fixed.index.isin(sites.index)]])
+    return sites, need
+
+
+def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: float,
+           extra_sites: tuple[str, ...] = ()) -> nx.MultiDiGraph:
     from ..layers.boundaries import load_lsoa21
     from ..layers.people import load_lsoa21_centroids
-    from ..layers.sites import load_hs2_links, load_hs2_stations, load_sites
-    from ..layers.transport import load_rail_links, load_rail_stations, load_road_links, load_road_nodes
+    from ..layers.sites import load_hs2_links, load_hs2_stations
+    from ..layers.transport import load_rail_links, load_rail_patterns, load_rail_stations, load_road_links, load_road_nodes
 
     a = load_assumptions(**{**sc.assumptions, **overrides})
     reg = get_region(region)
     G = nx.MultiDiGraph(name=f"lisgeo {reg.label} {sc.name}")
-    add_road_links(G, load_road_links(region=region, buffer_km=buffer_km), a,
-                   nodes=load_road_nodes(region=region, buffer_km=buffer_km))
-    add_rail(G, load_rail_stations(region=None), load_rail_links(region=None), a)
+    sites, need = _terminal_sites(region, buffer_km, extra_sites)
+    links = load_road_links(region=region, buffer_km=buffer_km)
+    nodes = load_road_nodes(region=region, buffer_km=buffer_km)
+    fixed = sites.loc[sites.index.astype(str).isin(need)]
+    extra = _site_roads(region, buffer_km, np.column_stack([fixed.geometry.x, fixed.geometry.y]), a)
+    if extra is not None:
+        links = pd.concat([links, extra[0][~extra[0]["link_id"].isin(links["link_id"])]])
+        nodes = pd.concat([nodes, extra[1][~extra[1]["node_id"].isin(nodes["node_id"])]])
+    add_road_links(G, links, a, nodes=nodes)
+    add_rail(G, load_rail_stations(region=None), load_rail_patterns(region=None), a, links=load_rail_links(region=None))
     if sc.hs2_scheme:
         add_hs2(G, load_hs2_stations(scheme=sc.hs2_scheme), load_hs2_links(scheme=sc.hs2_scheme), a)
     zones = load_lsoa21_centroids(region=region)
     polys = load_lsoa21(region=region)
     areas = pd.Series(polys.geometry.area.to_numpy() / 1e6, index=polys["LSOA21CD"].astype(str).to_numpy())
     zt = zone_terminals(zones.set_index(zones["LSOA21CD"].astype(str)), a, areas_km2=areas)
-    sites = load_sites(region=region, buffer_km=buffer_km)
     terms = pd.concat([zt, site_terminals(sites, zt)], ignore_index=True)
     attach_terminals(G, terms, a)
     G.graph.update({"crs": "EPSG:27700", "region": reg.label, "scenario": sc.name, "hs2_scheme": sc.hs2_scheme or "none",
                     "assumptions": a.to_dict(), "assumptions_path": a.path, "scenario_path": sc.path,
-                    "buffer_km": float(buffer_km)})
+                    "buffer_km": float(buffer_km), "fixed_sites": need,
+                    "site_road_links": 0 if extra is None else int(len(extra[0]))})
     apply_edits(G, sc.edits, where=f"scenario {sc.name}")
     check_graph(G)
-    _check_zone_reach(G)
+    _check_zone_reach(G, [f"site:{s}" for s in need])
     return G
 
 
 def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
-                  assumptions: "Assumptions | Mapping[str, Any] | None" = None, buffer_km: float = 30.0) -> nx.MultiDiGraph:
+                  assumptions: "Assumptions | Mapping[str, Any] | None" = None, buffer_km: float = 30.0,
+                  sites: Iterable[str] = ()) -> nx.MultiDiGraph:
     """Build the multimodal network of ``region`` under ``scenario``.
 
     Parameters
@@ -141,7 +211,10 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
     assumptions: None (``layers/assumptions.toml``), a dict of overrides (``{"road.motorway_kmh": 90}``)
         or an :class:`Assumptions` object. The scenario's own ``[assumptions]`` apply first.
     buffer_km: strategic roads within this distance (km) of the region outline are kept; all GB
-        rail stations and links are always kept (times to London, Leeds ... exist).
+        rail stations and service patterns are always kept (times to London, Leeds ... exist).
+    sites: site ids (of the ``sites`` layer) to include wherever they lie, like the four fixed
+        sites that are always included (each with its own roads, see the module docstring).
+        Unknown ids raise :class:`~lisgeo.errors.UnknownNameError`.
 
     Returns a new ``networkx.MultiDiGraph`` (a copy; the build is cached per arguments) with
     ``G.graph["scenario"]``, ``["assumptions"]`` (dict of every value used), ``["region"]``.
@@ -159,7 +232,8 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
 
     # edits to the scenario or assumptions file invalidate the cache
     stamp = tuple(os.stat(p).st_mtime_ns if os.path.exists(p) else 0 for p in (sc.path, assumptions_path()))
-    G = _build_cached(key, sc.path, tuple(sorted(over.items())), float(buffer_km), stamp)
+    extra = tuple(dict.fromkeys(str(s) for s in ([sites] if isinstance(sites, str) else sites)))
+    G = _build_cached(key, sc.path, tuple(sorted(over.items())), float(buffer_km), stamp, extra)
     G = G.copy()
     G.graph["region"] = region if isinstance(region, str) else reg.label
     return G

@@ -17,7 +17,11 @@ Structured method (exact for any graph; terminals may be passed through, as loca
 3. Exits and entries that are dominated (another boundary node plus the core distance is at
    least as fast) are dropped; a few remain per terminal.
 4. ``via(o, d) = min_{b, b'} X[o, b] + D_H[b, b'] + Y[b', d]`` by vectorised min-plus products
-   (numpy), and ``min_b X[o, b] + D_H[b, c]`` for core destinations c.
+   (numpy), and ``min_b X[o, b] + D_H[b, c]`` for core destinations c. ``D_H`` is stored for the
+   boundary and named core nodes only; a destination inside a rail service pattern (``svc:``,
+   tens of thousands of nodes, rarely asked for) gets its column from one reverse Dijkstra.
+   Rows from entry-only boundary nodes are searched only as far as the largest entry time,
+   which is all that pruning their entries can use.
 5. Paths that never leave the terminals: a local-only path takes at least ``ratio`` × crow-fly
    km (the smallest minutes per km of any local link) and at least the landmark (ALT) bounds
    ``d(L, d) - d(L, o)`` and ``d(o, L) - d(d, L)`` for a few far-apart landmark zones L, so
@@ -31,8 +35,8 @@ uses it for zone/site origins when the boundary has fewer nodes than half the or
 the strategic model; not of a dense OSM street graph, where plain Dijkstra per origin is used).
 
 Modes: ``car`` = edges of mode ``road``, ``local``, ``access_car``; ``pt`` = ``rail``, ``board``,
-``alight``, ``hs2``, ``interchange``, ``access_walk`` and the ``access_car`` links that end at a
-station (park-and-ride). Local zone-to-zone links are *not* in ``pt`` (a pt time is a rail trip
+``alight``, ``hs2``, ``interchange``, ``concourse``, ``access_walk`` and the ``access_car`` links
+that start or end at a station (``rail:``, ``arr:``, ``hs2:``: park-and-ride). Local zone-to-zone links are *not* in ``pt`` (a pt time is a rail trip
 with walk or car access and walk egress); zones near the same station still reach each other
 through it (access + egress, no train).
 """
@@ -55,8 +59,10 @@ __all__ = ["MODES", "Engine", "build_engine", "travel_time_matrix", "reachabilit
 MODES = ("car", "pt")
 TERMINAL_KINDS = ("zone", "site")
 _CAR = frozenset({"road", "local", "access_car"})
-_PT = frozenset({"rail", "board", "alight", "hs2", "interchange", "access_walk"})
-_STATION_PREFIX = ("rail:", "hs2:")
+_PT = frozenset({"rail", "board", "alight", "hs2", "interchange", "concourse", "access_walk"})
+_STATION_PREFIX = ("rail:", "arr:", "hs2:")
+#: Core nodes inside service patterns: many, rarely asked for; their D_H columns are computed on demand.
+_INTERNAL_PREFIX = ("svc:",)
 
 
 def _in_mode(u: str, v: str, m: str, mode: str) -> bool:
@@ -154,7 +160,7 @@ class Engine:
         idx = self.index.get_indexer(ids)
         if (idx < 0).any():
             bad = [i for i, j in zip(ids, idx) if j < 0]
-            raise UnknownNameError(f"{what} node", bad[0], [n for n in self.nodes if not n.startswith(("plat:", "hs2p:"))][:40],
+            raise UnknownNameError(f"{what} node", bad[0], [n for n in self.nodes if not n.startswith(("plat:", "hs2p:", "arr:", "svc:"))][:40],
                                    f"{len(bad)} {what}(s) are not in the graph; node ids look like 'zone:E01013453', 'site:hs2_toton', 'rail:NOT'.")
         return ids, idx
 
@@ -183,7 +189,10 @@ class Engine:
         if method == "structured" and not structured_ok:
             raise LisgeoError("method='structured' needs zone or site origins; use method='dijkstra'")
         if method == "dijkstra" or not structured_ok or not len(o):
-            out = self.distances(o, limit=limit)[:, d] if len(o) else np.empty((0, len(d)))
+            out = np.empty((len(o), len(d)))
+            step = max(1, int(2e7 // max(1, len(self.nodes))))  # rows of at most ~160 MB at a time
+            for s in range(0, len(o), step):
+                out[s:s + step] = self.distances(o[s:s + step], limit=limit)[:, d]
         else:
             out = self._structured(o, d, limit=limit)
         out = np.where(np.isfinite(out) & (out <= limit), out, np.nan)
@@ -261,15 +270,50 @@ class Engine:
         mc = ~tu & ~tv
         H = _csr(np.r_[cpos[u[mc]], su[keep]], np.r_[cpos[v[mc]], sv[keep]], np.r_[w[mc], sw[keep]], len(C))
         B = np.union1d(B_out, B_in)
-        D_H = dijkstra(H, directed=True, indices=B) if len(B) else np.empty((0, len(C)))  # |B| x |C|
         bpos = np.full(len(C), -1)
         bpos[B] = np.arange(len(B))
+        # D_H is kept for the boundary and the named core nodes only (not the "svc:" nodes inside
+        # service patterns; those columns are computed on demand), and rows from entry-only
+        # boundary nodes only as far as the pruning of entries can use (the largest entry time)
+        named = np.fromiter((not self.nodes[c].startswith(_INTERNAL_PREFIX) for c in C), dtype=bool, count=len(C))
+        kcols = np.union1d(B, np.flatnonzero(named)).astype(np.int64)
+        kpos = np.full(len(C), -1)
+        kpos[kcols] = np.arange(len(kcols))
+        D_H = np.full((len(B), len(kcols)), np.inf)
+        full = np.isin(B, B_out)
+        fin = Y[np.isfinite(Y)]
+        ymax = float(fin.max()) if fin.size else 0.0
+        for rows, lim in ((np.flatnonzero(full), np.inf), (np.flatnonzero(~full), ymax)):
+            for s in range(0, len(rows), 32):
+                r = rows[s:s + 32]
+                D_H[r] = dijkstra(H, directed=True, indices=B[r], limit=lim)[:, kcols]
         # 4. prune dominated exits and entries
-        Xs = self._prune(X, D_H[bpos[B_out]][:, B_out], B_out, rows=True)
-        Ys = self._prune(Y.T, D_H[bpos[B_in]][:, B_in].T, B_in, rows=True)  # on the transpose: entries per terminal
+        Xs = self._prune(X, D_H[bpos[B_out]][:, kpos[B_out]], B_out, rows=True)
+        Ys = self._prune(Y.T, D_H[bpos[B_in]][:, kpos[B_in]].T, B_in, rows=True)  # on the transpose: entries per terminal
         self._prep = dict(T=T, C=C, tpos=tpos, cpos=cpos, LT=LT, ratio=ratio, B_out=B_out, B_in=B_in, D_H=D_H,
-                          bpos=bpos, Xs=Xs, Ys=Ys, lmk_f=lmk_f, lmk_b=lmk_b)
+                          bpos=bpos, kpos=kpos, H=H, extra={}, Xs=Xs, Ys=Ys, lmk_f=lmk_f, lmk_b=lmk_b)
         return self
+
+    def _core_columns(self, c: np.ndarray) -> np.ndarray:
+        """Core distances from every exit node B_out to core nodes ``c`` (core positions):
+        |B_out| x len(c). Columns not kept by :meth:`prepare` come from one reverse Dijkstra each
+        (cached)."""
+        p = self._prep
+        D_H, bpos, kpos, B_out = p["D_H"], p["bpos"], p["kpos"], p["B_out"]
+        rows = bpos[B_out]
+        out = np.empty((len(B_out), len(c)))
+        have = kpos[c] >= 0
+        out[:, have] = D_H[rows][:, kpos[c[have]]]
+        if (~have).any():
+            miss = np.unique(c[~have])
+            todo = [m for m in miss.tolist() if m not in p["extra"]]
+            if todo:
+                HT = p.setdefault("HT", p["H"].T.tocsr())
+                rev = dijkstra(HT, directed=True, indices=np.asarray(todo, dtype=np.int64))[:, B_out]
+                for m, r in zip(todo, rev):
+                    p["extra"][m] = r
+            out[:, ~have] = np.column_stack([p["extra"][m] for m in c[~have].tolist()])
+        return out
 
     @staticmethod
     def _prune(X: np.ndarray, D: np.ndarray, labels: np.ndarray, rows: bool = True, m: int = 12):
@@ -343,7 +387,7 @@ class Engine:
     def _structured(self, o: np.ndarray, d: np.ndarray, chunk: int = 256, limit: float = np.inf) -> np.ndarray:
         self.prepare()
         p = self._prep
-        tpos, cpos, D_H, bpos = p["tpos"], p["cpos"], p["D_H"], p["bpos"]
+        tpos, cpos = p["tpos"], p["cpos"]
         B_out, B_in = p["B_out"], p["B_in"]
         xr, xc, xv = p["Xs"]  # exits: origin terminal, B_out column, minutes (sorted by terminal)
         yr, yc, yv = p["Ys"]  # entries: destination terminal, B_in column, minutes (sorted by terminal)
@@ -354,7 +398,7 @@ class Engine:
         # entries of the destination terminals, grouped by destination position j
         yj, yk = _gather(yr, dt)
         ycol, yval = yc[yk], yv[yk]
-        D_out = D_H[bpos[B_out]][:, need]  # |B_out| x (|B_in| + core destinations)
+        D_out = self._core_columns(need)  # |B_out| x (|B_in| + core destinations)
         out = np.full((len(o), len(d)), np.inf)
         ti, ci = np.flatnonzero(dterm), np.flatnonzero(~dterm)
         for s in range(0, len(o), chunk):

@@ -5,7 +5,8 @@ passed through, so no other time changes): by car from its ``access.k_junctions`
 junctions and by local links from zones/sites within ``access.local_max_km`` (plus its
 ``access.local_k_nearest`` nearest within ``access.local_k_max_km``), at the cell's local speed
 (urban when its people per km² exceed ``access.urban_density_per_km2``); by pt on foot from
-stations within ``walk.max_walk_km``. The time to a cell is the best of (time to the network
+stations within ``walk.max_walk_km`` (from a classic station's arrival side ``arr:``; at least
+half the interchange penalty, as zones). The time to a cell is the best of (time to the network
 node + that link): the same as Dijkstra on the graph with the cells added as sink nodes.
 """
 
@@ -80,7 +81,10 @@ def cell_links(G: nx.MultiDiGraph, cell_xy: np.ndarray, cell_urban: np.ndarray, 
             d = np.maximum(np.hypot(*(cell_xy[ii] - txy[jj]).T), 1.0) / 1000.0
             ci.append(ii); nodes += [terms[k] for k in jj]; times.append(d * circ * (0.5 / v_cell[ii] + 0.5 / v_t[jj]) * 60.0)
     elif mode == "pt":
-        st = [n for n, k in G.nodes(data="kind") if k in ("station", "hs2") and str(n).startswith(("rail:", "hs2:"))]
+        # egress on foot from where train trips end: a classic station's arrival side (arr:, reached
+        # from rail: at 0 min) where the graph has one, and HS2 concourses
+        st = [f"arr:{n[5:]}" if str(n).startswith("rail:") and f"arr:{n[5:]}" in G else n
+              for n, k in G.nodes(data="kind") if k in ("station", "hs2") and str(n).startswith(("rail:", "hs2:"))]
         if st:
             sxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in st])
             from scipy.spatial import cKDTree
@@ -89,7 +93,8 @@ def cell_links(G: nx.MultiDiGraph, cell_xy: np.ndarray, cell_urban: np.ndarray, 
             ii = np.repeat(np.arange(len(cell_xy)), [len(p) for p in pairs])
             jj = np.fromiter((k for p in pairs for k in p), dtype=np.int64, count=len(ii))
             d = np.maximum(np.hypot(*(cell_xy[ii] - sxy[jj]).T), 1.0) / 1000.0
-            ci.append(ii); nodes += [st[k] for k in jj]; times.append(d * circ / a["walk.walk_kmh"] * 60.0)
+            floor = a["pt.interchange_penalty_min"] / 2.0  # as zones (access.station_link_floor_min)
+            ci.append(ii); nodes += [st[k] for k in jj]; times.append(np.maximum(d * circ / a["walk.walk_kmh"] * 60.0, floor))
     else:
         raise UnknownNameError("mode", mode, ["car", "pt"])
     if not ci:

@@ -1,18 +1,46 @@
-"""GB rail and HS2 as graph edges, boarding waits, and named destination groups.
+"""GB rail with train identity (Aquius service patterns), HS2, and named destination groups.
 
-Each classic station has two nodes: ``rail:<CRS>`` (street side, where access links and
-interchanges attach; kind ``"station"``) and ``plat:<CRS>`` (platform side; kind ``"station"``,
-``side="platform"``). Boarding ``rail:X -> plat:X`` costs the headway wait of X (+
-``pt.board_penalty_min``), alighting ``plat:X -> rail:X`` costs 0. Rail links run
-``plat:A -> plat:B`` with in-vehicle time = straight length × ``pt.rail_circuity`` / line speed
-of the link's length band. HS2 stations are ``hs2:<station_id>`` (concourse, kind ``"hs2"``)
-and ``hs2p:<station_id>`` (platform); HS2 links run between platforms (or to the platform
-``plat:<CRS>`` of an existing station) at their published times, in both directions, and
-interchange links ``hs2:X <-> rail:<CRS>`` for each of ``connects_crs`` cost
-``pt.interchange_penalty_min`` plus the walk between the two points.
+Classic stations (``kind="station"``, attribute ``side``):
+
+- ``rail:<CRS>`` (``side="street"``): where a trip *starts* at the station. Access links from
+  zones and sites (walk, car) enter it; HS2 interchange links arriving from a concourse enter it.
+- ``arr:<CRS>`` (``side="arrival"``): where a train trip *ends*. Alighting enters it at 0 min;
+  egress to zones (walk; car only if ``pt.car_egress``) leaves from it; ``rail:X -> arr:X``
+  (mode ``"concourse"``, 0 min) lets a traveller who walked in leave again without a train, so
+  ``arr:X`` is the node "reached the station by any means" (:func:`destination_nodes` returns it).
+- ``arr:X -> rail:X`` (mode ``"interchange"``) costs ``pt.interchange_penalty_min``: every
+  boarding after the first pays its wait *and* the penalty, the first boarding only its wait.
+  (Leaving to a zone or site and walking back in costs at least the penalty too: links between
+  terminals and stations take at least half of it, see :mod:`lisgeo.network.access`.)
+- ``svc:<pattern_id>:<CRS>`` (``side="service"``, attribute ``pattern``): a service pattern
+  (an ordered list of calling stations with its weekday trains, ``load_rail_patterns``) calling
+  at the station; a second call of a looping pattern at the same station is
+  ``svc:<pattern_id>:<CRS>:2``. In-vehicle edges ``svc:p:A -> svc:p:B`` (mode ``"rail"``) run
+  between consecutive calls at straight length × ``pt.rail_circuity`` / line speed of the
+  length band; staying on the train through a station costs nothing extra.
+- boarding ``rail:X -> svc:p:X`` (mode ``"board"``) costs the headway wait
+  (:func:`headway_wait_min`) of *all* trains leaving X towards the pattern's next station
+  (``rail_links.daily_trains`` of X->next, i.e. every pattern on that pair: the common-lines
+  effect on trunk corridors) + ``pt.board_penalty_min``; alighting ``svc:p:Y -> arr:Y``
+  (mode ``"alight"``) costs 0. No boarding at a pattern's last call, no alighting at its first.
+- ``plat:<CRS>`` (``side="platform"``) is kept for links that carry no train identity: HS2
+  links that end at an existing station (``hs2_links.csv`` to_id "YRK", "NOT" ...) and a user's
+  ``add_link`` edits. Boarding ``rail:X -> plat:X`` costs the headway wait of every train leaving
+  X (``rail_stations.daily_trains``) + ``pt.board_penalty_min``; ``plat:X -> arr:X`` costs 0.
+  So a change between such a link and a classic service pays the wait and the penalty too.
+
+HS2 stations are ``hs2:<station_id>`` (concourse, ``kind="hs2"``) and ``hs2p:<station_id>``
+(platform). HS2 links run between platforms (or to ``plat:<CRS>`` of an existing station) at
+their published times, both directions; boarding ``hs2:X -> hs2p:X`` costs the HS2 headway
+wait (``hs2.trains_per_hour``), alighting 0. Interchange links for each of ``connects_crs``:
+``hs2:X -> rail:<CRS>`` and ``arr:<CRS> -> hs2:X`` cost ``pt.interchange_penalty_min`` plus the
+walk between the two points (one penalty per change, as before). Changes between two HS2
+services at one HS2 station are not charged a penalty (the HS2 links carry no train identity).
 """
 
 from __future__ import annotations
+
+from typing import Iterable
 
 import networkx as nx
 import numpy as np
@@ -22,9 +50,12 @@ from ..errors import NetworkError, UnknownNameError
 from .assumptions import Assumptions
 
 __all__ = ["headway_wait_min", "line_speed_kmh", "rail_link_times", "add_rail", "add_hs2", "destination_nodes",
-           "DESTINATION_GROUPS"]
+           "pattern_stops", "DESTINATION_GROUPS", "STATION_PREFIXES"]
 
 DESTINATION_GROUPS = ("london", "birmingham", "leeds", "sheffield", "manchester", "nottingham", "derby", "leicester")
+
+#: Node-id prefixes of the rail model (street, arrival, platform, service; HS2 concourse, platform).
+STATION_PREFIXES = ("rail:", "arr:", "plat:", "svc:", "hs2:", "hs2p:")
 
 
 def headway_wait_min(daily_trains: np.ndarray | pd.Series | float, assumptions: Assumptions) -> np.ndarray:
@@ -50,35 +81,96 @@ def rail_link_times(length_km: np.ndarray | pd.Series, assumptions: Assumptions)
     return L * assumptions["pt.rail_circuity"] / line_speed_kmh(L, assumptions) * 60.0
 
 
-def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, links: pd.DataFrame, assumptions: Assumptions) -> nx.MultiDiGraph:
-    """Add classic stations (street and platform nodes, board/alight edges) and rail links.
+def pattern_stops(stops: "str | Iterable[str]") -> list[str]:
+    """A pattern's calling stations as a list of upper-case CRS codes (``"NOT;LEI"`` or a sequence)."""
+    seq = stops.split(";") if isinstance(stops, str) else list(stops)
+    return [str(c).strip().upper() for c in seq if str(c).strip()]
 
-    ``stations``: [crs, daily_trains, geometry POINT]; ``links``: [from_crs, to_crs, daily_trains,
-    length_km] (directed). Links with no trains, or to stations not in ``stations``, are skipped.
+
+def _pair_trains(seqs: list[tuple[str, list[str], float]], links: pd.DataFrame | None) -> dict[tuple[str, str], float]:
+    """Trains per directed consecutive pair: ``links.daily_trains`` where the pair is a link, else
+    the sum over the patterns (pid, calls, trains) that run it."""
+    out: dict[tuple[str, str], float] = {}
+    for _, s, n in seqs:
+        for a, b in zip(s[:-1], s[1:]):
+            out[(a, b)] = out.get((a, b), 0.0) + float(n)
+    if links is not None and len(links):
+        fr = links["from_crs"].astype(str).str.upper().to_numpy()
+        to = links["to_crs"].astype(str).str.upper().to_numpy()
+        tr = links["daily_trains"].to_numpy(dtype="float64")
+        for a, b, n in zip(fr, to, tr):
+            if (a, b) in out and np.isfinite(n) and n > 0:
+                out[(a, b)] = float(n)
+    return out
+
+
+def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions,
+             *, links: pd.DataFrame | None = None) -> nx.MultiDiGraph:
+    """Add classic stations and service patterns (see the module docstring for the structure).
+
+    ``stations``: [crs, daily_trains (departures per weekday), geometry POINT] (``rail_stations``).
+    ``patterns``: [pattern_id, stops (";"-joined CRS codes or a sequence), daily_trains]
+    (``load_rail_patterns``). ``links``: optional ``rail_links`` [from_crs, to_crs, daily_trains]
+    whose trains set the boarding waits; pairs missing from it take the patterns' own sum.
+    Calls at stations missing from ``stations`` are dropped (the train links the known stations
+    either side; counted in ``G.graph["skipped_rail_calls"]``); patterns without trains or with
+    fewer than two known calls are skipped (``G.graph["skipped_rail_patterns"]``).
     """
-    crs = stations["crs"].astype(str).str.upper().to_numpy() if "crs" in stations.columns else stations.index.astype(str).to_numpy()
+    crs = stations["crs"].astype(str).str.upper().to_numpy() if "crs" in stations.columns else stations.index.astype(str).str.upper().to_numpy()
     x, y = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
-    wait = headway_wait_min(stations["daily_trains"].to_numpy(dtype="float64"), assumptions) + assumptions["pt.board_penalty_min"]
+    st_trains = stations["daily_trains"].to_numpy(dtype="float64")
+    board_pen = float(assumptions["pt.board_penalty_min"])
+    wait = headway_wait_min(st_trains, assumptions) + board_pen
+    pen = float(assumptions["pt.interchange_penalty_min"])
     nodes, edges = [], []
-    for c, xx, yy, w, n in zip(crs, x, y, wait, stations["daily_trains"].to_numpy(dtype="float64")):
-        nodes.append((f"rail:{c}", {"kind": "station", "x": float(xx), "y": float(yy), "crs": c, "daily_trains": float(n)}))
-        nodes.append((f"plat:{c}", {"kind": "station", "side": "platform", "x": float(xx), "y": float(yy), "crs": c}))
+    pos: dict[str, tuple[float, float]] = {}
+    for c, xx, yy, w, n in zip(crs, x, y, wait, st_trains):
+        xy = {"x": float(xx), "y": float(yy), "crs": c}
+        pos[c] = (float(xx), float(yy))
+        nodes.append((f"rail:{c}", {"kind": "station", "side": "street", "daily_trains": float(n), **xy}))
+        nodes.append((f"arr:{c}", {"kind": "station", "side": "arrival", **xy}))
+        nodes.append((f"plat:{c}", {"kind": "station", "side": "platform", **xy}))
+        edges.append((f"rail:{c}", f"arr:{c}", {"time_min": 0.0, "mode": "concourse"}))
+        edges.append((f"arr:{c}", f"rail:{c}", {"time_min": pen, "mode": "interchange"}))
+        edges.append((f"plat:{c}", f"arr:{c}", {"time_min": 0.0, "mode": "alight"}))
         if np.isfinite(w):
             edges.append((f"rail:{c}", f"plat:{c}", {"time_min": float(w), "mode": "board"}))
-            edges.append((f"plat:{c}", f"rail:{c}", {"time_min": 0.0, "mode": "alight"}))
+    pids = patterns["pattern_id"].astype(str).tolist() if "pattern_id" in patterns.columns else patterns.index.astype(str).tolist()
+    skipped_calls = skipped_patterns = 0
+    seqs = []
+    for pid, stops, n in zip(pids, patterns["stops"], patterns["daily_trains"].to_numpy(dtype="float64")):
+        s = pattern_stops(stops)
+        known = [c for c in s if c in pos]
+        skipped_calls += len(s) - len(known)
+        known = [c for i, c in enumerate(known) if i == 0 or c != known[i - 1]]
+        if len(known) < 2 or not (np.isfinite(n) and n > 0):
+            skipped_patterns += 1
+            continue
+        seqs.append((pid, known, float(n)))
+    pairs = _pair_trains(seqs, links)
+    for pid, known, n in seqs:
+        seen: dict[str, int] = {}
+        ids = []
+        for c in known:
+            seen[c] = seen.get(c, 0) + 1
+            ids.append(f"svc:{pid}:{c}" if seen[c] == 1 else f"svc:{pid}:{c}:{seen[c]}")
+        xy = np.array([pos[c] for c in known])
+        L = np.hypot(*np.diff(xy, axis=0).T) / 1000.0
+        t = rail_link_times(L, assumptions)
+        w = headway_wait_min([pairs.get((a, b), n) for a, b in zip(known[:-1], known[1:])], assumptions) + board_pen
+        last = len(known) - 1
+        for i, (c, v) in enumerate(zip(known, ids)):
+            nodes.append((v, {"kind": "station", "side": "service", "pattern": pid, "crs": c, "x": pos[c][0], "y": pos[c][1]}))
+            if i < last:
+                edges.append((f"rail:{c}", v, {"time_min": float(w[i]), "mode": "board"}))
+                edges.append((v, ids[i + 1], {"time_min": float(t[i]), "mode": "rail", "length_km": float(L[i]),
+                                              "daily_trains": float(n), "pattern": pid}))
+            if i > 0:
+                edges.append((v, f"arr:{c}", {"time_min": 0.0, "mode": "alight"}))
     G.add_nodes_from(nodes)
-    known = set(crs)
-    fr = links["from_crs"].astype(str).str.upper().to_numpy()
-    to = links["to_crs"].astype(str).str.upper().to_numpy()
-    L = links["length_km"].to_numpy(dtype="float64")
-    trains = links["daily_trains"].to_numpy(dtype="float64") if "daily_trains" in links.columns else np.ones(len(links))
-    ok = np.isin(fr, list(known)) & np.isin(to, list(known)) & (fr != to) & np.isfinite(L) & (L > 0) & (trains > 0)
-    t = rail_link_times(L, assumptions)
-    for f, tt, tm, lk, n in zip(fr[ok], to[ok], t[ok], L[ok], trains[ok]):
-        edges.append((f"plat:{f}", f"plat:{tt}", {"time_min": float(tm), "mode": "rail", "length_km": float(lk), "daily_trains": float(n)}))
     G.add_edges_from(edges)
-    G.graph.setdefault("skipped_rail_links", 0)
-    G.graph["skipped_rail_links"] += int((~ok).sum())
+    for k, v in (("skipped_rail_calls", skipped_calls), ("skipped_rail_patterns", skipped_patterns)):
+        G.graph[k] = int(G.graph.get(k, 0)) + v
     return G
 
 
@@ -103,7 +195,9 @@ def add_hs2(G: nx.MultiDiGraph, stations: pd.DataFrame, links: pd.DataFrame, ass
             d = max(float(np.hypot(g.x - G.nodes[node]["x"], g.y - G.nodes[node]["y"])), 1.0) / 1000.0
             tm = assumptions["pt.interchange_penalty_min"] + d * circ / walk * 60.0
             edges.append((f"hs2:{sid}", node, {"time_min": tm, "mode": "interchange", "length_km": d * circ}))
-            edges.append((node, f"hs2:{sid}", {"time_min": tm, "mode": "interchange", "length_km": d * circ}))
+            # from the classic side: trips that arrived by train (arr:) or walked in (rail: -> arr: at 0)
+            src = f"arr:{c}" if f"arr:{c}" in G else node
+            edges.append((src, f"hs2:{sid}", {"time_min": tm, "mode": "interchange", "length_km": d * circ}))
     known = set(ids)
 
     def endpoint(v: str) -> str:
@@ -125,9 +219,11 @@ def add_hs2(G: nx.MultiDiGraph, stations: pd.DataFrame, links: pd.DataFrame, ass
 
 
 def destination_nodes(G: nx.MultiDiGraph, name: str) -> list[str]:
-    """Street-side nodes of a named destination group present in ``G`` (the time to the group is
-    the minimum over them): ``rail:<CRS>`` for the group's CRS codes (assumptions
-    ``destinations.<name>``) plus ``hs2:<id>`` of HS2 stations whose ``connects_crs`` includes one."""
+    """Nodes of a named destination group present in ``G`` (the time to the group is the minimum
+    over them): the arrival side ``arr:<CRS>`` of the group's stations (assumptions
+    ``destinations.<name>``; reached by alighting or, on foot, through ``rail:<CRS>``; graphs
+    without arrival nodes give ``rail:<CRS>``) plus ``hs2:<id>`` of HS2 stations whose
+    ``connects_crs`` includes one of the codes."""
     groups = {k.split(".", 1)[1]: v for k, v in G.graph.get("assumptions", {}).items() if k.startswith("destinations.")}
     if not groups:
         from .assumptions import load_assumptions
@@ -136,7 +232,12 @@ def destination_nodes(G: nx.MultiDiGraph, name: str) -> list[str]:
     if name not in groups:
         raise UnknownNameError("destination", name, sorted(groups))
     codes = {c.upper() for c in groups[name]}
-    out = [f"rail:{c}" for c in sorted(codes) if f"rail:{c}" in G]
+    out = []
+    for c in sorted(codes):
+        if f"arr:{c}" in G:
+            out.append(f"arr:{c}")
+        elif f"rail:{c}" in G:
+            out.append(f"rail:{c}")
     for n, d in G.nodes(data=True):
         if str(n).startswith("hs2:") and d.get("kind") == "hs2":
             cc = {s.strip().upper() for s in str(d.get("connects_crs", "")).replace(",", ";").split(";") if s.strip()}

@@ -70,7 +70,8 @@ def add_road_links(G: nx.MultiDiGraph, links: pd.DataFrame, assumptions: Assumpt
     missing = sorted({n for n in fr + to if n not in pos})
     if missing:
         raise NetworkError(f"road junctions {missing[:5]} have no position; pass road_nodes or link geometries")
-    G.add_nodes_from((n, {"kind": "road", "x": xy[0], "y": xy[1]}) for n, xy in pos.items() if n in set(fr) | set(to))
+    used = set(fr) | set(to)
+    G.add_nodes_from((n, {"kind": "road", "x": xy[0], "y": xy[1]}) for n, xy in pos.items() if n in used)
     road = links["road"].astype(str).tolist() if "road" in links.columns else [""] * len(links)
     rc = links["road_class"].astype(str).tolist()
     G.add_edges_from(

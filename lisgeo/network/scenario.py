@@ -10,7 +10,7 @@ A scenario is a TOML file in ``layers/scenarios/``::
     [[edits]]
     op = "add_link"                 # from, to (node ids), time_min > 0, mode, both_ways (default false)
     [[edits]]
-    op = "close_station"            # crs: the station's street side, boarding and access links go
+    op = "close_station"            # crs: no boarding, alighting, access or egress there; trains run through
     [[edits]]
     op = "set_speed"                # road_class, kmh: new speed of every road link of that class
 
@@ -34,7 +34,7 @@ from .assumptions import SCHEMA
 
 __all__ = ["Scenario", "scenarios_dir", "list_scenarios", "load_scenario", "apply_edits", "EDGE_MODES"]
 
-EDGE_MODES = ("road", "access_car", "access_walk", "local", "rail", "board", "alight", "hs2", "interchange")
+EDGE_MODES = ("road", "access_car", "access_walk", "local", "rail", "board", "alight", "hs2", "interchange", "concourse")
 _EDIT_KEYS = {
     "add_link": {"op", "from", "to", "time_min", "mode", "both_ways", "note"},
     "close_station": {"op", "crs", "note"},
@@ -155,14 +155,19 @@ def apply_edits(G: nx.MultiDiGraph, edits: "tuple[dict[str, Any], ...] | list[di
             if e.get("both_ways"):
                 G.add_edge(e["to"], e["from"], **dict(attrs))
         elif op == "close_station":
-            street, plat = f"rail:{e['crs']}", f"plat:{e['crs']}"
+            street, arr, plat = f"rail:{e['crs']}", f"arr:{e['crs']}", f"plat:{e['crs']}"
             if street not in G:
                 raise NetworkError(f"{where}: edit #{i + 1} close_station refers to station {e['crs']!r}, which is not in the graph")
-            drop = list(G.in_edges(street, keys=True)) + list(G.out_edges(street, keys=True))
+            # every edge of the street and arrival sides goes (access, egress, boarding, alighting,
+            # interchange); the service patterns' in-vehicle edges stay, so trains run through
+            drop = []
+            for n in (street, arr):
+                if n in G:
+                    drop += list(G.in_edges(n, keys=True)) + list(G.out_edges(n, keys=True))
             G.remove_edges_from(drop)
-            G.nodes[street]["closed"] = True
-            if plat in G:
-                G.nodes[plat]["closed"] = True
+            for n in (street, arr, plat):
+                if n in G:
+                    G.nodes[n]["closed"] = True
         elif op == "set_speed":
             rc = str(e["road_class"])
             n = 0
