@@ -356,3 +356,19 @@ def test_cli_network_export(real_data, tmp_path):
     assert layers == {"nodes": "Point", "edges": "LineString"}
     nodes = pyogrio.read_dataframe(out, layer="nodes")
     assert (nodes["kind"] == "zone").sum() == 1335 and (nodes["kind"] == "hs2").sum() > 0
+
+
+def test_boarding_wait_counts_trains_to_the_same_terminus():
+    """Two routes from A to T (via P: 18 trains; via Q: 18 trains) share one wait at A: 36 trains
+    run on to T, so boarding either pays 1080 / 36 / 2 = 15 min, not 1080 / 18 / 2 = 30 min."""
+    a = load_assumptions()
+    st = gpd.GeoDataFrame({"crs": ["AAA", "PPP", "QQQ", "TTT"], "daily_trains": [36.0, 18.0, 18.0, 0.0]},
+                          geometry=gpd.points_from_xy([0, 10000, 10000, 20000], [0, 5000, -5000, 0]), crs="EPSG:27700")
+    pats = pd.DataFrame({"pattern_id": [1, 2, 3], "stops": ["AAA;PPP;TTT", "AAA;QQQ;TTT", "PPP;QQQ"],
+                         "daily_trains": [18.0, 18.0, 90.0]})
+    G = nx.MultiDiGraph(assumptions=a.to_dict())
+    add_rail(G, st, pats, a)
+    assert G["rail:AAA"]["svc:1:AAA"][0]["time_min"] == 15.0 and G["rail:AAA"]["svc:2:AAA"][0]["time_min"] == 15.0
+    # at PPP pattern 1 runs on to TTT (18 trains) but the 90-train line goes elsewhere: 18 trains, 30 min
+    assert G["rail:PPP"]["svc:1:PPP"][0]["time_min"] == 30.0
+    assert G["rail:PPP"]["svc:3:PPP"][0]["time_min"] == 6.0  # 1080 / 90 / 2

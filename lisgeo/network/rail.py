@@ -19,9 +19,10 @@ Classic stations (``kind="station"``, attribute ``side``):
   between consecutive calls at straight length × ``pt.rail_circuity`` / line speed of the
   length band; staying on the train through a station costs nothing extra.
 - boarding ``rail:X -> svc:p:X`` (mode ``"board"``) costs the headway wait
-  (:func:`headway_wait_min`) of *all* trains leaving X towards the pattern's next station
-  (``rail_links.daily_trains`` of X->next, i.e. every pattern on that pair: the common-lines
-  effect on trunk corridors) + ``pt.board_penalty_min``; alighting ``svc:p:Y -> arr:Y``
+  (:func:`headway_wait_min`) of the larger of two train counts: *all* trains leaving X towards the
+  pattern's next station, and all trains from X that run on to the pattern's terminus (so two
+  routes from Nottingham to St Pancras share one wait: a frequency-based "common lines" approximation;
+  the X->next count is ``rail_links.daily_trains``) + ``pt.board_penalty_min``; alighting ``svc:p:Y -> arr:Y``
   (mode ``"alight"``) costs 0. No boarding at a pattern's last call, no alighting at its first.
 - ``plat:<CRS>`` (``side="platform"``) is kept for links that carry no train identity: HS2
   links that end at an existing station (``hs2_links.csv`` to_id "YRK", "NOT" ...) and a user's
@@ -148,6 +149,11 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
             continue
         seqs.append((pid, known, float(n)))
     pairs = _pair_trains(seqs, links)
+    # trains calling at X that run on to the same terminus T (the other half of the "common lines" rule)
+    towards: dict[tuple[str, str], float] = {}
+    for _, known, n in seqs:
+        for c in dict.fromkeys(known[:-1]):
+            towards[(c, known[-1])] = towards.get((c, known[-1]), 0.0) + n
     for pid, known, n in seqs:
         seen: dict[str, int] = {}
         ids = []
@@ -157,7 +163,8 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
         xy = np.array([pos[c] for c in known])
         L = np.hypot(*np.diff(xy, axis=0).T) / 1000.0
         t = rail_link_times(L, assumptions)
-        w = headway_wait_min([pairs.get((a, b), n) for a, b in zip(known[:-1], known[1:])], assumptions) + board_pen
+        freq = [max(pairs.get((a, b), n), towards.get((a, known[-1]), n)) for a, b in zip(known[:-1], known[1:])]
+        w = headway_wait_min(freq, assumptions) + board_pen
         last = len(known) - 1
         for i, (c, v) in enumerate(zip(known, ids)):
             nodes.append((v, {"kind": "station", "side": "service", "pattern": pid, "crs": c, "x": pos[c][0], "y": pos[c][1]}))
