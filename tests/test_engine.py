@@ -212,3 +212,20 @@ def test_engine_sees_changed_times_and_copies_do_not_share():
     G["road:1"]["road:2"][0]["time_min"] = 1.0  # same nodes and edges, new time
     assert travel_time_matrix(G, ["zone:a"], ["zone:b"]).iloc[0, 0] == 6.0
     assert travel_time_matrix(H, ["zone:a"], ["zone:b"]).iloc[0, 0] == 15.0
+
+
+def test_engine_holds_only_its_modes_nodes_and_other_nodes_are_nan():
+    G = nx.MultiDiGraph()
+    G.add_node("zone:a", kind="zone", x=0.0, y=0.0)
+    G.add_node("zone:b", kind="zone", x=1000.0, y=0.0)
+    G.add_node("road:1", kind="road", x=500.0, y=0.0)
+    G.add_node("rail:X", kind="station", x=0.0, y=10.0)
+    G.add_edge("zone:a", "road:1", time_min=2.0, mode="access_car")
+    G.add_edge("road:1", "zone:b", time_min=3.0, mode="access_car")
+    G.add_edge("zone:a", "rail:X", time_min=1.0, mode="access_walk")
+    eng = build_engine(G, mode="car")
+    assert "rail:X" not in eng.index and {"zone:a", "zone:b", "road:1"} <= set(eng.index)
+    m = eng.matrix(["zone:a"], ["zone:b", "rail:X"], method="dijkstra")
+    assert m.loc["zone:a", "zone:b"] == 5.0 and np.isnan(m.loc["zone:a", "rail:X"])
+    with pytest.raises(UnknownNameError):
+        eng.matrix(["zone:a"], ["rail:NOPE"])

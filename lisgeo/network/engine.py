@@ -133,14 +133,18 @@ class Engine:
             raise UnknownNameError("mode", mode, list(MODES), "Use mode='car' or mode='pt'.")
         self.mode = mode
         self.graph_info = {k: G.graph.get(k) for k in ("region", "scenario", "hs2_scheme")}
-        self.nodes: list[str] = list(G.nodes)
+        e = mode_edges(G, mode)
+        # the engine holds only the nodes this mode can use (its edges' ends, plus every zone and site):
+        # the car engine never scans the tens of thousands of rail service nodes, nor pt the road junctions
+        used = set(e["u"]).union(e["v"])
+        self._graph_nodes = set(G.nodes)
+        self.nodes: list[str] = [n for n, k in G.nodes(data="kind") if n in used or k in TERMINAL_KINDS]
         self.index = pd.Index(self.nodes)
         if not self.index.is_unique:
             raise NetworkError("graph node ids are not unique")
         kinds = np.array([G.nodes[n].get("kind", "") for n in self.nodes], dtype=object)
         self.is_terminal = np.isin(kinds, TERMINAL_KINDS)
         self.xy = np.array([(G.nodes[n].get("x", np.nan), G.nodes[n].get("y", np.nan)) for n in self.nodes], dtype="float64").reshape(-1, 2)
-        e = mode_edges(G, mode)
         self.n_edges = len(e)
         u = self.index.get_indexer(e["u"])
         v = self.index.get_indexer(e["v"])
@@ -159,7 +163,9 @@ class Engine:
         ids = [str(i) for i in ids]
         idx = self.index.get_indexer(ids)
         if (idx < 0).any():
-            bad = [i for i, j in zip(ids, idx) if j < 0]
+            # nodes of the graph that this mode cannot use are unreachable (NaN), not unknown
+            bad = [i for i, j in zip(ids, idx) if j < 0 and i not in self._graph_nodes]
+        if (idx < 0).any() and bad:
             raise UnknownNameError(f"{what} node", bad[0], [n for n in self.nodes if not n.startswith(("plat:", "hs2p:", "arr:", "svc:"))][:40],
                                    f"{len(bad)} {what}(s) are not in the graph; node ids look like 'zone:E01013453', 'site:hs2_toton', 'rail:NOT'.")
         return ids, idx
@@ -178,6 +184,14 @@ class Engine:
         """
         o_ids, o = self._ids(origins, "origin")
         d_ids, d = self._ids(destinations, "destination")
+        if (o < 0).any() or (d < 0).any():  # some nodes are off this mode's network: NaN rows/columns
+            df = pd.DataFrame(np.nan, index=pd.Index(o_ids, name="origin"), columns=pd.Index(d_ids, name="destination"))
+            oi, di = np.flatnonzero(o >= 0), np.flatnonzero(d >= 0)
+            if len(oi) and len(di):
+                sub = self.matrix([o_ids[i] for i in oi], [d_ids[i] for i in di], cutoff_min=cutoff_min, method=method)
+                df.iloc[oi, di] = sub.to_numpy()
+            df.attrs.update({"units": "minutes", "mode": self.mode, "cutoff_min": cutoff_min, **self.graph_info})
+            return df
         if cutoff_min is not None and not (np.isfinite(cutoff_min) and cutoff_min > 0):
             raise LisgeoError(f"cutoff_min must be a positive number of minutes, got {cutoff_min!r}")
         if method not in ("auto", "structured", "dijkstra"):

@@ -135,7 +135,8 @@ def travel_time_surface(G: nx.MultiDiGraph, site: str, *, mode: str = "car", pat
     ci, nodes, w = cell_links(G, cell_xy, urban, mode=mode)
     t = np.full(len(cell_xy), np.inf)
     if len(ci):
-        cand = dist[eng.index.get_indexer(nodes)] + w
+        at = eng.index.get_indexer(nodes)
+        cand = np.where(at >= 0, dist[at], np.inf) + w  # a node off this mode's network joins nothing
         np.minimum.at(t, ci, cand)
     # a site that is itself a cell centre's nearest point still needs a link: cells join the site too
     times = np.where(np.isfinite(t), t, np.nan).reshape(pop.shape)
