@@ -229,3 +229,22 @@ def test_engine_holds_only_its_modes_nodes_and_other_nodes_are_nan():
     assert m.loc["zone:a", "zone:b"] == 5.0 and np.isnan(m.loc["zone:a", "rail:X"])
     with pytest.raises(UnknownNameError):
         eng.matrix(["zone:a"], ["rail:NOPE"])
+
+
+def test_reverse_method_equals_forward_on_a_small_graph():
+    G = nx.MultiDiGraph()
+    for i in range(6):
+        G.add_node(f"zone:{i}", kind="zone", x=float(i), y=0.0)
+    G.add_node("road:r", kind="road", x=0.0, y=0.0)
+    times = [3.0, 1.0, 4.0, 1.5, 9.0, 2.6]
+    for i, t in enumerate(times):
+        G.add_edge(f"zone:{i}", "road:r", time_min=t, mode="access_car")
+        G.add_edge("road:r", f"zone:{i}", time_min=2 * t, mode="access_car")
+    zones = [f"zone:{i}" for i in range(6)]
+    fwd = travel_time_matrix(G, zones, ["zone:1"], mode="car", method="dijkstra")
+    rev = travel_time_matrix(G, zones, ["zone:1"], mode="car")  # auto: 1 destination, 6 origins -> reverse
+    # zone i -> road (t_i) -> zone:1 (2 x 1.0); zone:1 to itself 0
+    assert rev["zone:1"].tolist() == [0.0 if i == 1 else t + 2.0 for i, t in enumerate(times)]
+    assert np.allclose(fwd.to_numpy(), rev.to_numpy())
+    cut = travel_time_matrix(G, zones, ["zone:1"], mode="car", method="reverse", cutoff_min=5.0)
+    assert np.isnan(cut.loc["zone:4", "zone:1"]) and cut.loc["zone:0", "zone:1"] == 5.0

@@ -168,14 +168,19 @@ def score_region(
         raise LisgeoError(f"no rail station of the network lies within 30 km of {reg.label}")
 
     # ---------------------------------------------------------------- car matrix
-    car_dest = zone_nodes + [f"site:{s}" for s in dict.fromkeys(need_sites + ez_ids)] + [f"rail:{c}" for c in station_ids]
+    # job destinations beyond the region (network nodes "dest:<code>" with a "jobs" attribute)
+    dest_nodes = [n for n in G.nodes if str(n).startswith("dest:")]
+    dest_jobs = pd.Series([float(G.nodes[n].get("jobs", 0.0)) for n in dest_nodes], index=dest_nodes, dtype="float64")
+    car_dest = zone_nodes + dest_nodes + [f"site:{s}" for s in dict.fromkeys(need_sites + ez_ids)] + [f"rail:{c}" for c in station_ids]
     car = travel_time_matrix(G, zone_nodes, car_dest, mode="car")
     car.index = codes
     clock("car matrix")
     pt_groups = {col: destination_nodes(G, name) for col, name in PT_DESTINATIONS.items()}
-    pt_dest = zone_nodes + list(dict.fromkeys(n for g in pt_groups.values() for n in g))
-    pt = travel_time_matrix(G, zone_nodes, pt_dest, mode="pt")
+    pt = travel_time_matrix(G, zone_nodes, list(dict.fromkeys(n for g in pt_groups.values() for n in g)), mode="pt")
     pt.index = codes
+    # jobs by public transport are counted within 60 minutes only: the cut-off bounds the search
+    pt_jobs = travel_time_matrix(G, zone_nodes, zone_nodes + dest_nodes, mode="pt", cutoff_min=60.0)
+    pt_jobs.index = codes
     clock("pt matrix")
 
     # ---------------------------------------------------------------- measures
@@ -212,14 +217,19 @@ def score_region(
     out["jobs"] = jobs.to_numpy()
     car_zz = car[zone_nodes]
     car_zz.columns = codes
-    pt_zz = pt[zone_nodes]
-    pt_zz.columns = codes
-    cum = cumulative_opportunities(car_zz, jobs, thresholds=(30, 45, 60), mode="car")
+    # cumulative and gravity measures count jobs across the region's edge too (dest: nodes);
+    # E2SFCA stays within the region, where both the jobs and the competing residents are known
+    car_all = car[zone_nodes + dest_nodes]
+    car_all.columns = list(codes) + dest_nodes
+    pt_all = pt_jobs
+    pt_all.columns = list(codes) + dest_nodes
+    jobs_all = pd.concat([jobs, dest_jobs])
+    cum = cumulative_opportunities(car_all, jobs_all, thresholds=(30, 45, 60), mode="car")
     for c in cum.columns:
         out[c] = cum[c].to_numpy()
-    out["jobs_pt_60"] = cumulative_opportunities(pt_zz, jobs, thresholds=(60,), mode="pt")["jobs_pt_60"].to_numpy()
+    out["jobs_pt_60"] = cumulative_opportunities(pt_all, jobs_all, thresholds=(60,), mode="pt")["jobs_pt_60"].to_numpy()
     p = cfg["parameters"]
-    out["acc_gravity_car"] = gravity_access(car_zz, jobs, half_life_min=p["gravity_half_life_min"]).to_numpy()
+    out["acc_gravity_car"] = gravity_access(car_all, jobs_all, half_life_min=p["gravity_half_life_min"]).to_numpy()
     demand = pd.to_numeric(out["pop"], errors="coerce").astype("float64")
     out["e2sfca_jobs_car"] = e2sfca(car_zz, jobs, demand, catchment_min=p["e2sfca_catchment_min"], decay=p["e2sfca_decay"]).to_numpy()
     clock("accessibility")
@@ -267,6 +277,8 @@ def score_region(
         "assumptions": dict(G.graph.get("assumptions", {})),
         "index_config": cfg,
         "index_scale": "own region" if reference is None else f"reference scenario {reference.attrs.get('scenario', '?')}",
+        "jobs_beyond_region": float(dest_jobs.sum()),
+        "job_destinations_beyond_region": len(dest_nodes),
         "attribution": " | ".join(dict.fromkeys(a for a in attributions if a)),
         "timings": {**clock.stages, "total": clock.total},
     })

@@ -38,7 +38,7 @@ from .scenario import Scenario, apply_edits, load_scenario
 
 __all__ = ["build_network", "zone_terminals", "site_terminals", "check_graph", "graph_summary", "TERMINAL_KINDS"]
 
-TERMINAL_KINDS = ("zone", "site")
+TERMINAL_KINDS = ("zone", "site", "dest")
 
 
 def zone_terminals(zones: pd.DataFrame, assumptions: Assumptions, *, areas_km2: pd.Series | None = None,
@@ -143,6 +143,32 @@ def _build_cached(region_key: tuple[str, ...], scenario_path: str, over_key: tup
     return _build(get_region(list(region_key)), load_scenario(scenario_path), dict(over_key), buffer_km, sites)
 
 
+def _destination_terminals(G: nx.MultiDiGraph, region: Any, buffer_km: float, a: Assumptions) -> pd.DataFrame:
+    """Job destinations beyond the region, within ``buffer_km`` of it (``job_destinations`` layer):
+    LSOA points of the other built-in LEP and MSOA points elsewhere, as terminals ``dest:<code>``
+    (kind ``"dest"``: routed like zones, never origins), with their ``jobs``.
+
+    They carry the jobs that the region's residents can reach across its edge (Sheffield,
+    Manchester, Leicester ...). Treated as urban for their local access speed (job centres);
+    points beyond ``access.max_junction_km`` of every junction in reach are left out.
+    """
+    from ..layers.jobs import load_job_destinations
+
+    if buffer_km <= 0:
+        return pd.DataFrame(columns=["node", "kind", "x", "y", "urban", "jobs"])
+    d = load_job_destinations(region=region, buffer_km=buffer_km)
+    d = d[~d["in_region"].astype(bool)]
+    xy = np.column_stack([d.geometry.x.to_numpy(), d.geometry.y.to_numpy()])
+    junctions = [n for n, k in G.nodes(data="kind") if k == "road"]
+    jxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in junctions])
+    near, _ = cKDTree(jxy).query(xy, k=1) if len(xy) and len(jxy) else (np.zeros(0), None)
+    ok = near <= a["access.max_junction_km"] * 1000.0
+    G.graph["job_destinations"] = int(ok.sum())
+    G.graph["job_destinations_jobs"] = float(d["jobs"].to_numpy(dtype="float64")[ok].sum())
+    return pd.DataFrame({"node": ("dest:" + d["dest_id"].astype(str)).to_numpy()[ok], "kind": "dest",
+                         "x": xy[ok, 0], "y": xy[ok, 1], "urban": True, "jobs": d["jobs"].to_numpy(dtype="float64")[ok]})
+
+
 def _terminal_sites(region: Any, buffer_km: float, extra: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
     """Sites of the region (within ``buffer_km``) plus the fixed sites and ``extra`` ids wherever they are."""
     from ..layers.sites import FIXED_SITE_IDS, load_sites, read_sites_table
@@ -186,8 +212,10 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     polys = load_lsoa21(region=region)
     areas = pd.Series(polys.geometry.area.to_numpy() / 1e6, index=polys["LSOA21CD"].astype(str).to_numpy())
     zt = zone_terminals(zones.set_index(zones["LSOA21CD"].astype(str)), a, areas_km2=areas)
-    terms = pd.concat([zt, site_terminals(sites, zt)], ignore_index=True)
+    dt = _destination_terminals(G, region, buffer_km, a)
+    terms = pd.concat([zt, site_terminals(sites, zt), dt.drop(columns="jobs")], ignore_index=True)
     attach_terminals(G, terms, a)
+    nx.set_node_attributes(G, dict(zip(dt["node"], dt["jobs"].astype(float))), "jobs")
     G.graph.update({"crs": "EPSG:27700", "region": reg.label, "scenario": sc.name, "hs2_scheme": sc.hs2_scheme or "none",
                     "assumptions": a.to_dict(), "assumptions_path": a.path, "scenario_path": sc.path,
                     "buffer_km": float(buffer_km), "fixed_sites": need,

@@ -57,7 +57,7 @@ from ..errors import LisgeoError, NetworkError, UnknownNameError
 __all__ = ["MODES", "Engine", "build_engine", "travel_time_matrix", "reachability", "mode_edges", "TERMINAL_KINDS"]
 
 MODES = ("car", "pt")
-TERMINAL_KINDS = ("zone", "site")
+TERMINAL_KINDS = ("zone", "site", "dest")
 _CAR = frozenset({"road", "local", "access_car"})
 _PT = frozenset({"rail", "board", "alight", "hs2", "interchange", "concourse", "access_walk"})
 _STATION_PREFIX = ("rail:", "arr:", "hs2:")
@@ -180,7 +180,9 @@ class Engine:
 
         Unreachable pairs, and pairs slower than ``cutoff_min``, are NaN (use :func:`reachability`
         for the flag). ``method``: ``"structured"`` (zone/site origins only), ``"dijkstra"``
-        (scipy per origin) or ``"auto"`` (structured when every origin is a terminal).
+        (scipy per origin), ``"reverse"`` (scipy per destination on the reversed graph) or
+        ``"auto"`` (reverse when the destinations are under a quarter of the origins, else
+        structured when every origin is a terminal).
         """
         o_ids, o = self._ids(origins, "origin")
         d_ids, d = self._ids(destinations, "destination")
@@ -194,9 +196,18 @@ class Engine:
             return df
         if cutoff_min is not None and not (np.isfinite(cutoff_min) and cutoff_min > 0):
             raise LisgeoError(f"cutoff_min must be a positive number of minutes, got {cutoff_min!r}")
-        if method not in ("auto", "structured", "dijkstra"):
-            raise UnknownNameError("method", method, ["auto", "structured", "dijkstra"])
+        if method not in ("auto", "structured", "dijkstra", "reverse"):
+            raise UnknownNameError("method", method, ["auto", "structured", "dijkstra", "reverse"])
         limit = np.inf if cutoff_min is None else float(cutoff_min)
+        if method == "auto" and 4 * len(d) < len(o):
+            method = "reverse"  # a few destinations (e.g. London's termini): search backwards from them
+        if method == "reverse":
+            rev = dijkstra(self.csr.T.tocsr(), directed=True, indices=np.asarray(d, dtype=np.int64), limit=limit)
+            out = rev[:, o].T
+            out = np.where(np.isfinite(out) & (out <= limit), out, np.nan)
+            df = pd.DataFrame(out, index=pd.Index(o_ids, name="origin"), columns=pd.Index(d_ids, name="destination"))
+            df.attrs.update({"units": "minutes", "mode": self.mode, "cutoff_min": cutoff_min, **self.graph_info})
+            return df
         structured_ok = bool(self.is_terminal[o].all())
         if method == "auto" and structured_ok and self._prep is None and not self._structure_pays(len(o)):
             method = "dijkstra"
