@@ -428,6 +428,29 @@ def match_aquius_stations(*, max_distance_m: float = 2000.0) -> pd.DataFrame:
     return tab
 
 
+def _aquius_services(data: dict, exclude_products=()):
+    """Yield ``(link index, calls, trains per direction, split nodes, one_way, products)`` for every Aquius service
+    with trains: non-stopping points (listed as both pickup-only and setdown-only) are dropped,
+    a two-way service gives half its count to each direction, and services whose products are all
+    in ``exclude_products`` are skipped."""
+    products = [p.get("en-US", "") for p in data.get("reference", {}).get("product", [])]
+    skip = {i for i, p in enumerate(products) if p in set(exclude_products)}
+    for k, link in enumerate(data["link"]):
+        prod, service, seq, props = link[0], link[1], link[2], (link[3] if len(link) > 3 else {})
+        if prod and all(p in skip for p in prod):
+            continue
+        total = float(service[0]) if service else 0.0
+        if total <= 0:
+            continue
+        up = set(props.get("u", props.get("pickup", [])))
+        down = set(props.get("s", props.get("setdown", [])))
+        calls = [n for n in seq if not (n in up and n in down)]
+        one_way = bool(props.get("d", props.get("direction", 0)))
+        split = set(props.get("t", props.get("split", [])))
+        per_dir = total if one_way else total / 2.0
+        yield k, calls, per_dir, split, one_way, prod
+
+
 def aquius_train_pairs(data: dict, *, exclude_products: Iterable[str] = ()) -> pd.DataFrame:
     """Directed pairs of consecutive calling nodes with weekday trains, decoded from Aquius ``data``.
 
@@ -441,22 +464,8 @@ def aquius_train_pairs(data: dict, *, exclude_products: Iterable[str] = ()) -> p
     Returns a DataFrame [from_node, to_node, trains] (node = index into ``data["node"]``),
     one row per pair occurrence (not yet aggregated).
     """
-    products = [p.get("en-US", "") for p in data.get("reference", {}).get("product", [])]
-    skip = {i for i, p in enumerate(products) if p in set(exclude_products)}
     fr, to, tr = [], [], []
-    for link in data["link"]:
-        prod, service, seq, props = link[0], link[1], link[2], (link[3] if len(link) > 3 else {})
-        if prod and all(p in skip for p in prod):
-            continue
-        total = float(service[0]) if service else 0.0
-        if total <= 0:
-            continue
-        up = set(props.get("u", props.get("pickup", [])))
-        down = set(props.get("s", props.get("setdown", [])))
-        calls = [n for n in seq if not (n in up and n in down)]
-        one_way = bool(props.get("d", props.get("direction", 0)))
-        split = set(props.get("t", props.get("split", [])))
-        per_dir = total if one_way else total / 2.0
+    for _, calls, per_dir, split, one_way, _ in _aquius_services(data, exclude_products):
         for a, b in zip(calls[:-1], calls[1:]):
             if a == b or (split and a not in split and b not in split):
                 continue
@@ -583,22 +592,8 @@ def aquius_service_patterns(data: dict, *, exclude_products: Iterable[str] = ())
     calling order, at least two), trains (per weekday, this direction), products (tuple of
     product indices)], one row per direction (and run) of each link, not merged.
     """
-    products = [p.get("en-US", "") for p in data.get("reference", {}).get("product", [])]
-    skip = {i for i, p in enumerate(products) if p in set(exclude_products)}
     rows = []
-    for k, link in enumerate(data["link"]):
-        prod, service, seq, props = link[0], link[1], link[2], (link[3] if len(link) > 3 else {})
-        if prod and all(p in skip for p in prod):
-            continue
-        total = float(service[0]) if service else 0.0
-        if total <= 0:
-            continue
-        up = set(props.get("u", props.get("pickup", [])))
-        down = set(props.get("s", props.get("setdown", [])))
-        calls = [n for n in seq if not (n in up and n in down)]
-        one_way = bool(props.get("d", props.get("direction", 0)))
-        split = set(props.get("t", props.get("split", [])))
-        per_dir = total if one_way else total / 2.0
+    for k, calls, per_dir, split, one_way, prod in _aquius_services(data, exclude_products):
         runs, run = [], []
         for a, b in zip(calls[:-1], calls[1:]):
             if a == b or (split and a not in split and b not in split):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import DataNotFoundError, LisgeoError, NetworkError, UnknownNameError
+from ..config import authored_path, read_toml
+from ..errors import LisgeoError, NetworkError, UnknownNameError
 
 __all__ = ["Assumptions", "load_assumptions", "assumptions_path", "SCHEMA"]
 
@@ -44,9 +44,7 @@ SCHEMA: dict[str, str] = {
 
 def assumptions_path() -> Path:
     """``layers/assumptions.toml`` ($LISGEO_LAYERS_DIR if set, else ``layers/`` beside the package)."""
-    base = os.environ.get("LISGEO_LAYERS_DIR")
-    folder = Path(base) if base else Path(__file__).resolve().parents[2] / "layers"
-    return folder / "assumptions.toml"
+    return authored_path("assumptions.toml")
 
 
 class Assumptions(Mapping):
@@ -150,12 +148,7 @@ def load_assumptions(path: str | os.PathLike | None = None, **overrides: Any) ->
     :class:`~lisgeo.errors.NetworkError` naming the key.
     """
     p = Path(path) if path is not None else assumptions_path()
-    if not p.is_file():
-        raise DataNotFoundError(f"assumptions file {str(p)!r} not found; pass path= or set LISGEO_LAYERS_DIR")
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise LisgeoError(f"{p.name} is not valid TOML ({exc}); fix the syntax") from None
+    raw = read_toml(p, what="assumptions")
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for section, entries in raw.items():

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from ..config import authored_path, read_toml
 from ..errors import DataNotFoundError, LisgeoError, NetworkError, UnknownNameError
 from .assumptions import SCHEMA
 
@@ -57,9 +57,7 @@ class Scenario:
 
 def scenarios_dir() -> Path:
     """``layers/scenarios`` ($LISGEO_LAYERS_DIR/scenarios if set)."""
-    base = os.environ.get("LISGEO_LAYERS_DIR")
-    folder = Path(base) if base else Path(__file__).resolve().parents[2] / "layers"
-    return folder / "scenarios"
+    return authored_path("scenarios")
 
 
 def list_scenarios() -> list[str]:
@@ -112,10 +110,7 @@ def load_scenario(name_or_path: "str | os.PathLike | Scenario" = "base") -> Scen
             raise UnknownNameError("scenario", s, list_scenarios(), f"Scenario files live in {scenarios_dir()}.")
     elif not p.is_file():
         raise DataNotFoundError(f"scenario file {s!r} does not exist; check the path")
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise LisgeoError(f"scenario {p.name} is not valid TOML ({exc})") from None
+    raw = read_toml(p, what="scenario")
     extra = set(raw) - _TOP_KEYS
     if extra:
         raise LisgeoError(f"scenario {p.name} has unknown key(s) {sorted(extra)}; allowed: {sorted(_TOP_KEYS)}")
