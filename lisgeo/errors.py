@@ -17,6 +17,7 @@ __all__ = [
     "MissingColumnError",
     "EmptyResultError",
     "NetworkError",
+    "GTFSError",
 ]
 
 
@@ -63,3 +64,11 @@ class EmptyResultError(LisgeoError):
 
 class NetworkError(LisgeoError):
     """A graph, scenario or speed assumption that cannot be used for routing."""
+
+
+class GTFSError(LisgeoError):
+    """A GTFS feed that cannot be used: a missing file or field, a bad time, an unknown id, no service.
+
+    The message names the feed, the file inside it and the field, e.g.
+    ``rail.zip: stop_times.txt: departure_time '25:xx:00' on line 12 is not HH:MM:SS``.
+    """
