@@ -187,7 +187,7 @@ def main(argv=None) -> int:
     print(f"build_network(region={args.region!r}) {time.perf_counter() - t:.1f} s (layer reads included)")
     zones = sorted(n for n, k in G.nodes(data="kind") if k == "zone")
     run(f"{args.region} strategic network", G, "car", zones, args.nx_sample, rng)
-    run(f"{args.region} strategic network", G, "pt", zones, args.nx_sample, rng)
+    run(f"{args.region} strategic network", G, "rail", zones, args.nx_sample, rng)
 
     try:
         import geopandas as gpd

@@ -108,8 +108,7 @@ def layers_export(name: str, region: str, output: Path) -> None:
 @click.option("--no-claims", is_flag=True, help="Skip recomputing the strategy's geography claims.")
 def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no_claims: bool) -> None:
     """Score every LSOA 2021 of a region (times, accessibility, connectivity, indices)."""
-    from .measures.claims import recompute_claims
-    from .measures.score import score_region, write_scores
+    from .pipeline import recompute_claims, score_region, write_scores
 
     gdf = score_region(region=region, scenario=scenario, weights=weights, progress=sys.stderr.isatty())
     claims = None if no_claims else recompute_claims(region)
@@ -127,7 +126,7 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: compare.gpkg/csv, winners_losers.csv, district_summary.csv.")
 def compare_cmd(region: str, base: str, scenario: str, threshold: float, output: Path) -> None:
     """Compare a scenario with a base: per-LSOA deltas, winners and losers, district summary."""
-    from .measures.compare import compare_scenarios, write_comparison
+    from .pipeline import compare_scenarios, write_comparison
 
     cmp = compare_scenarios(region=region, base=base, scenario=scenario, threshold_min=threshold, progress=sys.stderr.isatty())
     paths = write_comparison(cmp, output)
@@ -145,9 +144,10 @@ def compare_cmd(region: str, base: str, scenario: str, threshold: float, output:
 @click.option("--no-png", is_flag=True, help="Skip the static PNG.")
 def map_cmd(spec: Path, output: Path, region: str | None, scenario: str | None, inline: bool, no_png: bool) -> None:
     """Draw one map definition (maps/*.toml) as an HTML web map and a PNG."""
-    from .mapping.build import build_map, write_map
+    from .mapping import write_map
+    from .pipeline import make_map
 
-    built = write_map(build_map(spec, region=region, scenario=scenario), output, inline=inline, png=not no_png)
+    built = write_map(make_map(spec, region=region, scenario=scenario), output, inline=inline, png=not no_png)
     click.echo(f"wrote {built.html} ({built.html_bytes / 1e6:.2f} MB)" + (f" and {built.png}" if built.png else ""))
 
 
@@ -164,11 +164,10 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
     The scores of the base scenario (or --scenario) and the recomputed strategy claims are written
     to DIR/scores/ (scores.gpkg, scores.csv, claims.csv), so every map can be traced to its numbers.
     """
-    from .mapping.build import MapData, build_maps
-    from .measures.score import write_scores
+    from .pipeline import MapData, make_maps, write_scores
 
     data = MapData(region=region)
-    for b in build_maps(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline, progress=True, data=data):
+    for b in make_maps(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline, progress=True, data=data):
         click.echo(f"{b.name:24s} {b.html_bytes / 1e6:6.2f} MB  {b.html}")
     if scores:
         for name, path in write_scores(data.scores(scenario or "base"), output / "scores").items():
@@ -182,7 +181,7 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
 @click.option("--inline", is_flag=True, help="Embed Leaflet's JavaScript and CSS in every map.")
 def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool) -> None:
     """Write one HTML report: every map, district tables, headline claims, sources and licences."""
-    from .mapping.report import write_report
+    from .pipeline import write_report
 
     path = write_report(region=region, out_dir=output, maps_dir=maps_dir, inline=inline, progress=True)
     click.echo(f"wrote {path}")
@@ -193,21 +192,22 @@ def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool) -
 @click.argument("site")
 @click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
 @click.option("--scenario", default="base", show_default=True, help="Scenario name in layers/scenarios, or a scenario .toml path.")
-@click.option("--mode", type=click.Choice(["car", "pt"]), default="car", show_default=True)
+@click.option("--mode", type=click.Choice(["car", "rail"]), default="car", show_default=True,
+              help="car, or rail (the strategic model's trains with walk and park-and-ride access).")
 @click.option("--bands", default="15,30,45,60", show_default=True, help="Comma-separated minutes.")
 @click.option("--tif", "tif", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Also write the travel-time surface GeoTIFF (1 km grid).")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Band polygons: .gpkg, .geojson, .parquet or .csv.")
 def isochrones_cmd(site: str, region: str, scenario: str, mode: str, bands: str, tif: Path | None, output: Path) -> None:
     """Isochrones from SITE (a site_id such as hs2_toton) with the population inside each band."""
-    from .errors import LisgeoError as _E
+    from .errors import ParameterError
     from .io import write_frame
     from .network import build_network, isochrones, travel_time_surface
 
     try:
         b = [float(x) for x in bands.split(",") if x.strip()]
     except ValueError:
-        raise _E(f"--bands must be comma-separated minutes such as 15,30,45,60, got {bands!r}") from None
-    G = build_network(region=region, scenario=scenario)
+        raise ParameterError(f"--bands must be comma-separated minutes such as 15,30,45,60, got {bands!r}") from None
+    G = build_network(region=region, scenario=scenario, sites=[site])
     iso = isochrones(G, site, mode=mode, bands=b)
     write_frame(iso, output, layer="isochrones")
     if tif is not None:

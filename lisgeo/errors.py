@@ -18,6 +18,10 @@ __all__ = [
     "EmptyResultError",
     "NetworkError",
     "GTFSError",
+    "ConfigError",
+    "ParameterError",
+    "DataFormatError",
+    "OutputError",
 ]
 
 
@@ -72,3 +76,22 @@ class GTFSError(LisgeoError):
     The message names the feed, the file inside it and the field, e.g.
     ``rail.zip: stop_times.txt: departure_time '25:xx:00' on line 12 is not HH:MM:SS``.
     """
+
+
+class ConfigError(LisgeoError):
+    """An authored or user file that cannot be used: assumptions, scenarios, index weights, map
+    definitions, site tables (bad syntax, unknown keys, values out of range, missing sources)."""
+
+
+class ParameterError(LisgeoError):
+    """An argument whose value cannot be used (negative minutes, empty bands, a percentile of 120 ...)."""
+
+
+class DataFormatError(LisgeoError):
+    """A data file or table whose content is not what it should be (malformed codes, duplicate ids,
+    a file of another format, values that break the data's own rules)."""
+
+
+class OutputError(LisgeoError):
+    """An output that cannot be written where it was asked for (a file where a folder is needed,
+    an unknown extension, a locked file)."""

@@ -44,7 +44,7 @@ def register_layer(name: str, *, family: str, description: str, kind: str = "vec
 
 def _ensure_loaded() -> None:
     # importing the families registers their layers
-    from . import boundaries, deprivation, digital, jobs, people, sites, social, transport  # noqa: F401
+    from . import boundaries, deprivation, digital, jobs, people, rail, roads, sites, social, stops  # noqa: F401
 
 
 def list_layers() -> list[LayerSpec]:

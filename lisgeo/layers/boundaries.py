@@ -14,9 +14,9 @@ import pandas as pd
 import shapely
 
 from ..catalog import get_dataset, resolve_file
-from ..errors import UnknownNameError
+from ..errors import ParameterError, UnknownNameError
 from ..regions import DISTRICTS, LEPS, get_region, lep_of
-from ..validate import BNG, check_frame
+from ..checks import BNG, check_frame
 from ._registry import finish_layer, register_layer
 
 __all__ = [
@@ -117,8 +117,30 @@ def load_lep(*, region="d2n2") -> gpd.GeoDataFrame:
 
 
 def region_outline(region="d2n2") -> shapely.Geometry:
-    """The region's outline as one (multi)polygon in EPSG:27700."""
-    return shapely.union_all(load_districts(region=region).geometry.values)
+    """The region's outline as one (multi)polygon in EPSG:27700 (computed once per region)."""
+    return _outline(get_region(region).lad_codes)
+
+
+@lru_cache(maxsize=16)
+def _outline(lad_codes: tuple[str, ...]) -> shapely.Geometry:
+    out = shapely.union_all(load_districts(region=list(lad_codes)).geometry.values)
+    shapely.prepare(out)
+    return out
+
+
+def region_reach(region="d2n2", buffer_km: float = 0.0) -> shapely.Geometry:
+    """The region's outline buffered by ``buffer_km`` (EPSG:27700; computed once per region and distance)."""
+    if not buffer_km >= 0:
+        raise ParameterError(f"buffer_km must be a non-negative distance in km, got {buffer_km!r}")
+    return _reach(get_region(region).lad_codes, float(buffer_km))
+
+
+@lru_cache(maxsize=32)
+def _reach(lad_codes: tuple[str, ...], buffer_km: float) -> shapely.Geometry:
+    outline = _outline(lad_codes)
+    out = outline.buffer(buffer_km * 1000.0) if buffer_km > 0 else outline
+    shapely.prepare(out)
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -57,9 +57,10 @@ import shapely
 from ..catalog import resolve_dataset
 from ..errors import LisgeoError, MissingColumnError, UnknownNameError
 from ..regions import DISTRICTS, get_region
-from ..validate import check_frame
+from ..checks import check_frame
 from ._registry import finish_layer, register_layer
-from .boundaries import load_districts, load_lsoa11, load_lsoa21, load_msoa11, load_msoa21, region_outline
+from ..assumptions import reach_km
+from .boundaries import load_districts, load_lsoa11, load_lsoa21, load_msoa11, load_msoa21, region_reach
 from .people import read_census2021_population
 
 __all__ = [
@@ -227,8 +228,9 @@ def _jobs_tables(lads: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _lads_with_buffer(region, buffer_km: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
     reg = get_region(region)
     lads = tuple(reg.lad_codes)
-    if buffer_km and buffer_km > 0:
-        ring = region_outline(reg).buffer(float(buffer_km) * 1000)
+    buffer_km = reach_km("jobs", buffer_km)
+    if buffer_km > 0:
+        ring = region_reach(reg, buffer_km)
         others = tuple(c for c in sorted(DISTRICTS) if c not in lads)
         if others:
             d = load_districts(region=others)
@@ -262,7 +264,7 @@ def load_jobs_msoa21(*, region="d2n2") -> gpd.GeoDataFrame:
 @register_layer("jobs_lsoa21", family="jobs",
                 description="LSOA 2021 polygons + jobs (MSOA jobs shared by 2021 population) and jobs_method",
                 datasets=_JOBS_DATASETS)
-def load_jobs_lsoa21(*, region="d2n2", buffer_km: float = 0) -> gpd.GeoDataFrame:
+def load_jobs_lsoa21(*, region="d2n2", buffer_km: float | None = None) -> gpd.GeoDataFrame:
     """LSOA 2021 polygons with ``jobs`` (people working there, Census 2011, excl. home-workers).
 
     Columns [LSOA21CD, LSOA21NM, LADCD, LADNM, LEP, MSOA21CD, jobs, jobs_method, in_region,
@@ -383,7 +385,7 @@ def national_jobs_msoa21() -> pd.DataFrame:
                 description="Points carrying jobs for accessibility: LSOA 2021 centroids in the 25 districts, "
                             "MSOA 2021 centroids (Census 2011 jobs) beyond them within buffer_km",
                 datasets=_DEST_DATASETS)
-def load_job_destinations(*, region="d2n2", buffer_km: float = 60.0) -> gpd.GeoDataFrame:
+def load_job_destinations(*, region="d2n2", buffer_km: float | None = None) -> gpd.GeoDataFrame:
     """Job destinations (points, EPSG:27700) for accessibility measures, reaching beyond the region.
 
     Columns [dest_id, level, jobs, jobs_method, LADCD, in_region, geometry]; index dest_id.
@@ -408,12 +410,11 @@ def load_job_destinations(*, region="d2n2", buffer_km: float = 60.0) -> gpd.GeoD
     """
     from .people import _centroids
 
-    if buffer_km is None or not np.isfinite(buffer_km) or buffer_km < 0:
-        raise LisgeoError(f"buffer_km must be a distance in km ≥ 0, got {buffer_km!r}")
+    buffer_km = reach_km("job_destinations", buffer_km)
     reg = get_region(region)
     lads = tuple(reg.lad_codes)
     others = tuple(sorted(c for c in DISTRICTS if c not in lads))
-    ring = region_outline(reg).buffer(float(buffer_km) * 1000) if buffer_km > 0 else None
+    ring = region_reach(reg, buffer_km) if buffer_km > 0 else None
 
     inner = load_jobs_lsoa21(region=lads)
     parts = [pd.DataFrame({"dest_id": inner["LSOA21CD"].to_numpy(), "jobs": inner["jobs"].to_numpy(),

@@ -24,8 +24,9 @@ import shapely
 from ..catalog import resolve_dataset
 from ..errors import EmptyResultError, LisgeoError
 from ..regions import get_region
-from ..validate import BNG, check_frame
+from ..checks import BNG, check_frame
 from ._registry import finish_layer, register_layer
+from ..assumptions import reach_km
 from .boundaries import load_lsoa21, load_msoa21, region_outline
 
 __all__ = [
@@ -196,6 +197,20 @@ def read_population_grid(*, bounds: tuple[float, float, float, float] | None = N
         return arr, transform, src.crs
 
 
+@lru_cache(maxsize=1)
+def population_grid_points() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centres (x, y, EPSG:27700 m) and people of every populated cell of the whole 1 km grid (read once)."""
+    arr, transform, _ = read_population_grid()
+    rows, cols = np.nonzero(~np.isnan(arr))
+    x = transform.c + (cols + 0.5) * transform.a
+    y = transform.f + (rows + 0.5) * transform.e
+    for a in (x, y):
+        a.setflags(write=False)
+    pop = arr[rows, cols]
+    pop.setflags(write=False)
+    return x, y, pop
+
+
 def _grid_cells(arr: np.ndarray, transform) -> gpd.GeoDataFrame:
     """One square polygon per non-NaN cell: [cell_id, pop, geometry] (cell_id = 'E<km>N<km>' of the SW corner)."""
     rows, cols = np.nonzero(~np.isnan(arr))
@@ -255,7 +270,7 @@ def zonal_population(zones: gpd.GeoDataFrame, *, method: str = "fraction", all_t
 @register_layer("population_grid", family="people",
                 description="UKCEH 1 km gridded population 2021 as cell polygons: cell_id, pop (people per km²)",
                 datasets=["population_grid_1km"])
-def load_population_grid(*, region="d2n2", buffer_km: float = 5) -> gpd.GeoDataFrame:
+def load_population_grid(*, region="d2n2", buffer_km: float | None = None) -> gpd.GeoDataFrame:
     """1 km population cells (polygons, BNG) covering the bounding box of ``region`` plus ``buffer_km``.
 
     Columns [cell_id ('E<easting km>N<northing km>' of the south-west corner), pop (people in
@@ -263,7 +278,7 @@ def load_population_grid(*, region="d2n2", buffer_km: float = 5) -> gpd.GeoDataF
     """
     get_region(region)
     minx, miny, maxx, maxy = region_outline(region).bounds
-    d = float(buffer_km) * 1000
+    d = reach_km("population_grid", buffer_km) * 1000
     arr, transform, _ = read_population_grid(bounds=(minx - d, miny - d, maxx + d, maxy + d))
     cells = _grid_cells(arr, transform)
     cells = check_frame(cells, name="population_grid", required=["cell_id", "pop"], geom_types=("Polygon",), unique="cell_id")

@@ -32,11 +32,12 @@ import pandas as pd
 
 from ..errors import DataNotFoundError, EmptyResultError, LisgeoError, MissingColumnError, UnknownNameError
 from ..regions import DISTRICTS, get_region, lep_of
-from ..validate import BNG, CODE_PATTERNS, check_frame
+from ..assumptions import reach_km
+from ..checks import BNG, CODE_PATTERNS, check_frame
 from ._registry import finish_layer, register_layer
 
 __all__ = [
-    "SITE_CATEGORIES", "FIXED_SITE_IDS", "HS2_SCHEMES", "authored_path", "read_sites_table",
+    "SITE_CATEGORIES", "HS2_SCHEMES", "authored_path", "read_sites_table",
     "load_sites", "list_hs2_schemes", "load_hs2_stations", "load_hs2_links", "load_hs2",
 ]
 
@@ -56,9 +57,6 @@ SITE_CATEGORIES: dict[str, str] = {
     "visitor_economy": "a visitor attraction or destination",
     "health": "a health or rehabilitation facility",
 }
-
-#: Site ids that the network and the scores rely on; the built-in file must hold them.
-FIXED_SITE_IDS: tuple[str, ...] = ("hs2_toton", "hs2_chesterfield", "ema", "ratcliffe")
 
 #: HS2 schemes: name -> description.
 HS2_SCHEMES: dict[str, str] = {
@@ -163,7 +161,7 @@ def read_sites_table(path: str | os.PathLike | None = None) -> pd.DataFrame:
     lower_snake_case and unique; ``category`` one of :data:`SITE_CATEGORIES`; ``LADCD`` a
     well-formed district code; lon/lat WGS84 degrees inside Great Britain; a non-empty
     ``source`` on every row; figures (``investment_gbp`` £, ``jobs``, ``floorspace_sqm`` m²)
-    blank or non-negative numbers. The built-in file must also hold :data:`FIXED_SITE_IDS`.
+    blank or non-negative numbers.
 
     Returns a plain DataFrame (lon/lat and figures as float64, blanks as NaN).
     """
@@ -216,10 +214,6 @@ def read_sites_table(path: str | os.PathLike | None = None) -> pd.DataFrame:
                 "(plain digits: pounds, jobs or square metres)"
             )
         df[col] = num.astype("float64")
-    if builtin:
-        missing = [s for s in FIXED_SITE_IDS if s not in set(df["site_id"])]
-        if missing:
-            raise LisgeoError(f"{p.name} lacks the fixed site id(s) {missing} that the network and scores rely on; add them back")
     return df
 
 
@@ -238,7 +232,7 @@ def _sites_frame(path) -> pd.DataFrame:
     "sites", family="sites", kind="vector",
     description="Strategy sites (authored, sourced): site_id, name, category, ez_name, LADCD, LADNM, LEP, theme, investment_gbp, jobs, floorspace_sqm, source",
 )
-def load_sites(*, region="d2n2", categories: Iterable[str] | str | None = None, buffer_km: float = 0.0,
+def load_sites(*, region="d2n2", categories: Iterable[str] | str | None = None, buffer_km: float | None = None,
                path: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """Sites named in the strategies, as points in EPSG:27700, indexed by ``site_id``.
 
@@ -266,11 +260,12 @@ def load_sites(*, region="d2n2", categories: Iterable[str] | str | None = None, 
             if c not in SITE_CATEGORIES:
                 raise UnknownNameError("site category", c, list(SITE_CATEGORIES))
     keep = df["LADCD"].isin(reg.lad_codes)
-    if buffer_km and buffer_km > 0:
-        from .boundaries import region_outline
+    buffer_km = reach_km("sites", buffer_km)
+    if buffer_km > 0:
+        from .boundaries import region_reach
 
         pts = gpd.GeoSeries(gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326", index=df.index).to_crs(BNG)
-        keep |= pts.within(region_outline(reg).buffer(float(buffer_km) * 1000.0))
+        keep |= pts.within(region_reach(reg, buffer_km))
     sel = df[keep]
     if categories is not None:
         sel = sel[sel["category"].isin(categories)]
@@ -377,7 +372,7 @@ def _hs2(stations_path=None, links_path=None) -> tuple[pd.DataFrame, pd.DataFram
     "hs2_stations", family="sites", kind="vector",
     description="HS2 stations of a scheme ('hs2_2b' or 'irp'; option scheme=): station_id, name, scheme, connects_crs, source",
 )
-def load_hs2_stations(*, scheme: str = "hs2_2b", region=None, buffer_km: float = 30.0,
+def load_hs2_stations(*, scheme: str = "hs2_2b", region=None, buffer_km: float | None = None,
                       path: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """HS2 stations of ``scheme`` as points in EPSG:27700, indexed by ``station_id``.
 
@@ -393,9 +388,10 @@ def load_hs2_stations(*, scheme: str = "hs2_2b", region=None, buffer_km: float =
         geometry=gpd.points_from_xy(st["lon"], st["lat"]), crs="EPSG:4326",
     ).to_crs(BNG)
     if region is not None:
-        from .boundaries import region_outline
+        from .boundaries import region_reach
 
-        area = region_outline(region).buffer(float(buffer_km) * 1000.0)
+        buffer_km = reach_km("hs2_stations", buffer_km)
+        area = region_reach(region, buffer_km)
         gdf = gdf[gdf.within(area)]
         if gdf.empty:
             raise EmptyResultError(f"no {scheme} HS2 stations within {buffer_km} km of region {get_region(region).label!r}; widen buffer_km or pass region=None")

@@ -45,7 +45,7 @@ from ..catalog import resolve_dataset
 from ..config import authored_path
 from ..errors import DataNotFoundError, LisgeoError, MissingColumnError, UnknownNameError
 from ..regions import get_region
-from ..validate import check_frame
+from ..checks import check_frame
 from ._registry import finish_layer, register_layer
 from .boundaries import load_districts
 

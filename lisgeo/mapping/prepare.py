@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from ..errors import EmptyResultError, MissingColumnError
-from ..validate import check_frame
+from ..checks import check_frame
 from .classify import (NODATA_COLOR, Categories, Classification, category_key, class_colors, classify_categories,
                        classify_values)
 from .legend import Legend, category_label, format_value, legend_for_categories, legend_for_classes

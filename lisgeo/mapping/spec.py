@@ -25,7 +25,6 @@ keys in the message, so a typo never silently drops an option::
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -148,50 +147,19 @@ class ColumnInfo:
     decimals: int = 0
 
 
-_DEST = {
-    "hs2_toton": "HS2 East Midlands Hub (Toton)",
-    "hs2_chesterfield": "HS2 Chesterfield",
-    "ema": "East Midlands Airport",
-    "ratcliffe": "Ratcliffe-on-Soar",
-    "nearest_ez": "nearest Enterprise Zone",
-    "nearest_station": "nearest railway station",
-    "london": "London",
-    "birmingham": "Birmingham",
-    "leeds": "Leeds",
-}
-_MODE = {"car": "car", "pt": "public transport", "walk": "walking"}
-
-_FIXED: dict[str, ColumnInfo] = {
-    "LSOA21NM": ColumnInfo("Area (LSOA 2021)"),
-    "LSOA21CD": ColumnInfo("LSOA 2021 code"),
-    "LADNM": ColumnInfo("District"),
-    "LADCD": ColumnInfo("District code"),
-    "LEP": ColumnInfo("LEP"),
+#: Labels of layer attributes (score columns are labelled by lisgeo.measures.columns).
+_LAYER_COLUMNS: dict[str, ColumnInfo] = {
     "name": ColumnInfo("Name"),
     "category": ColumnInfo("Category"),
     "theme": ColumnInfo("Strategy theme"),
     "source": ColumnInfo("Source"),
-    "pop": ColumnInfo("Residents (2021)", "people"),
-    "jobs": ColumnInfo("Jobs", "jobs"),
     "investment_gbp": ColumnInfo("Investment", "£"),
     "floorspace_sqm": ColumnInfo("Floorspace", "m²"),
     "area_km2": ColumnInfo("Area", "km²", 1),
     "area_in_region_km2": ColumnInfo("Area in region", "km²", 1),
     "daily_trains": ColumnInfo("Trains per weekday", "trains/day"),
-    "rail_trains_nearest": ColumnInfo("Trains per weekday at nearest station", "trains/day"),
-    "stops_800m": ColumnInfo("Bus/tram stops within 800 m", "stops"),
-    "imd_decile": ColumnInfo("IMD 2025 decile (1 = most deprived 10%)"),
     "imd_score": ColumnInfo("IMD 2025 score", "", 1),
-    "connectivity_index": ColumnInfo("Connectivity index (0–100)", "", 1),
-    "accessibility_index": ColumnInfo("Accessibility index (0–100)", "", 1),
-    "connectivity_decile": ColumnInfo("Connectivity decile (1 = least connected)"),
-    "left_behind": ColumnInfo("Left-behind area (poorly connected and deprived)"),
-    "digital_score": ColumnInfo("Digital connectivity score", "", 2),
-    "digital_indicator": ColumnInfo("Digital connectivity indicator (IoD 2025)", "", 2),
-    "digital_coldspot": ColumnInfo("Digital coldspot"),
     "coldspot": ColumnInfo("Broadband coldspot"),
-    "acc_gravity_car": ColumnInfo("Gravity accessibility to jobs by car", "", 0),
-    "e2sfca_jobs_car": ColumnInfo("Jobs per competing worker (E2SFCA, car)", "", 2),
     "road": ColumnInfo("Road"),
     "road_class": ColumnInfo("Road class"),
     "length_km": ColumnInfo("Length", "km", 1),
@@ -201,38 +169,26 @@ _FIXED: dict[str, ColumnInfo] = {
     "scheme": ColumnInfo("Scheme"),
     "iata": ColumnInfo("IATA code"),
     "crs": ColumnInfo("Station code"),
-    "winner": ColumnInfo("Winning LSOAs (journeys 5+ min faster)"),
-    "loser": ColumnInfo("Losing LSOAs (journeys 5+ min slower)"),
-    "outcome": ColumnInfo("Outcome"),
-    "n_faster": ColumnInfo("Journeys 5+ min faster", "journeys"),
-    "n_slower": ColumnInfo("Journeys 5+ min slower", "journeys"),
 }
+
+_COVERAGE = {"sfbb": "Superfast broadband (30 Mbit/s+) coverage", "ufbb": "Ultrafast broadband (300 Mbit/s+) coverage",
+             "fttp": "Full-fibre coverage", "gigabit": "Gigabit-capable coverage",
+             "below_uso": "Premises below the broadband USO (10 Mbit/s)"}
 
 
 def column_info(column: str) -> ColumnInfo:
-    """Label, units and decimals for a column name of lisgeo's naming scheme."""
-    if column in _FIXED:
-        return _FIXED[column]
-    if column.startswith("d_"):
-        inner = column_info(column[2:])
-        return ColumnInfo(f"Change in {inner.label[0].lower()}{inner.label[1:]}", inner.units, max(inner.decimals, 1))
-    m = re.fullmatch(r"(tt_.+)_(base|scenario)", column)
-    if m:
-        inner = column_info(m.group(1))
-        return ColumnInfo(f"{inner.label} ({'without' if m.group(2) == 'base' else 'with'} the scenario)", inner.units, inner.decimals)
-    m = re.fullmatch(r"tt_(car|pt|walk)_(.+)", column)
-    if m:
-        dest = _DEST.get(m.group(2), m.group(2).replace("_", " "))
-        return ColumnInfo(f"Time to {dest} by {_MODE[m.group(1)]}", "min")
-    m = re.fullmatch(r"jobs_(car|pt|walk)_(\d+)", column)
-    if m:
-        return ColumnInfo(f"Jobs within {m.group(2)} min by {_MODE[m.group(1)]}", "jobs")
+    """Label, units and decimals for a column: a score column of lisgeo's naming scheme
+    (:func:`lisgeo.measures.columns.column`), a layer attribute, or any other (its name, capitalised)."""
+    from ..measures.columns import column as score_column, is_score_column
+
+    if column in _LAYER_COLUMNS:
+        return _LAYER_COLUMNS[column]
+    if is_score_column(column):
+        c = score_column(column)
+        return ColumnInfo(c.label, c.units, c.decimals)
     if column.endswith("_pct"):
         what = column[:-4].replace("_", " ")
-        nice = {"sfbb": "Superfast broadband (30 Mbit/s+) coverage", "ufbb": "Ultrafast broadband (300 Mbit/s+) coverage",
-                "fttp": "Full-fibre coverage", "gigabit": "Gigabit-capable coverage",
-                "below_uso": "Premises below the broadband USO (10 Mbit/s)"}.get(column[:-4], what.capitalize())
-        return ColumnInfo(nice, "%", 1)
+        return ColumnInfo(_COVERAGE.get(column[:-4], what.capitalize()), "%", 1)
     return ColumnInfo(column.replace("_", " ").capitalize())
 
 

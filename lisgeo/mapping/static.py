@@ -57,7 +57,7 @@ def _scale_bar(ax, length_m: float = 10_000) -> None:
 
 
 def render_png(result, path: str | Path, *, dpi: int = 150, width_in: float = 11.0, height_in: float = 8.0) -> Path:
-    """Draw a :class:`~lisgeo.mapping.build.MapResult` as a PNG (the layers shown on opening)."""
+    """Draw a :class:`~lisgeo.mapping.draw.MapResult` as a PNG (the layers shown on opening)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     spec = result.spec

@@ -17,7 +17,8 @@ Methods
 -------
 * :func:`cumulative_opportunities` – the count of opportunities within 30/45/60 minutes.
 * :func:`gravity_access` – Hansen (1959) potential accessibility with negative exponential
-  decay ``f(t) = exp(-beta t)``; ``beta = ln 2 / half_life`` (see the function).
+  decay ``f(t) = exp(-beta t)``; ``beta = ln 2 / half_life`` (see the function; the default
+  half-life is the assumption ``accessibility.gravity_half_life_min``).
 * :func:`e2sfca` – the enhanced two-step floating catchment area method of Luo & Qi (2009),
   giving opportunities per competing person (jobs per competing worker).
 * :func:`nearest_time` – the time to the nearest destination, with an unreachable flag.
@@ -31,7 +32,9 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import LisgeoError, MissingColumnError
+from ..assumptions import load_assumptions
+from ..errors import MissingColumnError, ParameterError
+from .columns import column_name
 
 __all__ = [
     "cumulative_opportunities",
@@ -40,14 +43,8 @@ __all__ = [
     "nearest_time",
     "decay_weights",
     "beta_from_half_life",
-    "DEFAULT_HALF_LIFE_MIN",
     "LUO_QI_STEP_WEIGHTS",
 ]
-
-#: Default half-life of the gravity decay, minutes: exp(-beta t) halves every 20 minutes,
-#: beta = ln 2 / 20 = 0.0347 per minute. An assumption (overridable in layers/indices.toml,
-#: section [accessibility]); see docs/scores.md for the reasoning.
-DEFAULT_HALF_LIFE_MIN = 20.0
 
 #: Luo & Qi (2009) stepped weights for three equal sub-zones of the catchment
 #: (0–d0/3, d0/3–2d0/3, 2d0/3–d0): 1.00, 0.68, 0.22, from a Gaussian function (their "slow decay").
@@ -57,15 +54,15 @@ LUO_QI_STEP_WEIGHTS: tuple[float, float, float] = (1.00, 0.68, 0.22)
 # ----------------------------------------------------------------------------- helpers
 def _check_tt(tt: pd.DataFrame, *, name: str = "tt") -> np.ndarray:
     if not isinstance(tt, pd.DataFrame):
-        raise LisgeoError(f"{name} must be a pandas DataFrame of minutes (origins × destinations), got {type(tt).__name__}")
+        raise ParameterError(f"{name} must be a pandas DataFrame of minutes (origins × destinations), got {type(tt).__name__}")
     try:
         arr = tt.to_numpy(dtype="float64", na_value=np.nan)
     except (TypeError, ValueError):
-        raise LisgeoError(f"{name} must hold numbers (minutes); convert its columns with pd.to_numeric first") from None
+        raise ParameterError(f"{name} must hold numbers (minutes); convert its columns with pd.to_numeric first") from None
     if np.isinf(arr).any():
-        raise LisgeoError(f"{name} holds infinite times; unreachable pairs must be NaN, not inf (tt.replace(np.inf, np.nan))")
+        raise ParameterError(f"{name} holds infinite times; unreachable pairs must be NaN, not inf (tt.replace(np.inf, np.nan))")
     if (arr < 0).any():
-        raise LisgeoError(f"{name} holds negative travel times; times are minutes >= 0")
+        raise ParameterError(f"{name} holds negative travel times; times are minutes >= 0")
     return arr
 
 
@@ -74,7 +71,7 @@ def _align(weights: pd.Series | Sequence[float], labels: pd.Index, *, what: str,
     if not isinstance(weights, pd.Series):
         w = np.asarray(weights, dtype="float64")
         if w.shape != (len(labels),):
-            raise LisgeoError(f"{what} has {w.size} values but tt has {len(labels)} {axis}; pass a Series indexed like tt.{'columns' if axis == 'destinations' else 'index'}")
+            raise ParameterError(f"{what} has {w.size} values but tt has {len(labels)} {axis}; pass a Series indexed like tt.{'columns' if axis == 'destinations' else 'index'}")
     else:
         missing = labels.difference(weights.index)
         if len(missing):
@@ -85,16 +82,16 @@ def _align(weights: pd.Series | Sequence[float], labels: pd.Index, *, what: str,
         w = pd.to_numeric(weights.reindex(labels), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     if np.isnan(w).any():
         bad = list(labels[np.isnan(w)][:3])
-        raise LisgeoError(f"{what} is NaN (or not a number) for {bad}; fill it (e.g. .fillna(0)) before computing accessibility")
+        raise ParameterError(f"{what} is NaN (or not a number) for {bad}; fill it (e.g. .fillna(0)) before computing accessibility")
     if (w < 0).any():
-        raise LisgeoError(f"{what} must be >= 0; negative for {list(labels[w < 0][:3])}")
+        raise ParameterError(f"{what} must be >= 0; negative for {list(labels[w < 0][:3])}")
     return w
 
 
 def beta_from_half_life(half_life_min: float) -> float:
     """The exponential decay rate (per minute) whose weight halves every ``half_life_min`` minutes."""
     if not (half_life_min > 0 and math.isfinite(half_life_min)):
-        raise LisgeoError(f"half_life_min must be a positive number of minutes, got {half_life_min!r}")
+        raise ParameterError(f"half_life_min must be a positive number of minutes, got {half_life_min!r}")
     return math.log(2.0) / half_life_min
 
 
@@ -124,11 +121,11 @@ def cumulative_opportunities(
     w = _align(opportunities, tt.columns, what="opportunities", axis="destinations")
     thresholds = [float(t) for t in thresholds]
     if not thresholds or any(not (t >= 0) for t in thresholds):
-        raise LisgeoError(f"thresholds must be non-negative minutes, got {thresholds}")
+        raise ParameterError(f"thresholds must be non-negative minutes, got {thresholds}")
     finite = np.where(np.isnan(arr), np.inf, arr)  # NaN never counts
     out = {}
     for t in thresholds:
-        label = f"{prefix}_{mode}_{int(t) if float(t).is_integer() else t}"
+        label = column_name("jobs", mode=mode, minutes=t) if prefix == "jobs" else f"{prefix}_{mode}_{int(t) if float(t).is_integer() else t}"
         out[label] = (finite <= t) @ w
     return pd.DataFrame(out, index=tt.index)
 
@@ -140,16 +137,18 @@ def gravity_access(
     beta: float | None = None,
     half_life_min: float | None = None,
     max_time_min: float | None = None,
-    name: str = "acc_gravity_car",
+    mode: str = "car",
+    name: str | None = None,
 ) -> pd.Series:
     """Hansen (1959) gravity accessibility: ``A_i = Σ_j O_j · exp(-beta · t_ij)``.
 
     Parameters
     ----------
     beta: decay per minute. Give ``beta`` or ``half_life_min`` (``beta = ln 2 / half_life``);
-        with neither, the default half-life :data:`DEFAULT_HALF_LIFE_MIN` (20 min, beta ≈ 0.0347/min).
+        with neither, the half-life of the assumptions (``accessibility.gravity_half_life_min``,
+        20 min: beta ≈ 0.0347/min).
     max_time_min: optional cut-off; pairs slower than this contribute nothing.
-    name: the Series name (``acc_<method>_<mode>``).
+    mode: the travel mode of ``tt``, naming the Series ``acc_gravity_<mode>`` (or give ``name``).
 
     Returns
     -------
@@ -157,18 +156,20 @@ def gravity_access(
     Unreachable pairs contribute 0.
     """
     if beta is not None and half_life_min is not None:
-        raise LisgeoError("give either beta or half_life_min, not both")
+        raise ParameterError("give either beta or half_life_min, not both")
     if beta is None:
-        beta = beta_from_half_life(DEFAULT_HALF_LIFE_MIN if half_life_min is None else half_life_min)
+        if half_life_min is None:
+            half_life_min = load_assumptions()["accessibility.gravity_half_life_min"]
+        beta = beta_from_half_life(half_life_min)
     if not (beta >= 0 and math.isfinite(beta)):
-        raise LisgeoError(f"beta must be a non-negative decay rate per minute, got {beta!r}")
+        raise ParameterError(f"beta must be a non-negative decay rate per minute, got {beta!r}")
     arr = _check_tt(tt)
     w = _align(opportunities, tt.columns, what="opportunities", axis="destinations")
     f = np.exp(-beta * np.nan_to_num(arr, nan=0.0))
     f[np.isnan(arr)] = 0.0
     if max_time_min is not None:
         f[np.nan_to_num(arr, nan=np.inf) > max_time_min] = 0.0
-    return pd.Series(f @ w, index=tt.index, name=name)
+    return pd.Series(f @ w, index=tt.index, name=name or column_name("gravity", mode=mode))
 
 
 def decay_weights(
@@ -191,7 +192,7 @@ def decay_weights(
     """
     d0 = float(catchment_min)
     if not d0 > 0:
-        raise LisgeoError(f"catchment_min must be positive minutes, got {catchment_min!r}")
+        raise ParameterError(f"catchment_min must be positive minutes, got {catchment_min!r}")
     t = np.asarray(t, dtype="float64")
     inside = np.nan_to_num(t, nan=np.inf) <= d0
     tz = np.where(inside, t, 0.0)
@@ -203,13 +204,13 @@ def decay_weights(
     elif decay == "stepped":
         sw = np.asarray(step_weights, dtype="float64")
         if sw.ndim != 1 or len(sw) == 0 or (sw < 0).any():
-            raise LisgeoError("step_weights must be a non-empty list of non-negative weights")
+            raise ParameterError("step_weights must be a non-empty list of non-negative weights")
         k = np.clip(np.ceil(tz / d0 * len(sw)) - 1, 0, len(sw) - 1).astype(int)
         w = sw[k]
     elif decay == "binary":
         w = np.ones_like(tz)
     else:
-        raise LisgeoError(f"unknown decay {decay!r}; use 'gaussian', 'stepped', 'binary' or a function of minutes")
+        raise ParameterError(f"unknown decay {decay!r}; use 'gaussian', 'stepped', 'binary' or a function of minutes")
     return np.where(inside, w, 0.0)
 
 
@@ -218,10 +219,11 @@ def e2sfca(
     supply: pd.Series,
     demand: pd.Series,
     *,
-    catchment_min: float = 60.0,
-    decay: str | Callable[[np.ndarray], np.ndarray] = "gaussian",
+    catchment_min: float | None = None,
+    decay: str | Callable[[np.ndarray], np.ndarray] | None = None,
     step_weights: Sequence[float] = LUO_QI_STEP_WEIGHTS,
-    name: str = "e2sfca_jobs_car",
+    mode: str = "car",
+    name: str | None = None,
 ) -> pd.Series:
     """Enhanced two-step floating catchment area (Luo & Qi 2009): supply per competing person.
 
@@ -238,8 +240,14 @@ def e2sfca(
     that reaches no supply gets 0. When every supply point is reached,
     ``Σ_i P_i A_i = Σ_j S_j`` (the method conserves supply).
 
-    Returns a Series indexed like ``tt``.
+    ``catchment_min`` and ``decay`` default to the assumptions ``accessibility.e2sfca_catchment_min``
+    (60 min) and ``accessibility.e2sfca_decay`` ("gaussian"). Returns a Series indexed like ``tt``,
+    named ``e2sfca_jobs_<mode>`` (or ``name``).
     """
+    if catchment_min is None or decay is None:
+        a = load_assumptions()
+        catchment_min = a["accessibility.e2sfca_catchment_min"] if catchment_min is None else catchment_min
+        decay = a["accessibility.e2sfca_decay"] if decay is None else decay
     arr = _check_tt(tt)
     s = _align(supply, tt.columns, what="supply", axis="destinations")
     p = _align(demand, tt.index, what="demand", axis="origins")
@@ -247,7 +255,7 @@ def e2sfca(
     weighted_demand = p @ w  # per destination
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(weighted_demand > 0, s / weighted_demand, 0.0)
-    return pd.Series(w @ r, index=tt.index, name=name)
+    return pd.Series(w @ r, index=tt.index, name=name or column_name("e2sfca", mode=mode))
 
 
 def nearest_time(tt: pd.DataFrame, *, name: str = "tt_nearest", with_id: bool = True) -> pd.DataFrame:

@@ -2,42 +2,29 @@
 
 ``d_<column> = scenario − base`` for every numeric measure of the scores (minutes for times:
 negative = faster under the scenario). An LSOA is a **winner** when at least one of the
-journey-time columns (:data:`WINNER_COLUMNS`) is at least ``threshold_min`` minutes faster
+journey-time columns (:data:`lisgeo.measures.columns.WINNER_COLUMNS`) is at least ``threshold_min`` minutes faster
 (or becomes reachable) and none is that much slower (or becomes unreachable); a **loser** the
 other way round; **mixed** when both happen; **unchanged** otherwise.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import LisgeoError
+from ..errors import ParameterError
+from .columns import DELTA_COLUMNS, ID_COLUMNS, WINNER_COLUMNS
 
-__all__ = ["DELTA_COLUMNS", "WINNER_COLUMNS", "DEFAULT_THRESHOLD_MIN", "compare_scores", "compare_scenarios", "winners_losers", "district_summary", "write_comparison"]
+__all__ = ["DEFAULT_THRESHOLD_MIN", "compare_scores", "winners_losers", "district_summary"]
 
-#: Columns whose change is reported as ``d_<column>``.
-DELTA_COLUMNS: tuple[str, ...] = (
-    "tt_car_hs2_toton", "tt_car_hs2_chesterfield", "tt_car_ema", "tt_car_ratcliffe", "tt_car_nearest_ez",
-    "tt_car_nearest_station", "tt_pt_london", "tt_pt_birmingham", "tt_pt_leeds",
-    "jobs_car_30", "jobs_car_45", "jobs_car_60", "jobs_pt_60", "acc_gravity_car", "e2sfca_jobs_car",
-    "stops_800m", "rail_trains_nearest", "digital_score", "connectivity_index", "accessibility_index", "connectivity_decile",
-)
-#: Journey times that decide winners and losers (minutes).
-WINNER_COLUMNS: tuple[str, ...] = (
-    "tt_car_hs2_toton", "tt_car_hs2_chesterfield", "tt_car_ema", "tt_car_ratcliffe", "tt_car_nearest_ez",
-    "tt_car_nearest_station", "tt_pt_london", "tt_pt_birmingham", "tt_pt_leeds",
-)
 #: A journey must change by at least this many minutes to count (5 min: a change people notice,
 #: larger than the rounding of the strategic model's waits and access times).
 DEFAULT_THRESHOLD_MIN = 5.0
 
-_KEYS = ["LSOA21CD", "LSOA21NM", "LADCD", "LADNM", "LEP", "pop", "imd_decile"]
+_KEYS = list(ID_COLUMNS)
 
 
 def compare_scores(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, threshold_min: float = DEFAULT_THRESHOLD_MIN) -> gpd.GeoDataFrame:
@@ -48,10 +35,10 @@ def compare_scores(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, threshold_
     columns changed by ≥ threshold, becoming reachable counting as faster) and ``outcome``.
     """
     if not threshold_min > 0:
-        raise LisgeoError(f"threshold_min must be a positive number of minutes, got {threshold_min!r}")
+        raise ParameterError(f"threshold_min must be a positive number of minutes, got {threshold_min!r}")
     if not base.index.equals(scen.index):
         if set(base.index) != set(scen.index):
-            raise LisgeoError("the two score frames cover different LSOAs; score the same region for both scenarios")
+            raise ParameterError("the two score frames cover different LSOAs; score the same region for both scenarios")
         scen = scen.loc[base.index]
     cols = [c for c in DELTA_COLUMNS if c in base.columns and c in scen.columns]
     out = pd.DataFrame(base[[c for c in _KEYS if c in base.columns]].copy())
@@ -131,42 +118,3 @@ def district_summary(cmp: pd.DataFrame) -> pd.DataFrame:
             row[c] = float((v[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else np.nan
         out.append(row)
     return pd.DataFrame(out)
-
-
-def compare_scenarios(*, region: Any = "d2n2", base: Any = "base", scenario: Any, assumptions: Any = None, weights: Any = None,
-                      threshold_min: float = DEFAULT_THRESHOLD_MIN, progress: bool = False) -> gpd.GeoDataFrame:
-    """Score ``region`` under ``base`` and ``scenario`` and compare them (:func:`compare_scores`).
-
-    The scenario is scored with the base as ``reference``: its indices and deciles sit on the
-    base's scale, so ``d_connectivity_index`` is an absolute change (not a re-ranking).
-    Unknown scenario names raise :class:`~lisgeo.errors.UnknownNameError` before any work.
-    """
-    from ..network import load_scenario
-    from .score import score_region
-
-    load_scenario(base)
-    load_scenario(scenario)
-    b = score_region(region=region, scenario=base, assumptions=assumptions, weights=weights, progress=progress)
-    # the scenario's indices on the base's scale, so index deltas are absolute changes
-    s = score_region(region=region, scenario=scenario, assumptions=assumptions, weights=weights, reference=b, progress=progress)
-    return compare_scores(b, s, threshold_min=threshold_min)
-
-
-def write_comparison(cmp: gpd.GeoDataFrame, directory: str | os.PathLike) -> dict[str, Path]:
-    """Write ``compare.gpkg`` (layer ``compare``), ``compare.csv``, ``winners_losers.csv`` and
-    ``district_summary.csv`` into ``directory`` (each atomically; all computed first)."""
-    from ..io import write_frame
-    from .score import scores_to_frame
-
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise LisgeoError(f"output {directory} exists and is not a folder; give a folder with -o")
-    wl = winners_losers(cmp)
-    ds = district_summary(cmp)
-    frame = scores_to_frame(cmp)
-    return {
-        "compare.gpkg": write_frame(frame, directory / "compare.gpkg", layer="compare"),
-        "compare.csv": write_frame(frame, directory / "compare.csv"),
-        "winners_losers.csv": write_frame(wl, directory / "winners_losers.csv"),
-        "district_summary.csv": write_frame(ds, directory / "district_summary.csv"),
-    }

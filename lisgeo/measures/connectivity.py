@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from ..errors import LisgeoError, MissingColumnError
-from ..validate import check_frame
+from ..checks import check_frame
 
 __all__ = ["stops_within", "rail_trains_nearest", "digital_score", "STOP_MODES"]
 
@@ -83,7 +83,7 @@ def rail_trains_nearest(
 
     The nearest station is, when ``tt`` is given, the one with the shortest network time
     (``tt``: zones × station ids, minutes, NaN unreachable; columns must be ids in
-    ``stations.index``) – this is how :func:`lisgeo.measures.score.score_region` uses it, with
+    ``stations.index``) – this is how :func:`lisgeo.pipeline.score.score_region` uses it, with
     the car times from which ``tt_car_nearest_station`` is taken, so the two columns describe
     the same station. Without ``tt`` it is the nearest by straight-line distance (crow-fly).
 

@@ -1,8 +1,10 @@
 """Indices 0–100 from lisgeo's own measures: normalisation, weights, deciles, ``left_behind``.
 
-The configuration (which measures, their direction, weights, the normalisation method, the
-``left_behind`` rule and the accessibility parameters) lives in ``layers/indices.toml``;
-a user's TOML file is merged over it (:func:`load_index_config`). Unknown keys are rejected.
+The configuration (which measures, their weights, the normalisation method and the
+``left_behind`` rule) lives in ``layers/indices.toml``; a user's TOML file is merged over it
+(:func:`load_index_config`). Unknown keys are rejected. Whether more or less of a measure is
+better comes from the column scheme (:mod:`lisgeo.measures.columns`); a ``[direction]`` table
+adds it for a user's own columns.
 
 * :func:`normalise_measure` – a measure to 0–100 within the zones given (100 = best).
 * :func:`weighted_index` – the weighted mean of normalised measures.
@@ -25,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import authored_path, read_toml
-from ..errors import LisgeoError, MissingColumnError
+from ..errors import ConfigError, MissingColumnError, ParameterError
+from .columns import direction_of
 
 __all__ = [
     "indices_path",
@@ -43,9 +46,8 @@ def indices_path() -> Path:
     """``layers/indices.toml`` ($LISGEO_LAYERS_DIR if set, else ``layers/`` beside the package)."""
     return authored_path("indices.toml")
 
-_SECTIONS = {"normalisation", "direction", "connectivity", "accessibility", "left_behind", "parameters"}
+_SECTIONS = {"normalisation", "direction", "connectivity", "accessibility", "left_behind"}
 _METHODS = ("percentile", "minmax")
-_DECAYS = ("gaussian", "stepped", "binary")
 
 
 def _default_config() -> dict:
@@ -77,52 +79,52 @@ def load_index_config(weights: str | os.PathLike | Mapping[str, Any] | None = No
     user = _read_user(weights)
     unknown = sorted(set(user) - _SECTIONS)
     if unknown:
-        raise LisgeoError(f"unknown section(s) {unknown} in the weights file; valid sections are {sorted(_SECTIONS)}")
+        raise ConfigError(f"unknown section(s) {unknown} in the weights file; valid sections are {sorted(_SECTIONS)}")
     for section, table in user.items():
         if not isinstance(table, Mapping):
-            raise LisgeoError(f"[{section}] in the weights file must be a table of key = value")
+            raise ConfigError(f"[{section}] in the weights file must be a table of key = value")
         if section in ("connectivity", "accessibility"):
             cfg[section] = dict(table)
+        elif section == "direction":
+            cfg[section].update(table)
         else:
-            bad = sorted(set(table) - set(cfg[section])) if section != "direction" else []
+            bad = sorted(set(table) - set(cfg[section]))
             if bad:
-                raise LisgeoError(f"unknown key(s) {bad} in [{section}]; valid keys are {sorted(cfg[section])}")
+                raise ConfigError(f"unknown key(s) {bad} in [{section}]; valid keys are {sorted(cfg[section])}")
             cfg[section].update(table)
     return _validate_config(cfg)
 
 
 def _validate_config(cfg: dict) -> dict:
+    cfg.setdefault("direction", {})
     method = cfg["normalisation"].get("method")
     if method not in _METHODS:
-        raise LisgeoError(f"[normalisation] method must be one of {list(_METHODS)}, got {method!r}")
+        raise ConfigError(f"[normalisation] method must be one of {list(_METHODS)}, got {method!r}")
     for m, d in cfg["direction"].items():
         if d not in ("higher", "lower"):
-            raise LisgeoError(f"[direction] {m} must be \"higher\" or \"lower\", got {d!r}")
+            raise ConfigError(f"[direction] {m} must be \"higher\" or \"lower\", got {d!r}")
     for index in ("connectivity", "accessibility"):
         table = cfg[index]
-        unknown = sorted(set(table) - set(cfg["direction"]))
-        if unknown:
-            raise LisgeoError(
-                f"unknown measure(s) {unknown} in [{index}]; valid measures are {sorted(cfg['direction'])} "
-                "(add a [direction] entry for a new measure column)"
-            )
+        for m in table:
+            if m not in cfg["direction"]:
+                d = direction_of(m)
+                if d is None:
+                    raise ConfigError(
+                        f"unknown measure {m!r} in [{index}]; use a score column with a direction (docs/scores.md: "
+                        "tt_<mode>_<target>, jobs_<mode>_<minutes>, acc_gravity_<mode>, stops_800m ...), or add "
+                        f"{m} = \"higher\" or \"lower\" to a [direction] table for a column of your own"
+                    )
+                cfg["direction"][m] = d
         for m, w in table.items():
             if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
-                raise LisgeoError(f"[{index}] weight of {m} must be a number >= 0, got {w!r}")
+                raise ConfigError(f"[{index}] weight of {m} must be a number >= 0, got {w!r}")
         if sum(table.values()) <= 0:
-            raise LisgeoError(f"[{index}] weights must sum to more than 0; give at least one measure a positive weight")
+            raise ConfigError(f"[{index}] weights must sum to more than 0; give at least one measure a positive weight")
     lb = cfg["left_behind"]
     for k in ("connectivity_decile_max", "imd_decile_max"):
         v = lb.get(k)
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10:
-            raise LisgeoError(f"[left_behind] {k} must be a whole number of deciles 0–10, got {v!r}")
-    p = cfg["parameters"]
-    for k in ("gravity_half_life_min", "e2sfca_catchment_min"):
-        v = p.get(k)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-            raise LisgeoError(f"[parameters] {k} must be a positive number of minutes, got {v!r}")
-    if p.get("e2sfca_decay") not in _DECAYS:
-        raise LisgeoError(f"[parameters] e2sfca_decay must be one of {list(_DECAYS)}, got {p.get('e2sfca_decay')!r}")
+            raise ConfigError(f"[left_behind] {k} must be a whole number of deciles 0–10, got {v!r}")
     return cfg
 
 
@@ -150,9 +152,9 @@ def normalise_measure(
         ``reference=values`` gives the same result as no reference.
     """
     if direction not in ("higher", "lower"):
-        raise LisgeoError(f"direction must be 'higher' or 'lower', got {direction!r}")
+        raise ParameterError(f"direction must be 'higher' or 'lower', got {direction!r}")
     if method not in _METHODS:
-        raise LisgeoError(f"method must be one of {list(_METHODS)}, got {method!r}")
+        raise ParameterError(f"method must be one of {list(_METHODS)}, got {method!r}")
     x = pd.to_numeric(values, errors="coerce").astype("float64")
     if unreachable_is_worst is None:
         unreachable_is_worst = direction == "lower"
@@ -174,7 +176,7 @@ def normalise_measure(
         ref.sort()
         n = len(ref)
         if n == 0:
-            raise LisgeoError(f"reference for {values.name!r} has no values; score the base scenario first")
+            raise ParameterError(f"reference for {values.name!r} has no values; score the base scenario first")
         v = sign * x[valid].to_numpy()
         if method == "percentile":
             if n == 1:
@@ -211,7 +213,7 @@ def weighted_index(
     """
     use = {m: float(w) for m, w in weights.items() if w > 0}
     if not use:
-        raise LisgeoError(f"{name}: no measure has a positive weight")
+        raise ParameterError(f"{name}: no measure has a positive weight")
     missing = [m for m in use if m not in frame.columns or (reference is not None and m not in reference.columns)]
     if missing:
         raise MissingColumnError(f"{name}: the scores lack measure column(s) {missing}; compute them first or set their weight to 0")
@@ -253,7 +255,7 @@ def decile(values: pd.Series, *, name: str | None = None, reference: pd.Series |
     if reference is not None:
         r = pd.to_numeric(reference, errors="coerce").astype("float64").dropna()
         if r.empty:
-            raise LisgeoError("decile reference has no values")
+            raise ParameterError("decile reference has no values")
         rd = decile(r)
         cuts = np.array([r[rd == k].max() if (rd == k).any() else -np.inf for k in range(1, 10)])
         cuts = np.maximum.accumulate(cuts)

@@ -1,44 +1,70 @@
-"""Joining zones, sites (and raster cells) to the network: access links and direct local links.
+"""How points join the network: access links, direct local links, and sink links for grid cells.
+
+This is the only module that joins points to the network. Zones, sites and job destinations
+become *terminals* (:func:`terminal_table`, :func:`attach_terminals`); grid cells of an isochrone
+and the cells of the drive-time claim are *sinks* reached from the network but never passed
+through (:func:`point_links`, :func:`junction_links`). Every rule below applies the same way to
+all of them.
 
 All distances are crow-fly in British National Grid metres, turned into road distance by
-``access.circuity`` and into minutes at the local speed of the zone (urban or rural).
+``access.circuity`` and into minutes at the local speed of the point (urban or rural,
+:func:`urban_flags`); a link is never shorter than 1 m.
 
-- ``access_car``: zone/site <-> each of its ``access.k_junctions`` nearest strategic junctions
-  (both directions), at the zone's local speed. Zones farther than ``access.max_junction_km``
-  from every junction cannot reach the road network: :class:`~lisgeo.errors.NetworkError`.
-- ``local``: zone/site <-> zone/site for every pair within ``access.local_max_km`` and each
+- ``access_car``: terminal <-> each of its ``access.k_junctions`` nearest strategic junctions
+  (both directions), at the terminal's local speed. Terminals farther than
+  ``access.max_junction_km`` from every junction cannot reach the road network:
+  :class:`~lisgeo.errors.NetworkError`.
+- ``local``: terminal <-> terminal for every pair within ``access.local_max_km`` and each
   terminal's ``access.local_k_nearest`` nearest neighbours within ``access.local_k_max_km``;
   time = distance × circuity × (½ / v_a + ½ / v_b) (half the way at each end's speed).
-- ``access_walk``: zone/site <-> rail or HS2 station within ``walk.max_walk_km`` at walking speed
-  (into a classic station's street side ``rail:<CRS>``, out of its arrival side ``arr:<CRS>``
-  where the graph has one; both ways at an HS2 concourse ``hs2:<id>``).
-- ``access_car`` to stations: zone/site -> each of its ``pt.k_car_stations`` nearest stations
-  within ``pt.car_max_km`` (plus ``pt.car_park_min``); the reverse (from ``arr:``) only if
+- ``access_walk``: terminal <-> rail or HS2 station within ``walk.max_walk_km`` at walking speed
+  (into a classic station's street side, out of its arrival side where the graph has one; both
+  ways at an HS2 concourse).
+- ``park_ride``: terminal -> each of its ``pt.k_car_stations`` nearest stations within
+  ``pt.car_max_km`` (plus ``pt.car_park_min``); the reverse (from the arrival side) only if
   ``pt.car_egress``. Classic and HS2 stations are chosen separately, so adding HS2 never
   removes a classic link.
 - Every link into or out of a station (walk or car) takes at least half of
   ``pt.interchange_penalty_min`` (:func:`station_link_floor_min`), so leaving the railway to a
-  zone or site and coming back in (a walk through a terminal next to the station, or between
-  two stations) costs at least one interchange penalty, like any other change of train.
+  terminal and coming back in costs at least one interchange penalty, like any change of train.
 """
 
 from __future__ import annotations
+
+from typing import Any, Mapping
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from ..assumptions import Assumptions
 from ..errors import NetworkError
-from .assumptions import Assumptions
+from .schema import EdgeMode, NodeKind, NodeRole, TransportMode, has_role, node_code, node_id, node_ids
 
-__all__ = ["local_speed_kmh", "attach_terminals", "local_pairs", "knn_links", "node_xy", "station_link_floor_min"]
+__all__ = [
+    "local_speed_kmh", "urban_flags", "access_minutes", "knn_links", "local_pairs", "node_xy", "terminal_table",
+    "attach_terminals", "station_nodes", "egress_node", "station_link_floor_min", "junction_links", "point_links",
+]
 
 
-def local_speed_kmh(urban: np.ndarray | pd.Series, assumptions: Assumptions) -> np.ndarray:
+def local_speed_kmh(urban: np.ndarray | pd.Series, assumptions: Mapping[str, Any]) -> np.ndarray:
     """Local road speed (km/h): ``access.urban_kmh`` where ``urban`` is True, else ``access.rural_kmh``."""
     u = np.asarray(urban, dtype=bool)
     return np.where(u, assumptions["access.urban_kmh"], assumptions["access.rural_kmh"]).astype("float64")
+
+
+def urban_flags(people: np.ndarray | pd.Series, area_km2: np.ndarray | pd.Series | float,
+                assumptions: Mapping[str, Any]) -> np.ndarray:
+    """Urban where people per km² exceed ``access.urban_density_per_km2`` (NaN counts as rural)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dens = np.asarray(people, dtype="float64") / np.asarray(area_km2, dtype="float64")
+    return np.nan_to_num(dens, nan=0.0) > assumptions["access.urban_density_per_km2"]
+
+
+def access_minutes(dist_m: np.ndarray, speed_kmh: np.ndarray | float, circuity: float) -> np.ndarray:
+    """Minutes to cover crow-fly ``dist_m`` metres × ``circuity`` at ``speed_kmh`` (at least 1 m)."""
+    return np.maximum(np.asarray(dist_m, dtype="float64"), 1.0) / 1000.0 * circuity / speed_kmh * 60.0
 
 
 def node_xy(G: nx.MultiDiGraph, nodes: list[str]) -> np.ndarray:
@@ -63,7 +89,18 @@ def knn_links(src_xy: np.ndarray, dst_xy: np.ndarray, k: int, max_m: float = np.
     return i[ok], j[ok], d[ok]
 
 
-def local_pairs(xy: np.ndarray, assumptions: Assumptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _within(src_xy: np.ndarray, dst_xy: np.ndarray, max_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (src, dst) pair within ``max_m`` metres: (src index, dst index, distance m)."""
+    if len(dst_xy) == 0 or len(src_xy) == 0 or not max_m > 0:
+        e = np.array([], dtype=np.int64)
+        return e, e, np.array([], dtype="float64")
+    hits = cKDTree(dst_xy).query_ball_point(src_xy, max_m)
+    i = np.repeat(np.arange(len(src_xy)), [len(h) for h in hits])
+    j = np.fromiter((k for h in hits for k in h), dtype=np.int64, count=len(i))
+    return i, j, np.hypot(*(src_xy[i] - dst_xy[j]).T) if len(i) else np.array([], dtype="float64")
+
+
+def local_pairs(xy: np.ndarray, assumptions: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unordered pairs (i < j) of terminals joined by a local link and their distances (m)."""
     r = assumptions["access.local_max_km"] * 1000.0
     tree = cKDTree(xy)
@@ -81,6 +118,33 @@ def local_pairs(xy: np.ndarray, assumptions: Assumptions) -> tuple[np.ndarray, n
     return pairs[:, 0], pairs[:, 1], dist
 
 
+def terminal_table(points: pd.DataFrame, *, role: NodeRole | str, ids: pd.Series | pd.Index | None = None,
+                   urban: np.ndarray | pd.Series | bool = True) -> pd.DataFrame:
+    """The terminal table [node, kind, x, y, urban] of point geometries (EPSG:27700 metres).
+
+    ``role``: "zone", "site" or "dest"; ``ids``: their codes (default: the index); ``urban``:
+    one flag or one per point (e.g. from :func:`urban_flags`).
+    """
+    role = NodeRole(role)
+    codes = points.index if ids is None else ids
+    u = np.broadcast_to(np.asarray(urban, dtype=bool), (len(points),)) if np.ndim(urban) == 0 else np.asarray(urban, dtype=bool)
+    return pd.DataFrame({"node": node_ids(role, codes), "kind": NodeKind(role.value).value,
+                         "x": points.geometry.x.to_numpy(dtype="float64"), "y": points.geometry.y.to_numpy(dtype="float64"),
+                         "urban": u})
+
+
+def junction_links(xy: np.ndarray, junction_xy: np.ndarray, speed_kmh: np.ndarray | float, assumptions: Mapping[str, Any], *,
+                   k: int | None = None, max_km: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Links of points to their ``k`` (default ``access.k_junctions``) nearest junctions within
+    ``max_km`` (default ``access.max_junction_km``): (point index, junction index, minutes, km)."""
+    k = assumptions["access.k_junctions"] if k is None else k
+    max_m = (assumptions["access.max_junction_km"] if max_km is None else max_km) * 1000.0
+    i, j, d = knn_links(xy, junction_xy, k, max_m)
+    v = np.broadcast_to(np.asarray(speed_kmh, dtype="float64"), (len(xy),))[i] if len(i) else np.array([])
+    circ = assumptions["access.circuity"]
+    return i, j, access_minutes(d, v, circ), np.maximum(d, 1.0) / 1000.0 * circ
+
+
 def attach_terminals(
     G: nx.MultiDiGraph,
     terminals: pd.DataFrame,
@@ -89,45 +153,43 @@ def attach_terminals(
     roads: bool = True,
     stations: bool = True,
 ) -> nx.MultiDiGraph:
-    """Add terminal nodes (zones, sites) and their access and local links to ``G``.
+    """Add terminal nodes (zones, sites, job destinations) and their access and local links to ``G``.
 
-    ``terminals``: [node (e.g. "zone:E01..."), kind ("zone"|"site"), x, y (BNG m), urban (bool)].
-    Road junctions are the ``kind == "road"`` nodes already in ``G``; stations the ``"rail:"``
-    (classic, street side) and ``"hs2:"`` nodes.
+    ``terminals``: [node (e.g. "zone:E01..."), kind ("zone"|"site"|"dest"), x, y (BNG m), urban (bool)]
+    (:func:`terminal_table`). Road junctions are the nodes of kind "road" already in ``G``;
+    stations the street sides of classic stations and HS2 concourses.
     """
     if terminals["node"].duplicated().any():
         raise NetworkError(f"duplicate terminal ids {terminals.loc[terminals['node'].duplicated(), 'node'].head(3).tolist()}")
     xy = terminals[["x", "y"]].to_numpy(dtype="float64")
-    speed = local_speed_kmh(terminals["urban"].to_numpy(dtype=bool), assumptions)
+    urban = terminals["urban"].to_numpy(dtype=bool)
+    speed = local_speed_kmh(urban, assumptions)
     names = terminals["node"].tolist()
     circ = assumptions["access.circuity"]
     G.add_nodes_from(
         (n, {"kind": k, "x": float(x), "y": float(y), "urban": bool(u)})
-        for n, k, x, y, u in zip(names, terminals["kind"], xy[:, 0], xy[:, 1], terminals["urban"].to_numpy(dtype=bool))
+        for n, k, x, y, u in zip(names, terminals["kind"], xy[:, 0], xy[:, 1], urban)
     )
     edges = []
     if roads:
-        junctions = [n for n, d in G.nodes(data=True) if d.get("kind") == "road"]
+        junctions = [n for n, k in G.nodes(data="kind") if k == NodeKind.ROAD]
         if not junctions:
             raise NetworkError("the graph has no road junctions to join zones to; add road links first")
-        jxy = node_xy(G, junctions)
-        maxm = assumptions["access.max_junction_km"] * 1000.0
-        i, j, d = knn_links(xy, jxy, assumptions["access.k_junctions"], maxm)
+        i, j, t, km = junction_links(xy, node_xy(G, junctions), speed, assumptions)
         cut = sorted(set(names) - {names[a] for a in set(i.tolist())})
         if cut:
             raise NetworkError(
                 f"{len(cut)} zone(s)/site(s) lie more than {assumptions['access.max_junction_km']} km from every road junction "
                 f"and cannot reach the network: {cut[:10]}; widen the road buffer (buffer_km) or raise access.max_junction_km"
             )
-        t = np.maximum(d, 1.0) / 1000.0 * circ / speed[i] * 60.0
-        for a, b, tm, dk in zip(i, j, t, d / 1000.0):
-            attrs = {"time_min": float(tm), "mode": "access_car", "length_km": float(dk * circ)}
+        for a, b, tm, dk in zip(i, j, t, km):
+            attrs = {"time_min": float(tm), "mode": EdgeMode.ACCESS_CAR, "length_km": float(dk)}
             edges.append((names[a], junctions[b], attrs))
             edges.append((junctions[b], names[a], dict(attrs)))
         a_, b_, dm = local_pairs(xy, assumptions)
         tl = np.maximum(dm, 1.0) / 1000.0 * circ * (0.5 / speed[a_] + 0.5 / speed[b_]) * 60.0
         for a, b, tm, dk in zip(a_, b_, tl, dm / 1000.0):
-            attrs = {"time_min": float(tm), "mode": "local", "length_km": float(dk * circ)}
+            attrs = {"time_min": float(tm), "mode": EdgeMode.LOCAL, "length_km": float(dk * circ)}
             edges.append((names[a], names[b], attrs))
             edges.append((names[b], names[a], dict(attrs)))
     if stations:
@@ -137,13 +199,24 @@ def attach_terminals(
 
 
 def station_nodes(G: nx.MultiDiGraph) -> tuple[list[str], list[str]]:
-    """(classic street-side station nodes "rail:*", HS2 concourse nodes "hs2:*") in ``G``."""
-    classic = [n for n, d in G.nodes(data=True) if d.get("kind") == "station" and str(n).startswith("rail:")]
-    hs2 = [n for n, d in G.nodes(data=True) if d.get("kind") == "hs2" and str(n).startswith("hs2:")]
+    """(street sides of the classic stations, HS2 concourses) in ``G``."""
+    nodes = list(G.nodes)
+    classic = [n for n, ok in zip(nodes, has_role(nodes, NodeRole.STATION)) if ok]
+    hs2 = [n for n, ok in zip(nodes, has_role(nodes, NodeRole.HS2)) if ok]
     return classic, hs2
 
 
-def station_link_floor_min(assumptions: Assumptions) -> float:
+def egress_node(G: nx.MultiDiGraph, station: str) -> str:
+    """Where a trip leaves ``station`` on foot: a classic station's arrival side where the graph has
+    one (reached from the street side at 0 min), else the node itself."""
+    if has_role([station], NodeRole.STATION)[0]:
+        arr = node_id(NodeRole.ARRIVAL, node_code(station))
+        if arr in G:
+            return arr
+    return station
+
+
+def station_link_floor_min(assumptions: Mapping[str, Any]) -> float:
     """Least minutes of a link between a terminal (zone, site, grid cell) and a station:
     ``pt.interchange_penalty_min`` / 2, so that alighting, walking to a terminal and walking back
     to board again is never cheaper than the interchange penalty of a change in the station."""
@@ -153,30 +226,74 @@ def station_link_floor_min(assumptions: Assumptions) -> float:
 def _station_access(G, names, xy, speed, a: Assumptions) -> list:
     floor = station_link_floor_min(a)
     circ = a["access.circuity"]
-    walk_m = a["walk.max_walk_km"] * 1000.0
-    car_m = a["pt.car_max_km"] * 1000.0
     edges = []
     for group in station_nodes(G):
         if not group:
             continue
-        # egress leaves a classic station from its arrival side (rail:X -> arr:X is free)
-        out = [f"arr:{n[5:]}" if n.startswith("rail:") and f"arr:{n[5:]}" in G else n for n in group]
+        out = [egress_node(G, n) for n in group]
         sxy = node_xy(G, group)
-        tree = cKDTree(sxy)
         # walk: every station within max_walk_km, both directions
-        hits = tree.query_ball_point(xy, walk_m) if walk_m > 0 else [[] for _ in names]
-        for a_i, js in enumerate(hits):
-            for j in js:
-                dk = max(float(np.hypot(*(xy[a_i] - sxy[j]))), 1.0) / 1000.0
-                attrs = {"time_min": max(dk * circ / a["walk.walk_kmh"] * 60.0, floor), "mode": "access_walk", "length_km": dk * circ}
-                edges.append((names[a_i], group[j], attrs))
-                edges.append((out[j], names[a_i], dict(attrs)))
+        i, j, d = _within(xy, sxy, a["walk.max_walk_km"] * 1000.0)
+        tw = np.maximum(access_minutes(d, a["walk.walk_kmh"], circ), floor)
+        for a_i, b, tm, dk in zip(i, j, tw, np.maximum(d, 1.0) / 1000.0):
+            attrs = {"time_min": float(tm), "mode": EdgeMode.ACCESS_WALK, "length_km": float(dk * circ)}
+            edges.append((names[a_i], group[b], attrs))
+            edges.append((out[b], names[a_i], dict(attrs)))
         # car: k nearest within car_max_km, origin side only (unless car_egress)
-        i, j, d = knn_links(xy, sxy, a["pt.k_car_stations"], car_m)
-        t = np.maximum(np.maximum(d, 1.0) / 1000.0 * circ / speed[i] * 60.0 + a["pt.car_park_min"], floor)
+        i, j, d = knn_links(xy, sxy, a["pt.k_car_stations"], a["pt.car_max_km"] * 1000.0)
+        t = np.maximum(access_minutes(d, speed[i], circ) + a["pt.car_park_min"], floor)
         for a_i, b, tm, dk in zip(i, j, t, d / 1000.0):
-            attrs = {"time_min": float(tm), "mode": "access_car", "length_km": float(dk * circ)}
+            attrs = {"time_min": float(tm), "mode": EdgeMode.PARK_RIDE, "length_km": float(dk * circ)}
             edges.append((names[a_i], group[b], attrs))
             if a["pt.car_egress"]:
                 edges.append((out[b], names[a_i], dict(attrs)))
     return edges
+
+
+def point_links(G: nx.MultiDiGraph, xy: np.ndarray, urban: np.ndarray, *, mode: TransportMode | str,
+                assumptions: Mapping[str, Any]) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Links into sink points (grid cells) from the network, as a terminal would join it, but
+    one way only (a sink is never passed through, so no other time changes).
+
+    ``mode="car"``: from the ``access.k_junctions`` nearest junctions (within
+    ``access.max_junction_km``) and by local links from the terminals a zone would be joined to
+    (within ``access.local_max_km`` and the ``access.local_k_nearest`` nearest within
+    ``access.local_k_max_km``), at the point's local speed (half the way at the terminal's).
+    ``mode="rail"``: on foot from where rail trips end (classic arrival sides, HS2 concourses)
+    within ``walk.max_walk_km``, at least :func:`station_link_floor_min`.
+
+    Returns (point index, network node, minutes) arrays.
+    """
+    a = assumptions
+    m = TransportMode(mode)
+    circ = a["access.circuity"]
+    v = local_speed_kmh(urban, a)
+    ci, nodes, times = [], [], []
+    if m is TransportMode.CAR:
+        junc = [n for n, k in G.nodes(data="kind") if k == NodeKind.ROAD]
+        if junc:
+            i, j, t, _ = junction_links(xy, node_xy(G, junc), v, a)
+            ci.append(i); nodes += [junc[k] for k in j]; times.append(t)
+        terms = [n for n, k in G.nodes(data="kind") if k in (NodeKind.ZONE, NodeKind.SITE)]
+        if terms:
+            txy = node_xy(G, terms)
+            v_t = local_speed_kmh(np.array([bool(G.nodes[n].get("urban", True)) for n in terms]), a)
+            i1, j1, _ = _within(xy, txy, a["access.local_max_km"] * 1000.0)
+            i2, j2, _ = knn_links(xy, txy, a["access.local_k_nearest"], a["access.local_k_max_km"] * 1000.0)
+            ii, jj = np.r_[i1, i2].astype(np.int64), np.r_[j1, j2].astype(np.int64)
+            d = np.maximum(np.hypot(*(xy[ii] - txy[jj]).T), 1.0) / 1000.0 if len(ii) else np.array([])
+            ci.append(ii); nodes += [terms[k] for k in jj]; times.append(d * circ * (0.5 / v[ii] + 0.5 / v_t[jj]) * 60.0)
+    elif m is TransportMode.RAIL:
+        classic, hs2 = station_nodes(G)
+        st = [egress_node(G, n) for n in classic + hs2]
+        if st:
+            i, j, d = _within(xy, node_xy(G, st), a["walk.max_walk_km"] * 1000.0)
+            ci.append(i); nodes += [st[k] for k in j]
+            times.append(np.maximum(access_minutes(d, a["walk.walk_kmh"], circ), station_link_floor_min(a)))
+    else:
+        from .schema import parse_mode
+
+        parse_mode(mode)  # raises, listing the graph's modes
+    if not ci:
+        return np.array([], dtype=np.int64), [], np.array([], dtype="float64")
+    return np.concatenate(ci), nodes, np.concatenate(times)

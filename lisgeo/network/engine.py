@@ -34,11 +34,15 @@ check this against networkx on random graphs and on the real region graph). ``me
 uses it for zone/site origins when the boundary has fewer nodes than half the origins (true of
 the strategic model; not of a dense OSM street graph, where plain Dijkstra per origin is used).
 
-Modes: ``car`` = edges of mode ``road``, ``local``, ``access_car``; ``pt`` = ``rail``, ``board``,
-``alight``, ``hs2``, ``interchange``, ``concourse``, ``access_walk`` and the ``access_car`` links
-that start or end at a station (``rail:``, ``arr:``, ``hs2:``: park-and-ride). Local zone-to-zone links are *not* in ``pt`` (a pt time is a rail trip
-with walk or car access and walk egress); zones near the same station still reach each other
-through it (access + egress, no train).
+Modes (:data:`lisgeo.network.schema.MODE_EDGES`): ``car`` = edges of mode ``road``, ``local``,
+``access_car``; ``rail`` = ``rail``, ``board``, ``alight``, ``hs2``, ``interchange``,
+``concourse``, ``access_walk`` and ``park_ride``. Local zone-to-zone links are *not* in ``rail``
+(a rail time is a rail trip with walk or car access and walk egress); zones near the same station
+still reach each other through it (access + egress, no train).
+
+Origins and destinations are node ids (``"zone:E01013453"``, ``"site:ema"``), bare codes of zones,
+sites or job destinations (``"E01013453"``, ``"ema"``), or a (Geo)DataFrame whose index or
+``id_col`` holds such codes; the matrix is labelled the way they were given.
 """
 
 from __future__ import annotations
@@ -52,33 +56,23 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from ..errors import LisgeoError, NetworkError, UnknownNameError
+from ..errors import NetworkError, ParameterError, UnknownNameError
+from .schema import (MODE_EDGES, TERMINAL_KINDS, NodeKind, NodeRole, TransportMode, has_role, node_code, node_id,
+                     parse_mode)
 
-__all__ = ["MODES", "Engine", "build_engine", "travel_time_matrix", "reachability", "mode_edges", "TERMINAL_KINDS"]
+__all__ = ["Engine", "build_engine", "travel_time_matrix", "reachability", "mode_edges"]
 
-MODES = ("car", "pt")
-TERMINAL_KINDS = ("zone", "site", "dest")
-_CAR = frozenset({"road", "local", "access_car"})
-_PT = frozenset({"rail", "board", "alight", "hs2", "interchange", "concourse", "access_walk"})
-_STATION_PREFIX = ("rail:", "arr:", "hs2:")
-#: Core nodes inside service patterns: many, rarely asked for; their D_H columns are computed on demand.
-_INTERNAL_PREFIX = ("svc:",)
-
-
-def _in_mode(u: str, v: str, m: str, mode: str) -> bool:
-    if mode == "car":
-        return m in _CAR
-    if m in _PT:
-        return True
-    return m == "access_car" and (str(u).startswith(_STATION_PREFIX) or str(v).startswith(_STATION_PREFIX))
+#: Roles of the core nodes inside service patterns: many, rarely asked for; their D_H columns are
+#: computed on demand.
+_INTERNAL_ROLES = (NodeRole.SERVICE,)
+#: Roles a bare code is looked up in, in order (the terminals).
+_CODE_ROLES = (NodeRole.ZONE, NodeRole.SITE, NodeRole.DEST)
 
 
-def mode_edges(G: nx.MultiDiGraph, mode: str) -> pd.DataFrame:
-    """Edges of ``mode`` as a frame [u, v, time_min] (parallel edges kept)."""
-    if mode not in MODES:
-        raise UnknownNameError("mode", mode, list(MODES))
-    rows = [(u, v, t) for u, v, d in G.edges(data=True) if _in_mode(u, v, d.get("mode", ""), mode)
-            for t in [d.get("time_min")]]
+def mode_edges(G: nx.MultiDiGraph, mode: TransportMode | str) -> pd.DataFrame:
+    """Edges of travel ``mode`` as a frame [u, v, time_min] (parallel edges kept)."""
+    allowed = MODE_EDGES[parse_mode(mode)]
+    rows = [(u, v, d.get("time_min")) for u, v, d in G.edges(data=True) if d.get("mode") in allowed]
     df = pd.DataFrame(rows, columns=["u", "v", "time_min"])
     t = df["time_min"].to_numpy(dtype="float64")
     bad = ~np.isfinite(t) | (t < 0)
@@ -128,16 +122,15 @@ class Engine:
     The engine is a snapshot: rebuild it after editing ``G``.
     """
 
-    def __init__(self, G: nx.MultiDiGraph, mode: str = "car"):
-        if mode not in MODES:
-            raise UnknownNameError("mode", mode, list(MODES), "Use mode='car' or mode='pt'.")
-        self.mode = mode
+    def __init__(self, G: nx.MultiDiGraph, mode: TransportMode | str = "car"):
+        self.mode = parse_mode(mode)
         self.graph_info = {k: G.graph.get(k) for k in ("region", "scenario", "hs2_scheme")}
         e = mode_edges(G, mode)
         # the engine holds only the nodes this mode can use (its edges' ends, plus every zone and site):
         # the car engine never scans the tens of thousands of rail service nodes, nor pt the road junctions
         used = set(e["u"]).union(e["v"])
         self._graph_nodes = set(G.nodes)
+        self._zones = [n for n, k in G.nodes(data="kind") if k == NodeKind.ZONE]
         self.nodes: list[str] = [n for n, k in G.nodes(data="kind") if n in used or k in TERMINAL_KINDS]
         self.index = pd.Index(self.nodes)
         if not self.index.is_unique:
@@ -155,28 +148,43 @@ class Engine:
         self.n_landmarks = 6
 
     # ----------------------------------------------------------------- entry
-    def _ids(self, ids: Iterable[str] | str | None, what: str) -> tuple[list[str], np.ndarray]:
+    def _ids(self, ids, what: str, id_col: str | None = None) -> tuple[list[str], np.ndarray, list]:
+        """(node ids, engine positions, labels) of origins or destinations given as node ids, codes
+        or a frame (see the module docstring); -1 marks nodes of the graph off this mode's network."""
         if ids is None:
-            ids = [n for n, t in zip(self.nodes, self.is_terminal) if t and n.startswith("zone:")]
-        elif isinstance(ids, str):
-            ids = [ids]
-        ids = [str(i) for i in ids]
-        idx = self.index.get_indexer(ids)
-        if (idx < 0).any():
-            # nodes of the graph that this mode cannot use are unreachable (NaN), not unknown
-            bad = [i for i, j in zip(ids, idx) if j < 0 and i not in self._graph_nodes]
-        if (idx < 0).any() and bad:
-            raise UnknownNameError(f"{what} node", bad[0], [n for n in self.nodes if not n.startswith(("plat:", "hs2p:", "arr:", "svc:"))][:40],
-                                   f"{len(bad)} {what}(s) are not in the graph; node ids look like 'zone:E01013453', 'site:hs2_toton', 'rail:NOT'.")
-        return ids, idx
+            nodes = list(self._zones)
+            labels = [node_code(n) for n in nodes]
+        else:
+            if isinstance(ids, pd.DataFrame):
+                if id_col is not None and id_col not in ids.columns:
+                    raise UnknownNameError(f"{what} id column", id_col, list(ids.columns))
+                ids = ids[id_col] if id_col is not None else ids.index
+            elif isinstance(ids, str):
+                ids = [ids]
+            labels = [str(i) for i in ids]
+            nodes = []
+            for i in labels:
+                if i in self._graph_nodes:
+                    nodes.append(i)
+                    continue
+                hit = next((c for c in (node_id(r, i) for r in _CODE_ROLES) if c in self._graph_nodes), None)
+                nodes.append(hit if hit is not None else i)
+        idx = self.index.get_indexer(nodes)
+        bad = [i for i, j in zip(nodes, idx) if j < 0 and i not in self._graph_nodes]
+        if bad:
+            raise UnknownNameError(f"{what} node", bad[0], [n for n in self.nodes if not has_role([n], NodeRole.PLATFORM, NodeRole.HS2_PLATFORM, NodeRole.ARRIVAL, NodeRole.SERVICE)[0]][:40],
+                                   f"{len(bad)} {what}(s) are not in the graph; give zone codes ('E01013453'), site ids ('hs2_toton') or node ids ('rail:NOT').")
+        return nodes, idx, labels
 
     def distances(self, sources: np.ndarray, *, limit: float = np.inf) -> np.ndarray:
         """Plain scipy Dijkstra rows (minutes) from node indices ``sources`` to every node."""
         return dijkstra(self.csr, directed=True, indices=np.asarray(sources, dtype=np.int64), limit=limit)
 
-    def matrix(self, origins: Iterable[str] | str | None = None, destinations: Iterable[str] | str | None = None, *,
-               cutoff_min: float | None = None, method: str = "auto") -> pd.DataFrame:
-        """Shortest times (minutes) from ``origins`` to ``destinations`` (node ids; None = all zones).
+    def matrix(self, origins: Iterable[str] | str | pd.DataFrame | None = None,
+               destinations: Iterable[str] | str | pd.DataFrame | None = None, *,
+               cutoff_min: float | None = None, method: str = "auto", id_col: str | None = None) -> pd.DataFrame:
+        """Shortest times (minutes) from ``origins`` to ``destinations`` (node ids, codes or frames,
+        see the module docstring; None = all zones, labelled by their codes).
 
         Unreachable pairs, and pairs slower than ``cutoff_min``, are NaN (use :func:`reachability`
         for the flag). ``method``: ``"structured"`` (zone/site origins only), ``"dijkstra"``
@@ -184,18 +192,18 @@ class Engine:
         ``"auto"`` (reverse when the destinations are under a quarter of the origins, else
         structured when every origin is a terminal).
         """
-        o_ids, o = self._ids(origins, "origin")
-        d_ids, d = self._ids(destinations, "destination")
+        o_nodes, o, o_ids = self._ids(origins, "origin", id_col)
+        d_nodes, d, d_ids = self._ids(destinations, "destination", id_col)
         if (o < 0).any() or (d < 0).any():  # some nodes are off this mode's network: NaN rows/columns
             df = pd.DataFrame(np.nan, index=pd.Index(o_ids, name="origin"), columns=pd.Index(d_ids, name="destination"))
             oi, di = np.flatnonzero(o >= 0), np.flatnonzero(d >= 0)
             if len(oi) and len(di):
-                sub = self.matrix([o_ids[i] for i in oi], [d_ids[i] for i in di], cutoff_min=cutoff_min, method=method)
+                sub = self.matrix([o_nodes[i] for i in oi], [d_nodes[i] for i in di], cutoff_min=cutoff_min, method=method)
                 df.iloc[oi, di] = sub.to_numpy()
-            df.attrs.update({"units": "minutes", "mode": self.mode, "cutoff_min": cutoff_min, **self.graph_info})
+            df.attrs.update({"units": "minutes", "mode": self.mode.value, "cutoff_min": cutoff_min, **self.graph_info})
             return df
         if cutoff_min is not None and not (np.isfinite(cutoff_min) and cutoff_min > 0):
-            raise LisgeoError(f"cutoff_min must be a positive number of minutes, got {cutoff_min!r}")
+            raise ParameterError(f"cutoff_min must be a positive number of minutes, got {cutoff_min!r}")
         if method not in ("auto", "structured", "dijkstra", "reverse"):
             raise UnknownNameError("method", method, ["auto", "structured", "dijkstra", "reverse"])
         limit = np.inf if cutoff_min is None else float(cutoff_min)
@@ -206,13 +214,13 @@ class Engine:
             out = rev[:, o].T
             out = np.where(np.isfinite(out) & (out <= limit), out, np.nan)
             df = pd.DataFrame(out, index=pd.Index(o_ids, name="origin"), columns=pd.Index(d_ids, name="destination"))
-            df.attrs.update({"units": "minutes", "mode": self.mode, "cutoff_min": cutoff_min, **self.graph_info})
+            df.attrs.update({"units": "minutes", "mode": self.mode.value, "cutoff_min": cutoff_min, **self.graph_info})
             return df
         structured_ok = bool(self.is_terminal[o].all())
         if method == "auto" and structured_ok and self._prep is None and not self._structure_pays(len(o)):
             method = "dijkstra"
         if method == "structured" and not structured_ok:
-            raise LisgeoError("method='structured' needs zone or site origins; use method='dijkstra'")
+            raise ParameterError("method='structured' needs zone or site origins; use method='dijkstra'")
         if method == "dijkstra" or not structured_ok or not len(o):
             out = np.empty((len(o), len(d)))
             step = max(1, int(2e7 // max(1, len(self.nodes))))  # rows of at most ~160 MB at a time
@@ -222,7 +230,7 @@ class Engine:
             out = self._structured(o, d, limit=limit)
         out = np.where(np.isfinite(out) & (out <= limit), out, np.nan)
         df = pd.DataFrame(out, index=pd.Index(o_ids, name="origin"), columns=pd.Index(d_ids, name="destination"))
-        df.attrs.update({"units": "minutes", "mode": self.mode, "cutoff_min": cutoff_min, **self.graph_info})
+        df.attrs.update({"units": "minutes", "mode": self.mode.value, "cutoff_min": cutoff_min, **self.graph_info})
         return df
 
     # ------------------------------------------------------------ structured
@@ -300,7 +308,7 @@ class Engine:
         # D_H is kept for the boundary and the named core nodes only (not the "svc:" nodes inside
         # service patterns; those columns are computed on demand), and rows from entry-only
         # boundary nodes only as far as the pruning of entries can use (the largest entry time)
-        named = np.fromiter((not self.nodes[c].startswith(_INTERNAL_PREFIX) for c in C), dtype=bool, count=len(C))
+        named = ~has_role([self.nodes[c] for c in C], *_INTERNAL_ROLES)
         kcols = np.union1d(B, np.flatnonzero(named)).astype(np.int64)
         kpos = np.full(len(C), -1)
         kpos[kcols] = np.arange(len(kcols))
@@ -413,7 +421,7 @@ class Engine:
         self.prepare()
         p = self._prep
         tpos, cpos = p["tpos"], p["cpos"]
-        B_out, B_in = p["B_out"], p["B_in"]
+        B_in = p["B_in"]
         xr, xc, xv = p["Xs"]  # exits: origin terminal, B_out column, minutes (sorted by terminal)
         yr, yc, yv = p["Ys"]  # entries: destination terminal, B_in column, minutes (sorted by terminal)
         ot = tpos[o]
@@ -468,9 +476,10 @@ def _fingerprint(G: nx.MultiDiGraph) -> tuple:
             int(np.isnan(arr).sum()))
 
 
-def build_engine(G: nx.MultiDiGraph, *, mode: str = "car") -> Engine:
-    """An :class:`Engine` for ``mode`` ("car" or "pt"), cached per graph object until its nodes,
+def build_engine(G: nx.MultiDiGraph, *, mode: TransportMode | str = "car") -> Engine:
+    """An :class:`Engine` for ``mode`` ("car" or "rail"), cached per graph object until its nodes,
     edges or edge times change."""
+    mode = parse_mode(mode)
     cache = _ENGINES.setdefault(G, {})
     key = (mode, _fingerprint(G))
     eng = cache.get(key)
@@ -481,16 +490,18 @@ def build_engine(G: nx.MultiDiGraph, *, mode: str = "car") -> Engine:
     return eng
 
 
-def travel_time_matrix(G: nx.MultiDiGraph, origins: Iterable[str] | str | None = None,
-                       destinations: Iterable[str] | str | None = None, *, mode: str = "car",
-                       cutoff_min: float | None = None, method: str = "auto") -> pd.DataFrame:
-    """Travel times in minutes (origins × destinations) by ``mode`` on ``G``.
+def travel_time_matrix(G: nx.MultiDiGraph, origins: Iterable[str] | str | pd.DataFrame | None = None,
+                       destinations: Iterable[str] | str | pd.DataFrame | None = None, *, mode: TransportMode | str = "car",
+                       cutoff_min: float | None = None, method: str = "auto", id_col: str | None = None) -> pd.DataFrame:
+    """Travel times in minutes (origins × destinations) by ``mode`` ("car" or "rail") on ``G``.
 
-    ``origins``/``destinations``: node ids (``"zone:<LSOA21CD>"``, ``"site:<id>"``, ``"rail:<CRS>"`` ...;
-    None = every zone). NaN where unreachable or slower than ``cutoff_min``; ``reachability(df)``
-    gives the boolean flag. Unknown ids raise :class:`~lisgeo.errors.UnknownNameError`.
+    ``origins``/``destinations``: zone codes (``"E01013453"``), site ids (``"hs2_toton"``), node ids
+    (``"zone:E01013453"``, ``"rail:NOT"`` ...), or a (Geo)DataFrame whose index (or ``id_col``)
+    holds such codes; None = every zone. The result is labelled as they were given. NaN where
+    unreachable or slower than ``cutoff_min``; ``reachability(df)`` gives the boolean flag.
+    Unknown ids raise :class:`~lisgeo.errors.UnknownNameError`.
     """
-    return build_engine(G, mode=mode).matrix(origins, destinations, cutoff_min=cutoff_min, method=method)
+    return build_engine(G, mode=mode).matrix(origins, destinations, cutoff_min=cutoff_min, method=method, id_col=id_col)
 
 
 def reachability(times: pd.DataFrame) -> pd.DataFrame:

@@ -4,10 +4,11 @@ Each grid cell centre joins the network as a zone would, but only as a destinati
 passed through, so no other time changes): by car from its ``access.k_junctions`` nearest
 junctions and by local links from zones/sites within ``access.local_max_km`` (plus its
 ``access.local_k_nearest`` nearest within ``access.local_k_max_km``), at the cell's local speed
-(urban when its people per km² exceed ``access.urban_density_per_km2``); by pt on foot from
-stations within ``walk.max_walk_km`` (from a classic station's arrival side ``arr:``; at least
-half the interchange penalty, as zones). The time to a cell is the best of (time to the network
-node + that link): the same as Dijkstra on the graph with the cells added as sink nodes.
+(urban when its people per km² exceed ``access.urban_density_per_km2``); by rail on foot from
+stations within ``walk.max_walk_km`` (from a classic station's arrival side; at least half the
+interchange penalty, as zones): :func:`lisgeo.network.access.point_links`. The time to a cell is
+the best of (time to the network node + that link): the same as Dijkstra on the graph with the
+cells added as sink nodes.
 """
 
 from __future__ import annotations
@@ -21,85 +22,34 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import LisgeoError, UnknownNameError
+from ..assumptions import as_assumptions
+from ..errors import ParameterError, UnknownNameError
 from ..io import atomic_path
-from ..validate import BNG
-from .access import knn_links, local_speed_kmh
+from ..checks import BNG
+from .access import point_links, urban_flags
 from .engine import build_engine
+from .schema import NodeKind, NodeRole, node_code, node_id, parse_mode
 
-__all__ = ["travel_time_surface", "isochrones", "cell_links", "site_node"]
+__all__ = ["travel_time_surface", "isochrones", "site_node"]
 
 
 def site_node(G: nx.MultiDiGraph, site: str) -> str:
-    """Node id of a site given as ``"hs2_toton"`` or ``"site:hs2_toton"`` (any node id is accepted)."""
+    """Node id of a site given as ``"hs2_toton"`` or as its node id (any node id is accepted)."""
     s = str(site)
-    for cand in (s, f"site:{s}"):
+    for cand in (s, node_id(NodeRole.SITE, s)):
         if cand in G:
             return cand
-    sites = sorted(n[5:] for n in G if str(n).startswith("site:"))
+    sites = sorted(node_code(n) for n, k in G.nodes(data="kind") if k == NodeKind.SITE)
     raise UnknownNameError("site", site, sites, "Sites come from layers/sites.csv (lisgeo.layers.sites.load_sites).")
 
 
 def _region_bounds(G: nx.MultiDiGraph, pad_m: float | None = None) -> tuple[float, float, float, float]:
     if pad_m is None:  # as far as the graph's roads reach (build_network's buffer_km), else 10 km
         pad_m = float(G.graph.get("buffer_km", 10.0)) * 1000.0
-    xy = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True) if d.get("kind") in ("zone", "site")])
+    xy = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True) if d.get("kind") in (NodeKind.ZONE, NodeKind.SITE)])
     if len(xy) == 0:
-        raise LisgeoError("the graph has no zones or sites to take the grid extent from; pass bounds=")
+        raise ParameterError("the graph has no zones or sites to take the grid extent from; pass bounds=")
     return (xy[:, 0].min() - pad_m, xy[:, 1].min() - pad_m, xy[:, 0].max() + pad_m, xy[:, 1].max() + pad_m)
-
-
-def cell_links(G: nx.MultiDiGraph, cell_xy: np.ndarray, cell_urban: np.ndarray, *, mode: str = "car") -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Links into grid cells: (cell index, network node id, minutes) arrays, as a zone would join."""
-    a = G.graph.get("assumptions")
-    if not a:
-        from .assumptions import load_assumptions
-
-        a = load_assumptions().to_dict()
-    circ = a["access.circuity"]
-    v_cell = local_speed_kmh(cell_urban, {"access.urban_kmh": a["access.urban_kmh"], "access.rural_kmh": a["access.rural_kmh"]})
-    ci, nodes, times = [], [], []
-    if mode == "car":
-        junc = [n for n, k in G.nodes(data="kind") if k == "road"]
-        if junc:
-            jxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in junc])
-            i, j, d = knn_links(cell_xy, jxy, a["access.k_junctions"], a["access.max_junction_km"] * 1000.0)
-            ci.append(i); nodes += [junc[k] for k in j]; times.append(np.maximum(d, 1.0) / 1000.0 * circ / v_cell[i] * 60.0)
-        terms = [n for n, k in G.nodes(data="kind") if k in ("zone", "site")]
-        if terms:
-            txy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in terms])
-            v_t = local_speed_kmh(np.array([bool(G.nodes[n].get("urban", True)) for n in terms]),
-                                  {"access.urban_kmh": a["access.urban_kmh"], "access.rural_kmh": a["access.rural_kmh"]})
-            from scipy.spatial import cKDTree
-
-            tree = cKDTree(txy)
-            pairs = tree.query_ball_point(cell_xy, a["access.local_max_km"] * 1000.0) if a["access.local_max_km"] > 0 else [[] for _ in cell_xy]
-            ii = np.repeat(np.arange(len(cell_xy)), [len(p) for p in pairs])
-            jj = np.fromiter((k for p in pairs for k in p), dtype=np.int64, count=len(ii))
-            i2, j2, _ = knn_links(cell_xy, txy, a["access.local_k_nearest"], a["access.local_k_max_km"] * 1000.0)
-            ii, jj = np.r_[ii, i2], np.r_[jj, j2]
-            d = np.maximum(np.hypot(*(cell_xy[ii] - txy[jj]).T), 1.0) / 1000.0
-            ci.append(ii); nodes += [terms[k] for k in jj]; times.append(d * circ * (0.5 / v_cell[ii] + 0.5 / v_t[jj]) * 60.0)
-    elif mode == "pt":
-        # egress on foot from where train trips end: a classic station's arrival side (arr:, reached
-        # from rail: at 0 min) where the graph has one, and HS2 concourses
-        st = [f"arr:{n[5:]}" if str(n).startswith("rail:") and f"arr:{n[5:]}" in G else n
-              for n, k in G.nodes(data="kind") if k in ("station", "hs2") and str(n).startswith(("rail:", "hs2:"))]
-        if st:
-            sxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in st])
-            from scipy.spatial import cKDTree
-
-            pairs = cKDTree(sxy).query_ball_point(cell_xy, a["walk.max_walk_km"] * 1000.0)
-            ii = np.repeat(np.arange(len(cell_xy)), [len(p) for p in pairs])
-            jj = np.fromiter((k for p in pairs for k in p), dtype=np.int64, count=len(ii))
-            d = np.maximum(np.hypot(*(cell_xy[ii] - sxy[jj]).T), 1.0) / 1000.0
-            floor = a["pt.interchange_penalty_min"] / 2.0  # as zones (access.station_link_floor_min)
-            ci.append(ii); nodes += [st[k] for k in jj]; times.append(np.maximum(d * circ / a["walk.walk_kmh"] * 60.0, floor))
-    else:
-        raise UnknownNameError("mode", mode, ["car", "pt"])
-    if not ci:
-        return np.array([], dtype=np.int64), [], np.array([], dtype="float64")
-    return np.concatenate(ci), nodes, np.concatenate(times)
 
 
 def travel_time_surface(G: nx.MultiDiGraph, site: str, *, mode: str = "car", path: str | os.PathLike | None = None,
@@ -126,13 +76,11 @@ def travel_time_surface(G: nx.MultiDiGraph, site: str, *, mode: str = "car", pat
     cx = transform.c + (cols.ravel() + 0.5) * transform.a
     cy = transform.f + (rows.ravel() + 0.5) * transform.e
     cell_xy = np.column_stack([cx, cy])
-    a = G.graph.get("assumptions") or {}
-    thr = a.get("access.urban_density_per_km2", 1000.0)
-    cell_area_km2 = abs(transform.a * transform.e) / 1e6
-    urban = np.nan_to_num(pop.ravel()) / cell_area_km2 > thr
+    a = as_assumptions(G.graph.get("assumptions"))
+    urban = urban_flags(pop.ravel(), abs(transform.a * transform.e) / 1e6, a)
     eng = build_engine(G, mode=mode)
     dist = eng.distances(np.array([eng.index.get_loc(node)]))[0]
-    ci, nodes, w = cell_links(G, cell_xy, urban, mode=mode)
+    ci, nodes, w = point_links(G, cell_xy, urban, mode=eng.mode, assumptions=a)
     t = np.full(len(cell_xy), np.inf)
     if len(ci):
         at = eng.index.get_indexer(nodes)
@@ -168,14 +116,14 @@ def isochrones(G: nx.MultiDiGraph, site: str, *, mode: str = "car", bands: Seque
 
     bands = sorted(float(b) for b in bands)
     if not bands or any(not np.isfinite(b) or b <= 0 for b in bands):
-        raise LisgeoError(f"bands must be positive minutes, got {bands}")
+        raise ParameterError(f"bands must be positive minutes, got {bands}")
     times, transform, pop = travel_time_surface(G, site, mode=mode, bounds=bounds, grid=grid)
     rows = []
     for b in bands:
         inside = np.isfinite(times) & (times <= b)
         geoms = [shapely.geometry.shape(g) for g, v in shapes(inside.astype("uint8"), mask=inside, transform=transform) if v == 1]
         geom = shapely.union_all(geoms) if geoms else shapely.Polygon()
-        rows.append({"site": site_node(G, site).removeprefix("site:"), "mode": mode, "minutes": b,
+        rows.append({"site": node_code(site_node(G, site)), "mode": parse_mode(mode).value, "minutes": b,
                      "pop": float(np.nansum(np.where(inside, pop, 0.0))),
                      "area_km2": float(inside.sum() * abs(transform.a * transform.e) / 1e6), "geometry": geom})
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=BNG)

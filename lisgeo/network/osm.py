@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataNotFoundError, EmptyResultError, LisgeoError, UnknownNameError
-from .access import attach_terminals
-from .assumptions import Assumptions, as_assumptions
+from ..assumptions import Assumptions, as_assumptions
+from .access import attach_terminals, terminal_table
+from .schema import EdgeMode, NodeKind, NodeRole, node_id
 
 __all__ = ["graph_from_osm", "osm_speed_kmh", "attach_points", "NETWORK_TYPES"]
 
@@ -94,18 +95,19 @@ def graph_from_osm(path: str | os.PathLike, *, network_type: str = "driving",
     fwd_only = ow.isin(["yes", "true", "1"]).to_numpy()
     rev_only = (ow == "-1").to_numpy()
     G = nx.MultiDiGraph(name=f"OSM {p.name} {network_type}")
-    G.add_nodes_from((f"road:{i}", {"kind": "road", "x": float(g.x), "y": float(g.y)})
+    G.add_nodes_from((node_id(NodeRole.ROAD, i), {"kind": NodeKind.ROAD, "x": float(g.x), "y": float(g.y)})
                      for i, g in zip(nodes["id"].astype("int64"), nodes.geometry))
     u = edges["u"].astype("int64").to_numpy()
     v = edges["v"].astype("int64").to_numpy()
     hw = edges["highway"].astype("string").fillna("").tolist()
     es = []
     for a_, b_, tm, lk, h, f, r in zip(u, v, t, length_km, hw, fwd_only, rev_only):
-        attrs = {"time_min": float(tm), "mode": "road", "length_km": float(lk), "road_class": h}
+        attrs = {"time_min": float(tm), "mode": EdgeMode.ROAD, "length_km": float(lk), "road_class": h}
+        na, nb = node_id(NodeRole.ROAD, a_), node_id(NodeRole.ROAD, b_)
         if not r:
-            es.append((f"road:{a_}", f"road:{b_}", attrs))
+            es.append((na, nb, attrs))
         if not f:
-            es.append((f"road:{b_}", f"road:{a_}", dict(attrs)))
+            es.append((nb, na, dict(attrs)))
     G.add_edges_from(es)
     missing = [n for n in G if "x" not in G.nodes[n]]
     if missing:
@@ -125,16 +127,15 @@ def attach_points(G: nx.MultiDiGraph, points: gpd.GeoDataFrame, *, kind: str = "
     ``stations=True`` walk/car links to rail stations in ``G``. Points are reprojected to
     ``G.graph["crs"]``.
     """
-    if kind not in ("zone", "site"):
-        raise UnknownNameError("terminal kind", kind, ["zone", "site"])
+    if kind not in (NodeRole.ZONE, NodeRole.SITE):
+        raise UnknownNameError("terminal kind", kind, [NodeRole.ZONE.value, NodeRole.SITE.value])
     a = as_assumptions(assumptions if assumptions is not None else
                        {k: v for k, v in (G.graph.get("assumptions") or {}).items()
                         if k.startswith(("access.", "walk.", "pt."))} or None)
     pts = points.to_crs(G.graph.get("crs", "EPSG:27700")) if points.crs is not None else points
     ids = pts[id_col].astype(str) if id_col else pts.index.astype(str)
     u = pd.Series(urban, index=pts.index) if isinstance(urban, bool) else pd.Series(urban).reindex(pts.index).fillna(False)
-    terms = pd.DataFrame({"node": (f"{kind}:" + ids).to_numpy(), "kind": kind, "x": pts.geometry.x.to_numpy(),
-                          "y": pts.geometry.y.to_numpy(), "urban": u.to_numpy(dtype=bool)})
+    terms = terminal_table(pts, role=kind, ids=ids, urban=u.to_numpy(dtype=bool))
     if not local:
         a = as_assumptions({**{k: v for k, v in a.items() if a.source(k) == "user override"},
                             "access.local_max_km": 0.0, "access.local_k_nearest": 0})

@@ -30,7 +30,7 @@ Classic stations (``kind="station"``, attribute ``side``):
   X (``rail_stations.daily_trains``) + ``pt.board_penalty_min``; ``plat:X -> arr:X`` costs 0.
   So a change between such a link and a classic service pays the wait and the penalty too.
 
-HS2 stations are ``hs2:<station_id>`` (concourse, ``kind="hs2"``) and ``hs2p:<station_id>``
+HS2 stations are ``hs2:<station_id>`` (concourse, ``kind=NodeKind.HS2``) and ``hs2p:<station_id>``
 (platform). HS2 links run between platforms (or to ``plat:<CRS>`` of an existing station) at
 their published times, both directions; boarding ``hs2:X -> hs2p:X`` costs the HS2 headway
 wait (``hs2.trains_per_hour``), alighting 0. Interchange links for each of ``connects_crs``:
@@ -48,15 +48,34 @@ import numpy as np
 import pandas as pd
 
 from ..errors import NetworkError, UnknownNameError
-from .assumptions import Assumptions
+from ..assumptions import Assumptions
+from .schema import EdgeMode, NodeKind, NodeRole, node_id, node_role, service_node
 
 __all__ = ["headway_wait_min", "line_speed_kmh", "rail_link_times", "add_rail", "add_hs2", "destination_nodes",
-           "pattern_stops", "DESTINATION_GROUPS", "STATION_PREFIXES"]
+           "pattern_stops", "DESTINATION_GROUPS"]
 
 DESTINATION_GROUPS = ("london", "birmingham", "leeds", "sheffield", "manchester", "nottingham", "derby", "leicester")
 
-#: Node-id prefixes of the rail model (street, arrival, platform, service; HS2 concourse, platform).
-STATION_PREFIXES = ("rail:", "arr:", "plat:", "svc:", "hs2:", "hs2p:")
+
+
+def _street(crs: str) -> str:
+    return node_id(NodeRole.STATION, crs)
+
+
+def _arrival(crs: str) -> str:
+    return node_id(NodeRole.ARRIVAL, crs)
+
+
+def _platform(crs: str) -> str:
+    return node_id(NodeRole.PLATFORM, crs)
+
+
+def _hs2(sid: str) -> str:
+    return node_id(NodeRole.HS2, sid)
+
+
+def _hs2p(sid: str) -> str:
+    return node_id(NodeRole.HS2_PLATFORM, sid)
 
 
 def headway_wait_min(daily_trains: np.ndarray | pd.Series | float, assumptions: Assumptions) -> np.ndarray:
@@ -128,14 +147,14 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
     for c, xx, yy, w, n in zip(crs, x, y, wait, st_trains):
         xy = {"x": float(xx), "y": float(yy), "crs": c}
         pos[c] = (float(xx), float(yy))
-        nodes.append((f"rail:{c}", {"kind": "station", "side": "street", "daily_trains": float(n), **xy}))
-        nodes.append((f"arr:{c}", {"kind": "station", "side": "arrival", **xy}))
-        nodes.append((f"plat:{c}", {"kind": "station", "side": "platform", **xy}))
-        edges.append((f"rail:{c}", f"arr:{c}", {"time_min": 0.0, "mode": "concourse"}))
-        edges.append((f"arr:{c}", f"rail:{c}", {"time_min": pen, "mode": "interchange"}))
-        edges.append((f"plat:{c}", f"arr:{c}", {"time_min": 0.0, "mode": "alight"}))
+        nodes.append((_street(c), {"kind": NodeKind.STATION, "side": "street", "daily_trains": float(n), **xy}))
+        nodes.append((_arrival(c), {"kind": NodeKind.STATION, "side": "arrival", **xy}))
+        nodes.append((_platform(c), {"kind": NodeKind.STATION, "side": "platform", **xy}))
+        edges.append((_street(c), _arrival(c), {"time_min": 0.0, "mode": EdgeMode.CONCOURSE}))
+        edges.append((_arrival(c), _street(c), {"time_min": pen, "mode": EdgeMode.INTERCHANGE}))
+        edges.append((_platform(c), _arrival(c), {"time_min": 0.0, "mode": EdgeMode.ALIGHT}))
         if np.isfinite(w):
-            edges.append((f"rail:{c}", f"plat:{c}", {"time_min": float(w), "mode": "board"}))
+            edges.append((_street(c), _platform(c), {"time_min": float(w), "mode": EdgeMode.BOARD}))
     pids = patterns["pattern_id"].astype(str).tolist() if "pattern_id" in patterns.columns else patterns.index.astype(str).tolist()
     skipped_calls = skipped_patterns = 0
     seqs = []
@@ -159,7 +178,7 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
         ids = []
         for c in known:
             seen[c] = seen.get(c, 0) + 1
-            ids.append(f"svc:{pid}:{c}" if seen[c] == 1 else f"svc:{pid}:{c}:{seen[c]}")
+            ids.append(service_node(pid, c, seen[c]))
         xy = np.array([pos[c] for c in known])
         L = np.hypot(*np.diff(xy, axis=0).T) / 1000.0
         t = rail_link_times(L, assumptions)
@@ -167,13 +186,13 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
         w = headway_wait_min(freq, assumptions) + board_pen
         last = len(known) - 1
         for i, (c, v) in enumerate(zip(known, ids)):
-            nodes.append((v, {"kind": "station", "side": "service", "pattern": pid, "crs": c, "x": pos[c][0], "y": pos[c][1]}))
+            nodes.append((v, {"kind": NodeKind.STATION, "side": "service", "pattern": pid, "crs": c, "x": pos[c][0], "y": pos[c][1]}))
             if i < last:
-                edges.append((f"rail:{c}", v, {"time_min": float(w[i]), "mode": "board"}))
-                edges.append((v, ids[i + 1], {"time_min": float(t[i]), "mode": "rail", "length_km": float(L[i]),
+                edges.append((_street(c), v, {"time_min": float(w[i]), "mode": EdgeMode.BOARD}))
+                edges.append((v, ids[i + 1], {"time_min": float(t[i]), "mode": EdgeMode.RAIL, "length_km": float(L[i]),
                                               "daily_trains": float(n), "pattern": pid}))
             if i > 0:
-                edges.append((v, f"arr:{c}", {"time_min": 0.0, "mode": "alight"}))
+                edges.append((v, _arrival(c), {"time_min": 0.0, "mode": EdgeMode.ALIGHT}))
     G.add_nodes_from(nodes)
     G.add_edges_from(edges)
     for k, v in (("skipped_rail_calls", skipped_calls), ("skipped_rail_patterns", skipped_patterns)):
@@ -191,36 +210,36 @@ def add_hs2(G: nx.MultiDiGraph, stations: pd.DataFrame, links: pd.DataFrame, ass
     edges = []
     for sid, g, cc, name in zip(ids, stations.geometry, stations.get("connects_crs", pd.Series([""] * len(ids))).fillna(""),
                                 stations.get("name", pd.Series(ids))):
-        G.add_node(f"hs2:{sid}", kind="hs2", x=float(g.x), y=float(g.y), name=str(name), connects_crs=str(cc))
-        G.add_node(f"hs2p:{sid}", kind="hs2", side="platform", x=float(g.x), y=float(g.y))
-        edges.append((f"hs2:{sid}", f"hs2p:{sid}", {"time_min": float(wait), "mode": "board"}))
-        edges.append((f"hs2p:{sid}", f"hs2:{sid}", {"time_min": 0.0, "mode": "alight"}))
+        G.add_node(_hs2(sid), kind=NodeKind.HS2, x=float(g.x), y=float(g.y), name=str(name), connects_crs=str(cc))
+        G.add_node(_hs2p(sid), kind=NodeKind.HS2, side="platform", x=float(g.x), y=float(g.y))
+        edges.append((_hs2(sid), _hs2p(sid), {"time_min": float(wait), "mode": EdgeMode.BOARD}))
+        edges.append((_hs2p(sid), _hs2(sid), {"time_min": 0.0, "mode": EdgeMode.ALIGHT}))
         for c in [s.strip().upper() for s in str(cc).replace(",", ";").split(";") if s.strip()]:
-            node = f"rail:{c}"
+            node = _street(c)
             if node not in G:
                 continue  # an existing station outside the data: the HS2 station still works on its own
             d = max(float(np.hypot(g.x - G.nodes[node]["x"], g.y - G.nodes[node]["y"])), 1.0) / 1000.0
             tm = assumptions["pt.interchange_penalty_min"] + d * circ / walk * 60.0
-            edges.append((f"hs2:{sid}", node, {"time_min": tm, "mode": "interchange", "length_km": d * circ}))
+            edges.append((_hs2(sid), node, {"time_min": tm, "mode": EdgeMode.INTERCHANGE, "length_km": d * circ}))
             # from the classic side: trips that arrived by train (arr:) or walked in (rail: -> arr: at 0)
-            src = f"arr:{c}" if f"arr:{c}" in G else node
-            edges.append((src, f"hs2:{sid}", {"time_min": tm, "mode": "interchange", "length_km": d * circ}))
+            src = _arrival(c) if _arrival(c) in G else node
+            edges.append((src, _hs2(sid), {"time_min": tm, "mode": EdgeMode.INTERCHANGE, "length_km": d * circ}))
     known = set(ids)
 
     def endpoint(v: str) -> str:
         v = str(v).strip()
         if v in known:
-            return f"hs2p:{v}"
-        if f"plat:{v.upper()}" in G:
-            return f"plat:{v.upper()}"
+            return _hs2p(v)
+        if _platform(v.upper()) in G:
+            return _platform(v.upper())
         raise NetworkError(f"HS2 link endpoint {v!r} is neither an HS2 station of the scheme ({sorted(known)}) nor a known CRS code; fix hs2_links.csv")
 
     for f, t, tm in zip(links["from_id"], links["to_id"], pd.to_numeric(links["time_min"], errors="coerce")):
         if not (np.isfinite(tm) and tm > 0):
             raise NetworkError(f"HS2 link {f}->{t} has time_min {tm}; it must be a positive number of minutes")
         a, b = endpoint(f), endpoint(t)
-        edges.append((a, b, {"time_min": float(tm), "mode": "hs2"}))
-        edges.append((b, a, {"time_min": float(tm), "mode": "hs2"}))
+        edges.append((a, b, {"time_min": float(tm), "mode": EdgeMode.HS2}))
+        edges.append((b, a, {"time_min": float(tm), "mode": EdgeMode.HS2}))
     G.add_edges_from(edges)
     return G
 
@@ -233,7 +252,7 @@ def destination_nodes(G: nx.MultiDiGraph, name: str) -> list[str]:
     ``connects_crs`` includes one of the codes."""
     groups = {k.split(".", 1)[1]: v for k, v in G.graph.get("assumptions", {}).items() if k.startswith("destinations.")}
     if not groups:
-        from .assumptions import load_assumptions
+        from ..assumptions import load_assumptions
 
         groups = {k.split(".", 1)[1]: v for k, v in load_assumptions().items() if k.startswith("destinations.")}
     if name not in groups:
@@ -241,12 +260,12 @@ def destination_nodes(G: nx.MultiDiGraph, name: str) -> list[str]:
     codes = {c.upper() for c in groups[name]}
     out = []
     for c in sorted(codes):
-        if f"arr:{c}" in G:
-            out.append(f"arr:{c}")
-        elif f"rail:{c}" in G:
-            out.append(f"rail:{c}")
+        if _arrival(c) in G:
+            out.append(_arrival(c))
+        elif _street(c) in G:
+            out.append(_street(c))
     for n, d in G.nodes(data=True):
-        if str(n).startswith("hs2:") and d.get("kind") == "hs2":
+        if node_role(n) is NodeRole.HS2:
             cc = {s.strip().upper() for s in str(d.get("connects_crs", "")).replace(",", ";").split(";") if s.strip()}
             if cc & codes:
                 out.append(n)

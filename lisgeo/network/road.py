@@ -1,4 +1,4 @@
-"""The strategic road network as graph edges: junction nodes ``road:<node_id>``, link times by road class."""
+"""The strategic road network as graph edges: junction nodes (role ``road``), link times by road class."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pandas as pd
 import shapely
 
 from ..errors import NetworkError
-from ..validate import check_frame
-from .assumptions import Assumptions
+from ..checks import check_frame
+from ..assumptions import Assumptions
+from .schema import EdgeMode, NodeKind, NodeRole, node_id, node_ids
 
 __all__ = ["road_speed_kmh", "road_link_times", "add_road_links"]
 
@@ -42,9 +43,9 @@ def add_road_links(G: nx.MultiDiGraph, links: pd.DataFrame, assumptions: Assumpt
     """Add directed strategic road links to ``G`` (mode ``"road"``).
 
     ``links``: [from_node, to_node, road_class, length_km (km), geometry?, geometry_source?]
-    as ``lisgeo.layers.transport.load_road_links``. Junction positions come from ``nodes``
+    as ``lisgeo.layers.roads.load_road_links``. Junction positions come from ``nodes``
     ([node_id, geometry]) when given, else from the link end points. Node ids are
-    ``"road:<node_id>"``; edges carry ``time_min``, ``length_km``, ``road``, ``road_class``.
+    ``node_id("road", node_id)``; edges carry ``time_min``, ``length_km``, ``road``, ``road_class``.
     """
     links = check_frame(links, name="road links", required=["from_node", "to_node", "road_class", "length_km"])
     length = links["length_km"].to_numpy(dtype="float64")
@@ -53,13 +54,13 @@ def add_road_links(G: nx.MultiDiGraph, links: pd.DataFrame, assumptions: Assumpt
         raise NetworkError(f"road links {bad} have a missing, zero or negative length_km; fix or drop them")
     links = links[links["from_node"].astype(str) != links["to_node"].astype(str)]
     times = road_link_times(links, assumptions)
-    fr = ("road:" + links["from_node"].astype(str)).tolist()
-    to = ("road:" + links["to_node"].astype(str)).tolist()
+    fr = node_ids(NodeRole.ROAD, links["from_node"].astype(str))
+    to = node_ids(NodeRole.ROAD, links["to_node"].astype(str))
     pos: dict[str, tuple[float, float]] = {}
     if nodes is not None:
         ids = nodes["node_id"] if "node_id" in nodes.columns else nodes.index
         for i, g in zip(ids.astype(str), nodes.geometry):
-            pos[f"road:{i}"] = (float(g.x), float(g.y))
+            pos[node_id(NodeRole.ROAD, i)] = (float(g.x), float(g.y))
     if "geometry" in links.columns:
         geoms = links.geometry.values
         starts = shapely.get_coordinates(shapely.get_point(geoms, 0))
@@ -71,11 +72,11 @@ def add_road_links(G: nx.MultiDiGraph, links: pd.DataFrame, assumptions: Assumpt
     if missing:
         raise NetworkError(f"road junctions {missing[:5]} have no position; pass road_nodes or link geometries")
     used = set(fr) | set(to)
-    G.add_nodes_from((n, {"kind": "road", "x": xy[0], "y": xy[1]}) for n, xy in pos.items() if n in used)
+    G.add_nodes_from((n, {"kind": NodeKind.ROAD, "x": xy[0], "y": xy[1]}) for n, xy in pos.items() if n in used)
     road = links["road"].astype(str).tolist() if "road" in links.columns else [""] * len(links)
     rc = links["road_class"].astype(str).tolist()
     G.add_edges_from(
-        (f, t, {"time_min": float(tm), "mode": "road", "length_km": float(lk), "road": r, "road_class": c})
+        (f, t, {"time_min": float(tm), "mode": EdgeMode.ROAD, "length_km": float(lk), "road": r, "road_class": c})
         for f, t, tm, lk, r, c in zip(fr, to, times, _effective_length(links, assumptions), road, rc)
     )
     return G

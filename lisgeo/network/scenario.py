@@ -28,13 +28,15 @@ from typing import Any
 
 import networkx as nx
 
+from ..assumptions import SCHEMA
 from ..config import authored_path, read_toml
-from ..errors import DataNotFoundError, LisgeoError, NetworkError, UnknownNameError
-from .assumptions import SCHEMA
+from ..errors import ConfigError, DataNotFoundError, NetworkError, UnknownNameError
+from .schema import EdgeMode, NodeRole, node_id
 
 __all__ = ["Scenario", "scenarios_dir", "list_scenarios", "load_scenario", "apply_edits", "EDGE_MODES"]
 
-EDGE_MODES = ("road", "access_car", "access_walk", "local", "rail", "board", "alight", "hs2", "interchange", "concourse")
+#: Edge modes a scenario's ``add_link`` may give (every :class:`~lisgeo.network.schema.EdgeMode`).
+EDGE_MODES = tuple(m.value for m in EdgeMode)
 _EDIT_KEYS = {
     "add_link": {"op", "from", "to", "time_min", "mode", "both_ways", "note"},
     "close_station": {"op", "crs", "note"},
@@ -68,17 +70,17 @@ def list_scenarios() -> list[str]:
 
 def _edit(i: int, e: Any, where: str) -> dict[str, Any]:
     if not isinstance(e, dict) or "op" not in e:
-        raise LisgeoError(f"{where}: edit #{i + 1} must be a table with an 'op' ({', '.join(_EDIT_KEYS)})")
+        raise ConfigError(f"{where}: edit #{i + 1} must be a table with an 'op' ({', '.join(_EDIT_KEYS)})")
     op = e["op"]
     if op not in _EDIT_KEYS:
         raise UnknownNameError("scenario edit op", op, list(_EDIT_KEYS), f"Fix edit #{i + 1} in {where}.")
     extra = set(e) - _EDIT_KEYS[op]
     if extra:
-        raise LisgeoError(f"{where}: edit #{i + 1} ({op}) has unknown key(s) {sorted(extra)}; allowed: {sorted(_EDIT_KEYS[op])}")
+        raise ConfigError(f"{where}: edit #{i + 1} ({op}) has unknown key(s) {sorted(extra)}; allowed: {sorted(_EDIT_KEYS[op])}")
     need = {"add_link": ("from", "to", "time_min", "mode"), "close_station": ("crs",), "set_speed": ("road_class", "kmh")}[op]
     miss = [k for k in need if k not in e]
     if miss:
-        raise LisgeoError(f"{where}: edit #{i + 1} ({op}) lacks {miss}")
+        raise ConfigError(f"{where}: edit #{i + 1} ({op}) lacks {miss}")
     e = dict(e)
     if op == "add_link":
         t = e["time_min"]
@@ -86,6 +88,8 @@ def _edit(i: int, e: Any, where: str) -> dict[str, Any]:
             raise NetworkError(f"{where}: edit #{i + 1} add_link {e['from']}->{e['to']} has time_min {t!r}; give minutes > 0")
         if e["mode"] not in EDGE_MODES:
             raise UnknownNameError("edge mode", e["mode"], list(EDGE_MODES), f"Fix edit #{i + 1} in {where}.")
+        if str(e["from"]).strip() == str(e["to"]).strip():
+            raise ConfigError(f"{where}: edit #{i + 1} add_link goes from {e['from']!r} to itself; give two different node ids")
         e["time_min"] = float(t)
         e["both_ways"] = bool(e.get("both_ways", False))
     if op == "set_speed":
@@ -113,7 +117,7 @@ def load_scenario(name_or_path: "str | os.PathLike | Scenario" = "base") -> Scen
     raw = read_toml(p, what="scenario")
     extra = set(raw) - _TOP_KEYS
     if extra:
-        raise LisgeoError(f"scenario {p.name} has unknown key(s) {sorted(extra)}; allowed: {sorted(_TOP_KEYS)}")
+        raise ConfigError(f"scenario {p.name} has unknown key(s) {sorted(extra)}; allowed: {sorted(_TOP_KEYS)}")
     scheme = raw.get("hs2_scheme", "none")
     scheme = None if scheme in (None, "", "none") else str(scheme)
     if scheme is not None:
@@ -123,14 +127,14 @@ def load_scenario(name_or_path: "str | os.PathLike | Scenario" = "base") -> Scen
             raise UnknownNameError("HS2 scheme", scheme, ["none", *list_hs2_schemes()], f"Fix hs2_scheme in {p.name}.")
     over = raw.get("assumptions", {}) or {}
     if not isinstance(over, dict):
-        raise LisgeoError(f"scenario {p.name}: [assumptions] must be a table of overrides")
+        raise ConfigError(f"scenario {p.name}: [assumptions] must be a table of overrides")
     for k in over:
         kk = k.replace("__", ".", 1)
         if kk not in SCHEMA:
             raise UnknownNameError("assumption", k, sorted(SCHEMA), f"Fix [assumptions] in {p.name}.")
     edits = raw.get("edits", []) or []
     if not isinstance(edits, list):
-        raise LisgeoError(f"scenario {p.name}: edits must be an array of tables ([[edits]])")
+        raise ConfigError(f"scenario {p.name}: edits must be an array of tables ([[edits]])")
     edits = tuple(_edit(i, e, p.name) for i, e in enumerate(edits))
     return Scenario(name=str(raw.get("name", p.stem)), description=str(raw.get("description", "")), hs2_scheme=scheme,
                     assumptions={k.replace("__", ".", 1): v for k, v in over.items()}, edits=edits, path=str(p))
@@ -145,12 +149,12 @@ def apply_edits(G: nx.MultiDiGraph, edits: "tuple[dict[str, Any], ...] | list[di
                 if n not in G:
                     raise NetworkError(f"{where}: edit #{i + 1} add_link refers to node {n!r}, which is not in the graph; "
                                        "node ids look like 'road:123', 'rail:NOT', 'plat:NOT', 'zone:E01...', 'site:ema'")
-            attrs = {"time_min": e["time_min"], "mode": e["mode"], "edit": i + 1}
+            attrs = {"time_min": e["time_min"], "mode": EdgeMode(e["mode"]), "edit": i + 1}
             G.add_edge(e["from"], e["to"], **attrs)
             if e.get("both_ways"):
                 G.add_edge(e["to"], e["from"], **dict(attrs))
         elif op == "close_station":
-            street, arr, plat = f"rail:{e['crs']}", f"arr:{e['crs']}", f"plat:{e['crs']}"
+            street, arr, plat = (node_id(r, e["crs"]) for r in (NodeRole.STATION, NodeRole.ARRIVAL, NodeRole.PLATFORM))
             if street not in G:
                 raise NetworkError(f"{where}: edit #{i + 1} close_station refers to station {e['crs']!r}, which is not in the graph")
             # every edge of the street and arrival sides goes (access, egress, boarding, alighting,
@@ -167,11 +171,11 @@ def apply_edits(G: nx.MultiDiGraph, edits: "tuple[dict[str, Any], ...] | list[di
             rc = str(e["road_class"])
             n = 0
             for _, _, d in G.edges(data=True):
-                if d.get("mode") == "road" and d.get("road_class") == rc:
+                if d.get("mode") == EdgeMode.ROAD and d.get("road_class") == rc:
                     d["time_min"] = d["length_km"] / e["kmh"] * 60.0
                     n += 1
             if n == 0:
-                have = sorted({d.get("road_class") for *_, d in G.edges(data=True) if d.get("mode") == "road"})
+                have = sorted({d.get("road_class") for *_, d in G.edges(data=True) if d.get("mode") == EdgeMode.ROAD})
                 raise NetworkError(f"{where}: edit #{i + 1} set_speed: no road links of class {rc!r}; classes in the graph: {have}")
     G.graph.setdefault("edits", [])
     G.graph["edits"] = list(G.graph["edits"]) + [dict(e) for e in edits]

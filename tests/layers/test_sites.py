@@ -12,12 +12,13 @@ import pytest
 from lisgeo.errors import DataNotFoundError, EmptyResultError, LisgeoError, MissingColumnError, UnknownNameError
 from lisgeo.layers import list_layers, load_layer
 from lisgeo.layers.sites import (
-    FIXED_SITE_IDS, HS2_SCHEMES, SITE_CATEGORIES, list_hs2_schemes, load_hs2, load_hs2_links,
+    HS2_SCHEMES, SITE_CATEGORIES, list_hs2_schemes, load_hs2, load_hs2_links,
     load_hs2_stations, load_sites, read_sites_table,
 )
+from lisgeo.measures.columns import FIXED_SITES
 from lisgeo.regions import DISTRICTS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SITES_CSV = ROOT / "layers" / "sites.csv"
 # read the authored file directly for parametrisation (one test case per site)
 _RAW = pd.read_csv(SITES_CSV, dtype=str, keep_default_na=False)
@@ -33,7 +34,7 @@ def test_authored_sites_table_is_valid():
     df = read_sites_table()
     assert len(df) == len(_RAW)
     assert df["site_id"].is_unique
-    assert set(FIXED_SITE_IDS) <= set(df["site_id"])
+    assert set(FIXED_SITES.values()) <= set(df["site_id"])  # the sites the scores' contract names
     assert df["source"].str.len().gt(0).all()
     assert set(df["category"]) <= set(SITE_CATEGORIES)
     assert df["LADCD"].isin(list(DISTRICTS)).all()

@@ -5,10 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from lisgeo.assumptions import load_assumptions
 from lisgeo.errors import LisgeoError
-from lisgeo.measures.claims import commuting_self_containment, population_within_distance, population_within_drive, recompute_claims
+from lisgeo.layers.boundaries import region_outline
+from lisgeo.layers.roads import load_road_links, load_road_nodes
+from lisgeo.measures.claims import commuting_self_containment, population_within_distance, population_within_drive
+from lisgeo.pipeline.claims import recompute_claims, uk_grid
+from lisgeo.regions import get_region
 
-D2N2 = ["E06000015", "E06000018"]  # two of its districts are enough for hand-made flows
+D2N2 = get_region("d2n2").lad_codes
 
 
 def _flows():
@@ -25,7 +30,7 @@ def _flows():
 
 
 def test_self_containment_hand_computed():
-    sc = commuting_self_containment("d2n2", flows=_flows())
+    sc = commuting_self_containment(_flows(), D2N2)
     # residents with a fixed workplace: 600 + 100 + 100 + 10 = 810 ; working in D2N2: 700 -> 86.42%
     assert sc["residents_working_in_region"] == pytest.approx(100 * 700 / 810)
     # jobs in D2N2 (fixed workplaces): 600 + 100 + 90 = 790, of which 700 filled by residents -> 88.61%
@@ -40,26 +45,30 @@ def test_self_containment_rejects_empty():
     f = _flows()
     f = f[f["home_LADCD"] == "E07000129"].iloc[:0]
     with pytest.raises(LisgeoError, match="no commuting flows"):
-        commuting_self_containment("d2n2", flows=f)
+        commuting_self_containment(f, D2N2)
 
 
 @pytest.mark.realdata
 def test_population_claims_real(real_data):
-    inside = population_within_distance("d2n2", miles=20)
-    ring = population_within_distance("d2n2", miles=20, include_region=False)
+    grid, outline = uk_grid(), region_outline("d2n2")
+    inside = population_within_distance(grid, outline, miles=20)
+    ring = population_within_distance(grid, outline, miles=20, include_region=False)
     # the region's own residents (≈2.2 M by grid) make the difference
     assert 2.1e6 < inside - ring < 2.35e6
     assert 8e6 < ring < 13e6
-    assert population_within_distance("d2n2", miles=10) < inside
-    d4 = population_within_drive("d2n2", hours=4)
-    d2 = population_within_drive("d2n2", hours=2)
+    assert population_within_distance(grid, outline, miles=10) < inside
+    roads = (load_road_links(region=None), load_road_nodes(region=None))
+    a = load_assumptions()
+    d4 = population_within_drive(grid, outline, *roads, hours=4, assumptions=a)
+    d2 = population_within_drive(grid, outline, *roads, hours=2, assumptions=a)
     assert 30 < d2["gb_share"] < d4["gb_share"] < 100
     assert d4["uk_share"] < d4["gb_share"]  # Northern Ireland is not reachable by car in 4 h
     # slower roads shrink the share
-    slow = population_within_drive("d2n2", hours=4, assumptions={"road.motorway_kmh": 60.0, "road.trunk_kmh": 50.0})
+    slow = population_within_drive(grid, outline, *roads, hours=4,
+                                   assumptions=load_assumptions(road__motorway_kmh=60.0, road__trunk_kmh=50.0))
     assert slow["gb_share"] < d4["gb_share"]
     with pytest.raises(LisgeoError, match="off_network_kmh"):
-        population_within_drive("d2n2", off_network_kmh=0)
+        population_within_drive(grid, outline, *roads, off_network_kmh=0, assumptions=a)
 
 
 @pytest.mark.realdata

@@ -44,7 +44,7 @@ def test_assumption_overrides_and_rejections():
 
 
 def test_unknown_key_in_file_rejected(tmp_path):
-    from lisgeo.network.assumptions import assumptions_path
+    from lisgeo.assumptions import assumptions_path
 
     text = assumptions_path().read_text() + '\n[extra]\nfoo = { value = 1, source = "x" }\n'
     p = tmp_path / "a.toml"
@@ -115,7 +115,7 @@ def test_rail_patterns_structure():
 @pytest.mark.parametrize("method", ["structured", "dijkstra"])
 def test_rail_changes_hand_computed(method):
     G = _crossing_graph()
-    m = travel_time_matrix(G, ["zone:a", "zone:c"], ["arr:XXX", "arr:BBB", "arr:DDD"], mode="pt", method=method)
+    m = travel_time_matrix(G, ["zone:a", "zone:c"], ["arr:XXX", "arr:BBB", "arr:DDD"], mode="rail", method=method)
     # direct, staying on the train through XXX: walk 1 + wait 5 + 11.5 + 11.5 (no charge at XXX)
     assert m.loc["zone:a", "arr:BBB"] == pytest.approx(1 + 5 + 11.5 + 11.5)
     # a change at XXX: walk 1 + wait 5 + 11.5, alight 0, penalty 5, wait XXX->DDD 5, 11.5
@@ -125,7 +125,7 @@ def test_rail_changes_hand_computed(method):
     assert m.loc["zone:a", "arr:XXX"] == pytest.approx(1 + 5 + 11.5)
     # the same graph without the interchange penalty: only the second wait is added
     G0 = _crossing_graph(**{"pt.interchange_penalty_min": 0.0})
-    m0 = travel_time_matrix(G0, ["zone:a"], ["arr:DDD"], mode="pt", method=method)
+    m0 = travel_time_matrix(G0, ["zone:a"], ["arr:DDD"], mode="rail", method=method)
     assert m0.iloc[0, 0] == pytest.approx(1 + 5 + 11.5 + 5 + 11.5)
 
 
@@ -166,7 +166,7 @@ def test_hs2_links_interchange_and_destination_groups():
     assert sorted(destination_nodes(G, "leeds")) == ["arr:LDS", "hs2:h2"]
     G.add_node("zone:h", kind="zone", x=10000.0, y=10400.0)
     G.add_edge("zone:h", "hs2:h1", time_min=2.0, mode="access_walk")
-    t = travel_time_matrix(G, ["zone:h"], ["arr:XXX", "arr:DDD", "arr:BBB", "rail:CCC"], mode="pt").iloc[0]
+    t = travel_time_matrix(G, ["zone:h"], ["arr:XXX", "arr:DDD", "arr:BBB", "rail:CCC"], mode="rail").iloc[0]
     # HS2 to the classic platform at XXX: board 10 + ride 6, alight 0
     assert t["arr:XXX"] == pytest.approx(2 + 10 + 6)
     # HS2 -> classic at XXX pays the penalty and the wait towards DDD (108 trains: 5 min)
@@ -196,7 +196,7 @@ def test_station_links_take_half_the_penalty_at_least():
     G.add_node("zone:a", kind="zone", x=0.0, y=0.0)
     G.add_edge("zone:a", "rail:AAA", time_min=1.0, mode="access_walk")
     # A -> D via the site (2.5 + 2.5) costs the same as the change at XXX (penalty 5)
-    t = travel_time_matrix(G, ["zone:a"], ["arr:DDD", "site:at_x"], mode="pt").iloc[0]
+    t = travel_time_matrix(G, ["zone:a"], ["arr:DDD", "site:at_x"], mode="rail").iloc[0]
     assert t["arr:DDD"] == pytest.approx(1 + 5 + 11.5 + 5 + 5 + 11.5)
     assert t["site:at_x"] == pytest.approx(1 + 5 + 11.5 + 2.5)
 
@@ -260,7 +260,9 @@ def test_zone_too_far_from_roads_is_an_error():
 # ------------------------------------------------------------------ real data
 @pytest.fixture(scope="session")
 def d2n2(real_data):
-    return build_network(region="d2n2")
+    from lisgeo.pipeline import score_network
+
+    return score_network("d2n2")  # with the sites the scores ask for, as scoring builds it
 
 
 def test_real_build_records_scenario_and_assumptions(d2n2):
@@ -272,12 +274,12 @@ def test_real_build_records_scenario_and_assumptions(d2n2):
     assert all(np.isfinite(t) and t >= 0 for *_, t in G.edges(data="time_min"))
     assert sorted(destination_nodes(G, "manchester")) == ["arr:MAN", "arr:MCO", "arr:MCV"]
     sides = pd.Series([d.get("side") for n, d in G.nodes(data=True) if d.get("kind") == "station"]).value_counts()
-    from lisgeo.layers.transport import load_rail_patterns, load_rail_stations
+    from lisgeo.layers.rail import load_rail_patterns, load_rail_stations
 
     assert sides["street"] == sides["arrival"] == sides["platform"] == len(load_rail_stations(region=None))
-    assert sides["service"] == int(load_rail_patterns()["n_stops"].sum())  # one node per call of each pattern
+    assert sides["service"] == int(load_rail_patterns(region=None)["n_stops"].sum())  # one node per call of each pattern
     assert G.graph["skipped_rail_calls"] == 0 and G.graph["skipped_rail_patterns"] == 0
-    assert G.graph["fixed_sites"] == ["hs2_toton", "hs2_chesterfield", "ema", "ratcliffe"] and G.graph["site_road_links"] == 0
+    assert G.graph["sites"] == ["hs2_toton", "hs2_chesterfield", "ema", "ratcliffe"] and G.graph["site_road_links"] == 0
 
 
 def test_real_overrides_change_times(d2n2):
@@ -289,14 +291,14 @@ def test_real_overrides_change_times(d2n2):
 
 def test_real_pt_times_to_cities(d2n2):
     zones = [n for n, k in d2n2.nodes(data="kind") if k == "zone"]
-    t = travel_time_matrix(d2n2, zones, destination_nodes(d2n2, "london"), mode="pt").min(axis=1)
+    t = travel_time_matrix(d2n2, zones, destination_nodes(d2n2, "london"), mode="rail").min(axis=1)
     assert t.notna().all() and 90 < t.median() < 180  # door to door by rail, 2019 timetable density
 
 
 def test_real_changes_of_train_cost_a_wait_and_the_penalty(d2n2):
     from lisgeo.network.engine import mode_edges
 
-    e = mode_edges(d2n2, "pt")
+    e = mode_edges(d2n2, "rail")
     D = nx.DiGraph()
     for u, v, t in sorted(zip(e["u"], e["v"], e["time_min"]), key=lambda r: -r[2]):
         D.add_edge(u, v, w=t)  # the fastest parallel edge wins (added last)
@@ -316,12 +318,13 @@ def test_real_changes_of_train_cost_a_wait_and_the_penalty(d2n2):
     assert 100 < t["arr:LDS"] < 140
 
 
-def test_real_fixed_sites_in_every_region(real_data):
-    G = build_network(region="llep")  # HS2 Chesterfield lies c. 50 km beyond Leicestershire
-    assert G.graph["fixed_sites"] == ["hs2_toton", "hs2_chesterfield", "ema", "ratcliffe"]
+def test_real_sites_asked_for_join_any_region(real_data):
+    sites = ["hs2_toton", "hs2_chesterfield", "ema", "ratcliffe"]
+    G = build_network(region="llep", sites=sites)  # HS2 Chesterfield lies c. 50 km beyond Leicestershire
+    assert G.graph["sites"] == sites
     assert G.graph["site_road_links"] > 20 and G.graph["buffer_km"] == 30.0
     zones = [n for n, k in G.nodes(data="kind") if k == "zone"]
-    t = travel_time_matrix(G, zones, [f"site:{s}" for s in G.graph["fixed_sites"]])
+    t = travel_time_matrix(G, zones, [f"site:{s}" for s in sites])
     assert len(zones) == 608 and t.notna().all().all()
     assert 55 < t["site:hs2_chesterfield"].median() < 85 and t["site:hs2_toton"].median() < 50
     with pytest.raises(UnknownNameError, match="atlantis"):
@@ -329,7 +332,7 @@ def test_real_fixed_sites_in_every_region(real_data):
 
 
 def test_zone_stranded_on_a_dead_end_junction_is_an_error():
-    from lisgeo.network.build import _check_zone_reach
+    from lisgeo.network.graph import _check_zone_reach
 
     G = nx.MultiDiGraph()
     for n, k in [("road:1", "road"), ("road:2", "road"), ("road:3", "road"), ("zone:ok", "zone"), ("zone:stuck", "zone")]:

@@ -88,6 +88,6 @@ def test_default_map_set():
 def test_column_info_units():
     assert column_info("tt_car_hs2_toton").units == "min"
     assert column_info("tt_car_hs2_toton").label == "Time to HS2 East Midlands Hub (Toton) by car"
-    assert column_info("jobs_pt_60").label == "Jobs within 60 min by public transport"
+    assert column_info("jobs_rail_60").label == "Jobs within 60 min by rail"
     assert column_info("gigabit_pct").units == "%"
-    assert column_info("d_tt_pt_london").label == "Change in time to London by public transport"
+    assert column_info("d_tt_rail_london").label == "Change in time to London by rail"

@@ -53,7 +53,7 @@ def test_unreachable_cells_are_nan():
     G.remove_edge("road:1", "road:2")
     times, _, _ = travel_time_surface(G, "s", grid=GRID)
     assert np.isfinite(times[0, :2]).all() and np.isnan(times[0, 2:]).all()
-    iso = isochrones(G, "s", mode="pt", grid=GRID)  # no stations: nothing by pt
+    iso = isochrones(G, "s", mode="rail", grid=GRID)  # no stations: nothing by pt
     assert iso["pop"].sum() == 0 and iso.geometry.is_empty.all()
 
 

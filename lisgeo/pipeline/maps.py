@@ -1,35 +1,27 @@
-"""Build maps: load (or compute) the data each map definition names, then draw and save it.
+"""Maps and the report for a region: load (or compute) the data each map definition names, draw, save.
 
-``build_map(spec)`` returns a :class:`MapResult` (the folium map, its prepared layers and the
-district table); ``write_map`` saves its HTML (and a print PNG); ``build_maps`` draws every
-definition in ``maps/`` for a region into ``DIR/maps/`` with a progress bar. Data are
-loaded once per build through a :class:`MapData` cache (layers, scores per scenario,
-scenario comparisons, networks and isochrones), so six maps cost one scoring run.
+:class:`MapData` loads and caches what map layers draw for one region (layers, scores per
+scenario, scenario comparisons, networks and isochrones), so six maps cost one scoring run;
+:func:`make_map` draws one definition with it, :func:`make_maps` every definition in ``maps/``
+into ``DIR/maps/`` with a progress bar, and :func:`write_report` the report page around them.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import geopandas as gpd
 import pandas as pd
 
-from ..catalog import attribution_for
-from ..errors import EmptyResultError, LisgeoError, UnknownNameError
+from ..errors import LisgeoError
+from ..mapping.draw import BuiltMap, MapResult, draw_map, write_map
+from ..mapping.spec import LayerDef, MapSpec, list_specs, read_spec
 from ..regions import get_region
-from .prepare import PreparedLayer, district_table, prepare_layer
-from .render import render_map, save_map
-from .spec import LayerDef, MapSpec, list_specs, read_spec
 
-__all__ = ["MapData", "MapResult", "BuiltMap", "build_map", "write_map", "build_maps", "SCORE_DATASETS"]
-
-#: Datasets behind the score columns (for attribution when the scores carry none).
-SCORE_DATASETS = ("lsoa21_boundaries", "census2021_population", "census2011_workplace_msoa", "srn_graph",
-                  "aquius_rail", "naptan_910", "imd2025_lsoa21")
+__all__ = ["MapData", "make_map", "make_maps", "write_report"]
 
 
 def _freeze(d: Mapping[str, Any]) -> tuple:
@@ -64,7 +56,7 @@ class MapData:
 
     def scores(self, scenario: str) -> gpd.GeoDataFrame:
         def run():
-            from ..measures.score import score_region
+            from .score import score_region
 
             return score_region(region=self.region, scenario=scenario)
 
@@ -86,10 +78,12 @@ class MapData:
         return self._cached(f"compare:{base}:{scenario}", run)
 
     def network(self, scenario: str):
-        def run():
-            from ..network.build import build_network
+        """The network that scoring uses (the contract's fixed sites in it): one build for both."""
 
-            return build_network(region=self.region, scenario=scenario)
+        def run():
+            from .score import score_network
+
+            return score_network(self.region, scenario=scenario)
 
         return self._cached(f"network:{scenario}", run)
 
@@ -128,95 +122,21 @@ def _band_column(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf
 
 
-@dataclass
-class MapResult:
-    """A drawn map: the folium map, prepared layers, the district table, skipped layers."""
+def make_map(spec: MapSpec | str | Path, *, region: str | None = None, scenario: str | None = None,
+             data: MapData | None = None, frames: Mapping[str, gpd.GeoDataFrame] | None = None) -> MapResult:
+    """Load the data a map definition names for ``region`` (through ``data``) and draw it.
 
-    spec: MapSpec
-    map: Any
-    layers: list[PreparedLayer]
-    table: pd.DataFrame
-    table_units: dict[str, tuple[str, int]]
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def sources(self) -> list[str]:
-        out: list[str] = []
-        for p in self.layers:
-            for s in p.sources:
-                if s not in out:
-                    out.append(s)
-        return out
-
-    def feature_counts(self) -> dict[str, int]:
-        """Features drawn per map layer (what a browser should show)."""
-        return {p.ldef.name: p.n_features for p in self.layers}
-
-
-def build_map(spec: MapSpec | str | Path, *, region: str | None = None, scenario: str | None = None,
-              data: MapData | None = None, frames: Mapping[str, gpd.GeoDataFrame] | None = None) -> MapResult:
-    """Load the data a map definition names, classify, and draw it with folium.
-
-    ``frames`` maps a layer name of the spec to a GeoDataFrame to draw instead of loading it.
-    Layers marked ``optional`` that have no data for the region (empty, or naming a site the
-    region's network lacks) are left out and listed in ``MapResult.skipped``; any other
-    missing data is an error.
+    ``frames`` maps a layer name of the definition to a GeoDataFrame to draw instead of loading it.
     """
     if not isinstance(spec, MapSpec):
         spec = read_spec(spec)
     spec = spec.with_options(region=region, scenario=scenario)
     if data is None:
         data = MapData(region=spec.region)
-    frames = dict(frames or {})
-    prepared: dict[str, PreparedLayer] = {}
-    skipped: dict[str, str] = {}
-    for ldef in spec.layers:
-        try:
-            gdf = frames[ldef.name] if ldef.name in frames else data.frame_for(ldef, spec)
-            if ldef.source in ("scores", "compare") and not gdf.attrs.get("sources"):
-                gdf = gdf.copy()
-                gdf.attrs["attribution"] = gdf.attrs.get("attribution") or attribution_for(SCORE_DATASETS)
-                gdf.attrs["sources"] = list(SCORE_DATASETS)
-            prepared[ldef.name] = prepare_layer(ldef, gdf)
-        except (EmptyResultError, UnknownNameError) as exc:
-            # an optional layer with nothing to draw for this region (e.g. no National Park, a site
-            # outside the region's network) is left out and listed; anything else is an error
-            if not ldef.optional:
-                raise
-            skipped[ldef.name] = str(exc)
-    if spec.table and spec.table.layer in skipped:
-        raise LisgeoError(f"map {spec.name!r}: the table's layer {spec.table.layer!r} has no data: {skipped[spec.table.layer]}")
-    table, units = district_table(spec, prepared)
-    m = render_map(spec, prepared.values(), table=table, table_units=units)
-    return MapResult(spec, m, list(prepared.values()), table, units, skipped)
+    return draw_map(spec, frames=frames, load=data.frame_for)
 
 
-@dataclass
-class BuiltMap:
-    """A map written to disk, with its sizes (bytes)."""
-
-    name: str
-    title: str
-    subtitle: str
-    html: Path
-    png: Path | None
-    html_bytes: int
-    result: MapResult
-
-
-def write_map(result: MapResult, path: str | Path, *, inline: bool = False, png: bool = True) -> BuiltMap:
-    """Save a built map as HTML (and a PNG beside it for print)."""
-    path = Path(path)
-    save_map(result.map, path, inline=inline)
-    png_path = None
-    if png:
-        from .static import render_png
-
-        png_path = render_png(result, path.with_suffix(".png"))
-    return BuiltMap(result.spec.name, result.spec.title, result.spec.subtitle, path, png_path, path.stat().st_size, result)
-
-
-def build_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path | None = None,
+def make_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path | None = None,
                scenario: str | None = None, inline: bool = False, png: bool = True, progress: bool = True,
                data: MapData | None = None) -> list[BuiltMap]:
     """Draw every map definition in ``maps_dir`` (default ``maps/``) for ``region`` into ``out_dir/maps/``."""
@@ -232,6 +152,34 @@ def build_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Pat
         bar.set_postfix_str(spec.name)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
-            res = build_map(spec, region=region, scenario=scenario, data=data)
+            res = make_map(spec, region=region, scenario=scenario, data=data)
         built.append(write_map(res, out / f"{spec.name}.html", inline=inline, png=png))
     return built
+
+
+def write_report(*, region: str = "d2n2", out_dir: str | Path, built: list[BuiltMap] | None = None,
+                 claims: pd.DataFrame | None = None, with_claims: bool = True, inline: bool = False,
+                 progress: bool = True, maps_dir: str | Path | None = None, data: MapData | None = None) -> Path:
+    """Write ``out_dir/report.html`` (drawing the maps into ``out_dir/maps/`` unless ``built`` is given):
+    every map, its district table, the headline claims recomputed, the sources and licences."""
+    from ..io import atomic_path
+    from ..mapping.report import render_report
+
+    get_region(region)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if built is None:
+        built = make_maps(region=region, out_dir=out, maps_dir=maps_dir, inline=inline, progress=progress, data=data)
+    claims_note = ""
+    if claims is None and with_claims:
+        try:
+            from .claims import recompute_claims
+
+            claims = recompute_claims(region)
+        except LisgeoError as exc:
+            claims_note = f"The headline claims could not be recomputed: {exc}"
+    page = render_report(built, region=region, out_dir=out, claims=claims, claims_note=claims_note)
+    path = out / "report.html"
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return path

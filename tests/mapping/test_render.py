@@ -14,7 +14,8 @@ import shapely
 from shapely.geometry import Point, box
 
 from lisgeo.errors import EmptyResultError, MissingColumnError
-from lisgeo.mapping.build import build_map, write_map
+from lisgeo.mapping import write_map
+from lisgeo.pipeline import make_map
 from lisgeo.mapping.prepare import simplify_for_display, tooltip_html
 from lisgeo.mapping.render import ASSET_SHA256, GeometryData, inline_assets, save_map
 from lisgeo.mapping.spec import parse_spec
@@ -71,7 +72,7 @@ SPEC = {
 
 @pytest.fixture(scope="module")
 def built():
-    return build_map(parse_spec(SPEC, name="synthetic"), frames=synthetic_frames())
+    return make_map(parse_spec(SPEC, name="synthetic"), frames=synthetic_frames())
 
 
 @pytest.fixture(scope="module")
@@ -169,13 +170,13 @@ def test_bad_inputs():
     frames = synthetic_frames()
     spec = parse_spec({**SPEC, "layers": [{**SPEC["layers"][0], "column": "nope"}], "table": {"layer": "tt"}})
     with pytest.raises(MissingColumnError, match="nope"):
-        build_map(spec, frames=frames)
+        make_map(spec, frames=frames)
     spec = parse_spec({**SPEC, "layers": [{**SPEC["layers"][0], "where": {"LADNM": "Nowhere"}}], "table": {"layer": "tt"}})
     with pytest.raises(EmptyResultError, match="optional"):
-        build_map(spec, frames=frames)
+        make_map(spec, frames=frames)
     spec = parse_spec({**SPEC, "layers": [SPEC["layers"][0], {**SPEC["layers"][3], "where": {"category": "x"}, "optional": True}],
                        "table": {"layer": "tt"}})
-    res = build_map(spec, frames=frames)
+    res = make_map(spec, frames=frames)
     assert list(res.skipped) == ["sites"] and res.feature_counts() == {"tt": 4}
 
 
@@ -200,7 +201,7 @@ def test_lsoa_choropleth_size_budget(real_data, tmp_path):
     lsoa["jobs_car_45"] = rng.integers(0, 900_000, len(lsoa))
     lsoa["pop"] = 1500
     spec = parse_spec({**SPEC, "layers": SPEC["layers"][:3], "table": {"layer": "tt", "stats": {"jobs_car_45": "median"}}})
-    res = build_map(spec, frames={"tt": lsoa, "jobs": lsoa, "districts": load_districts(region="d2n2")})
+    res = make_map(spec, frames={"tt": lsoa, "jobs": lsoa, "districts": load_districts(region="d2n2")})
     assert res.feature_counts() == {"tt": 1335, "jobs": 1335, "districts": 17}
     size = write_map(res, tmp_path / "d2n2.html", png=False).html_bytes
     inline = write_map(res, tmp_path / "d2n2_inline.html", inline=True, png=False).html_bytes

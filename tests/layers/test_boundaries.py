@@ -8,7 +8,7 @@ import pytest
 
 from lisgeo.layers import load_layer
 from lisgeo.layers.boundaries import load_districts, load_lep, load_lsoa21, load_msoa21, load_national_parks, load_peak_district
-from lisgeo.validate import GeometryRepairWarning
+from lisgeo.checks import GeometryRepairWarning
 
 pytestmark = pytest.mark.usefixtures("real_data")
 

@@ -1,16 +1,12 @@
 """Assemble the multimodal strategic network of a region: roads, GB rail, HS2 by scenario, zones and sites.
 
-Node ids carry their kind: ``zone:<LSOA21CD>``, ``site:<site_id>``, ``road:<junction id>``,
-classic rail ``rail:<CRS>`` / ``arr:<CRS>`` / ``plat:<CRS>`` (station street / arrival /
-platform side) and ``svc:<pattern_id>:<CRS>`` (a service pattern calling there; see
-:mod:`lisgeo.network.rail`), ``hs2:<id>`` / ``hs2p:<id>``.
-Node attributes: ``kind`` ("zone", "site", "road", "station", "hs2"), ``x``, ``y`` (BNG metres).
-Edge attributes: ``time_min`` (minutes, >= 0; only alighting and the station concourse are 0),
-``mode`` (see :data:`lisgeo.network.scenario.EDGE_MODES`), ``length_km`` where meaningful.
+Node ids and kinds are those of :mod:`lisgeo.network.schema` (zones, sites, job destinations,
+road junctions, the sides of classic stations and their service patterns, HS2 stations).
+Node attributes: ``kind``, ``x``, ``y`` (BNG metres). Edge attributes: ``time_min`` (minutes,
+>= 0; only alighting and the station concourse are 0), ``mode`` (an
+:class:`~lisgeo.network.schema.EdgeMode`), ``length_km`` where meaningful.
 
-The four fixed sites of the scores (:data:`lisgeo.layers.sites.FIXED_SITE_IDS`: HS2 Toton and
-Chesterfield, East Midlands Airport, Ratcliffe-on-Soar) and any ``sites=`` asked for are always
-terminals, whatever the region and ``buffer_km``: a site farther than ``buffer_km`` −
+Sites named in ``sites=`` are terminals wherever they lie: a site farther than ``buffer_km`` −
 ``access.site_road_km`` from the region brings its own strategic roads, those within
 ``access.site_road_km`` of the site or of the straight line from the site to the region outline
 (so the roads join the region's). Each must then reach, and be reached from, the main car
@@ -28,22 +24,21 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from ..assumptions import Assumptions, assumptions_path, load_assumptions, reach_km
 from ..errors import NetworkError, UnknownNameError
 from ..regions import get_region
-from .access import attach_terminals
-from .assumptions import Assumptions, load_assumptions
+from .access import attach_terminals, knn_links, node_xy, terminal_table, urban_flags
 from .rail import add_hs2, add_rail
 from .road import add_road_links
 from .scenario import Scenario, apply_edits, load_scenario
+from .schema import MODE_EDGES, NodeKind, NodeRole, TransportMode, node_id
 
-__all__ = ["build_network", "zone_terminals", "site_terminals", "check_graph", "graph_summary", "TERMINAL_KINDS"]
-
-TERMINAL_KINDS = ("zone", "site", "dest")
+__all__ = ["build_network", "zone_terminals", "site_terminals", "check_graph", "graph_summary"]
 
 
 def zone_terminals(zones: pd.DataFrame, assumptions: Assumptions, *, areas_km2: pd.Series | None = None,
-                   urban: pd.Series | None = None, id_col: str = "LSOA21CD", kind: str = "zone") -> pd.DataFrame:
-    """Terminal table [node, kind, x, y, urban] for zone points.
+                   urban: pd.Series | None = None, id_col: str = "LSOA21CD") -> pd.DataFrame:
+    """Terminal table [node, kind, x, y, urban] for zone points (:func:`~lisgeo.network.access.terminal_table`).
 
     ``urban`` (bool Series on the zones' index) wins; else a zone is urban when ``pop`` /
     ``areas_km2`` > ``access.urban_density_per_km2``; else every zone is urban.
@@ -51,24 +46,18 @@ def zone_terminals(zones: pd.DataFrame, assumptions: Assumptions, *, areas_km2: 
     ids = zones[id_col].astype(str) if id_col in zones.columns else zones.index.astype(str)
     if urban is None:
         if areas_km2 is not None and "pop" in zones.columns:
-            dens = zones["pop"].astype("float64") / areas_km2.reindex(zones.index).astype("float64")
-            urban = (dens > assumptions["access.urban_density_per_km2"]).fillna(False)
+            urban = pd.Series(urban_flags(zones["pop"], areas_km2.reindex(zones.index), assumptions), index=zones.index)
         else:
             urban = pd.Series(True, index=zones.index)
-    return pd.DataFrame({
-        "node": (f"{kind}:" + ids).to_numpy(), "kind": kind,
-        "x": zones.geometry.x.to_numpy(), "y": zones.geometry.y.to_numpy(),
-        "urban": urban.reindex(zones.index).fillna(False).to_numpy(dtype=bool),
-    })
+    return terminal_table(zones, role=NodeRole.ZONE, ids=ids, urban=urban.reindex(zones.index).fillna(False).to_numpy(dtype=bool))
 
 
 def site_terminals(sites: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
-    """Terminal table for site points; a site takes the urban flag of its nearest zone."""
+    """Terminal table for site points; a site takes the urban flag of its nearest zone terminal."""
     ids = sites["site_id"].astype(str) if "site_id" in sites.columns else sites.index.astype(str)
     xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
     _, j = cKDTree(zones[["x", "y"]].to_numpy()).query(xy, k=1)
-    return pd.DataFrame({"node": ("site:" + ids).to_numpy(), "kind": "site", "x": xy[:, 0], "y": xy[:, 1],
-                         "urban": zones["urban"].to_numpy()[j]})
+    return terminal_table(sites, role=NodeRole.SITE, ids=ids, urban=zones["urban"].to_numpy()[j])
 
 
 def check_graph(G: nx.MultiDiGraph) -> None:
@@ -84,13 +73,13 @@ def check_graph(G: nx.MultiDiGraph) -> None:
 def _check_zone_reach(G: nx.MultiDiGraph, sites: Iterable[str] = ()) -> None:
     """Every zone (and each of ``sites``, node ids) must reach, and be reached from, the main
     strongly connected part of the car network."""
+    car_edges = MODE_EDGES[TransportMode.CAR]
     car = nx.DiGraph()
-    car.add_edges_from((u, v) for u, v, m in G.edges(data="mode") if m in ("road", "local", "access_car")
-                       and not (str(v).startswith(("rail:", "hs2:"))))
+    car.add_edges_from((u, v) for u, v, m in G.edges(data="mode") if m in car_edges)
     if car.number_of_nodes() == 0:
         raise NetworkError("the car network is empty; the region has no strategic road links within reach")
     main = max(nx.strongly_connected_components(car), key=len)
-    zones = [n for n, k in G.nodes(data="kind") if k == "zone"]
+    zones = [n for n, k in G.nodes(data="kind") if k == NodeKind.ZONE]
     cut = [z for z in zones if z not in main]
     if cut:
         raise NetworkError(f"{len(cut)} zone(s) cannot reach (or be reached from) the road network: {cut[:10]}; "
@@ -99,14 +88,6 @@ def _check_zone_reach(G: nx.MultiDiGraph, sites: Iterable[str] = ()) -> None:
     if cut:
         raise NetworkError(f"site(s) {cut} cannot reach (or be reached from) the region's road network; "
                            "raise access.site_road_km so that their own strategic roads join the region's")
-
-
-@lru_cache(maxsize=1)
-def _england_roads() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All England's strategic road links and junctions (read once; fixed sites take theirs from it)."""
-    from ..layers.transport import load_road_links, load_road_nodes
-
-    return load_road_links(region=None), load_road_nodes(region=None)
 
 
 def _site_roads(region: Any, buffer_km: float, site_xy: np.ndarray, a: Assumptions) -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -124,7 +105,9 @@ def _site_roads(region: Any, buffer_km: float, site_xy: np.ndarray, a: Assumptio
     if not far:
         return None
     area = shapely.union_all([shapely.shortest_line(p, outline).buffer(r_km * 1000.0) for p in far])
-    links, nodes = _england_roads()
+    from ..layers.roads import load_road_links, load_road_nodes
+
+    links, nodes = load_road_links(region=None), load_road_nodes(region=None)
     links = links[shapely.intersects(links.geometry.values, area)]
     ends = pd.unique(np.r_[links["from_node"].to_numpy(), links["to_node"].to_numpy()])
     return links, nodes[nodes["node_id"].isin(ends)]
@@ -159,30 +142,32 @@ def _destination_terminals(G: nx.MultiDiGraph, region: Any, buffer_km: float, a:
     d = load_job_destinations(region=region, buffer_km=buffer_km)
     d = d[~d["in_region"].astype(bool)]
     xy = np.column_stack([d.geometry.x.to_numpy(), d.geometry.y.to_numpy()])
-    junctions = [n for n, k in G.nodes(data="kind") if k == "road"]
-    jxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in junctions])
-    near, _ = cKDTree(jxy).query(xy, k=1) if len(xy) and len(jxy) else (np.zeros(0), None)
-    ok = near <= a["access.max_junction_km"] * 1000.0
+    junctions = [n for n, k in G.nodes(data="kind") if k == NodeKind.ROAD]
+    i, _, _ = knn_links(xy, node_xy(G, junctions), 1, a["access.max_junction_km"] * 1000.0)
+    ok = np.zeros(len(d), dtype=bool)
+    ok[i] = True
+    d = d[ok]
     G.graph["job_destinations"] = int(ok.sum())
-    G.graph["job_destinations_jobs"] = float(d["jobs"].to_numpy(dtype="float64")[ok].sum())
-    return pd.DataFrame({"node": ("dest:" + d["dest_id"].astype(str)).to_numpy()[ok], "kind": "dest",
-                         "x": xy[ok, 0], "y": xy[ok, 1], "urban": True, "jobs": d["jobs"].to_numpy(dtype="float64")[ok]})
+    G.graph["job_destinations_jobs"] = float(d["jobs"].to_numpy(dtype="float64").sum())
+    out = terminal_table(d, role=NodeRole.DEST, ids=d["dest_id"].astype(str), urban=True)
+    return out.assign(jobs=d["jobs"].to_numpy(dtype="float64"))
 
 
 def _terminal_sites(region: Any, buffer_km: float, extra: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
-    """Sites of the region (within ``buffer_km``) plus the fixed sites and ``extra`` ids wherever they are."""
-    from ..layers.sites import FIXED_SITE_IDS, load_sites, read_sites_table
+    """Sites of the region (within ``buffer_km``) plus the ``extra`` site ids wherever they are."""
+    from ..layers.sites import load_sites, read_sites_table
 
-    need = list(dict.fromkeys([*FIXED_SITE_IDS, *extra]))
+    need = list(dict.fromkeys(extra))
     table = read_sites_table()
     lad = table.set_index(table["site_id"].astype(str))["LADCD"].astype(str)
     unknown = [s for s in need if s not in lad.index]
     if unknown:
         raise UnknownNameError("site", unknown[0], sorted(lad.index), "Site ids come from the sites layer (`lisgeo layers export sites`).")
     sites = load_sites(region=region, buffer_km=buffer_km)
-    fixed = load_sites(region=sorted(set(lad.loc[need])))
-    fixed = fixed[fixed.index.astype(str).isin(need)]
-    sites = pd.concat([sites, fixed[~fixed.index.isin(sites.index)]])
+    if need:
+        fixed = load_sites(region=sorted(set(lad.loc[need])))
+        fixed = fixed[fixed.index.astype(str).isin(need)]
+        sites = pd.concat([sites, fixed[~fixed.index.isin(sites.index)]])
     return sites, need
 
 
@@ -191,7 +176,8 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     from ..layers.boundaries import load_lsoa21
     from ..layers.people import load_lsoa21_centroids
     from ..layers.sites import load_hs2_links, load_hs2_stations
-    from ..layers.transport import load_rail_links, load_rail_patterns, load_rail_stations, load_road_links, load_road_nodes
+    from ..layers.rail import load_rail_links, load_rail_patterns, load_rail_stations
+    from ..layers.roads import load_road_links, load_road_nodes
 
     a = load_assumptions(**{**sc.assumptions, **overrides})
     reg = get_region(region)
@@ -218,16 +204,16 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     nx.set_node_attributes(G, dict(zip(dt["node"], dt["jobs"].astype(float))), "jobs")
     G.graph.update({"crs": "EPSG:27700", "region": reg.label, "scenario": sc.name, "hs2_scheme": sc.hs2_scheme or "none",
                     "assumptions": a.to_dict(), "assumptions_path": a.path, "scenario_path": sc.path,
-                    "buffer_km": float(buffer_km), "fixed_sites": need,
+                    "buffer_km": float(buffer_km), "sites": need,
                     "site_road_links": 0 if extra is None else int(len(extra[0]))})
     apply_edits(G, sc.edits, where=f"scenario {sc.name}")
     check_graph(G)
-    _check_zone_reach(G, [f"site:{s}" for s in need])
+    _check_zone_reach(G, [node_id(NodeRole.SITE, s) for s in need])
     return G
 
 
 def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
-                  assumptions: "Assumptions | Mapping[str, Any] | None" = None, buffer_km: float = 30.0,
+                  assumptions: "Assumptions | Mapping[str, Any] | None" = None, buffer_km: float | None = None,
                   sites: Iterable[str] = ()) -> nx.MultiDiGraph:
     """Build the multimodal network of ``region`` under ``scenario``.
 
@@ -238,10 +224,11 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
     scenario: a name in ``layers/scenarios`` (``list_scenarios()``), a path, or a :class:`Scenario`.
     assumptions: None (``layers/assumptions.toml``), a dict of overrides (``{"road.motorway_kmh": 90}``)
         or an :class:`Assumptions` object. The scenario's own ``[assumptions]`` apply first.
-    buffer_km: strategic roads within this distance (km) of the region outline are kept; all GB
-        rail stations and service patterns are always kept (times to London, Leeds ... exist).
-    sites: site ids (of the ``sites`` layer) to include wherever they lie, like the four fixed
-        sites that are always included (each with its own roads, see the module docstring).
+    buffer_km: strategic roads, sites and job destinations within this distance (km) of the region
+        outline are kept (default: the assumption ``reach.network_km``, 30 km); all GB rail
+        stations and service patterns are always kept (times to London, Leeds ... exist).
+    sites: site ids (of the ``sites`` layer) to include wherever they lie (each with its own
+        roads, see the module docstring); the scores add the four sites of their contract.
         Unknown ids raise :class:`~lisgeo.errors.UnknownNameError`.
 
     Returns a new ``networkx.MultiDiGraph`` (a copy; the build is cached per arguments) with
@@ -256,8 +243,7 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
     load_assumptions(**{**sc.assumptions, **over})  # validate before the (slow) layer reads
     reg = get_region(region)
     key = tuple(sorted(reg.lad_codes))
-    from .assumptions import assumptions_path
-
+    buffer_km = reach_km("network", buffer_km)
     # edits to the scenario or assumptions file invalidate the cache
     stamp = tuple(os.stat(p).st_mtime_ns if os.path.exists(p) else 0 for p in (sc.path, assumptions_path()))
     extra = tuple(dict.fromkeys(str(s) for s in ([sites] if isinstance(sites, str) else sites)))

@@ -10,8 +10,10 @@ import pandas as pd
 from shapely.geometry import Point, box
 
 from lisgeo.cli import main
-from lisgeo.mapping.build import build_map, write_map
-from lisgeo.mapping.report import sources_table, write_report
+from lisgeo.mapping import write_map
+from lisgeo.pipeline import make_map
+from lisgeo.mapping.report import sources_table
+from lisgeo.pipeline import write_report
 from lisgeo.mapping.spec import parse_spec
 
 XSS = "<script>alert(1)</script>"
@@ -38,7 +40,7 @@ SPEC = {"title": "Access to jobs", "subtitle": "Jobs within 45 minutes by car",
 
 
 def test_report_page(tmp_path):
-    res = build_map(parse_spec(SPEC, name="jobs"), frames=_frames())
+    res = make_map(parse_spec(SPEC, name="jobs"), frames=_frames())
     built = [write_map(res, tmp_path / "maps" / "jobs.html")]
     claims = pd.DataFrame({"claim": [f"people within 20 miles {XSS}"], "strategy_figure": [9e6], "computed_value": [12_404_171.0],
                            "unit": ["people"], "method": ["1 km grid"], "source": ["UKCEH"]})

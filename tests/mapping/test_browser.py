@@ -25,7 +25,7 @@ from shapely.geometry import Point, box
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -125,7 +125,7 @@ def _check_page(driver, built, name: str) -> dict:
 def _synthetic_data(region: str):
     from lisgeo.layers.boundaries import load_lsoa21
     from lisgeo.layers.sites import load_sites
-    from lisgeo.mapping.build import MapData
+    from lisgeo.pipeline import MapData
 
     lsoa = load_lsoa21(region=region)
     n = len(lsoa)
@@ -137,17 +137,17 @@ def _synthetic_data(region: str):
     sc["tt_car_hs2_chesterfield"] = rng.gamma(3, 12, n)
     sc.iloc[:3, sc.columns.get_loc("tt_car_hs2_chesterfield")] = np.nan  # unreachable: the no-data class
     sc["jobs_car_45"] = rng.integers(10_000, 700_000, n)
-    sc["jobs_pt_60"] = rng.integers(0, 300_000, n)
+    sc["jobs_rail_60"] = rng.integers(0, 300_000, n)
     sc["connectivity_index"] = rng.uniform(0, 100, n)
     sc["left_behind"] = (sc["connectivity_index"] < 20) & (sc["imd_decile"] <= 3)
     cmp = lsoa.copy()
     cmp["pop"] = sc["pop"]
-    cmp["tt_pt_london_base"] = rng.uniform(90, 180, n)
-    cmp["d_tt_pt_london"] = -rng.uniform(0, 70, n)
-    cmp["tt_pt_london_scenario"] = cmp["tt_pt_london_base"] + cmp["d_tt_pt_london"]
-    cmp["d_tt_pt_birmingham"] = -rng.uniform(0, 20, n)
+    cmp["tt_rail_london_base"] = rng.uniform(90, 180, n)
+    cmp["d_tt_rail_london"] = -rng.uniform(0, 70, n)
+    cmp["tt_rail_london_scenario"] = cmp["tt_rail_london_base"] + cmp["d_tt_rail_london"]
+    cmp["d_tt_rail_birmingham"] = -rng.uniform(0, 20, n)
     cmp["d_connectivity_index"] = rng.normal(0, 5, n)
-    cmp["n_faster"] = (cmp["d_tt_pt_london"] <= -5).astype(int)
+    cmp["n_faster"] = (cmp["d_tt_rail_london"] <= -5).astype(int)
     cmp["n_slower"] = 0
     cmp["outcome"] = np.where(cmp["n_faster"] > 0, "winner", "unchanged")
     cmp["winner"] = cmp["outcome"] == "winner"
@@ -166,12 +166,12 @@ def _synthetic_data(region: str):
 
 @pytest.fixture(scope="session")
 def default_maps(real_data, tmp_path_factory):
-    from lisgeo.mapping.build import build_maps
+    from lisgeo.pipeline import make_maps
 
     out = tmp_path_factory.mktemp("browser_maps")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return build_maps(region="d2n2", out_dir=out, inline=True, png=False, progress=False, data=_synthetic_data("d2n2"))
+        return make_maps(region="d2n2", out_dir=out, inline=True, png=False, progress=False, data=_synthetic_data("d2n2"))
 
 
 def test_every_default_map_in_browser(driver, default_maps):
@@ -186,14 +186,14 @@ def test_layer_control_toggles_layer_and_legend(driver, default_maps):
     b = next(x for x in default_maps if x.name == "3_jobs_access")
     _open(driver, b.html)
     before = driver.execute_script("return document.querySelectorAll('.leaflet-overlay-pane path').length")
-    assert not driver.find_element("id", "legend-jobs_pt_60").is_displayed()
+    assert not driver.find_element("id", "legend-jobs_rail_60").is_displayed()
     label = next(el for el in driver.find_elements("css selector", ".leaflet-control-layers-overlays label")
-                 if "public transport" in el.text)
+                 if "by rail" in el.text)
     label.find_element("css selector", "input").click()
     time.sleep(0.3)
     after = driver.execute_script("return document.querySelectorAll('.leaflet-overlay-pane path').length")
-    assert after - before == b.result.feature_counts()["jobs_pt_60"]
-    assert driver.find_element("id", "legend-jobs_pt_60").is_displayed()
+    assert after - before == b.result.feature_counts()["jobs_rail_60"]
+    assert driver.find_element("id", "legend-jobs_rail_60").is_displayed()
     # hovering an area shows its tooltip with a formatted value and units
     driver.execute_script("var l = window.lisgeoLayers['jobs_car_45'].getLayers()[0]; l.openTooltip(l.getBounds().getCenter());")
     tip = driver.find_element("css selector", ".leaflet-tooltip").get_attribute("innerText")
@@ -201,7 +201,8 @@ def test_layer_control_toggles_layer_and_legend(driver, default_maps):
 
 
 def test_script_in_names_renders_as_text(driver, tmp_path):
-    from lisgeo.mapping.build import build_map, write_map
+    from lisgeo.mapping import write_map
+    from lisgeo.pipeline import make_map
     from lisgeo.mapping.spec import parse_spec
 
     x0, y0 = 450_000, 340_000
@@ -222,7 +223,7 @@ def test_script_in_names_renders_as_text(driver, tmp_path):
         ],
         "table": {"layer": "tt", "stats": {"tt_car_hs2_toton": "median"}},
     }, name="xss")
-    built = write_map(build_map(spec, frames={"tt": lsoa, "sites": sites}), tmp_path / "xss.html", inline=True, png=False)
+    built = write_map(make_map(spec, frames={"tt": lsoa, "sites": sites}), tmp_path / "xss.html", inline=True, png=False)
     logs = _open(driver, built.html)
     assert _js_errors(logs) == []
     from selenium.common.exceptions import NoAlertPresentException
@@ -248,12 +249,13 @@ def test_script_in_names_renders_as_text(driver, tmp_path):
 
 
 def test_llep_overview_in_browser(driver, real_data, tmp_path):
-    from lisgeo.mapping.build import build_map, write_map
+    from lisgeo.mapping import write_map
+    from lisgeo.pipeline import make_map
     from lisgeo.mapping.spec import DEFAULT_MAPS_DIR
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = build_map(DEFAULT_MAPS_DIR / "1_overview.toml", region="llep")
+        res = make_map(DEFAULT_MAPS_DIR / "1_overview.toml", region="llep")
     assert "peak_district" in res.skipped  # no National Park meets Leicestershire
     built = write_map(res, tmp_path / "llep_overview.html", inline=True, png=False)
     counts = _check_page(driver, built, "llep_1_overview")

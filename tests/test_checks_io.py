@@ -9,7 +9,7 @@ from shapely.geometry import Point, Polygon, box
 
 from lisgeo.errors import CRSError, EmptyResultError, GeometryError, LisgeoError, MissingColumnError
 from lisgeo.io import write_frame
-from lisgeo.validate import GeometryRepairWarning, check_frame
+from lisgeo.checks import GeometryRepairWarning, check_frame
 
 BOWTIE = Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])  # self-intersecting
 

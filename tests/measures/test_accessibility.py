@@ -48,8 +48,8 @@ def test_cumulative_hand_computed(tt, jobs):
 def test_cumulative_aligns_by_label_and_names_modes(tt):
     # weights given in another order are aligned by label, not position
     jobs = pd.Series({"z": 1.0, "y": 10.0, "x": 100.0, "extra": 5.0})
-    out = cumulative_opportunities(tt, jobs, thresholds=(60,), mode="pt")
-    assert out["jobs_pt_60"].tolist() == [111.0, 110.0]
+    out = cumulative_opportunities(tt, jobs, thresholds=(60,), mode="rail")
+    assert out["jobs_rail_60"].tolist() == [111.0, 110.0]
 
 
 def test_cumulative_rejects_missing_or_bad_weights(tt):

@@ -74,10 +74,10 @@ def test_closed_station_trains_run_through():
     G = add_rail(nx.MultiDiGraph(), st, pd.DataFrame({"pattern_id": [1], "stops": ["AAA;XXX;BBB"], "daily_trains": [36.0]}), a)
     G.add_node("zone:a", kind="zone", x=0.0, y=0.0)
     G.add_edge("zone:a", "rail:AAA", time_min=1.0, mode="access_walk")
-    before = travel_time_matrix(G, ["zone:a"], ["arr:XXX", "arr:BBB"], mode="pt").iloc[0]
+    before = travel_time_matrix(G, ["zone:a"], ["arr:XXX", "arr:BBB"], mode="rail").iloc[0]
     assert before.tolist() == pytest.approx([1 + 15 + 11.5, 1 + 15 + 23.0])
     apply_edits(G, load_scenario_edits('[[edits]]\nop = "close_station"\ncrs = "XXX"\n'))
-    after = travel_time_matrix(G, ["zone:a"], ["arr:XXX", "arr:BBB"], mode="pt").iloc[0]
+    after = travel_time_matrix(G, ["zone:a"], ["arr:XXX", "arr:BBB"], mode="rail").iloc[0]
     assert np.isnan(after["arr:XXX"]) and after["arr:BBB"] == before["arr:BBB"]  # no stop at XXX, trains run through
     assert G.degree("rail:XXX") == 0 and G.degree("arr:XXX") == 0 and G.nodes["arr:XXX"]["closed"]
 
@@ -143,15 +143,15 @@ def test_hs2_never_makes_a_journey_slower(base, scheme):
     dests = zones + sorted(n for n, k in base.nodes(data="kind") if k == "site")
     for name in ("london", "birmingham", "leeds", "sheffield", "manchester"):
         dests = dests + destination_nodes(base, name)
-    for mode in ("car", "pt"):
+    for mode in ("car", "rail"):
         b = travel_time_matrix(base, zones, dests, mode=mode).to_numpy()
         h = travel_time_matrix(H, zones, dests, mode=mode).to_numpy()
         assert not (np.isfinite(b) & ~np.isfinite(h)).any()
         assert (h[np.isfinite(b)] <= b[np.isfinite(b)] + 1e-9).all()
-        if mode == "pt":
+        if mode == "rail":
             assert (h[np.isfinite(b)] < b[np.isfinite(b)] - 1).mean() > 0.05  # and it helps somewhere
-    lon_b = travel_time_matrix(base, zones, destination_nodes(base, "london"), mode="pt").min(axis=1)
-    lon_h = travel_time_matrix(H, zones, destination_nodes(H, "london"), mode="pt").min(axis=1)
+    lon_b = travel_time_matrix(base, zones, destination_nodes(base, "london"), mode="rail").min(axis=1)
+    lon_h = travel_time_matrix(H, zones, destination_nodes(H, "london"), mode="rail").min(axis=1)
     assert (lon_h <= lon_b + 1e-9).all() and lon_h.median() < lon_b.median() - 15
 
 

@@ -1,7 +1,11 @@
-"""The network assumptions: one TOML file, every value with its source, validated at load.
+"""The modelling assumptions: one TOML file, every value with its source, validated at load.
 
+Every modelling constant of lisgeo lives here, once: network speeds, circuities, waits and
+penalties, how far each layer reaches beyond a region, the decay and catchment of the
+accessibility measures, and the constants of the recomputed strategy claims.
 ``layers/assumptions.toml`` holds sections (``road``, ``access``, ``walk``, ``pt``, ``hs2``,
-``destinations``, ``osm``) of entries ``key = { value = ..., unit = ..., source|rationale = ... }``.
+``destinations``, ``osm``, ``reach``, ``accessibility``, ``claims``) of entries
+``key = { value = ..., unit = ..., source|rationale = ... }``.
 :func:`load_assumptions` returns an :class:`Assumptions` mapping of ``"section.key" -> value``
 that rejects unknown keys (like a geopandas options object) and refuses NaN, negative or zero
 speeds with a :class:`~lisgeo.errors.NetworkError` naming the key.
@@ -11,17 +15,19 @@ from __future__ import annotations
 
 import math
 import os
+from functools import lru_cache
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..config import authored_path, read_toml
-from ..errors import LisgeoError, NetworkError, UnknownNameError
+from .config import authored_path, read_toml
+from .errors import ConfigError, NetworkError, ParameterError, UnknownNameError
 
-__all__ = ["Assumptions", "load_assumptions", "assumptions_path", "SCHEMA"]
+__all__ = ["Assumptions", "load_assumptions", "as_assumptions", "assumptions_path", "reach_km", "SCHEMA", "DECAYS"]
 
 # key -> kind. Kinds: pos (float > 0), nonneg (float >= 0), ratio (float >= 1), int (int >= 1),
-# bool, bands (increasing positive floats), speeds (list of positive floats), crs (list of str).
+# bool, bands (increasing positive floats), speeds (list of positive floats), crs (list of str),
+# decay (one of DECAYS).
 SCHEMA: dict[str, str] = {
     "road.motorway_kmh": "pos", "road.trunk_kmh": "pos", "road.default_kmh": "pos", "road.straight_circuity": "ratio",
     "access.circuity": "ratio", "access.urban_kmh": "pos", "access.rural_kmh": "pos",
@@ -39,7 +45,16 @@ SCHEMA: dict[str, str] = {
     "destinations.derby": "crs", "destinations.leicester": "crs",
     "osm.motorway_kmh": "pos", "osm.trunk_kmh": "pos", "osm.primary_kmh": "pos", "osm.secondary_kmh": "pos",
     "osm.tertiary_kmh": "pos", "osm.minor_kmh": "pos", "osm.maxspeed_factor": "pos",
+    "reach.network_km": "nonneg", "reach.stations_km": "nonneg", "reach.sites_km": "nonneg", "reach.stops_km": "nonneg",
+    "reach.hs2_stations_km": "nonneg", "reach.job_destinations_km": "nonneg", "reach.population_grid_km": "nonneg",
+    "reach.jobs_km": "nonneg",
+    "accessibility.gravity_half_life_min": "pos", "accessibility.e2sfca_catchment_min": "pos",
+    "accessibility.e2sfca_decay": "decay",
+    "claims.off_network_kmh": "pos", "claims.drive_hours": "pos", "claims.miles": "pos",
 }
+
+#: Decay functions of the E2SFCA catchment (``accessibility.e2sfca_decay``).
+DECAYS = ("gaussian", "stepped", "binary")
 
 
 def assumptions_path() -> Path:
@@ -99,6 +114,10 @@ def _check(key: str, v: Any) -> Any:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or float(v) != int(v) or v < (1 if kind == "int" else 0):
             raise NetworkError(f"assumption {key!r} must be a whole number >= {1 if kind == 'int' else 0}, got {v!r}")
         return int(v)
+    if kind == "decay":
+        if v not in DECAYS:
+            raise ConfigError(f"assumption {key!r} must be one of {list(DECAYS)}, got {v!r}")
+        return v
     if kind == "crs":
         if not isinstance(v, (list, tuple)) or not v or not all(isinstance(s, str) for s in v):
             raise NetworkError(f"assumption {key!r} must be a non-empty list of CRS codes, got {v!r}")
@@ -134,7 +153,7 @@ def _resolve_key(name: str) -> str:
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        raise LisgeoError(f"assumption {name!r} is ambiguous ({matches}); write it as section__key, e.g. {matches[0].replace('.', '__')}")
+        raise ConfigError(f"assumption {name!r} is ambiguous ({matches}); write it as section__key, e.g. {matches[0].replace('.', '__')}")
     raise UnknownNameError("assumption", name, sorted(SCHEMA), "Use section__key (e.g. road__motorway_kmh) or a key listed in layers/assumptions.toml.")
 
 
@@ -148,26 +167,12 @@ def load_assumptions(path: str | os.PathLike | None = None, **overrides: Any) ->
     :class:`~lisgeo.errors.NetworkError` naming the key.
     """
     p = Path(path) if path is not None else assumptions_path()
-    raw = read_toml(p, what="assumptions")
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for section, entries in raw.items():
-        if not isinstance(entries, dict):
-            raise LisgeoError(f"{p.name}: top-level {section!r} must be a [section] table")
-        for key, entry in entries.items():
-            full = f"{section}.{key}"
-            if full not in SCHEMA:
-                raise UnknownNameError("assumption", full, sorted(SCHEMA), f"Remove it from {p.name} or fix its spelling.")
-            if not isinstance(entry, dict) or "value" not in entry:
-                raise LisgeoError(f"{p.name}: {full} must be a table {{ value = ..., source = \"...\" }}")
-            src = entry.get("source") or entry.get("rationale")
-            if not src:
-                raise LisgeoError(f"{p.name}: {full} has no source or rationale; every assumption must say where it comes from")
-            values[full] = _check(full, entry["value"])
-            sources[full] = str(src)
-    missing = sorted(set(SCHEMA) - set(values))
-    if missing:
-        raise NetworkError(f"{p.name} lacks assumption(s) {missing}; add them with a value and a source")
+    try:
+        stamp = p.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    values, sources = _read_file(str(p), stamp)
+    values, sources = dict(values), dict(sources)
     for name, v in overrides.items():
         key = _resolve_key(name)
         values[key] = _check(key, v)
@@ -175,6 +180,43 @@ def load_assumptions(path: str | os.PathLike | None = None, **overrides: Any) ->
     if len(values["pt.line_speed_kmh"]) != len(values["pt.line_speed_band_km"]) + 1:
         raise NetworkError("assumption 'pt.line_speed_kmh' needs one more speed than 'pt.line_speed_band_km' has bands")
     return Assumptions(values, sources, str(p))
+
+
+@lru_cache(maxsize=8)
+def _read_file(path: str, stamp: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """The validated values and sources of one assumptions file (read once per modification time)."""
+    p = Path(path)
+    raw = read_toml(p, what="assumptions")
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for section, entries in raw.items():
+        if not isinstance(entries, dict):
+            raise ConfigError(f"{p.name}: top-level {section!r} must be a [section] table")
+        for key, entry in entries.items():
+            full = f"{section}.{key}"
+            if full not in SCHEMA:
+                raise UnknownNameError("assumption", full, sorted(SCHEMA), f"Remove it from {p.name} or fix its spelling.")
+            if not isinstance(entry, dict) or "value" not in entry:
+                raise ConfigError(f"{p.name}: {full} must be a table {{ value = ..., source = \"...\" }}")
+            src = entry.get("source") or entry.get("rationale")
+            if not src:
+                raise ConfigError(f"{p.name}: {full} has no source or rationale; every assumption must say where it comes from")
+            values[full] = _check(full, entry["value"])
+            sources[full] = str(src)
+    missing = sorted(set(SCHEMA) - set(values))
+    if missing:
+        raise NetworkError(f"{p.name} lacks assumption(s) {missing}; add them with a value and a source")
+    return values, sources
+
+
+def reach_km(name: str, buffer_km: float | None = None) -> float:
+    """``buffer_km`` when given, else the default reach ``reach.<name>_km`` of the assumptions
+    ``_km`` (how far beyond a region a layer is taken), checked to be a non-negative distance."""
+    if buffer_km is None:
+        return float(load_assumptions()[f"reach.{name}_km"])
+    if isinstance(buffer_km, bool) or not isinstance(buffer_km, (int, float)) or not math.isfinite(buffer_km) or buffer_km < 0:
+        raise ParameterError(f"buffer_km must be a non-negative distance in km, got {buffer_km!r}")
+    return float(buffer_km)
 
 
 def as_assumptions(a: "Assumptions | Mapping[str, Any] | None") -> Assumptions:
@@ -185,4 +227,4 @@ def as_assumptions(a: "Assumptions | Mapping[str, Any] | None") -> Assumptions:
         return a
     if isinstance(a, Mapping):
         return load_assumptions(**dict(a))
-    raise LisgeoError(f"assumptions must be None, an Assumptions object or a dict of overrides, got {type(a).__name__}")
+    raise ConfigError(f"assumptions must be None, an Assumptions object or a dict of overrides, got {type(a).__name__}")

@@ -9,8 +9,9 @@ import pytest
 from shapely.geometry import Point
 
 from lisgeo.errors import LisgeoError, UnknownNameError
-from lisgeo.measures.compare import compare_scores, district_summary, winners_losers, write_comparison
-from lisgeo.measures.score import CONTRACT_COLUMNS, TIME_COLUMNS, score_region, write_scores
+from lisgeo.measures.columns import CONTRACT as CONTRACT_COLUMNS, TIME_COLUMNS
+from lisgeo.measures.compare import compare_scores, district_summary, winners_losers
+from lisgeo.pipeline import score_region, write_comparison, write_scores
 
 
 # ------------------------------------------------------------------ comparison on hand-made frames
@@ -19,7 +20,7 @@ def _frame(london, leeds, conn, scenario):
     df = pd.DataFrame({
         "LSOA21CD": idx, "LSOA21NM": ["A 001A", "A 001B", "B 001A"], "LADCD": ["E06000015", "E06000015", "E06000018"],
         "LADNM": ["Derby", "Derby", "Nottingham"], "LEP": "D2N2", "pop": [1000, 3000, 2000], "imd_decile": [1, 5, 9],
-        "tt_pt_london": london, "tt_pt_leeds": leeds, "connectivity_index": conn,
+        "tt_rail_london": london, "tt_rail_leeds": leeds, "connectivity_index": conn,
     }, index=idx)
     g = gpd.GeoDataFrame(df, geometry=[Point(0, 0)] * 3, crs="EPSG:27700")
     g.attrs["scenario"] = scenario
@@ -31,21 +32,21 @@ def test_compare_scores_hand_computed():
     scen = _frame([90.0, 118.0, 90.0], [80.0, 70.0, 66.0], [15.0, 20.0, 25.0], "hs2")
     cmp = compare_scores(base, scen, threshold_min=5)
     # london deltas: -10, -2, 0 ; leeds: 0, NaN (newly reachable), +6 ; index: +5, 0, -5
-    assert cmp["d_tt_pt_london"].tolist() == [-10.0, -2.0, 0.0]
-    assert cmp["d_tt_pt_leeds"].iloc[[0, 2]].tolist() == [0.0, 6.0] and np.isnan(cmp["d_tt_pt_leeds"].iloc[1])
+    assert cmp["d_tt_rail_london"].tolist() == [-10.0, -2.0, 0.0]
+    assert cmp["d_tt_rail_leeds"].iloc[[0, 2]].tolist() == [0.0, 6.0] and np.isnan(cmp["d_tt_rail_leeds"].iloc[1])
     assert cmp["d_connectivity_index"].tolist() == [5.0, 0.0, -5.0]
     # zone 1: 10 min faster -> winner ; zone 2: Leeds becomes reachable -> winner ; zone 3: Leeds 6 min slower -> loser
     assert cmp["outcome"].tolist() == ["winner", "winner", "loser"]
     assert cmp.attrs["base"] == "base" and cmp.attrs["scenario"] == "hs2"
     wl = winners_losers(cmp)
     assert wl[["LSOA21CD", "measure", "outcome"]].values.tolist() == [
-        ["E01000001", "tt_pt_london", "faster"], ["E01000003", "tt_pt_leeds", "slower"], ["E01000002", "tt_pt_leeds", "newly reachable"]]
+        ["E01000001", "tt_rail_london", "faster"], ["E01000003", "tt_rail_leeds", "slower"], ["E01000002", "tt_rail_leeds", "newly reachable"]]
     ds = district_summary(cmp).set_index("LADNM")
     # Derby: pop-weighted mean London delta = (1000*-10 + 3000*-2)/4000 = -4 ; index (1000*5 + 3000*0)/4000 = 1.25
-    assert ds.loc["Derby", "d_tt_pt_london"] == pytest.approx(-4.0)
+    assert ds.loc["Derby", "d_tt_rail_london"] == pytest.approx(-4.0)
     assert ds.loc["Derby", "d_connectivity_index"] == pytest.approx(1.25)
     # Derby Leeds: only zone 1 has a delta (0) -> 0 ; winners 2 LSOAs, 4,000 people
-    assert ds.loc["Derby", "d_tt_pt_leeds"] == 0.0
+    assert ds.loc["Derby", "d_tt_rail_leeds"] == 0.0
     assert (ds.loc["Derby", "n_winners"], ds.loc["Derby", "pop_winners"]) == (2, 4000.0)
     assert (ds.loc["Nottingham", "n_losers"], ds.loc["Nottingham", "pop_losers"]) == (1, 2000.0)
     # a bigger threshold leaves zone 1 as the only change
@@ -126,10 +127,10 @@ def test_rural_dales_less_connected_than_nottingham(d2n2_scores):
 
 @pytest.mark.realdata
 def test_hs2_never_slower_to_london(d2n2_scores, d2n2_hs2):
-    d = d2n2_hs2["tt_pt_london"] - d2n2_scores["tt_pt_london"]
+    d = d2n2_hs2["tt_rail_london"] - d2n2_scores["tt_rail_london"]
     assert (d <= 1e-9).all()
     assert (d < -5).mean() > 0.9  # almost every LSOA gains more than 5 minutes
-    for c in ("tt_pt_birmingham", "tt_pt_leeds"):
+    for c in ("tt_rail_birmingham", "tt_rail_leeds"):
         assert ((d2n2_hs2[c] - d2n2_scores[c]) <= 1e-9).all()
     # car times do not depend on the rail scenario
     assert np.allclose(d2n2_hs2["tt_car_hs2_toton"], d2n2_scores["tt_car_hs2_toton"])

@@ -145,11 +145,11 @@ def test_pt_zero_alighting_and_structured_core_origin_fallback():
     G.add_edge("rail:Y", "arr:Y", time_min=0.0, mode="concourse")
     G.add_edge("arr:Y", "zone:b", time_min=4.0, mode="access_walk")
     for method in ("structured", "dijkstra"):
-        m = travel_time_matrix(G, ["zone:a"], ["arr:Y", "rail:Y", "zone:b", "svc:1:Y"], mode="pt", method=method)
+        m = travel_time_matrix(G, ["zone:a"], ["arr:Y", "rail:Y", "zone:b", "svc:1:Y"], mode="rail", method=method)
         assert m.iloc[0].tolist() == [32.5, 37.5, 36.5, 32.5]  # svc: columns come from a reverse search
     assert np.isnan(travel_time_matrix(G, ["zone:a"], ["zone:b"], mode="car").iloc[0, 0])
     # a core origin uses plain Dijkstra
-    assert travel_time_matrix(G, ["svc:1:X"], ["zone:b"], mode="pt").iloc[0, 0] == 24.0
+    assert travel_time_matrix(G, ["svc:1:X"], ["zone:b"], mode="rail").iloc[0, 0] == 24.0
 
 
 def test_engine_cached_until_graph_changes():
@@ -164,12 +164,12 @@ def test_engine_cached_until_graph_changes():
 # ------------------------------------------------------------------ real data
 @pytest.fixture(scope="session")
 def d2n2_graph(real_data):
-    from lisgeo.network import build_network
+    from lisgeo.pipeline import score_network
 
-    return build_network(region="d2n2")
+    return score_network("d2n2")
 
 
-@pytest.mark.parametrize("mode", ["car", "pt"])
+@pytest.mark.parametrize("mode", ["car", "rail"])
 def test_real_graph_equals_networkx_for_sampled_origins(d2n2_graph, mode):
     G = d2n2_graph
     zones = sorted(n for n, k in G.nodes(data="kind") if k == "zone")
@@ -178,11 +178,9 @@ def test_real_graph_equals_networkx_for_sampled_origins(d2n2_graph, mode):
     origins = list(rng.choice(zones, 12, replace=False)) + ["site:hs2_toton"]
     dests = zones + sites + ["rail:STP", "rail:NOT", "rail:LDS", "arr:STP", "arr:LDS", "svc:3657:LEI"]
     if mode == "car":
-        modes = {"road", "local", "access_car"}
-    else:  # rail, boarding, HS2, walk access, and car access that starts or ends at a station
-        st = ("rail:", "arr:", "hs2:")
-        modes = lambda u, v, m: m in {"rail", "board", "alight", "hs2", "interchange", "concourse", "access_walk"} or (
-            m == "access_car" and (u.startswith(st) or v.startswith(st)))
+        modes = {"road", "local", "access_car", "park_ride"}
+    else:  # rail, boarding, HS2, walk access, and park and ride
+        modes = {"rail", "board", "alight", "hs2", "interchange", "concourse", "access_walk", "park_ride"}
     ref = _nx_matrix(G, origins, dests, modes)
     for method in ("structured", "dijkstra", "auto"):
         got = travel_time_matrix(G, origins, dests, mode=mode, method=method).to_numpy()

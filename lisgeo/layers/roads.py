@@ -1,0 +1,315 @@
+"""Road layers: the Strategic Road Network of England as links and junctions.
+
+* ``road_links`` / ``road_nodes`` – the Strategic Road Network (SRN) of England as a directed
+  graph between junction clusters (Strain, Wilson & Littleworth 2023, built from National
+  Highways HATRIS links). Each link gets its road, a road class and, where the HAPMS
+  carriageway sections of that road run near both of its ends, a geometry that follows the
+  carriageway (``geometry_source="hapms"``); otherwise a straight line (``"straight"``).
+
+All outputs are in EPSG:27700; distances are kilometres.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.ops
+
+from ..catalog import resolve_dataset
+from ..checks import BNG, check_frame
+from ..errors import DataFormatError, EmptyResultError
+from ._registry import finish_layer, register_layer
+from ..assumptions import reach_km
+from .boundaries import region_reach
+
+__all__ = ["load_road_links", "load_road_nodes", "match_link_geometry", "road_class_of", "route_key", "drop_self_loops"]
+
+log = logging.getLogger(__name__)
+
+LINE = ("LineString",)
+POINT = ("Point",)
+
+# --------------------------------------------------------------------------------------
+# Strategic Road Network
+# --------------------------------------------------------------------------------------
+
+_ADDED_ROAD = re.compile(r"(A\d+)")
+
+
+def road_class_of(road: "pd.Series") -> pd.Series:
+    """``"motorway"`` for M-roads and A(M) roads (``M1``, ``A1(M)``, ``A1M``), else ``"trunk"``.
+
+    The SRN graph's ``road`` column decides (its ``LinkRef`` prefix ``LM``/``AL`` agrees on
+    every HATRIS link); missing roads are ``"trunk"`` (every SRN link that is not a motorway
+    is a trunk A-road).
+    """
+    r = road.astype("string")
+    mw = r.str.match(r"^M\d") | r.str.match(r"^A\d+(\(M\)|M)$")
+    return pd.Series(np.where(mw.fillna(False), "motorway", "trunk"), index=road.index, dtype="string")
+
+
+def route_key(road: "pd.Series") -> pd.Series:
+    """Key joining SRN roads to HAPMS ``roa_number``: the A-road of an A(M) ("A1(M)", "A1M" -> "A1")."""
+    r = road.astype("string").str.replace("(M)", "", regex=False)
+    return r.where(~r.str.match(r"^A\d+M$").fillna(False), r.str[:-1])
+
+
+def drop_self_loops(links: pd.DataFrame, *, from_col: str = "from_node", to_col: str = "to_node") -> pd.DataFrame:
+    """Return ``links`` without rows whose two ends are the same node."""
+    return links[links[from_col] != links[to_col]]
+
+
+@lru_cache(maxsize=1)
+def _srn_raw() -> pd.DataFrame:
+    path = resolve_dataset("srn_graph")[0]
+    df = pd.read_csv(path)
+    return check_frame(df, name="SRN graph (SRN_region_graph.csv)",
+                       required=["LinkRef", "road", "dist", "StartCluster", "EndCluster", "StartX", "StartY",
+                                 "EndX", "EndY", "StartClusterX", "StartClusterY", "EndClusterX", "EndClusterY"])
+
+
+def _srn_links() -> pd.DataFrame:
+    """All SRN links (national), tidy columns, self-loops dropped."""
+    s = _srn_raw()
+    df = pd.DataFrame({
+        "link_ref": s["LinkRef"].astype("string"),
+        "from_node": s["StartCluster"].astype("int64"),
+        "to_node": s["EndCluster"].astype("int64"),
+        "road": s["road"].astype("string"),
+        "straight_km": s["dist"].astype("float64"),
+        "x0": s["StartX"], "y0": s["StartY"], "x1": s["EndX"], "y1": s["EndY"],
+    })
+    # links the graph's authors added ("mine"): recover the road from the reference where it says
+    added = df["road"] == "mine"
+    df.loc[added, "road"] = df.loc[added, "link_ref"].str.extract(_ADDED_ROAD, expand=False)
+    df = drop_self_loops(df)
+    # link ids: LinkRef, made unique for the few added links that share one
+    dup = df["link_ref"].duplicated(keep=False)
+    ids = df["link_ref"].where(~dup, df["link_ref"] + ":" + df["from_node"].astype("string") + "-" + df["to_node"].astype("string"))
+    df.insert(0, "link_id", ids.str.replace(" ", "_"))
+    df["road_class"] = road_class_of(df["road"])
+    return df
+
+
+@lru_cache(maxsize=1)
+def _hapms_sections() -> gpd.GeoDataFrame:
+    """HAPMS main-carriageway sections (national, BNG), one LineString each, with ``route``."""
+    path = resolve_dataset("hapms")[0]
+    gdf = gpd.read_file(f"zip://{path}!network20200302.shp",
+                        columns=["roa_number", "funct_name", "direc_code", "dual_name", "sect_label"])
+    gdf = gdf.set_crs(BNG, allow_override=True)  # the shapefile has no .prj; it is in BNG (bounds checked)
+    gdf = gdf[gdf["funct_name"] == "Main Carriageway"]
+    gdf = gdf.explode(index_parts=False)
+    gdf = gdf[~gdf.geometry.is_empty & (gdf.geometry.length > 0)]
+    gdf = gdf.assign(route=route_key(gdf["roa_number"]), two_way=gdf["dual_name"].eq("Two Way Single Carriageway"))
+    gdf = gdf.reset_index(drop=True)
+    return check_frame(gdf[["sect_label", "roa_number", "route", "direc_code", "two_way", "geometry"]],
+                       name="HAPMS sections", geom_types=LINE)
+
+
+def _chain_parts(parts: Sequence[shapely.LineString], straight: shapely.LineString) -> tuple[shapely.LineString, float]:
+    """Join forward-running parts in order along ``straight``; drop parts inside another's span.
+
+    Returns the joined line and the total length of the gaps bridged (m).
+    """
+    spans = sorted(((straight.project(shapely.Point(p.coords[0])), straight.project(shapely.Point(p.coords[-1])), p) for p in parts),
+                   key=lambda t: (t[0], -t[1]))
+    coords: list = []
+    gaps = 0.0
+    reach = -np.inf
+    for a, b, p in spans:
+        if b <= reach + 1.0:  # contained in what we already have (duplicate or stub)
+            continue
+        c = list(p.coords)
+        if coords:
+            gaps += float(np.hypot(c[0][0] - coords[-1][0], c[0][1] - coords[-1][1]))
+        coords.extend(c)
+        reach = max(reach, b)
+    if len(coords) < 2:
+        return shapely.LineString(), 0.0
+    return shapely.LineString(coords), gaps
+
+
+def match_link_geometry(
+    links: gpd.GeoDataFrame,
+    sections: gpd.GeoDataFrame,
+    *,
+    corridor_frac: float = 0.3,
+    corridor_min_m: float = 1000.0,
+    corridor_max_m: float = 4000.0,
+    snap_m: float = 1500.0,
+    max_gap_frac: float = 0.25,
+    max_detour: float = 1.8,
+    max_backtrack_m: float = 300.0,
+) -> gpd.GeoDataFrame:
+    """Give each directed link a geometry that follows its road's carriageway sections.
+
+    Parameters
+    ----------
+    links: straight LineStrings (from the link's start junction to its end junction, metres,
+        EPSG:27700) with a ``route`` column naming the road (the key shared with ``sections``).
+    sections: carriageway LineStrings with ``route`` and, optionally, ``two_way`` (bool: a
+        single two-way carriageway, usable in both directions). One-way sections must be
+        digitised in the direction of traffic (HAPMS ones are).
+    corridor_frac, corridor_min_m, corridor_max_m: the sections considered are those of the same
+        route within a corridor around the straight line, of half-width ``corridor_frac`` × the
+        link's length clipped to [min, max] metres.
+    snap_m: the joined carriageway must pass within this distance (m) of both link ends.
+    max_gap_frac: refuse a match whose bridged gaps exceed this share of its length.
+    max_detour: refuse a match longer than ``max_detour`` × the straight distance + 0.5 km.
+    max_backtrack_m: refuse a match that runs backwards (against the link's direction) for more
+        than this many metres in all (or 5% of the link, if more).
+
+    Returns
+    -------
+    GeoDataFrame indexed like ``links`` with ``geometry`` (start junction -> carriageway substring
+    between the projected ends -> end junction), ``length_km`` and ``geometry_source``
+    (``"hapms"`` or ``"straight"``). Because the geometry runs from junction to junction,
+    ``length_km`` is never less than the straight-line distance.
+    """
+    links = check_frame(links, name="links to match", required=["route"], geom_types=LINE)
+    sections = check_frame(sections, name="carriageway sections", required=["route"], geom_types=LINE, allow_empty=True)
+    straight = links.geometry
+    L = straight.length.to_numpy()
+    width = np.clip(corridor_frac * L, corridor_min_m, corridor_max_m)
+    corr = gpd.GeoDataFrame({"route": links["route"].to_numpy(), "link": np.arange(len(links))},
+                            geometry=straight.buffer(width, cap_style="round").to_numpy(), crs=BNG)
+    sec = sections[sections["route"].notna()]
+    two_way = sec["two_way"].to_numpy(bool) if "two_way" in sec.columns else np.zeros(len(sec), bool)
+    sec = gpd.GeoDataFrame({"route": sec["route"].to_numpy(), "two_way": two_way, "sec": np.arange(len(sec))},
+                           geometry=sec.geometry.to_numpy(), crs=BNG)
+    pairs = gpd.sjoin(corr, sec, predicate="intersects", how="inner")
+    pairs = pairs[pairs["route_left"] == pairs["route_right"]]
+    li = pairs["link"].to_numpy()
+    si = pairs["sec"].to_numpy()
+    sgeom = sec.geometry.to_numpy()[si]
+    lgeom = straight.to_numpy()[li]
+    # a section runs with the link if its start->end vector points the same way as the link's
+    svec = shapely.get_coordinates(shapely.get_point(sgeom, -1)) - shapely.get_coordinates(shapely.get_point(sgeom, 0))
+    lvec = shapely.get_coordinates(shapely.get_point(lgeom, -1)) - shapely.get_coordinates(shapely.get_point(lgeom, 0))
+    forward = (svec * lvec).sum(axis=1) > 0
+    tw = sec["two_way"].to_numpy()[si]
+    keep = forward | tw
+    sgeom = np.where(forward, sgeom, shapely.reverse(sgeom))[keep]
+    li = li[keep]
+
+    geoms = straight.to_numpy().copy()
+    source = np.full(len(links), "straight", dtype=object)
+    order = np.argsort(li, kind="stable")
+    li, sgeom = li[order], sgeom[order]
+    bounds = np.flatnonzero(np.r_[True, li[1:] != li[:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        k = li[a]
+        line = geoms[k]
+        p0, p1 = shapely.Point(line.coords[0]), shapely.Point(line.coords[-1])
+        merged = shapely.line_merge(shapely.MultiLineString(list(sgeom[a:b])), directed=True)
+        parts = list(merged.geoms) if merged.geom_type == "MultiLineString" else [merged]
+        chain, gaps = _chain_parts(parts, line)
+        if chain.is_empty or chain.distance(p0) > snap_m or chain.distance(p1) > snap_m:
+            continue
+        s0, s1 = chain.project(p0), chain.project(p1)
+        if s1 <= s0:
+            continue
+        sub = shapely.ops.substring(chain, s0, s1)
+        sub_coords = list(sub.coords) if sub.geom_type == "LineString" else [sub.coords[0]]
+        route = shapely.LineString([p0.coords[0], *sub_coords, p1.coords[0]])
+        if gaps > max_gap_frac * max(sub.length, 1.0) or route.length > max_detour * L[k] + 500.0:
+            continue
+        # refuse a route that doubles back along the link (a loop or a wrong turn in the chain)
+        rc = shapely.get_coordinates(route)
+        along = (rc - rc[0]) @ ((rc[-1] - rc[0]) / max(L[k], 1e-9))
+        if np.clip(-np.diff(along), 0, None).sum() > max(max_backtrack_m, 0.05 * L[k]):
+            continue
+        geoms[k] = route
+        source[k] = "hapms"
+    out = gpd.GeoDataFrame({"geometry_source": pd.array(source, dtype="string")}, geometry=geoms, index=links.index, crs=BNG)
+    out["length_km"] = out.geometry.length / 1000.0
+    straight_km = L / 1000.0
+    assert (out["length_km"].to_numpy() >= straight_km - 1e-9).all(), "a route is shorter than the straight line"
+    return out[["length_km", "geometry_source", "geometry"]]
+
+
+
+def _srn_in_reach(region, buffer_km: float) -> pd.DataFrame:
+    buffer_km = reach_km("network", buffer_km)
+    df = _srn_links()
+    if region is None:
+        return df
+    reach = region_reach(region, buffer_km)
+    lines = shapely.linestrings(np.stack([df[["x0", "y0"]].to_numpy(), df[["x1", "y1"]].to_numpy()], axis=1))
+    return df[shapely.intersects(lines, reach)]
+
+
+@register_layer("road_links", family="transport",
+                description="Strategic Road Network links (directed, junction to junction): road, road_class, length_km, geometry_source (hapms|straight)",
+                datasets=["srn_graph", "hapms"])
+def load_road_links(*, region="d2n2", buffer_km: float | None = None) -> gpd.GeoDataFrame:
+    """Directed SRN links that meet ``region`` buffered by ``buffer_km`` (default
+    ``reach.network_km`` of the assumptions; ``region=None``: all England, read once per process).
+
+    Columns: ``link_id`` (HATRIS LinkRef), ``from_node``/``to_node`` (junction clusters),
+    ``road`` (e.g. "M1", "A1(M)", "A38"), ``road_class`` ("motorway"|"trunk"), ``straight_km``
+    (junction-to-junction straight line, km, from the graph), ``length_km`` (km along the
+    geometry), ``geometry_source`` ("hapms": follows the HAPMS carriageway; "straight").
+    ``attrs["hapms_share"]`` is the share of links with a carriageway geometry.
+    """
+    if region is None:
+        return _national_road_links().copy()
+    return _road_links(_srn_in_reach(region, buffer_km), region, buffer_km)
+
+
+@lru_cache(maxsize=1)
+def _national_road_links() -> gpd.GeoDataFrame:
+    return _road_links(_srn_links(), None, 0.0)
+
+
+def _road_links(df: pd.DataFrame, region, buffer_km) -> gpd.GeoDataFrame:
+    if df.empty:
+        raise EmptyResultError(f"no Strategic Road Network link lies within {buffer_km} km of region {region!r}; increase buffer_km")
+    lines = shapely.linestrings(np.stack([df[["x0", "y0"]].to_numpy(), df[["x1", "y1"]].to_numpy()], axis=1))
+    links = gpd.GeoDataFrame({"route": route_key(df["road"]).to_numpy()}, geometry=lines, index=df.index, crs=BNG)
+    matched = match_link_geometry(links, _hapms_sections())
+    gdf = gpd.GeoDataFrame(
+        df[["link_id", "from_node", "to_node", "road", "road_class", "straight_km"]].assign(
+            length_km=matched["length_km"], geometry_source=matched["geometry_source"]),
+        geometry=matched.geometry, crs=BNG)
+    # straight links take the graph's own distance (equal to the geometry's length within 1e-6 km)
+    gdf["length_km"] = gdf["length_km"].where(gdf["geometry_source"] == "hapms", gdf["straight_km"])
+    short = gdf["length_km"] < gdf["straight_km"] - 1e-6
+    if short.any():
+        raise DataFormatError(f"{int(short.sum())} road link(s) are shorter than the straight line between their ends "
+                              f"(e.g. {gdf.loc[short, 'link_id'].head(3).tolist()}); the SRN graph or HAPMS file is not the pinned one")
+    gdf = gdf.set_index("link_id", drop=False)
+    gdf.index.name = None
+    gdf = check_frame(gdf, name="road_links", required=["link_id"], geom_types=LINE, unique="link_id")
+    share = float((gdf["geometry_source"] == "hapms").mean())
+    gdf.attrs["hapms_share"] = share
+    log.info("road_links: %d links, %.1f%% follow HAPMS carriageways", len(gdf), 100 * share)
+    return finish_layer(gdf, name="road_links", datasets=["srn_graph", "hapms"])
+
+
+@register_layer("road_nodes", family="transport", description="Strategic Road Network junction clusters at the ends of the region's road_links",
+                datasets=["srn_graph"])
+def load_road_nodes(*, region="d2n2", buffer_km: float | None = None) -> gpd.GeoDataFrame:
+    """Junction clusters (``node_id``) at either end of the SRN links within reach of ``region``."""
+    df = _srn_in_reach(region, buffer_km)
+    s = _srn_raw()
+    ends = pd.concat([
+        pd.DataFrame({"node_id": s["StartCluster"], "x": s["StartClusterX"], "y": s["StartClusterY"]}),
+        pd.DataFrame({"node_id": s["EndCluster"], "x": s["EndClusterX"], "y": s["EndClusterY"]}),
+    ]).drop_duplicates("node_id").set_index("node_id")
+    ids = pd.Index(pd.unique(np.r_[df["from_node"].to_numpy(), df["to_node"].to_numpy()]))
+    if len(ids) == 0:
+        raise EmptyResultError(f"no Strategic Road Network junction within {buffer_km} km of region {region!r}")
+    pts = ends.loc[ids]
+    gdf = gpd.GeoDataFrame({"node_id": ids.to_numpy()}, geometry=gpd.points_from_xy(pts["x"], pts["y"]), index=ids.to_numpy(), crs=BNG)
+    gdf = check_frame(gdf, name="road_nodes", geom_types=POINT, unique="node_id")
+    return finish_layer(gdf.sort_index(), name="road_nodes", datasets=["srn_graph"])
+

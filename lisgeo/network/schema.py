@@ -1,0 +1,205 @@
+"""The network's vocabulary: node roles and ids, edge modes and travel modes.
+
+This module is the only place that knows how a node id is spelled. Every other module builds
+ids with :func:`node_id` / :func:`node_ids` and reads them back with :func:`node_role` /
+:func:`node_code`, so a new kind of node is one line here.
+
+Node ids are ``"<prefix>:<code>"``:
+
+============== ========= ============ ==================================================
+role           prefix    ``kind``     what
+============== ========= ============ ==================================================
+zone           ``zone``  zone         a zone's population-weighted centroid (LSOA 2021 code)
+site           ``site``   site         a strategy site (``site_id`` of the sites layer)
+dest           ``dest``  dest         a job destination beyond the region (never an origin)
+road           ``road``  road         a strategic road junction (or an OSM node)
+station        ``rail``  station      a classic station, street side: where rail trips start
+arrival        ``arr``   station      a classic station, arrival side: where rail trips end
+platform       ``plat``  station      a classic station's platform for links without train identity
+service        ``svc``   station      a service pattern calling at a station (``svc:<pattern>:<CRS>[:n]``)
+hs2            ``hs2``   hs2          an HS2 station concourse
+hs2_platform   ``hs2p``  hs2          an HS2 station platform
+============== ========= ============ ==================================================
+
+Edge modes (:class:`EdgeMode`) are what an edge is (a road link, a walk to a station, a boarding
+...); travel modes (:class:`TransportMode`, named as in r5py) are how a traveller goes, and
+:data:`MODE_EDGES` says which edge modes each routable travel mode may use.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UnknownNameError
+
+__all__ = [
+    "NodeRole", "NodeKind", "EdgeMode", "TransportMode", "ROUTABLE_MODES", "MODE_EDGES", "TERMINAL_KINDS",
+    "STATION_ROLES", "node_id", "node_ids", "node_role", "node_code", "service_node", "parse_mode",
+]
+
+
+class NodeRole(StrEnum):
+    """What a node is, at the finest grain (one prefix each)."""
+
+    ZONE = "zone"
+    SITE = "site"
+    DEST = "dest"
+    ROAD = "road"
+    STATION = "station"
+    ARRIVAL = "arrival"
+    PLATFORM = "platform"
+    SERVICE = "service"
+    HS2 = "hs2"
+    HS2_PLATFORM = "hs2_platform"
+
+
+class NodeKind(StrEnum):
+    """The ``kind`` node attribute: the coarse class of a node."""
+
+    ZONE = "zone"
+    SITE = "site"
+    DEST = "dest"
+    ROAD = "road"
+    STATION = "station"
+    HS2 = "hs2"
+
+
+_PREFIX: dict[NodeRole, str] = {
+    NodeRole.ZONE: "zone", NodeRole.SITE: "site", NodeRole.DEST: "dest", NodeRole.ROAD: "road",
+    NodeRole.STATION: "rail", NodeRole.ARRIVAL: "arr", NodeRole.PLATFORM: "plat", NodeRole.SERVICE: "svc",
+    NodeRole.HS2: "hs2", NodeRole.HS2_PLATFORM: "hs2p",
+}
+_ROLE_OF_PREFIX = {p: r for r, p in _PREFIX.items()}
+_KIND: dict[NodeRole, NodeKind] = {
+    NodeRole.ZONE: NodeKind.ZONE, NodeRole.SITE: NodeKind.SITE, NodeRole.DEST: NodeKind.DEST, NodeRole.ROAD: NodeKind.ROAD,
+    NodeRole.STATION: NodeKind.STATION, NodeRole.ARRIVAL: NodeKind.STATION, NodeRole.PLATFORM: NodeKind.STATION,
+    NodeRole.SERVICE: NodeKind.STATION, NodeRole.HS2: NodeKind.HS2, NodeRole.HS2_PLATFORM: NodeKind.HS2,
+}
+
+#: Kinds of the terminals: the points that hang off the core network by access links
+#: (zones, sites, job destinations). The engine's structured method relies on them.
+TERMINAL_KINDS: tuple[NodeKind, ...] = (NodeKind.ZONE, NodeKind.SITE, NodeKind.DEST)
+
+#: Roles of the nodes of a classic station and of an HS2 station.
+STATION_ROLES: tuple[NodeRole, ...] = (NodeRole.STATION, NodeRole.ARRIVAL, NodeRole.PLATFORM, NodeRole.SERVICE,
+                                       NodeRole.HS2, NodeRole.HS2_PLATFORM)
+
+
+def node_id(role: NodeRole | str, code: object) -> str:
+    """The id of the node of ``role`` for ``code``: ``node_id("zone", "E01013453") -> "zone:E01013453"``."""
+    return f"{_PREFIX[NodeRole(role)]}:{code}"
+
+
+def node_ids(role: NodeRole | str, codes: Iterable[object]) -> list[str]:
+    """:func:`node_id` for many codes at once (a list, in order)."""
+    p = _PREFIX[NodeRole(role)] + ":"
+    return [p + str(c) for c in codes]
+
+
+def service_node(pattern: object, crs: str, call: int = 1) -> str:
+    """The node of a service pattern calling at ``crs`` (the ``call``-th call there, for loops)."""
+    base = f"{_PREFIX[NodeRole.SERVICE]}:{pattern}:{crs}"
+    return base if call == 1 else f"{base}:{call}"
+
+
+def node_role(node: str) -> NodeRole | None:
+    """The role of a node id (None for an id of no known prefix)."""
+    prefix, sep, _ = str(node).partition(":")
+    return _ROLE_OF_PREFIX.get(prefix) if sep else None
+
+
+def node_kind(node: str) -> NodeKind | None:
+    """The kind of a node id (None for an id of no known prefix)."""
+    r = node_role(node)
+    return _KIND[r] if r is not None else None
+
+
+def node_code(node: str) -> str:
+    """The code of a node id: ``"zone:E01013453" -> "E01013453"``, ``"svc:12:NOT" -> "12:NOT"``."""
+    prefix, sep, rest = str(node).partition(":")
+    return rest if sep and prefix in _ROLE_OF_PREFIX else str(node)
+
+
+def has_role(nodes: Iterable[str], *roles: NodeRole | str) -> np.ndarray:
+    """Boolean array: which of ``nodes`` have one of ``roles``."""
+    pre = tuple(_PREFIX[NodeRole(r)] + ":" for r in roles)
+    return np.fromiter((str(n).startswith(pre) for n in nodes), dtype=bool)
+
+
+def kind_of_role(role: NodeRole | str) -> NodeKind:
+    """The ``kind`` attribute of the nodes of ``role``."""
+    return _KIND[NodeRole(role)]
+
+
+class EdgeMode(StrEnum):
+    """What an edge is (the ``mode`` edge attribute)."""
+
+    ROAD = "road"                # a strategic (or OSM) road link
+    LOCAL = "local"              # a direct local-road link between two terminals
+    ACCESS_CAR = "access_car"    # terminal <-> road junction by local road
+    PARK_RIDE = "park_ride"      # terminal -> station by car (park and ride, kiss and ride)
+    ACCESS_WALK = "access_walk"  # terminal <-> station on foot
+    RAIL = "rail"                # in-vehicle, between consecutive calls of a service pattern
+    BOARD = "board"              # station street side -> a service (the boarding wait)
+    ALIGHT = "alight"            # a service -> the arrival side
+    HS2 = "hs2"                  # in-vehicle on HS2
+    INTERCHANGE = "interchange"  # a change of train (penalty), or a walk between HS2 and classic stations
+    CONCOURSE = "concourse"      # street side -> arrival side of the same station (no train)
+
+
+class TransportMode(StrEnum):
+    """How a traveller goes (names as r5py's ``TransportMode``).
+
+    ``CAR`` and ``RAIL`` (the strategic model's rail with walk and park-and-ride access; HS2 in
+    scenarios that have it) are routed on the network graph; ``TRANSIT`` (walk + bus + tram +
+    rail from GTFS timetables), ``WALK`` and ``BICYCLE`` have routers of their own; ``BUS``,
+    ``TRAM``, ``AIR``, ``FERRY`` and ``OTHER`` describe stops.
+    """
+
+    CAR = "car"
+    RAIL = "rail"
+    TRANSIT = "transit"
+    WALK = "walk"
+    BICYCLE = "bicycle"
+    BUS = "bus"
+    TRAM = "tram"
+    AIR = "air"
+    FERRY = "ferry"
+    OTHER = "other"
+
+
+#: Travel modes routed on the network graph by the compiled engine.
+ROUTABLE_MODES: tuple[TransportMode, ...] = (TransportMode.CAR, TransportMode.RAIL)
+
+#: Edge modes each graph-routed travel mode may use.
+MODE_EDGES: dict[TransportMode, frozenset[EdgeMode]] = {
+    # driving to a station and parking ends a car trip there (no car edge leaves a station)
+    TransportMode.CAR: frozenset({EdgeMode.ROAD, EdgeMode.LOCAL, EdgeMode.ACCESS_CAR, EdgeMode.PARK_RIDE}),
+    TransportMode.RAIL: frozenset({EdgeMode.RAIL, EdgeMode.BOARD, EdgeMode.ALIGHT, EdgeMode.HS2, EdgeMode.INTERCHANGE,
+                                   EdgeMode.CONCOURSE, EdgeMode.ACCESS_WALK, EdgeMode.PARK_RIDE}),
+}
+
+_RENAMED = {"pt": "mode 'pt' is now called 'rail' (the strategic model's public transport is rail with walk and "
+                  "park-and-ride access); bus, tram and rail from GTFS timetables are 'transit'"}
+
+
+def parse_mode(mode: TransportMode | str, *, allowed: Iterable[TransportMode] = ROUTABLE_MODES) -> TransportMode:
+    """A travel mode from its name; :class:`~lisgeo.errors.UnknownNameError` lists the allowed ones."""
+    allowed = tuple(allowed)
+    key = str(mode).strip().lower()
+    try:
+        m = TransportMode(key)
+    except ValueError:
+        m = None
+    if m is None or m not in allowed:
+        raise UnknownNameError("mode", mode, [a.value for a in allowed], _RENAMED.get(key, ""))
+    return m
+
+
+def codes_of(nodes: Iterable[str]) -> pd.Index:
+    """The codes of node ids, as an Index (ids without a known prefix are kept as they are)."""
+    return pd.Index([node_code(n) for n in nodes])
