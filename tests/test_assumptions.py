@@ -1,0 +1,53 @@
+"""Every modelling constant in one validated file: reaches, accessibility and claim constants, overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+from lisgeo.assumptions import SCHEMA, assumptions_path, load_assumptions, reach_km
+from lisgeo.errors import ConfigError, ParameterError, UnknownNameError
+
+
+def test_every_key_has_a_value_and_a_source():
+    a = load_assumptions()
+    assert set(a) == set(SCHEMA)
+    assert all(a.source(k) for k in a)
+    assert a["accessibility.e2sfca_decay"] == "gaussian" and a["claims.off_network_kmh"] == 60.0
+
+
+def test_reach_defaults_live_in_the_file():
+    assert reach_km("network") == load_assumptions()["reach.network_km"] == 30.0
+    assert reach_km("stops") == 5.0 and reach_km("sites") == 0.0
+    assert reach_km("stops", 2) == 2.0
+    with pytest.raises(ParameterError, match="non-negative"):
+        reach_km("stops", -1)
+    with pytest.raises(UnknownNameError):
+        reach_km("nowhere")
+
+
+def test_bad_values_and_unknown_keys_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="e2sfca_decay"):
+        load_assumptions(accessibility__e2sfca_decay="cubic")
+    with pytest.raises(UnknownNameError, match="no_such"):
+        load_assumptions(no_such=1)
+    text = assumptions_path().read_text(encoding="utf-8")
+    p = tmp_path / "a.toml"
+    p.write_text(text + '\n[reach]\nmoon_km = { value = 1.0, rationale = "x" }\n', encoding="utf-8")
+    with pytest.raises(Exception, match="reach"):  # a duplicate table is invalid TOML; an unknown key is refused
+        load_assumptions(p)
+    p.write_text(text.replace('jobs_km = { value = 0.0,', 'jobs_km = { value = -3.0,'), encoding="utf-8")
+    with pytest.raises(Exception, match="reach.jobs_km"):
+        load_assumptions(p)
+
+
+def test_an_edited_file_is_read_again(tmp_path):
+    p = tmp_path / "a.toml"
+    text = assumptions_path().read_text(encoding="utf-8")
+    p.write_text(text, encoding="utf-8")
+    assert load_assumptions(p)["claims.miles"] == 20.0
+    import os
+    import time
+
+    p.write_text(text.replace('miles = { value = 20.0,', 'miles = { value = 25.0,'), encoding="utf-8")
+    os.utime(p, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert load_assumptions(p)["claims.miles"] == 25.0
