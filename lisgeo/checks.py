@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from .errors import CRSError, EmptyResultError, GeometryError, LisgeoError, MissingColumnError
+from .errors import CRSError, DataFormatError, EmptyResultError, GeometryError, MissingColumnError
 
 __all__ = ["BNG", "check_frame", "to_bng", "GeometryRepairWarning", "CODE_PATTERNS"]
 
@@ -102,10 +102,10 @@ def check_frame(
         ok = values.str.match(pat).fillna(False)
         if not ok.all():
             bad = values[~ok].head(3).tolist()
-            raise LisgeoError(f"{name}: column {col!r} has malformed codes such as {bad}; expected values matching {pat}")
+            raise DataFormatError(f"{name}: column {col!r} has malformed codes such as {bad}; expected values matching {pat}")
     if unique is not None and df[unique].duplicated().any():
         dups = df.loc[df[unique].duplicated(), unique].head(3).tolist()
-        raise LisgeoError(f"{name}: column {unique!r} must be unique but repeats {dups}; drop or merge the duplicates")
+        raise DataFormatError(f"{name}: column {unique!r} must be unique but repeats {dups}; drop or merge the duplicates")
     if not isinstance(df, gpd.GeoDataFrame):
         return df
     gdf = to_bng(df, name=name)

@@ -44,6 +44,7 @@ def data_list() -> None:
 def data_verify(quiet: bool) -> None:
     """Check every file present (LISGEO_DATA_DIR, then the cache) against its pinned sha256."""
     from .catalog import data_dir, verify_files
+    from .errors import DataNotFoundError, HashMismatchError
 
     results = verify_files(progress=sys.stderr.isatty())
     counts = {"ok": 0, "missing": 0, "mismatch": 0}
@@ -53,9 +54,9 @@ def data_verify(quiet: bool) -> None:
             click.echo(f"{r.status:8s} {r.dataset:36s} {r.path}")
     click.echo(f"{counts['ok']} ok, {counts['missing']} missing, {counts['mismatch']} hash mismatch (data folder: {data_dir() or 'unset'})")
     if counts["mismatch"]:
-        raise LisgeoError(f"{counts['mismatch']} file(s) do not match their pinned sha256; delete them and run `lisgeo data fetch`")
+        raise HashMismatchError(f"{counts['mismatch']} file(s) do not match their pinned sha256; delete them and run `lisgeo data fetch`")
     if counts["missing"]:
-        raise LisgeoError(f"{counts['missing']} file(s) missing; run `lisgeo data fetch` or set LISGEO_DATA_DIR")
+        raise DataNotFoundError(f"{counts['missing']} file(s) missing; run `lisgeo data fetch` or set LISGEO_DATA_DIR")
 
 
 @data.command("fetch")

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .errors import DataNotFoundError, LisgeoError
+from .errors import ConfigError, DataNotFoundError
 
 __all__ = ["layers_dir", "maps_dir", "authored_path", "read_toml"]
 
@@ -38,7 +38,7 @@ def authored_path(*parts: str) -> Path:
 
 
 def read_toml(path: str | os.PathLike, *, what: str) -> dict[str, Any]:
-    """Parse a TOML file; a missing file or bad syntax is a :class:`LisgeoError` naming ``what``."""
+    """Parse a TOML file; a missing file or bad syntax raises an error naming ``what``."""
     p = Path(path)
     if not p.is_file():
         raise DataNotFoundError(
@@ -47,4 +47,4 @@ def read_toml(path: str | os.PathLike, *, what: str) -> dict[str, Any]:
     try:
         return tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise LisgeoError(f"{what} file {p.name} is not valid TOML ({exc}); fix the syntax") from None
+        raise ConfigError(f"{what} file {p.name} is not valid TOML ({exc}); fix the syntax") from None

@@ -11,7 +11,7 @@ from typing import Iterator
 import geopandas as gpd
 import pandas as pd
 
-from .errors import LisgeoError
+from .errors import OutputError
 
 __all__ = ["atomic_path", "write_frame", "FORMATS"]
 
@@ -45,13 +45,13 @@ def write_frame(df: pd.DataFrame, path: str | os.PathLike, *, layer: str | None 
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in FORMATS:
-        raise LisgeoError(f"cannot write {path.name}: unknown extension {ext!r}; use one of {', '.join(FORMATS)}")
+        raise OutputError(f"cannot write {path.name}: unknown extension {ext!r}; use one of {', '.join(FORMATS)}")
     is_geo = isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns
     # a named index that is not already a column becomes one; otherwise the index is not written
     named = df.index.name is not None and df.index.name not in df.columns
     out = df.reset_index() if named else df
     if not is_geo and ext in (".gpkg", ".geojson"):
-        raise LisgeoError(f"{path.name}: this layer is a table without geometry; write it as .csv or .parquet")
+        raise OutputError(f"{path.name}: this layer is a table without geometry; write it as .csv or .parquet")
     with atomic_path(path) as tmp:
         if ext == ".gpkg":
             out.to_file(tmp, driver="GPKG", layer=layer or path.stem, index=False)

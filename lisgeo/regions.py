@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from .errors import LisgeoError, UnknownNameError
+from .errors import ParameterError, UnknownNameError
 
 __all__ = ["Region", "REGIONS", "LEPS", "DISTRICTS", "get_region", "list_regions", "lep_of"]
 
@@ -116,7 +116,7 @@ def get_region(region: "str | Region | Iterable[str]") -> Region:
     else:
         codes = [str(c).strip().upper() for c in region]
     if not codes:
-        raise LisgeoError("a region needs at least one district code, e.g. 'E06000015'")
+        raise ParameterError("a region needs at least one district code, e.g. 'E06000015'")
     bad = [c for c in codes if not _LAD_RE.match(c)]
     if bad:
         raise UnknownNameError(

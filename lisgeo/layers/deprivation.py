@@ -35,7 +35,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..catalog import resolve_dataset
-from ..errors import LisgeoError, MissingColumnError
+from ..errors import DataFormatError, MissingColumnError, ParameterError
 from ._registry import finish_layer, register_layer
 from .boundaries import load_lsoa11, load_lsoa21
 
@@ -73,7 +73,7 @@ def parse_number(values: pd.Series) -> pd.Series:
     """Parse published numbers such as ``"29,199"`` or ``" 1 296 "`` into float64.
 
     Thousands separators (commas, spaces) are removed; blanks become NaN; anything else
-    that is not a number raises :class:`LisgeoError` naming the offending value.
+    that is not a number raises :class:`DataFormatError` naming the offending value.
     """
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("float64")
@@ -82,8 +82,8 @@ def parse_number(values: pd.Series) -> pd.Series:
     out = pd.to_numeric(text, errors="coerce")
     bad = out.isna() & text.notna()
     if bad.any():
-        raise LisgeoError(f"cannot parse {values[bad].head(3).tolist()} as numbers; expected digits with "
-                          "optional thousands separators like '29,199'")
+        raise DataFormatError(f"cannot parse {values[bad].head(3).tolist()} as numbers; expected digits with "
+                              "optional thousands separators like '29,199'")
     return out.astype("float64")
 
 
@@ -147,8 +147,8 @@ def _attach(polys: gpd.GeoDataFrame, table: pd.DataFrame, code: str, what: str) 
     cols = [c for c in table.columns if c != code]
     missing = ~polys[code].isin(table.index)
     if missing.any():
-        raise LisgeoError(f"{what} has no values for {int(missing.sum())} LSOA(s) of the region, e.g. "
-                          f"{polys.index[missing][:3].tolist()} (Welsh LSOAs are not in the English indices)")
+        raise ParameterError(f"{what} has no values for {int(missing.sum())} LSOA(s) of the region, e.g. "
+                             f"{polys.index[missing][:3].tolist()} (Welsh LSOAs are not in the English indices); choose a region of English districts")
     out = polys.join(table[cols], how="left")
     geom = out.pop("geometry")
     out["geometry"] = geom

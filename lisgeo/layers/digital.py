@@ -64,7 +64,7 @@ import pandas as pd
 
 from ..catalog import resolve_dataset
 from ..config import authored_path
-from ..errors import DataNotFoundError, LisgeoError, MissingColumnError, UnknownNameError
+from ..errors import ConfigError, DataFormatError, DataNotFoundError, MissingColumnError, ParameterError, UnknownNameError
 from ..regions import get_region
 from ..checks import check_frame
 from ._registry import finish_layer, register_layer
@@ -202,7 +202,7 @@ def read_rural_urban() -> pd.DataFrame:
     try:
         rows = _ods_rows(path)
     except (zipfile.BadZipFile, KeyError, StopIteration) as exc:
-        raise LisgeoError(f"cannot read the rural-urban classification {path.name} as a spreadsheet ({exc})") from None
+        raise DataFormatError(f"cannot read the rural-urban classification {path.name} as a spreadsheet ({exc}); delete it and run `lisgeo data fetch`") from None
     recs = []
     for row in rows:
         if len(row) >= 9 and row[0].startswith("E0") and len(row[0]) == 9:
@@ -249,7 +249,7 @@ def load_broadband(*, region="d2n2", year: "int | None" = None, all_releases: bo
     counts = bb.groupby("release")["LADCD"].nunique()
     short = counts[counts < len(reg.lad_codes)]
     if len(short):
-        raise LisgeoError(f"Ofcom release(s) {list(short.index)} lack some districts of region {reg.name!r}")
+        raise DataFormatError(f"Ofcom release(s) {list(short.index)} lack some districts of region {reg.name!r}; pass year= for one year, or all_releases=False")
     ru = read_rural_urban()[["ruc11", "ruc11_label", "rural_pct"]]
     districts = load_districts(region=reg)
     df = districts.drop(columns="LADCD").merge(bb, left_index=True, right_on="LADCD", how="inner")
@@ -315,7 +315,7 @@ def load_digital_lsoa21(*, region="d2n2", rule=None) -> gpd.GeoDataFrame:
     eng = read_digital_indicator()
     missing = lsoa.index.difference(eng.index)
     if len(missing):
-        raise LisgeoError(f"{len(missing)} LSOAs of the region lack the IoD 2025 digital indicator, e.g. {list(missing[:3])}")
+        raise ParameterError(f"{len(missing)} LSOAs of the region lack the IoD 2025 digital indicator, e.g. {list(missing[:3])}; it covers England only, so choose English districts")
     df = lsoa.join(eng[["digital_indicator", "digital_rank", "digital_decile"]])
     df = flag_coldspots(df, rule=rule, level="lsoa", reference=eng)
     return finish_layer(df, name="digital_lsoa21", datasets=["imd2025_lsoa21_indicators", "lsoa21_boundaries"])
@@ -343,27 +343,27 @@ def load_coldspot_rule(rule: "None | str | os.PathLike | Mapping[str, Any]" = No
             try:
                 data = tomllib.load(fh)
             except tomllib.TOMLDecodeError as exc:
-                raise LisgeoError(f"coldspot rule {path}: invalid TOML ({exc})") from None
+                raise ConfigError(f"coldspot rule {path}: invalid TOML ({exc})") from None
         where = str(path)
     elif isinstance(rule, Mapping):
         data, where = dict(rule), "rule dict"
     else:
-        raise LisgeoError(f"rule must be None, a path or a dict, not {type(rule).__name__}")
+        raise ParameterError(f"rule must be None, a path or a dict, not {type(rule).__name__}")
     spec = data[level] if level in data else data
     if "conditions" not in spec:
-        raise LisgeoError(f"{where}: no conditions for level {level!r}; give a [{level}] table with [[{level}.conditions]]")
+        raise ConfigError(f"{where}: no conditions for level {level!r}; give a [{level}] table with [[{level}.conditions]]")
     combine = spec.get("combine", "any")
     if combine not in ("any", "all"):
-        raise LisgeoError(f"{where}: combine must be 'any' (OR) or 'all' (AND), not {combine!r}")
+        raise ConfigError(f"{where}: combine must be 'any' (OR) or 'all' (AND), not {combine!r}")
     conds = []
     for i, c in enumerate(spec["conditions"]):
         if "column" not in c or c.get("op") not in _OPS:
-            raise LisgeoError(f"{where}: condition {i} needs 'column' and 'op' in {list(_OPS)}; got {c}")
+            raise ConfigError(f"{where}: condition {i} needs 'column' and 'op' in {list(_OPS)}; got {c}")
         has_v, has_p = "value" in c, "percentile" in c
         if has_v == has_p:
-            raise LisgeoError(f"{where}: condition {i} ({c['column']}) needs exactly one of 'value' or 'percentile'")
+            raise ConfigError(f"{where}: condition {i} ({c['column']}) needs exactly one of 'value' or 'percentile'")
         if has_p and not 0 <= float(c["percentile"]) <= 100:
-            raise LisgeoError(f"{where}: condition {i} percentile must be within 0–100, not {c['percentile']}")
+            raise ConfigError(f"{where}: condition {i} percentile must be within 0–100, not {c['percentile']}")
         conds.append(dict(c))
     return {"combine": combine, "conditions": conds, "description": spec.get("description", "")}
 
@@ -413,12 +413,12 @@ def flag_coldspots(
             if ref is None and level == "lsoa":
                 ref = read_digital_indicator()
             if ref is None:
-                raise LisgeoError(f"condition on {col} uses a percentile: pass reference=<frame of all areas> to flag_coldspots")
+                raise ParameterError(f"condition on {col} uses a percentile: pass reference=<frame of all areas> to flag_coldspots")
             if col not in ref.columns:
                 raise MissingColumnError(f"reference frame lacks column {col!r} needed for the percentile threshold")
             rv = pd.to_numeric(ref[col], errors="coerce").astype("float64").to_numpy()
             if not np.isfinite(rv).any():
-                raise LisgeoError(f"reference column {col!r} has no values; cannot compute a percentile")
+                raise ParameterError(f"reference column {col!r} has no values; cannot compute a percentile: pass a reference frame with values in it")
             thr = float(np.nanpercentile(rv, float(c["percentile"])))
             thr_txt = f"{_fmt(thr)} (P{float(c['percentile']):g} of reference)"
         else:

@@ -55,7 +55,7 @@ import pandas as pd
 import shapely
 
 from ..catalog import resolve_dataset
-from ..errors import LisgeoError, MissingColumnError, UnknownNameError
+from ..errors import DataFormatError, MissingColumnError, ParameterError, UnknownNameError
 from ..regions import DISTRICTS, get_region
 from ..checks import check_frame
 from ._registry import finish_layer, register_layer
@@ -87,7 +87,7 @@ def apportion(values: pd.Series, links: pd.DataFrame, *, source: str = "source",
     ``values``: indexed by source id. ``links``: one row per (source, target) with a weight
     ≥ 0 (several rows for the same pair are added). Returns a float Series indexed by target
     (sorted), with ``sum(result) == sum(values)``. A source with a value but no link of
-    positive weight cannot be shared and raises :class:`LisgeoError`; links whose source
+    positive weight cannot be shared and raises :class:`ParameterError`; links whose source
     has no value are ignored.
     """
     missing = [c for c in (source, target, weight) if c not in links.columns]
@@ -96,15 +96,15 @@ def apportion(values: pd.Series, links: pd.DataFrame, *, source: str = "source",
                                  f"Pass source=, target=, weight= naming its columns.")
     w = pd.to_numeric(links[weight], errors="coerce")
     if w.isna().any() or (w < 0).any():
-        raise LisgeoError(f"link weights must be numbers ≥ 0; column {weight!r} has NaN or negative values")
+        raise ParameterError(f"link weights must be numbers ≥ 0; column {weight!r} has NaN or negative values")
     df = pd.DataFrame({"s": links[source].to_numpy(), "t": links[target].to_numpy(), "w": w.to_numpy(dtype="float64")})
     df = df[df["s"].isin(values.index)]
     tot = df.groupby("s")["w"].sum()
     vals = values.astype("float64")
     orphan = vals.index[(vals != 0) & ~vals.index.isin(tot.index[tot > 0])]
     if len(orphan):
-        raise LisgeoError(f"{len(orphan)} source(s) have a value but no link of positive weight, e.g. "
-                          f"{list(orphan[:3])}; add links for them or drop them first")
+        raise ParameterError(f"{len(orphan)} source(s) have a value but no link of positive weight, e.g. "
+                             f"{list(orphan[:3])}; add links for them or drop them first")
     df = df[df["s"].map(tot) > 0]
     df["v"] = df["s"].map(vals) * df["w"] / df["s"].map(tot)
     out = df.groupby("t")["v"].sum()
@@ -171,7 +171,7 @@ def _lsoa21_to_msoa11(lads: tuple[str, ...]) -> pd.DataFrame:
     by_code["MSOA11CD"] = pd.Series(msoa_name).map(name_to_m11).to_numpy()
     if by_code["MSOA11CD"].isna().any():
         bad = by_code.loc[by_code["MSOA11CD"].isna(), "LSOA21CD"].head(3).tolist()
-        raise LisgeoError(f"cannot find the MSOA 2011 of LSOA(s) {bad} from their 2011 names")
+        raise DataFormatError(f"cannot find the MSOA 2011 of LSOA(s) {bad} from their 2011 names; run `lisgeo data verify` to check the pinned files")
     by_code["frac"] = 1.0
     by_code["link"] = "code"
     new = l21.loc[~known]
@@ -188,7 +188,7 @@ def _lsoa21_to_msoa11(lads: tuple[str, ...]) -> pd.DataFrame:
         sp["link"] = "spatial"
         lost = set(new["LSOA21CD"]) - set(sp["LSOA21CD"])
         if lost:
-            raise LisgeoError(f"LSOA 2021 {sorted(lost)[:3]} overlap no MSOA 2011 of the districts")
+            raise DataFormatError(f"LSOA 2021 {sorted(lost)[:3]} overlap no MSOA 2011 of the districts; run `lisgeo data verify` to check the pinned files")
         parts.append(sp)
     return pd.concat(parts, ignore_index=True)
 
@@ -208,7 +208,7 @@ def _jobs_tables(lads: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
     work = read_workplace_msoa11()
     missing = ~m11["MSOA11CD"].isin(work.index)
     if missing.any():
-        raise LisgeoError(f"Census 2011 workplace data lack MSOA(s) {m11.index[missing][:3].tolist()}")
+        raise DataFormatError(f"Census 2011 workplace data lack MSOA(s) {m11.index[missing][:3].tolist()}; run `lisgeo data verify` to check the pinned files")
     jobs11 = work.loc[m11["MSOA11CD"], "jobs"]
     jobs21 = apportion(jobs11, links, source="MSOA11CD", target="MSOA21CD", weight="weight")
     method = classify_links(links, source="MSOA11CD", target="MSOA21CD", weight="weight")
@@ -254,7 +254,7 @@ def load_jobs_msoa21(*, region="d2n2") -> gpd.GeoDataFrame:
     gdf["jobs"] = gdf["MSOA21CD"].map(msoa["jobs"]).astype("float64")
     gdf["jobs_method"] = gdf["MSOA21CD"].map(msoa["jobs_method"]).astype("string")
     if gdf["jobs"].isna().any():
-        raise LisgeoError(f"no jobs for MSOA(s) {gdf.index[gdf['jobs'].isna()][:3].tolist()}")
+        raise DataFormatError(f"no jobs for MSOA(s) {gdf.index[gdf['jobs'].isna()][:3].tolist()}; run `lisgeo data verify` to check the pinned files")
     geom = gdf.pop("geometry")
     gdf["geometry"] = geom
     gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs=geom.crs)
@@ -356,7 +356,7 @@ def national_jobs_msoa21() -> pd.DataFrame:
 
         pts = _centroids("lsoa21_centroids").reindex(ln.index[~known])
         if pts.isna().any():
-            raise LisgeoError(f"lsoa21_centroids lacks LSOA(s) {pts.index[pts.isna()][:3].tolist()}")
+            raise DataFormatError(f"lsoa21_centroids lacks LSOA(s) {pts.index[pts.isna()][:3].tolist()}; run `lisgeo data verify` to check the pinned files")
         cand = l11[l11["MSOA11CD"].isin(retired)]
         _, j = shapely.STRtree(cand.geometry.values).query_nearest(pts.values, all_matches=False)
         links.append(pd.DataFrame({"LSOA21CD": pts.index, "MSOA21CD": ln.loc[~known, "parent"].to_numpy(),
@@ -365,8 +365,8 @@ def national_jobs_msoa21() -> pd.DataFrame:
     links = pd.concat(links, ignore_index=True)
     bad = links["MSOA11CD"].isna() | ~links["MSOA11CD"].isin(retired)
     if bad.any():
-        raise LisgeoError(f"LSOA(s) {links.loc[bad, 'LSOA21CD'].head(3).tolist()} of new MSOA 2021 codes link to "
-                          "no retired MSOA 2011; check msoa_lookup and lsoa11_centroids")
+        raise DataFormatError(f"LSOA(s) {links.loc[bad, 'LSOA21CD'].head(3).tolist()} of new MSOA 2021 codes link to "
+                              "no retired MSOA 2011; check msoa_lookup and lsoa11_centroids")
     jobs_new = apportion(work.loc[retired, "jobs"], links, source="MSOA11CD", target="MSOA21CD", weight="weight")
     method = classify_links(links, source="MSOA11CD", target="MSOA21CD", weight="weight")
     jobs = pd.concat([work.loc[same, "jobs"].astype("float64"), jobs_new])
@@ -376,7 +376,7 @@ def national_jobs_msoa21() -> pd.DataFrame:
                         "jobs": jobs.reindex(m21.index).to_numpy(dtype="float64"),
                         "jobs_method": meth.reindex(m21.index).astype("string").to_numpy()}, index=m21.index)
     if out["jobs"].isna().any():
-        raise LisgeoError(f"no jobs for MSOA 2021 {out.index[out['jobs'].isna()][:3].tolist()}")
+        raise DataFormatError(f"no jobs for MSOA 2021 {out.index[out['jobs'].isna()][:3].tolist()}; run `lisgeo data verify` to check the pinned files")
     out.index.name = None
     return out
 
@@ -435,7 +435,7 @@ def load_job_destinations(*, region="d2n2", buffer_km: float | None = None) -> g
         nat = nat[~nat["LADCD"].isin(list(DISTRICTS))]
         mpts = _centroids("msoa21_centroids").reindex(nat.index)
         if mpts.isna().any():
-            raise LisgeoError(f"msoa21_centroids lacks MSOA(s) {mpts.index[mpts.isna()][:3].tolist()}")
+            raise DataFormatError(f"msoa21_centroids lacks MSOA(s) {mpts.index[mpts.isna()][:3].tolist()}; run `lisgeo data verify` to check the pinned files")
         near = mpts.within(ring).to_numpy()
         m = nat[near]
         mdf = pd.DataFrame({"dest_id": m["MSOA21CD"].to_numpy(), "jobs": m["jobs"].to_numpy(),

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from ..catalog import resolve_dataset
-from ..errors import EmptyResultError, LisgeoError
+from ..errors import DataFormatError, EmptyResultError, ParameterError, UnknownNameError
 from ..regions import get_region
 from ..checks import BNG, check_frame
 from ._registry import finish_layer, register_layer
@@ -60,7 +60,7 @@ def read_census2021_population(*, level: str = "lsoa") -> pd.DataFrame:
     (people)]. The parent of an LSOA is its MSOA 2021, of an MSOA its district.
     """
     if level not in _TS001_LEVELS.values():
-        raise LisgeoError(f"unknown TS001 level {level!r}; use one of {sorted(_TS001_LEVELS.values())}")
+        raise ParameterError(f"unknown TS001 level {level!r}; use one of {sorted(_TS001_LEVELS.values())}")
     df = _ts001()
     out = df[df["level"] == level].drop(columns="level").set_index("code", drop=False)
     out.index.name = None
@@ -80,8 +80,8 @@ def load_population(*, region="d2n2") -> gpd.GeoDataFrame:
     lsoa["pop"] = lsoa["LSOA21CD"].map(_lsoa_pop())
     missing = lsoa["pop"].isna()
     if missing.any():
-        raise LisgeoError(f"Census 2021 TS001 lacks {int(missing.sum())} LSOA(s) of the region, e.g. "
-                          f"{lsoa.index[missing][:3].tolist()}; check the catalog's census2021_population file")
+        raise DataFormatError(f"Census 2021 TS001 lacks {int(missing.sum())} LSOA(s) of the region, e.g. "
+                              f"{lsoa.index[missing][:3].tolist()}; check the catalog's census2021_population file")
     lsoa["pop"] = lsoa["pop"].astype("int64")
     lsoa = lsoa[["LSOA21CD", "LSOA21NM", "LADCD", "LADNM", "LEP", "pop", "geometry"]]
     return finish_layer(lsoa, name="population", datasets=["lsoa21_boundaries", "census2021_population"])
@@ -111,8 +111,8 @@ def _centroid_layer(areas: gpd.GeoDataFrame, *, code: str, name: str, dataset: s
     pts = _centroids(dataset)
     missing = ~areas[code].isin(pts.index)
     if missing.any():
-        raise LisgeoError(f"{dataset} lacks centroids for {int(missing.sum())} area(s), e.g. "
-                          f"{areas.loc[missing, code].head(3).tolist()}")
+        raise DataFormatError(f"{dataset} lacks centroids for {int(missing.sum())} area(s), e.g. "
+                              f"{areas.loc[missing, code].head(3).tolist()}; run `lisgeo data verify` to check the pinned files")
     df = pd.DataFrame(areas.drop(columns="geometry"))
     df["pop"] = df[code].map(pop).astype("int64")
     gdf = gpd.GeoDataFrame(df, geometry=pts.reindex(df[code]).values, crs=BNG)
@@ -180,7 +180,7 @@ def read_population_grid(*, bounds: tuple[float, float, float, float] | None = N
         else:
             minx, miny, maxx, maxy = bounds
             if not (minx < maxx and miny < maxy):
-                raise LisgeoError(f"bounds must be (minx, miny, maxx, maxy) with min < max, got {bounds}")
+                raise ParameterError(f"bounds must be (minx, miny, maxx, maxy) with min < max, got {bounds}")
             t = src.transform
             c0 = max(0, int(np.floor((minx - t.c) / t.a)))
             c1 = min(src.width, int(np.ceil((maxx - t.c) / t.a)))
@@ -241,7 +241,7 @@ def zonal_population(zones: gpd.GeoDataFrame, *, method: str = "fraction", all_t
     Zones are reprojected to EPSG:27700 if needed. Zones with no populated cell get 0.
     """
     if method not in ("fraction", "centre"):
-        raise LisgeoError(f"unknown method {method!r}; use 'fraction' or 'centre'")
+        raise UnknownNameError("method", method, ("fraction", "centre"))
     zones = check_frame(zones, name="zones", geom_types=POLY)
     b = zones.total_bounds
     arr, transform, _ = read_population_grid(bounds=(b[0], b[1], b[2], b[3]))

@@ -21,7 +21,7 @@ import shapely.ops
 
 from ..catalog import resolve_dataset
 from ..checks import BNG, check_frame
-from ..errors import LisgeoError
+from ..errors import DataFormatError
 from ._registry import finish_layer, register_layer
 from ..assumptions import reach_km
 from .boundaries import region_reach
@@ -82,7 +82,7 @@ def _aquius() -> dict:
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     if not {"node", "link", "reference"} <= set(data):
-        raise LisgeoError(f"{path} is not an Aquius dataset (needs keys node, link, reference)")
+        raise DataFormatError(f"{path} is not an Aquius dataset (needs keys node, link, reference); delete it and run `lisgeo data fetch`")
     return data
 
 

@@ -232,7 +232,13 @@ def match_link_geometry(
     out = gpd.GeoDataFrame({"geometry_source": pd.array(source, dtype="string")}, geometry=geoms, index=links.index, crs=BNG)
     out["length_km"] = out.geometry.length / 1000.0
     straight_km = L / 1000.0
-    assert (out["length_km"].to_numpy() >= straight_km - 1e-9).all(), "a route is shorter than the straight line"
+    short = out["length_km"].to_numpy() < straight_km - 1e-9
+    if short.any():
+        raise DataFormatError(
+            f"{int(short.sum())} matched route(s) are shorter than the straight line between their junctions, e.g. "
+            f"{out.index[short][:3].tolist()}; the pinned srn_graph/hapms files are not the expected ones: "
+            "run `lisgeo data verify`, delete the mismatched files and run `lisgeo data fetch`"
+        )
     return out[["length_km", "geometry_source", "geometry"]]
 
 

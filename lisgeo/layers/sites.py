@@ -14,7 +14,7 @@ The facts live in plain CSV files in the repository's ``layers/`` folder (see
   Nottingham, Derby, Chesterfield and Sheffield over the Midland Main Line).
 
 The authored files are validated every time they are read; a bad row raises a
-:class:`~lisgeo.errors.LisgeoError` naming the file, the line and the fix. Users can point
+:class:`~lisgeo.errors.ConfigError` naming the file, the line and the fix. Users can point
 :func:`load_sites` at their own CSV with the same columns (``path=``).
 """
 
@@ -30,7 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import DataNotFoundError, EmptyResultError, LisgeoError, MissingColumnError, UnknownNameError
+from ..errors import ConfigError, DataNotFoundError, EmptyResultError, MissingColumnError, UnknownNameError
 from ..regions import DISTRICTS, get_region, lep_of
 from ..assumptions import reach_km
 from ..checks import BNG, CODE_PATTERNS, check_frame
@@ -107,7 +107,7 @@ def _read_csv(path: Path, what: str) -> pd.DataFrame:
     except FileNotFoundError:
         raise DataNotFoundError(f"{what} file {str(path)!r} does not exist; check the path") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise LisgeoError(f"{what} file {path.name} is not a readable UTF-8 CSV ({exc}); save it as CSV (UTF-8)") from None
+        raise ConfigError(f"{what} file {path.name} is not a readable UTF-8 CSV ({exc}); save it as CSV (UTF-8)") from None
     return df.apply(lambda s: s.str.strip())
 
 
@@ -130,7 +130,7 @@ def _nonempty(df: pd.DataFrame, col: str, path: Path, idcol: str) -> None:
     empty = df[col].eq("")
     if empty.any():
         i = int(np.flatnonzero(empty.to_numpy())[0])
-        raise LisgeoError(f"{_where(path, i, df[idcol].iloc[i])}: empty {col!r}; every row needs a {col}")
+        raise ConfigError(f"{_where(path, i, df[idcol].iloc[i])}: empty {col!r}; every row needs a {col}")
 
 
 def _coords(df: pd.DataFrame, path: Path, idcol: str) -> tuple[np.ndarray, np.ndarray]:
@@ -139,12 +139,12 @@ def _coords(df: pd.DataFrame, path: Path, idcol: str) -> tuple[np.ndarray, np.nd
     for i in range(len(df)):
         where = _where(path, i, df[idcol].iloc[i])
         if np.isnan(lon[i]) or np.isnan(lat[i]):
-            raise LisgeoError(f"{where}: lon/lat {df['lon'].iloc[i]!r}/{df['lat'].iloc[i]!r} are not numbers; give WGS84 degrees, e.g. lon -1.26300, lat 52.91200")
+            raise ConfigError(f"{where}: lon/lat {df['lon'].iloc[i]!r}/{df['lat'].iloc[i]!r} are not numbers; give WGS84 degrees, e.g. lon -1.26300, lat 52.91200")
         in_gb = _GB_LON[0] <= lon[i] <= _GB_LON[1] and _GB_LAT[0] <= lat[i] <= _GB_LAT[1]
         if not in_gb:
             swapped = _GB_LON[0] <= lat[i] <= _GB_LON[1] and _GB_LAT[0] <= lon[i] <= _GB_LAT[1]
             hint = "lon and lat look swapped" if swapped else "is the point in WGS84 degrees (not eastings/northings)?"
-            raise LisgeoError(
+            raise ConfigError(
                 f"{where}: point lon={lon[i]}, lat={lat[i]} lies outside Great Britain "
                 f"(lon {_GB_LON[0]}..{_GB_LON[1]}, lat {_GB_LAT[0]}..{_GB_LAT[1]}); {hint}"
             )
@@ -177,12 +177,12 @@ def read_sites_table(path: str | os.PathLike | None = None) -> pd.DataFrame:
     _nonempty(df, "site_id", p, "site_id")
     for i, sid in enumerate(df["site_id"]):
         if not _ID_RE.match(sid):
-            raise LisgeoError(f"{_where(p, i, sid)}: site_id {sid!r} must be lower_snake_case (a-z, 0-9, _), e.g. 'infinity_park'")
+            raise ConfigError(f"{_where(p, i, sid)}: site_id {sid!r} must be lower_snake_case (a-z, 0-9, _), e.g. 'infinity_park'")
     dup = df["site_id"].duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         first = int(np.flatnonzero(df["site_id"].eq(df["site_id"].iloc[i]).to_numpy())[0])
-        raise LisgeoError(
+        raise ConfigError(
             f"{_where(p, i, df['site_id'].iloc[i])}: site_id repeats line {first + 2}; "
             "site ids must be unique – rename one of them or merge the rows"
         )
@@ -209,7 +209,7 @@ def read_sites_table(path: str | os.PathLike | None = None) -> pd.DataFrame:
         bad = (raw.ne("") & num.isna()) | (num < 0)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise LisgeoError(
+            raise ConfigError(
                 f"{_where(p, i, df['site_id'].iloc[i])}: {col} {raw.iloc[i]!r} must be blank or a non-negative number "
                 "(plain digits: pounds, jobs or square metres)"
             )
@@ -314,16 +314,16 @@ def _read_hs2_stations(path: Path) -> pd.DataFrame:
         if sch not in HS2_SCHEMES:
             raise UnknownNameError("HS2 scheme", sch, list(HS2_SCHEMES), f"Fix {_where(path, i, sid)}")
         if not _ID_RE.match(sid):
-            raise LisgeoError(f"{_where(path, i, sid)}: station_id must be lower_snake_case, e.g. 'hs2_toton'")
+            raise ConfigError(f"{_where(path, i, sid)}: station_id must be lower_snake_case, e.g. 'hs2_toton'")
     dup = df.duplicated(["scheme", "station_id"])
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise LisgeoError(f"{_where(path, i, df['station_id'].iloc[i])}: station_id repeats within scheme {df['scheme'].iloc[i]!r}; ids must be unique per scheme")
+        raise ConfigError(f"{_where(path, i, df['station_id'].iloc[i])}: station_id repeats within scheme {df['scheme'].iloc[i]!r}; ids must be unique per scheme")
     for i, crs in enumerate(df["connects_crs"]):
         codes = [c for c in crs.split(";") if c]
         bad = [c for c in codes if not _CRS_RE.match(c)]
         if bad:
-            raise LisgeoError(f"{_where(path, i, df['station_id'].iloc[i])}: connects_crs {crs!r} must be three-letter CRS codes separated by ';' (e.g. 'BMO;BHM') or blank")
+            raise ConfigError(f"{_where(path, i, df['station_id'].iloc[i])}: connects_crs {crs!r} must be three-letter CRS codes separated by ';' (e.g. 'BMO;BHM') or blank")
     df["lon"], df["lat"] = _coords(df, path, "station_id")
     return df
 
@@ -344,12 +344,12 @@ def _read_hs2_links(path: Path, stations: pd.DataFrame) -> pd.DataFrame:
             raise UnknownNameError("HS2 scheme", row.scheme, list(HS2_SCHEMES), f"Fix {where}")
         for end in (row.from_id, row.to_id):
             if end not in known.get(row.scheme, set()) and not _CRS_RE.match(end):
-                raise LisgeoError(
+                raise ConfigError(
                     f"{where}: endpoint {end!r} is neither a station_id of scheme {row.scheme!r} "
                     f"({sorted(known.get(row.scheme, set()))}) nor a three-letter CRS code"
                 )
         if not (t.iloc[i] > 0):
-            raise LisgeoError(f"{where}: time_min {df['time_min'].iloc[i]!r} must be a positive number of minutes")
+            raise ConfigError(f"{where}: time_min {df['time_min'].iloc[i]!r} must be a positive number of minutes")
     df["time_min"] = t.astype("float64")
     return df
 

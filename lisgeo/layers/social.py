@@ -43,7 +43,7 @@ import shapely
 
 from ..catalog import resolve_dataset
 from ..config import authored_path
-from ..errors import DataNotFoundError, LisgeoError, MissingColumnError, UnknownNameError
+from ..errors import ConfigError, DataFormatError, DataNotFoundError, MissingColumnError, UnknownNameError
 from ..regions import get_region
 from ..checks import check_frame
 from ._registry import finish_layer, register_layer
@@ -96,7 +96,7 @@ def match_names(left: Iterable[str], right: Iterable[str], *, kind: str = "upper
     for r in right:
         k = normalise_area_name(r)
         if k in rkeys:
-            raise LisgeoError(f"{kind} names {rkeys[k]!r} and {r!r} normalise to the same key {k!r}; make them distinct")
+            raise DataFormatError(f"{kind} names {rkeys[k]!r} and {r!r} normalise to the same key {k!r}; make them distinct")
         rkeys[k] = r
     out, unmatched_left = {}, []
     for l in left:
@@ -125,7 +125,7 @@ def read_social_mobility(path: "str | os.PathLike | None" = None) -> pd.DataFram
     if missing:
         raise MissingColumnError(f"{path.name} lacks column(s) {missing}; it has {list(df.columns)}")
     if df["source"].isna().any() or (df["source"].astype("string").str.strip() == "").any():
-        raise LisgeoError(f"{path.name}: every row needs a source")
+        raise ConfigError(f"{path.name}: every row needs a source; fill in its source column")
     return df
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..catalog import resolve_dataset
 from ..checks import BNG, check_frame
-from ..errors import LisgeoError, MissingColumnError, UnknownNameError
+from ..errors import DataFormatError, MissingColumnError, UnknownNameError
 from ._registry import finish_layer, register_layer
 from ..assumptions import reach_km
 from .boundaries import region_reach
@@ -153,7 +153,7 @@ def load_airports(*, region="d2n2") -> gpd.GeoDataFrame:
         s = _naptan_file(ds)
         hit = s[s["atco_code"] == atco]
         if hit.empty:
-            raise LisgeoError(f"NaPTAN {ds} has no active stop {atco} for {name}; the dataset may have changed")
+            raise DataFormatError(f"NaPTAN {ds} has no active stop {atco} for {name}; the dataset may have changed: run `lisgeo data verify`, or update _AIRPORTS in lisgeo/layers/stops.py")
         rows.append({"airport_id": aid, "name": name, "iata": iata, "atco_code": atco, "geometry": hit.geometry.iloc[0]})
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=BNG)
     gdf = gdf.set_index("airport_id", drop=False)

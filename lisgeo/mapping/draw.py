@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..catalog import attribution_for
-from ..errors import EmptyResultError, LisgeoError, UnknownNameError
+from ..errors import EmptyResultError, ParameterError, UnknownNameError
 from .prepare import PreparedLayer, district_table, prepare_layer
 from .render import render_map, save_map
 from .spec import LayerDef, MapSpec, read_spec
@@ -76,8 +76,8 @@ def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFram
             elif load is not None:
                 gdf = load(ldef, spec)
             else:
-                raise LisgeoError(f"map {spec.name!r}: no frame for layer {ldef.name!r}; pass frames= or draw it with "
-                                  "lisgeo.pipeline.maps.make_map, which loads the data")
+                raise ParameterError(f"map {spec.name!r}: no frame for layer {ldef.name!r}; pass frames= or draw it with "
+                                     "lisgeo.pipeline.maps.make_map, which loads the data")
             if ldef.source in ("scores", "compare") and not gdf.attrs.get("sources"):
                 gdf = gdf.copy()
                 gdf.attrs["attribution"] = gdf.attrs.get("attribution") or attribution_for(SCORE_DATASETS)
@@ -90,7 +90,7 @@ def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFram
                 raise
             skipped[ldef.name] = str(exc)
     if spec.table and spec.table.layer in skipped:
-        raise LisgeoError(f"map {spec.name!r}: the table's layer {spec.table.layer!r} has no data: {skipped[spec.table.layer]}")
+        raise EmptyResultError(f"map {spec.name!r}: the table's layer {spec.table.layer!r} has no data: {skipped[spec.table.layer]}; point [table] at another layer or choose another region")
     table, units = district_table(spec, prepared)
     m = render_map(spec, prepared.values(), table=table, table_units=units)
     return MapResult(spec, m, list(prepared.values()), table, units, skipped)

@@ -30,7 +30,7 @@ from branca.element import Element, MacroElement, Template
 from folium.map import Layer
 from folium.plugins import Fullscreen
 
-from ..errors import LisgeoError
+from ..errors import EmptyResultError, HashMismatchError, OutputError
 from .legend import LegendControl, format_value, legend_html
 from .prepare import PreparedLayer, js_safe, split_attribution, to_display_geojson
 from .spec import MapSpec
@@ -281,7 +281,7 @@ def render_map(
     """Draw prepared layers as a folium map with title, legends, controls, attribution and table."""
     layers = list(layers)
     if not layers:
-        raise LisgeoError(f"map {spec.name!r} has no layers to draw")
+        raise EmptyResultError(f"map {spec.name!r} has no layers to draw; give at least one layer with data for the region")
     tiles = "OpenStreetMap" if spec.basemap == "osm" else None
     m = folium.Map(tiles=None, control_scale=True, zoom_control="bottomleft", height=height, prefer_canvas=False,
                    font_size="0.8rem", zoomSnap=0.25)
@@ -331,7 +331,7 @@ def _asset(name: str) -> bytes:
     data = resources.files("lisgeo.mapping").joinpath("assets", name).read_bytes()
     want = ASSET_SHA256.get(name)
     if want and hashlib.sha256(data).hexdigest() != want:
-        raise LisgeoError(f"vendored asset {name} does not match its pinned sha256; reinstall lisgeo (see lisgeo/mapping/assets/README.md)")
+        raise HashMismatchError(f"vendored asset {name} does not match its pinned sha256; reinstall lisgeo (see lisgeo/mapping/assets/README.md)")
     return data
 
 
@@ -356,7 +356,7 @@ def _vendored_for(url: str) -> str:
         return "jquery.min.js"
     if any(k in url for k in _UNUSED_CDN):
         return ""
-    raise LisgeoError(f"cannot inline {url}: lisgeo has no vendored copy; remove that folium plugin or save with inline=False")
+    raise OutputError(f"cannot inline {url}: lisgeo has no vendored copy; remove that folium plugin or save with inline=False")
 
 
 def inline_assets(page: str) -> str:

@@ -33,7 +33,7 @@ from typing import Any, Mapping
 import matplotlib
 
 from ..config import maps_dir
-from ..errors import LisgeoError, UnknownNameError
+from ..errors import ConfigError, DataNotFoundError, UnknownNameError
 
 __all__ = [
     "LayerDef", "TableDef", "MapSpec", "read_spec", "parse_spec", "list_specs", "column_info", "ColumnInfo",
@@ -202,11 +202,11 @@ def _check_keys(d: Mapping[str, Any], cls, where: str, renamed: Mapping[str, str
 
 def _as_tuple(value: Any, key: str, where: str, item=str) -> tuple:
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise LisgeoError(f"{where}: {key} must be a list, e.g. {key} = [\"a\", \"b\"]; got {value!r}")
+        raise ConfigError(f"{where}: {key} must be a list, e.g. {key} = [\"a\", \"b\"]; got {value!r}")
     try:
         return tuple(item(v) for v in value)
     except (TypeError, ValueError):
-        raise LisgeoError(f"{where}: {key} holds a value that is not a {item.__name__}: {value!r}") from None
+        raise ConfigError(f"{where}: {key} holds a value that is not a {item.__name__}: {value!r}") from None
 
 
 _TYPES = {
@@ -218,15 +218,15 @@ _TYPES = {
 def _parse_layer(d: Mapping[str, Any], i: int) -> LayerDef:
     where = f"layer {i + 1} ({d.get('name', '?')})"
     if not isinstance(d, Mapping):
-        raise LisgeoError(f"{where}: each [[layers]] entry must be a table")
+        raise ConfigError(f"{where}: each [[layers]] entry must be a table")
     _check_keys(d, LayerDef, where)
     if "name" not in d:
-        raise LisgeoError(f"{where}: every layer needs a name = \"...\"")
+        raise ConfigError(f"{where}: every layer needs a name = \"...\"")
     kw: dict[str, Any] = {}
     for key, value in d.items():
         if key in _TYPES:
             if not isinstance(value, str):
-                raise LisgeoError(f"{where}: {key} must be text, got {value!r}")
+                raise ConfigError(f"{where}: {key} must be text, got {value!r}")
             kw[key] = value
         elif key in ("tooltip", "popup", "category_order"):
             kw[key] = _as_tuple(value, key, where)
@@ -234,42 +234,42 @@ def _parse_layer(d: Mapping[str, Any], i: int) -> LayerDef:
             kw[key] = _as_tuple(value, key, where, int)
         elif key in ("options", "colors", "where", "category_labels"):
             if not isinstance(value, Mapping):
-                raise LisgeoError(f"{where}: {key} must be a table, e.g. {key} = {{ a = 1 }}")
+                raise ConfigError(f"{where}: {key} must be a table, e.g. {key} = {{ a = 1 }}")
             kw[key] = dict(value)
         elif key in ("show", "reverse", "legend", "optional"):
             if not isinstance(value, bool):
-                raise LisgeoError(f"{where}: {key} must be true or false, got {value!r}")
+                raise ConfigError(f"{where}: {key} must be true or false, got {value!r}")
             kw[key] = value
         elif key in ("k", "decimals"):
             if not isinstance(value, int) or isinstance(value, bool):
-                raise LisgeoError(f"{where}: {key} must be a whole number, got {value!r}")
+                raise ConfigError(f"{where}: {key} must be a whole number, got {value!r}")
             kw[key] = value
         elif key in ("weight", "radius", "fill_opacity", "simplify_m"):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                raise LisgeoError(f"{where}: {key} must be a non-negative number, got {value!r}")
+                raise ConfigError(f"{where}: {key} must be a non-negative number, got {value!r}")
             kw[key] = float(value)
     ld = LayerDef(**kw)
     if ld.source not in SOURCES:
         raise UnknownNameError("layer source", ld.source, SOURCES)
     if ld.source == "layer" and not ld.layer:
-        raise LisgeoError(f"{where}: source = \"layer\" needs layer = \"<registered layer name>\" (see `lisgeo layers list`)")
+        raise ConfigError(f"{where}: source = \"layer\" needs layer = \"<registered layer name>\" (see `lisgeo layers list`)")
     if ld.source == "isochrones" and not ld.site:
-        raise LisgeoError(f"{where}: source = \"isochrones\" needs site = \"<site_id>\", e.g. \"hs2_toton\"")
+        raise ConfigError(f"{where}: source = \"isochrones\" needs site = \"<site_id>\", e.g. \"hs2_toton\"")
     if ld.style not in STYLES:
         raise UnknownNameError("layer style", ld.style, STYLES)
     if ld.scheme not in SCHEMES:
         raise UnknownNameError("classification scheme", ld.scheme, SCHEMES)
     if not 2 <= ld.k <= 9:
-        raise LisgeoError(f"{where}: k = {ld.k} classes; use 2 to 9 classes (a reader cannot tell more shades apart)")
+        raise ConfigError(f"{where}: k = {ld.k} classes; use 2 to 9 classes (a reader cannot tell more shades apart)")
     if ld.palette not in matplotlib.colormaps:
         raise UnknownNameError("palette", ld.palette, sorted(c for c in matplotlib.colormaps if not c.endswith("_r"))[:40],
                                "Use a matplotlib colormap name such as YlGnBu, viridis, RdBu.")
     if ld.mode not in ("car", "pt"):
         raise UnknownNameError("mode", ld.mode, ("car", "pt"))
     if not 0 <= ld.fill_opacity <= 1:
-        raise LisgeoError(f"{where}: fill_opacity must be between 0 and 1")
+        raise ConfigError(f"{where}: fill_opacity must be between 0 and 1, got {ld.fill_opacity}")
     if any(b <= 0 for b in ld.bands):
-        raise LisgeoError(f"{where}: bands must be positive minutes, got {list(ld.bands)}")
+        raise ConfigError(f"{where}: bands must be positive minutes, got {list(ld.bands)}")
     return ld
 
 
@@ -279,20 +279,20 @@ def parse_spec(data: Mapping[str, Any], *, name: str = "map") -> MapSpec:
     _check_keys(data, MapSpec, where)
     for key in ("title", "subtitle"):
         if not isinstance(data.get(key), str) or not data[key].strip():
-            raise LisgeoError(f"{where}: {key} = \"...\" is required (a short plain {key})")
+            raise ConfigError(f"{where}: {key} = \"...\" is required (a short plain {key})")
     raw_layers = data.get("layers")
     if not isinstance(raw_layers, list) or not raw_layers:
-        raise LisgeoError(f"{where}: declare at least one [[layers]] table")
+        raise ConfigError(f"{where}: declare at least one [[layers]] table")
     layers = tuple(_parse_layer(d, i) for i, d in enumerate(raw_layers))
     names = [ld.name for ld in layers]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
-        raise LisgeoError(f"{where}: layer names must be unique; {sorted(dup)} repeat")
+        raise ConfigError(f"{where}: layer names must be unique; {sorted(dup)} repeat")
     table = None
     if "table" in data:
         t = data["table"]
         if not isinstance(t, Mapping):
-            raise LisgeoError(f"{where}: [table] must be a table")
+            raise ConfigError(f"{where}: [table] must be a table")
         _check_keys(t, TableDef, f"{where} [table]")
         if t.get("layer") not in names:
             raise UnknownNameError("table layer", t.get("layer"), names, "[table] layer must name one of the map's layers.")
@@ -311,7 +311,7 @@ def parse_spec(data: Mapping[str, Any], *, name: str = "map") -> MapSpec:
     for key in ("region", "scenario", "basemap", "description"):
         if key in data:
             if not isinstance(data[key], str):
-                raise LisgeoError(f"{where}: {key} must be text")
+                raise ConfigError(f"{where}: {key} must be text, e.g. {key} = \"...\"")
             out[key] = data[key]
     spec = MapSpec(**out)
     if spec.basemap not in BASEMAPS:
@@ -323,11 +323,11 @@ def read_spec(path: str | Path) -> MapSpec:
     """Read and validate a map definition file (TOML)."""
     path = Path(path)
     if not path.is_file():
-        raise LisgeoError(f"map definition {str(path)!r} not found; give the path of a .toml file (see maps/)")
+        raise DataNotFoundError(f"map definition {str(path)!r} not found; give the path of a .toml file (see maps/)")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise LisgeoError(f"{path}: not valid TOML ({exc}); fix the file") from None
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
     return parse_spec(data, name=path.stem)
 
 
@@ -336,5 +336,5 @@ def list_specs(folder: str | Path | None = None) -> list[MapSpec]:
     folder = Path(folder) if folder is not None else DEFAULT_MAPS_DIR
     files = sorted(folder.glob("*.toml"))
     if not files:
-        raise LisgeoError(f"no map definitions (*.toml) in {folder}; pass the folder that holds them")
+        raise DataNotFoundError(f"no map definitions (*.toml) in {folder}; pass the folder that holds them")
     return [read_spec(f) for f in files]

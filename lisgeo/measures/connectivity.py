@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import LisgeoError, MissingColumnError
+from ..errors import MissingColumnError, ParameterError, UnknownNameError
 from ..checks import check_frame
 
 __all__ = ["stops_within", "rail_trains_nearest", "digital_score", "STOP_MODES"]
@@ -23,7 +23,7 @@ STOP_MODES = ("bus", "tram", "rail", "air", "coach", "ferry", "other")
 
 def _points(zones: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     if not isinstance(zones, gpd.GeoDataFrame):
-        raise LisgeoError(f"{name} must be a GeoDataFrame of points (e.g. the lsoa21_centroids layer)")
+        raise ParameterError(f"{name} must be a GeoDataFrame of points (e.g. the lsoa21_centroids layer)")
     return check_frame(zones, name=name, geom_types=("Point",), allow_empty=True)
 
 
@@ -50,16 +50,16 @@ def stops_within(
     Series of int64 counts indexed like ``zones``. One STRtree query for all zones.
     """
     if not radius_m >= 0:
-        raise LisgeoError(f"radius_m must be a non-negative number of metres, got {radius_m!r}")
+        raise ParameterError(f"radius_m must be a non-negative number of metres, got {radius_m!r}")
     zones = _points(zones, "zones")
     if not isinstance(stops, gpd.GeoDataFrame):
-        raise LisgeoError("stops must be a GeoDataFrame of points (the `stops` layer)")
+        raise ParameterError("stops must be a GeoDataFrame of points (the `stops` layer)")
     stops = check_frame(stops, name="stops", geom_types=("Point",), allow_empty=True)
     if modes is not None:
         modes = tuple(modes)
         unknown = sorted(set(modes) - set(STOP_MODES))
         if unknown:
-            raise LisgeoError(f"unknown stop mode(s) {unknown}; valid modes are {list(STOP_MODES)}")
+            raise UnknownNameError("stop mode", unknown[0] if len(unknown) == 1 else unknown, STOP_MODES)
         if "mode" not in stops.columns:
             raise MissingColumnError("stops lacks a 'mode' column; pass modes=None to count every stop")
         stops = stops[stops["mode"].isin(modes)]
@@ -96,7 +96,7 @@ def rail_trains_nearest(
     """
     zones = _points(zones, "zones")
     if not isinstance(stations, gpd.GeoDataFrame):
-        raise LisgeoError("stations must be a GeoDataFrame of points (the `rail_stations` layer)")
+        raise ParameterError("stations must be a GeoDataFrame of points (the `rail_stations` layer)")
     stations = check_frame(stations, name="rail stations", required=[trains_col], geom_types=("Point",))
     out = pd.DataFrame(index=zones.index)
     if tt is not None:
@@ -104,10 +104,10 @@ def rail_trains_nearest(
 
         unknown = pd.Index(tt.columns).difference(stations.index)
         if len(unknown):
-            raise LisgeoError(f"tt has columns that are not stations: {list(unknown[:3])}; name tt's columns by stations.index (CRS codes)")
+            raise ParameterError(f"tt has columns that are not stations: {list(unknown[:3])}; name tt's columns by stations.index (CRS codes)")
         missing = zones.index.difference(tt.index)
         if len(missing):
-            raise LisgeoError(f"tt lacks rows for {len(missing)} zones (e.g. {list(missing[:3])}); compute times for every zone")
+            raise ParameterError(f"tt lacks rows for {len(missing)} zones (e.g. {list(missing[:3])}); compute times for every zone")
         near = nearest_time(tt.loc[zones.index], name="t")
         crs = near["t_id"]
         method = "network"
