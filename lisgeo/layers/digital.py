@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import operator
 import os
-import tomllib
 import zipfile
 import xml.etree.ElementTree as ET
 from functools import lru_cache
@@ -63,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import resolve_dataset
-from ..config import authored_path
+from ..config import authored_path, read_toml
 from ..errors import ConfigError, DataFormatError, DataNotFoundError, MissingColumnError, ParameterError, UnknownNameError
 from ..regions import get_region
 from ..checks import check_frame
@@ -336,14 +335,10 @@ def load_coldspot_rule(rule: "None | str | os.PathLike | Mapping[str, Any]" = No
     if level not in _LEVELS:
         raise UnknownNameError("coldspot level", level, list(_LEVELS))
     if rule is None or isinstance(rule, (str, os.PathLike)):
-        path = Path(rule) if rule is not None else DEFAULT_RULE_PATH
+        path = Path(rule) if rule is not None else authored_path("digital_coldspots.toml")
         if not path.is_file():
             raise DataNotFoundError(f"coldspot rule file {path} not found; pass rule=<path to a TOML file> or a dict")
-        with open(path, "rb") as fh:
-            try:
-                data = tomllib.load(fh)
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigError(f"coldspot rule {path}: invalid TOML ({exc})") from None
+        data = read_toml(path, what="coldspot rule")
         where = str(path)
     elif isinstance(rule, Mapping):
         data, where = dict(rule), "rule dict"

@@ -264,8 +264,10 @@ def load_rail_stations(*, region="d2n2", buffer_km: float | None = None) -> gpd.
     trains = _trains_by_station()
     match = match_aquius_stations()
     matched = set(match["crs"].dropna())
-    gdf = st.assign(daily_trains=st["crs"].map(trains).astype("float64"), aquius_matched=st["crs"].isin(matched))
-    gdf.loc[gdf["aquius_matched"] & gdf["daily_trains"].isna(), "daily_trains"] = 0.0
+    daily = st["crs"].map(trains).astype("float64").to_numpy(copy=True)
+    am = st["crs"].isin(matched).to_numpy()
+    daily[am & np.isnan(daily)] = 0.0  # matched, but no train stops there on a weekday
+    gdf = st.assign(daily_trains=daily, aquius_matched=am)
     gdf = gdf.set_index("crs", drop=False)
     gdf.index.name = None
     gdf = check_frame(gdf[["crs", "name", "daily_trains", "aquius_matched", "geometry"]], name="rail_stations", geom_types=POINT, unique="crs")

@@ -4,26 +4,32 @@ The usual entry points::
 
     from lisgeo.mapping import draw_map, write_map
     res = draw_map("maps/3_jobs_access.toml", frames={...})      # folium map + legends + district table
-    write_map(res, "jobs.html", inline=True)                     # HTML (works offline) + jobs.png
+    write_map(res, "jobs.html")                                  # self-contained HTML (works offline) + jobs.png
+    write_map(res, "jobs.png")                                   # only the print map
+    write_map(res, "jobs.html", inline=False)                    # Leaflet from CDNs (needs the internet)
+
+Every text from a map file or the data is escaped; default palettes are colour-blind safe;
+a layer's ``breaks = [...]`` fix its classes across regions and scenarios.
 
 Loading the data a definition names for a region is a pipeline stage:
 ``lisgeo.pipeline.make_map("maps/3_jobs_access.toml", region="llep")``.
 """
 
-from .draw import BuiltMap, MapResult, draw_map, write_map
-from .classify import Categories, Classification, class_colors, classify_categories, classify_values
+from .draw import BuiltMap, MapResult, Provenance, draw_map, output_kind, write_map
+from .classify import Categories, Classification, class_colors, classify_breaks, classify_categories, classify_values
 from .legend import Legend, format_value, legend_html
 from .prepare import PreparedLayer, district_table, prepare_layer, simplify_for_display
 from .render import inline_assets, render_map, save_map
 from .report import render_report
-from .spec import LayerDef, MapSpec, TableDef, column_info, list_specs, parse_spec, read_spec
-from .static import render_png
+from .spec import QUALITATIVE_PALETTES, LayerDef, MapSpec, TableDef, column_info, list_specs, parse_spec, read_spec
+from .static import draw_png, render_png
 
 __all__ = [
-    "BuiltMap", "MapResult", "draw_map", "write_map",
-    "Categories", "Classification", "class_colors", "classify_categories", "classify_values",
+    "BuiltMap", "MapResult", "Provenance", "draw_map", "output_kind", "write_map",
+    "Categories", "Classification", "class_colors", "classify_breaks", "classify_categories", "classify_values",
     "Legend", "format_value", "legend_html",
     "PreparedLayer", "district_table", "prepare_layer", "simplify_for_display",
     "inline_assets", "render_map", "save_map", "render_report",
-    "LayerDef", "MapSpec", "TableDef", "column_info", "list_specs", "parse_spec", "read_spec", "render_png",
+    "LayerDef", "MapSpec", "TableDef", "QUALITATIVE_PALETTES", "column_info", "list_specs", "parse_spec", "read_spec",
+    "draw_png", "render_png",
 ]

@@ -3,7 +3,8 @@
 ``draw_map(spec, frames=..., load=...)`` draws the layers of a :class:`~lisgeo.mapping.spec.MapSpec`
 from frames given by layer name, or from a ``load(layer_def, spec)`` function (the pipeline's
 :class:`lisgeo.pipeline.maps.MapData` supplies one), and returns a :class:`MapResult` (the folium
-map, its prepared layers and the district table); ``write_map`` saves its HTML (and a print PNG).
+map, its prepared layers, the district table and its provenance); ``write_map`` saves it: a ``.html``
+path gets the self-contained web page (and a print PNG beside it), a ``.png`` path only the PNG.
 """
 
 from __future__ import annotations
@@ -15,22 +16,69 @@ from typing import Any, Callable, Mapping
 import geopandas as gpd
 import pandas as pd
 
-from ..catalog import attribution_for
-from ..errors import EmptyResultError, ParameterError, UnknownNameError
+from ..catalog import attribution_for, get_dataset
+from ..errors import EmptyResultError, OutputError, ParameterError, UnknownNameError
 from .prepare import PreparedLayer, district_table, prepare_layer
 from .render import render_map, save_map
 from .spec import LayerDef, MapSpec, read_spec
 
-__all__ = ["MapResult", "BuiltMap", "draw_map", "write_map", "SCORE_DATASETS"]
+__all__ = ["MapResult", "BuiltMap", "Provenance", "draw_map", "write_map", "output_kind", "provenance", "SCORE_DATASETS"]
 
 #: Datasets behind the score columns (for attribution when the scores carry none).
 SCORE_DATASETS = ("lsoa21_boundaries", "census2021_population", "census2011_workplace_msoa", "srn_graph",
                   "aquius_rail", "naptan_910", "imd2025_lsoa21")
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """What a map shows, for its footer: the scenario, the data vintages and the lisgeo version."""
+
+    scenario: str
+    vintages: tuple[tuple[str, str], ...]  # (dataset, vintage) from the catalog
+    version: str
+
+    @property
+    def data(self) -> str:
+        return "; ".join(f"{name} ({vintage})" for name, vintage in self.vintages) or "see the attribution"
+
+    @property
+    def text(self) -> str:
+        """One line: ``Scenario: … · Data: dataset (vintage); … · lisgeo 0.1.0``."""
+        return f"Scenario: {self.scenario} · Data: {self.data} · Made with lisgeo {self.version}"
+
+
+def provenance(layers: list[PreparedLayer]) -> Provenance:
+    """The scenario (from the frames' ``attrs``), data vintages (catalog) and lisgeo version of a map."""
+    from .. import __version__
+
+    pairs: list[tuple[str, str]] = []
+    for p in layers:
+        if p.scenario:
+            pair = (p.base, p.scenario) if p.base else ("", p.scenario)
+            if pair not in pairs:
+                pairs.append(pair)
+    compared = [f"{s} compared with {b}" for b, s in pairs if b]
+    plain = [s for b, s in pairs if not b and not any(s in (bb, ss) for bb, ss in pairs if bb)]
+    scenario = ", ".join([*compared, *plain]) or "none (published data only)"
+    vintages: list[tuple[str, str]] = []
+    for p in layers:
+        for name in p.sources:
+            try:
+                ds = get_dataset(name)
+            except UnknownNameError:
+                continue
+            if (name, ds.vintage) not in vintages:
+                vintages.append((name, ds.vintage))
+    return Provenance(scenario, tuple(vintages), __version__)
+
+
 @dataclass
 class MapResult:
-    """A drawn map: the folium map, prepared layers, the district table, skipped layers."""
+    """A drawn map: the folium map, prepared layers, the district table, skipped layers, provenance.
+
+    ``places`` (optional) are the points a print map labels, with a ``name`` column; without them
+    the PNG labels the districts of the map's own layers.
+    """
 
     spec: MapSpec
     map: Any
@@ -38,6 +86,8 @@ class MapResult:
     table: pd.DataFrame
     table_units: dict[str, tuple[str, int]]
     skipped: dict[str, str] = field(default_factory=dict)
+    provenance: Provenance | None = None
+    places: gpd.GeoDataFrame | None = None
 
     @property
     def sources(self) -> list[str]:
@@ -55,13 +105,14 @@ class MapResult:
 
 def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFrame] | None = None,
              load: Callable[[LayerDef, MapSpec], gpd.GeoDataFrame] | None = None,
-             region: str | None = None, scenario: str | None = None) -> MapResult:
+             region: str | None = None, scenario: str | None = None,
+             places: gpd.GeoDataFrame | None = None) -> MapResult:
     """Classify and draw the layers of a map definition with folium.
 
     Each layer's frame comes from ``frames`` (by layer name) or else from ``load(layer_def, spec)``.
     Layers marked ``optional`` that have no data for the region (empty, or naming a site the
     region's network lacks) are left out and listed in ``MapResult.skipped``; any other missing
-    data is an error.
+    data is an error. ``places`` (points or polygons with a ``name`` column) are labelled on the PNG.
     """
     if not isinstance(spec, MapSpec):
         spec = read_spec(spec)
@@ -82,7 +133,10 @@ def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFram
                 gdf = gdf.copy()
                 gdf.attrs["attribution"] = gdf.attrs.get("attribution") or attribution_for(SCORE_DATASETS)
                 gdf.attrs["sources"] = list(SCORE_DATASETS)
-            prepared[ldef.name] = prepare_layer(ldef, gdf)
+            prepared[ldef.name] = p = prepare_layer(ldef, gdf)
+            if ldef.source != "layer" and not p.scenario:  # a modelled frame that does not say: the map file's
+                p.scenario = ldef.scenario or spec.scenario
+                p.base = ldef.base if ldef.source == "compare" else ""
         except (EmptyResultError, UnknownNameError) as exc:
             # an optional layer with nothing to draw for this region (e.g. no National Park, a site
             # outside the region's network) is left out and listed; anything else is an error
@@ -92,30 +146,48 @@ def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFram
     if spec.table and spec.table.layer in skipped:
         raise EmptyResultError(f"map {spec.name!r}: the table's layer {spec.table.layer!r} has no data: {skipped[spec.table.layer]}; point [table] at another layer or choose another region")
     table, units = district_table(spec, prepared)
-    m = render_map(spec, prepared.values(), table=table, table_units=units)
-    return MapResult(spec, m, list(prepared.values()), table, units, skipped)
+    prov = provenance(list(prepared.values()))
+    m = render_map(spec, prepared.values(), table=table, table_units=units, footer=prov.text)
+    return MapResult(spec, m, list(prepared.values()), table, units, skipped, prov, places)
 
 
 @dataclass
 class BuiltMap:
-    """A map written to disk, with its sizes (bytes)."""
+    """A map written to disk, with its sizes (bytes). ``html`` is None when only a PNG was asked for."""
 
     name: str
     title: str
     subtitle: str
-    html: Path
+    html: Path | None
     png: Path | None
     html_bytes: int
     result: MapResult
 
 
-def write_map(result: MapResult, path: str | Path, *, inline: bool = False, png: bool = True) -> BuiltMap:
-    """Save a built map as HTML (and a PNG beside it for print)."""
-    path = Path(path)
-    save_map(result.map, path, inline=inline)
-    png_path = None
-    if png:
-        from .static import render_png
+def output_kind(path: str | Path) -> str:
+    """``"html"`` or ``"png"`` from a map output's extension; anything else is an :class:`OutputError`."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".html", ".htm"):
+        return "html"
+    if suffix == ".png":
+        return "png"
+    raise OutputError(f"cannot write a map to {str(path)!r}: give a .html file (the web map, with a .png for print "
+                      "beside it) or a .png file (the print map only)")
 
-        png_path = render_png(result, path.with_suffix(".png"))
-    return BuiltMap(result.spec.name, result.spec.title, result.spec.subtitle, path, png_path, path.stat().st_size, result)
+
+def write_map(result: MapResult, path: str | Path, *, inline: bool = True, png: bool = True) -> BuiltMap:
+    """Save a built map by the extension of ``path``.
+
+    ``.html``: the web page, self-contained (Leaflet and its plugins embedded, so it works offline;
+    ``inline=False`` links them from CDNs), and with ``png`` a print PNG beside it. ``.png``: only
+    the print PNG. Any other extension is an :class:`~lisgeo.errors.OutputError`.
+    """
+    from .static import render_png
+
+    path = Path(path)
+    spec = result.spec
+    if output_kind(path) == "png":
+        return BuiltMap(spec.name, spec.title, spec.subtitle, None, render_png(result, path), 0, result)
+    save_map(result.map, path, inline=inline)
+    png_path = render_png(result, path.with_suffix(".png")) if png else None
+    return BuiltMap(spec.name, spec.title, spec.subtitle, path, png_path, path.stat().st_size, result)

@@ -12,7 +12,9 @@ import math
 import numpy as np
 from dataclasses import dataclass
 
-from branca.element import MacroElement, Template
+from branca.element import Template
+
+from ._elements import VerbatimMacroElement
 
 from .classify import NODATA_COLOR, Categories, Classification, category_key
 
@@ -87,16 +89,61 @@ class Legend:
         return [e.label for e in self.entries]
 
 
+def _edge_decimals(edges) -> int:
+    """Decimals enough to print every fixed class edge exactly (up to 3): ``[0, 15, 30]`` -> 0, ``[0, 2.5]`` -> 1."""
+    need = 0
+    for e in edges:
+        while need < 3 and abs(round(float(e), need) - float(e)) > 1e-9:
+            need += 1
+    return need
+
+
+def _range(lo, hi, *, units: str, decimals: int) -> str:
+    a, b = format_value(lo, decimals=decimals), format_value(hi, units=units, decimals=decimals)
+    if a == format_value(hi, decimals=decimals):
+        return b
+    sep = " to " if min(lo, hi) < 0 else " – "  # "-30 to -15 min" reads better than "-30 – -15 min"
+    return f"{a}{sep}{b}"
+
+
 def legend_for_classes(cls: Classification, colors: list[str], *, title: str, units: str = "", decimals: int = 0,
                        nodata_label: str = "No data", shape: str = "box", note: str = "") -> Legend:
-    """Entries ``"lower – upper units"`` for each class (the real edges), then no data if any."""
+    """Entries ``"lower – upper units"`` for each class (the real edges), then no data if any.
+
+    Fixed classes (``cls.fixed``: class edges from a map file) are all listed, empty ones too, with
+    edges printed exactly; when values lie beyond the outer edges the first class reads "… or less" and
+    the last "more than …", and the note says how many values were put there.
+    """
     entries = []
-    for lo, hi, col, n in zip(cls.lower, cls.upper, colors, cls.counts):
-        a, b = format_value(lo, decimals=decimals), format_value(hi, units=units, decimals=decimals)
-        label = b if a == format_value(hi, decimals=decimals) else f"{a} – {b}"
+    if cls.fixed:
+        decimals = _edge_decimals((*cls.lower, *cls.upper))  # the edges as written in the map file
+    k = len(cls.upper)
+    for i, (lo, hi, col, n) in enumerate(zip(cls.lower, cls.upper, colors, cls.counts)):
+        below = cls.fixed and i == 0 and cls.n_below > 0
+        above = cls.fixed and i == k - 1 and cls.n_above > 0
+        if below and above:
+            label = "all values"
+        elif below:
+            label = f"{format_value(hi, units=units, decimals=decimals)} or less"
+        elif above:
+            more = "or more" if i == 0 else ""
+            label = (f"{format_value(lo, units=units, decimals=decimals)} or more" if more
+                     else f"more than {format_value(lo, units=units, decimals=decimals)}")
+        else:
+            label = _range(lo, hi, units=units, decimals=decimals)
         entries.append(LegendEntry(label, col, n))
     if cls.n_nodata:
         entries.append(LegendEntry(nodata_label, NODATA_COLOR, cls.n_nodata, nodata=True))
+    if cls.fixed:
+        outside = []
+        if cls.n_below:
+            edge = format_value(cls.lower[0], units=units, decimals=decimals)
+            outside.append(f"{cls.n_below:,} value{'s' if cls.n_below != 1 else ''} below {edge} in the first class")
+        if cls.n_above:
+            edge = format_value(cls.upper[-1], units=units, decimals=decimals)
+            outside.append(f"{cls.n_above:,} value{'s' if cls.n_above != 1 else ''} above {edge} in the last class")
+        if outside:
+            note = (note + "; " if note else "") + "; ".join(outside)
     return Legend(title, units, tuple(entries), "classes", shape, note)
 
 
@@ -129,19 +176,19 @@ def legend_html(legend: Legend, *, legend_id: str = "") -> str:
         cls = "lisgeo-legend-entry lisgeo-nodata" if e.nodata else "lisgeo-legend-entry"
         rows.append(
             f'<div class="{cls}" style="display:flex;align-items:flex-start;margin:2px 0">{_swatch(e.color, legend.shape)}'
-            f'<span class="lisgeo-legend-label">{html.escape(e.label)}</span>'
+            f'<span class="lisgeo-legend-label" style="max-width:260px;overflow-wrap:anywhere">{html.escape(e.label)}</span>'
             f'<span class="lisgeo-legend-count" style="color:#666;margin-left:4px">({e.count:,})</span></div>'
         )
-    note = f'<div class="lisgeo-legend-note" style="color:#555;font-size:11px;margin-top:3px">{html.escape(legend.note)}</div>' if legend.note else ""
+    note = f'<div class="lisgeo-legend-note" style="color:#555;font-size:11px;margin-top:3px;max-width:260px">{html.escape(legend.note)}</div>' if legend.note else ""
     ident = f' id="{html.escape(legend_id, quote=True)}"' if legend_id else ""
     return (
         f'<div class="lisgeo-legend"{ident} data-kind="{legend.kind}">'
-        f'<div class="lisgeo-legend-title" style="font-weight:bold;margin-bottom:3px;max-width:230px">{html.escape(legend.title)}</div>'
+        f'<div class="lisgeo-legend-title" style="font-weight:bold;margin-bottom:3px;max-width:230px;overflow-wrap:anywhere">{html.escape(legend.title)}</div>'
         + "".join(rows) + note + "</div>"
     )
 
 
-class LegendControl(MacroElement):
+class LegendControl(VerbatimMacroElement):
     """One Leaflet control holding the legends of a map, each shown only while its layer is on.
 
     ``sections`` are ``(legend_html, layer_js_name)`` pairs (``layer_js_name`` may be None

@@ -21,7 +21,7 @@ import shapely
 from ..errors import EmptyResultError, MissingColumnError
 from ..checks import check_frame
 from .classify import (NODATA_COLOR, Categories, Classification, category_key, class_colors, classify_categories,
-                       classify_values)
+                       classify_values, is_diverging, zero_position)
 from .legend import Legend, category_label, format_value, legend_for_categories, legend_for_classes
 from .spec import LayerDef, MapSpec, column_info
 
@@ -51,6 +51,8 @@ class PreparedLayer:
     sources: list[str] = field(default_factory=list)
     data: gpd.GeoDataFrame | None = None  # the full-resolution rows (for tables)
     tip_labels: list[str] = field(default_factory=list)  # escaped tooltip labels; ``gdf._tip`` holds escaped values
+    scenario: str = ""  # the scenario the frame was computed for (``attrs["scenario"]``), "" for plain layers
+    base: str = ""  # for a comparison, the scenario it is compared with (``attrs["base"]``)
 
     @property
     def n_features(self) -> int:
@@ -233,12 +235,17 @@ def prepare_layer(ldef: LayerDef, gdf: gpd.GeoDataFrame) -> PreparedLayer:
         legend = legend_for_categories(classes, palette, title=title, labels=labels, shape=shape)
     else:
         vals = pd.to_numeric(gdf[ldef.column], errors="coerce")
-        classes = classify_values(vals, scheme=ldef.scheme, k=ldef.k)
-        palette = class_colors(classes.k, palette=ldef.palette, reverse=ldef.reverse)
+        classes = classify_values(vals, scheme=ldef.scheme, k=ldef.k, breaks=ldef.breaks or None)
+        # a diverging palette is centred on zero ("no change") when the classes span it; a map of changes
+        # (a comparison, or a d_ column) all on one side of zero shows only that side of the palette
+        change = ldef.source == "compare" or ldef.column.startswith("d_")
+        center = zero_position(classes, one_sided=change) if is_diverging(ldef.palette) else None
+        palette = class_colors(classes.k, palette=ldef.palette, reverse=ldef.reverse, center=center)
         colors = classes.classes.map(lambda i: NODATA_COLOR if i < 0 else palette[i])
         _, units, dec = _info(ldef, ldef.column)
         note = {"quantiles": "Quantile classes", "natural_breaks": "Natural breaks (Fisher–Jenks)",
-                "equal_interval": "Equal-interval classes"}[ldef.scheme]
+                "equal_interval": "Equal-interval classes",
+                "breaks": "Fixed classes set in the map file"}[classes.scheme]
         legend = legend_for_classes(classes, palette, title=title, units=units, decimals=dec, shape=shape, note=note)
     if not ldef.legend:
         legend = None
@@ -253,7 +260,8 @@ def prepare_layer(ldef: LayerDef, gdf: gpd.GeoDataFrame) -> PreparedLayer:
     out["_tip"] = pd.Series(tips, index=gdf.index, dtype=object)
     out["_pop"] = [popup_html(r, ldef, ldef.popup) for _, r in gdf.iterrows()] if ldef.popup else ""
     return PreparedLayer(ldef, out, kind, legend, classes, attribution, sources, data,
-                         tooltip_labels(ldef, tip_fields) if tip_fields else [])
+                         tooltip_labels(ldef, tip_fields) if tip_fields else [],
+                         str(gdf.attrs.get("scenario") or ""), str(gdf.attrs.get("base") or ""))
 
 
 # ------------------------------------------------------------------ text alternative

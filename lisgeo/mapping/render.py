@@ -7,9 +7,16 @@ table of key figures per district beneath it (the text alternative). Geometry is
 to WGS84 only here, at the edge.
 
 Base-map tiles need the internet. When they cannot be loaded the data layers still draw on
-a blank background and the map says so. ``save_map(..., inline=True)`` embeds Leaflet and
-its plugins (vendored in ``lisgeo/mapping/assets``, see the README there) so a map opened
-from a file fetches nothing but tiles.
+a blank background and the map says so. ``save_map`` embeds Leaflet and its plugins (vendored
+in ``lisgeo/mapping/assets``, see the README there) by default, so a map opened from a file
+fetches nothing but tiles; ``inline=False`` links them from CDNs instead (a smaller file that
+shows a plain message, not a map, when opened offline).
+
+Every text from a map file or the data (title, subtitle, layer labels in the layer control,
+legend titles and entries, table caption and cells, tooltips, popups, the footer) is
+HTML-escaped before it reaches the page, and never evaluated as a template (see
+:mod:`lisgeo.mapping._elements`). A page opened as ``page.html#embed`` (how the report
+embeds it) shows only the map: the report prints the table and footer itself, once.
 """
 
 from __future__ import annotations
@@ -26,21 +33,45 @@ from typing import Iterable
 import folium
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement, Template
+from branca.element import Element, Template
 from folium.map import Layer
 from folium.plugins import Fullscreen
 
 from ..errors import EmptyResultError, HashMismatchError, OutputError
+from ._elements import VerbatimMacroElement, template_safe_html
 from .legend import LegendControl, format_value, legend_html
 from .prepare import PreparedLayer, js_safe, split_attribution, to_display_geojson
 from .spec import MapSpec
 
-__all__ = ["render_map", "save_map", "inline_assets", "DataLayer", "GeometryData", "HtmlControl", "table_html", "ASSET_SHA256",
-           "OSM_ATTRIBUTION", "OFFLINE_NOTE"]
+__all__ = ["render_map", "save_map", "inline_assets", "DataLayer", "GeometryData", "HtmlControl", "table_html", "table_caption", "footer_html",
+           "ASSET_SHA256", "OSM_ATTRIBUTION", "OFFLINE_NOTE", "NO_LEAFLET_NOTE", "EMBED_HASH"]
 
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 OFFLINE_NOTE = ("Base map tiles could not be loaded (no internet connection?): "
                 "the data layers are shown on a blank background.")
+#: Shown by a page saved with ``inline=False`` (``--cdn``) when Leaflet could not be fetched.
+NO_LEAFLET_NOTE = ("This map could not load its map library from the internet (it was saved with --cdn). "
+                   "Connect to the internet and reload, or rebuild it without --cdn: lisgeo then embeds "
+                   "everything it needs in the page.")
+#: The URL fragment under which a map page shows only the map (the report's iframes use it).
+EMBED_HASH = "#embed"
+
+#: The page around a map: folium's, with ``lang="en"`` and the (escaped) map title.
+_FIGURE_TEMPLATE = Template(
+    "<!DOCTYPE html>\n"
+    '<html lang="en">\n'
+    "<head>\n"
+    "{% if this.title %}<title>{{ this.title }}</title>{% endif %}"
+    "    {{ this.header.render(**kwargs) }}\n"
+    "</head>\n"
+    "<body>\n"
+    "    {{ this.html.render(**kwargs) }}\n"
+    "</body>\n"
+    "<script>\n"
+    "    {{ this.script.render(**kwargs) }}\n"
+    "</script>\n"
+    "</html>\n"
+)
 
 #: sha256 of the vendored files (checked by a test and before inlining).
 ASSET_SHA256 = {
@@ -59,7 +90,7 @@ ASSET_SHA256 = {
 _UNUSED_CDN = ("bootstrap", "awesome-markers", "fontawesome", "leaflet.awesome.rotate")
 
 
-class GeometryData(MacroElement):
+class GeometryData(VerbatimMacroElement):
     """A GeoJSON FeatureCollection (WGS84, rounded) held once in a JS variable; layers with the
     same features (e.g. several score columns on LSOAs) share it, so the page carries each
     geometry only once. Each feature's only property is its row number ``i``."""
@@ -78,7 +109,7 @@ class GeometryData(MacroElement):
         self.data_json = to_display_geojson(gdf, ({"i": i} for i in range(len(gdf))))
 
 
-class DataLayer(Layer):
+class DataLayer(Layer, VerbatimMacroElement):
     """A GeoJSON overlay drawn from shared geometry and its own prepared, escaped properties.
 
     Per feature: ``c`` colour, ``v`` tooltip values, ``p`` popup HTML (all escaped in Python with
@@ -158,7 +189,7 @@ def _same_geometry(a, b) -> bool:
     return bool(shapely.equals_exact(a.geometry.values, b.geometry.values, tolerance=0).all())
 
 
-class HtmlControl(MacroElement):
+class HtmlControl(VerbatimMacroElement):
     """A Leaflet control showing an HTML fragment (already escaped) in a corner of the map."""
 
     _template = Template(
@@ -184,7 +215,7 @@ class HtmlControl(MacroElement):
         self.css_class = css_class
 
 
-class _HtmlAfterMap(MacroElement):
+class _HtmlAfterMap(VerbatimMacroElement):
     """Static HTML placed in the page right after the map's div (the text alternative)."""
 
     _template = Template(
@@ -201,7 +232,7 @@ class _HtmlAfterMap(MacroElement):
         self.fragment = fragment
 
 
-class _MapScript(MacroElement):
+class _MapScript(VerbatimMacroElement):
     """Attribution of the data, and the offline note shown when base-map tiles fail."""
 
     _template = Template(
@@ -245,10 +276,16 @@ _PAGE_CSS = """
 .lisgeo-table th, .lisgeo-table td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
 .lisgeo-table th:first-child, .lisgeo-table td:first-child { text-align: left; }
 .lisgeo-table caption { text-align: left; font-weight: bold; padding: 4px 0; }
+.lisgeo-footer { font: 12px/1.4 sans-serif; color: #444; padding: 4px 14px 16px 14px; }
+.lisgeo-noleaflet { display: none; position: fixed; top: 0; left: 0; right: 0; z-index: 10000; padding: 14px 18px;
+  background: #fff3cd; color: #5a3e00; font: 15px/1.4 sans-serif; border-bottom: 1px solid #d9b648; }
+html.lisgeo-embed .lisgeo-table, html.lisgeo-embed .lisgeo-footer { display: none; }
+html.lisgeo-embed .folium-map { height: 100% !important; }
 .leaflet-container { background: #f2f2ef; }
 .leaflet-control-layers { font-size: 12px; }
 .leaflet-control-attribution { font-size: 10px; }
 </style>
+<script>if (location.hash === "#embed") { document.documentElement.className += " lisgeo-embed"; }</script>
 """
 
 
@@ -269,6 +306,16 @@ def table_html(table: pd.DataFrame, units: dict[str, tuple[str, int]], *, captio
             f"<tbody>{''.join(body)}</tbody></table></section>")
 
 
+def footer_html(text: str) -> str:
+    """The page footer (scenario, data vintage, lisgeo version), escaped."""
+    return f'<footer class="lisgeo-footer">{html.escape(text)}</footer>' if text else ""
+
+
+def table_caption(spec: MapSpec) -> str:
+    """The caption of a map's key-figures table (plain text)."""
+    return spec.table.caption if spec.table and spec.table.caption else f"Key figures by district: {spec.title}"
+
+
 def render_map(
     spec: MapSpec,
     layers: Iterable[PreparedLayer],
@@ -277,14 +324,22 @@ def render_map(
     table_units: dict[str, tuple[str, int]] | None = None,
     attributions: Iterable[str] = (),
     height: str = "80%",
+    footer: str = "",
 ) -> folium.Map:
-    """Draw prepared layers as a folium map with title, legends, controls, attribution and table."""
+    """Draw prepared layers as a folium map with title, legends, controls, attribution, table and footer.
+
+    The page has ``lang="en"`` and the map's title as its ``<title>``; ``footer`` (plain text, e.g.
+    scenario, data vintage and lisgeo version) is printed under the table.
+    """
     layers = list(layers)
     if not layers:
         raise EmptyResultError(f"map {spec.name!r} has no layers to draw; give at least one layer with data for the region")
     tiles = "OpenStreetMap" if spec.basemap == "osm" else None
     m = folium.Map(tiles=None, control_scale=True, zoom_control="bottomleft", height=height, prefer_canvas=False,
                    font_size="0.8rem", zoomSnap=0.25)
+    fig = m.get_root()
+    fig._template = _FIGURE_TEMPLATE
+    fig.title = html.escape(spec.title)
     tile_layer = None
     if tiles:
         tile_layer = folium.TileLayer("OpenStreetMap", name="OpenStreetMap base map", attr=OSM_ATTRIBUTION, control=True)
@@ -296,13 +351,21 @@ def render_map(
     HtmlControl(title, position="topleft", css_class="lisgeo-title").add_to(m)
     drawn: list[DataLayer] = []
     shared: list[tuple[PreparedLayer, GeometryData]] = []
+    names: set[str] = set()
     for p in layers:
         geo = next((g for q, g in shared if _same_geometry(q.gdf, p.gdf)), None)
         if geo is None:
             geo = GeometryData(p.gdf)
             geo.add_to(m)
             shared.append((p, geo))
-        dl = DataLayer(p, geo)
+        # Leaflet's layer control writes layer names as HTML: escape them (and keep them distinct,
+        # as the control keys layers by name)
+        name, n = p.ldef.title, 1
+        while name in names:
+            n += 1
+            name = f"{p.ldef.title} ({n})"
+        names.add(name)
+        dl = DataLayer(p, geo, name=template_safe_html(name))
         dl.add_to(m)
         drawn.append(dl)
     sections = [(legend_html(p.legend, legend_id=f"legend-{p.ldef.name}"), dl.get_name())
@@ -318,9 +381,14 @@ def render_map(
 
     allb = gpd.GeoSeries(pd.concat([p.gdf.geometry for p in layers]), crs=layers[0].gdf.crs).to_crs("EPSG:4326").total_bounds
     m.fit_bounds([[float(allb[1]), float(allb[0])], [float(allb[3]), float(allb[2])]])
+    after = ""
     if table is not None and not table.empty:
-        caption = (spec.table.caption if spec.table and spec.table.caption else f"Key figures by district: {spec.title}")
-        _HtmlAfterMap(table_html(table, table_units or {}, caption=caption)).add_to(m)
+        after += table_html(table, table_units or {}, caption=table_caption(spec))
+    after += footer_html(footer)
+    after += (f'<div class="lisgeo-noleaflet" id="lisgeo-noleaflet" role="alert">{html.escape(NO_LEAFLET_NOTE)}</div>'
+              "<script>if (typeof L === 'undefined') "
+              "{ document.getElementById('lisgeo-noleaflet').style.display = 'block'; }</script>")
+    _HtmlAfterMap(after).add_to(m)
     m.lisgeo_spec = spec  # type: ignore[attr-defined]
     m.lisgeo_layers = layers  # type: ignore[attr-defined]
     return m
@@ -380,8 +448,9 @@ def inline_assets(page: str) -> str:
     return page
 
 
-def save_map(m: folium.Map, path: str | Path, *, inline: bool = False) -> Path:
-    """Write the map as one HTML file; with ``inline=True`` all JavaScript and CSS are embedded."""
+def save_map(m: folium.Map, path: str | Path, *, inline: bool = True) -> Path:
+    """Write the map as one HTML file with all JavaScript and CSS embedded (works offline);
+    ``inline=False`` links Leaflet and its plugins from CDNs instead."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     page = m.get_root().render()

@@ -4,6 +4,9 @@
 written into ``DIR/maps/``: each map in an ``<iframe>`` (its print PNG is shown instead when
 printing), its key-figures table, the strategy's headline claims recomputed from data, and the
 data sources with their licences and attribution from the catalog. Every text is escaped.
+
+Each map page carries its own table and footer; the report embeds it as ``map.html#embed``, under
+which the page shows only the map, and prints the table and the footer line once, beneath it.
 :func:`lisgeo.pipeline.maps.write_report` draws the maps, recomputes the claims and writes it.
 """
 
@@ -21,7 +24,7 @@ from ..errors import UnknownNameError
 from ..regions import get_region
 from .draw import BuiltMap
 from .legend import format_value
-from .render import table_html
+from .render import EMBED_HASH, table_caption, table_html
 
 __all__ = ["render_report", "claims_html", "sources_table"]
 
@@ -31,12 +34,15 @@ h1 { margin-top: 24px; } h2 { border-top: 1px solid #ccc; padding-top: 18px; }
 .subtitle { color: #444; margin-top: -6px; }
 iframe.map { width: 100%; height: 640px; border: 1px solid #bbb; }
 img.print { display: none; width: 100%; }
+img.static { width: 100%; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
 td.text, th.text { text-align: left; }
+caption { text-align: left; font-weight: bold; padding: 4px 0; }
 .lisgeo-table { padding: 0; }
 .note { color: #555; font-size: 13px; }
+footer.page { border-top: 1px solid #ccc; margin-top: 30px; padding-top: 8px; }
 @media print { iframe.map { display: none; } img.print { display: block; } h2 { page-break-before: always; } }
 """
 
@@ -93,20 +99,29 @@ def render_report(built: list[BuiltMap], *, region: str, out_dir: str | Path, cl
                  f"<li><a href=\"#sources\">Data sources and licences</a></li></ol></nav>")
     datasets: list[str] = []
     for b in built:
-        rel_html = b.html.relative_to(out) if b.html.is_relative_to(out) else b.html
         parts.append(f'<section id="{html.escape(b.name, quote=True)}"><h2>{html.escape(b.title)}</h2>'
                      f'<p class="subtitle">{html.escape(b.subtitle)}</p>')
-        parts.append(f'<iframe class="map" src="{html.escape(rel_html.as_posix(), quote=True)}" '
-                     f'title="{html.escape(b.title, quote=True)} (interactive map)" loading="lazy"></iframe>')
+        links = []
+        rel_png = None
         if b.png is not None:
             rel_png = b.png.relative_to(out) if b.png.is_relative_to(out) else b.png
-            parts.append(f'<img class="print" src="{html.escape(rel_png.as_posix(), quote=True)}" '
+        if b.html is not None:
+            rel_html = b.html.relative_to(out) if b.html.is_relative_to(out) else b.html
+            src = rel_html.as_posix() + EMBED_HASH  # the page shows only its map; the table is below, once
+            parts.append(f'<iframe class="map" src="{html.escape(src, quote=True)}" '
+                         f'title="{html.escape(b.title, quote=True)} (interactive map)" loading="lazy"></iframe>')
+            links.append(f'<a href="{html.escape(rel_html.as_posix(), quote=True)}">Open the map</a>')
+        if rel_png is not None:
+            cls = "print" if b.html is not None else "static"
+            parts.append(f'<img class="{cls}" src="{html.escape(rel_png.as_posix(), quote=True)}" '
                          f'alt="{html.escape(b.title, quote=True)}: static map">')
-            parts.append(f'<p class="note"><a href="{html.escape(rel_html.as_posix(), quote=True)}">Open the map</a> · '
-                         f'<a href="{html.escape(rel_png.as_posix(), quote=True)}">PNG for print</a></p>')
+            links.append(f'<a href="{html.escape(rel_png.as_posix(), quote=True)}">PNG for print</a>')
+        if links:
+            parts.append(f'<p class="note">{" · ".join(links)}</p>')
         res = b.result
-        caption = res.spec.table.caption if res.spec.table and res.spec.table.caption else f"Key figures by district: {b.title}"
-        parts.append(table_html(res.table, res.table_units, caption=caption))
+        parts.append(table_html(res.table, res.table_units, caption=table_caption(res.spec)))
+        if res.provenance is not None:
+            parts.append(f'<p class="note lisgeo-provenance">{html.escape(res.provenance.text)}</p>')
         if res.skipped:
             parts.append('<p class="note">Not drawn for this region (no data): '
                          + html.escape(", ".join(res.skipped)) + "</p>")
@@ -122,6 +137,9 @@ def render_report(built: list[BuiltMap], *, region: str, out_dir: str | Path, cl
     parts.append(_sources_html(sources_table(datasets)))
     parts.append('<p class="note">Base maps: © OpenStreetMap contributors (tiles need an internet connection; '
                  "without it the maps draw their data on a blank background).</p></section>")
+    from .. import __version__
+
+    parts.append(f'<footer class="page note">Made with lisgeo {html.escape(__version__)} on {_dt.date.today().isoformat()}.</footer>')
     page = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<style>{_CSS}</style></head><body>" + "\n".join(parts) + "</body></html>")

@@ -14,7 +14,8 @@ keys in the message, so a typo never silently drops an option::
     column = "jobs_car_45"
     scheme = "quantiles"        # "quantiles", "natural_breaks", "equal_interval", "categorical"
     k = 5
-    palette = "YlGnBu"
+    palette = "YlGnBu"          # colour-blind-safe defaults: YlGnBu (numbers), okabe_ito (categories)
+    # breaks = [0, 15, 30, 45, 60]  # fixed class edges instead of a scheme (same classes in every region)
     tooltip = ["LSOA21NM", "LADNM", "jobs_car_45"]
 
     [table]
@@ -25,19 +26,19 @@ keys in the message, so a typo never silently drops an option::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 import matplotlib
+import matplotlib.colors as mcolors
 
-from ..config import maps_dir
+from ..config import maps_dir, read_toml
 from ..errors import ConfigError, DataNotFoundError, UnknownNameError
 
 __all__ = [
     "LayerDef", "TableDef", "MapSpec", "read_spec", "parse_spec", "list_specs", "column_info", "ColumnInfo",
-    "SCHEMES", "STYLES", "SOURCES", "STATS", "DEFAULT_MAPS_DIR",
+    "SCHEMES", "STYLES", "SOURCES", "STATS", "DEFAULT_MAPS_DIR", "QUALITATIVE_PALETTES", "is_palette",
 ]
 
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval", "categorical")
@@ -45,6 +46,27 @@ STYLES = ("choropleth", "outline", "points", "lines")
 SOURCES = ("layer", "scores", "compare", "isochrones")
 STATS = ("median", "mean", "weighted_mean", "sum", "min", "max", "count", "first")
 BASEMAPS = ("osm", "none")
+
+#: Colour-blind-safe qualitative palettes (hex colours in order) beside matplotlib's colormaps:
+#: Okabe & Ito (2008) "Color Universal Design" and Paul Tol's "bright" and "muted" schemes (Tol 2021).
+#: ``okabe_ito`` continues, for maps with more than eight categories, with four darker colours from
+#: Tol's schemes chosen to stay as far apart (CIELAB) from the eight and each other under simulated
+#: deuteranopia, protanopia and tritanopia as the eight are among themselves (tests/mapping/test_palettes.py).
+QUALITATIVE_PALETTES: dict[str, tuple[str, ...]] = {
+    "okabe_ito": ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000",
+                  "#663333", "#332288", "#666633", "#AA3377"),
+    "tol_bright": ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB"),
+    "tol_muted": ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499"),
+}
+#: The palette of a layer that names none: sequential YlGnBu for numbers, Okabe–Ito for categories.
+DEFAULT_PALETTE = "YlGnBu"
+DEFAULT_QUALITATIVE = "okabe_ito"
+
+
+def is_palette(name: str) -> bool:
+    """Whether ``name`` is a palette lisgeo can draw with (a matplotlib colormap or a :data:`QUALITATIVE_PALETTES` name)."""
+    return name in QUALITATIVE_PALETTES or name in matplotlib.colormaps
+
 
 #: The repository's ``maps/`` folder (the default map set), when running from a checkout.
 DEFAULT_MAPS_DIR = maps_dir()
@@ -56,7 +78,10 @@ class LayerDef:
 
     ``style`` is how features are drawn; ``scheme`` (with ``column``) colours them: numeric
     classes from mapclassify or one colour per category. Distances are in metres (BNG),
-    ``weight`` and ``radius`` in screen pixels.
+    ``weight`` and ``radius`` in screen pixels. ``breaks`` (class edges in the column's units,
+    increasing) fixes the classes instead of ``scheme``, so a map reads the same in every region
+    and scenario; values beyond the outer edges join the first or last class, and the legend says so.
+    ``palette`` defaults to a colour-blind-safe one for the scheme (YlGnBu, or okabe_ito for categories).
     """
 
     name: str
@@ -75,7 +100,8 @@ class LayerDef:
     decimals: int | None = None
     scheme: str = "quantiles"
     k: int = 5
-    palette: str = "YlGnBu"
+    breaks: tuple[float, ...] = ()
+    palette: str | None = None
     reverse: bool = False
     colors: Mapping[str, str] = field(default_factory=dict)
     category_labels: Mapping[str, str] = field(default_factory=dict)
@@ -91,6 +117,10 @@ class LayerDef:
     simplify_m: float | None = None
     legend: bool = True
     optional: bool = False
+
+    def __post_init__(self) -> None:
+        if self.palette is None:
+            object.__setattr__(self, "palette", DEFAULT_QUALITATIVE if self.scheme == "categorical" else DEFAULT_PALETTE)
 
     @property
     def title(self) -> str:
@@ -215,8 +245,32 @@ _TYPES = {
 }
 
 
-def _parse_layer(d: Mapping[str, Any], i: int) -> LayerDef:
-    where = f"layer {i + 1} ({d.get('name', '?')})"
+def _as_color(value: Any, key: str, where: str) -> str:
+    """A colour of a map file as #rrggbb (any matplotlib/CSS colour name or hex is accepted)."""
+    if not isinstance(value, str) or not mcolors.is_color_like(value):
+        raise ConfigError(f"{where}: {key} must be a colour such as \"#1f78b4\" or \"navy\", got {value!r}")
+    return mcolors.to_hex(value)
+
+
+def _as_breaks(value: Any, where: str) -> tuple[float, ...]:
+    """Class edges: 2 to 10 finite numbers, strictly increasing."""
+    example = "breaks = [0, 15, 30, 45, 60]"
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{where}: breaks must be a list of class edges, e.g. {example}; got {value!r}")
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
+        raise ConfigError(f"{where}: breaks must hold numbers only (the column's units), e.g. {example}; got {list(value)!r}")
+    out = tuple(float(v) for v in value)
+    if any(v != v or v in (float("inf"), float("-inf")) for v in out):
+        raise ConfigError(f"{where}: breaks must be finite numbers, got {list(value)!r}")
+    if not 2 <= len(out) <= 10:
+        raise ConfigError(f"{where}: breaks needs 2 to 10 edges (1 to 9 classes), e.g. {example}; got {len(out)}")
+    if any(b <= a for a, b in zip(out, out[1:])):
+        raise ConfigError(f"{where}: breaks must increase from edge to edge, e.g. {example}; got {list(value)!r}")
+    return out
+
+
+def _parse_layer(d: Mapping[str, Any], i: int, source: str = "") -> LayerDef:
+    where = f"{source}layer {i + 1} ({d.get('name', '?') if isinstance(d, Mapping) else '?'})"
     if not isinstance(d, Mapping):
         raise ConfigError(f"{where}: each [[layers]] entry must be a table")
     _check_keys(d, LayerDef, where)
@@ -224,10 +278,14 @@ def _parse_layer(d: Mapping[str, Any], i: int) -> LayerDef:
         raise ConfigError(f"{where}: every layer needs a name = \"...\"")
     kw: dict[str, Any] = {}
     for key, value in d.items():
-        if key in _TYPES:
+        if key == "color":
+            kw[key] = _as_color(value, key, where)
+        elif key in _TYPES:
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: {key} must be text, got {value!r}")
             kw[key] = value
+        elif key == "breaks":
+            kw[key] = _as_breaks(value, where)
         elif key in ("tooltip", "popup", "category_order"):
             kw[key] = _as_tuple(value, key, where)
         elif key == "bands":
@@ -236,6 +294,12 @@ def _parse_layer(d: Mapping[str, Any], i: int) -> LayerDef:
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{where}: {key} must be a table, e.g. {key} = {{ a = 1 }}")
             kw[key] = dict(value)
+            if key == "colors":
+                kw[key] = {str(k): _as_color(v, f"colors.{k}", where) for k, v in value.items()}
+            elif key == "category_labels":
+                bad = {k: v for k, v in value.items() if not isinstance(v, str)}
+                if bad:
+                    raise ConfigError(f"{where}: category_labels values must be text, got {bad!r}")
         elif key in ("show", "reverse", "legend", "optional"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: {key} must be true or false, got {value!r}")
@@ -250,22 +314,32 @@ def _parse_layer(d: Mapping[str, Any], i: int) -> LayerDef:
             kw[key] = float(value)
     ld = LayerDef(**kw)
     if ld.source not in SOURCES:
-        raise UnknownNameError("layer source", ld.source, SOURCES)
+        raise UnknownNameError("layer source", ld.source, SOURCES, f"Fix {where}.")
     if ld.source == "layer" and not ld.layer:
         raise ConfigError(f"{where}: source = \"layer\" needs layer = \"<registered layer name>\" (see `lisgeo layers list`)")
     if ld.source == "isochrones" and not ld.site:
         raise ConfigError(f"{where}: source = \"isochrones\" needs site = \"<site_id>\", e.g. \"hs2_toton\"")
     if ld.style not in STYLES:
-        raise UnknownNameError("layer style", ld.style, STYLES)
+        raise UnknownNameError("layer style", ld.style, STYLES, f"Fix {where}.")
     if ld.scheme not in SCHEMES:
-        raise UnknownNameError("classification scheme", ld.scheme, SCHEMES)
+        raise UnknownNameError("classification scheme", ld.scheme, SCHEMES, f"Fix {where}.")
     if not 2 <= ld.k <= 9:
         raise ConfigError(f"{where}: k = {ld.k} classes; use 2 to 9 classes (a reader cannot tell more shades apart)")
-    if ld.palette not in matplotlib.colormaps:
-        raise UnknownNameError("palette", ld.palette, sorted(c for c in matplotlib.colormaps if not c.endswith("_r"))[:40],
-                               "Use a matplotlib colormap name such as YlGnBu, viridis, RdBu.")
+    if ld.breaks:
+        if ld.column is None or ld.scheme == "categorical":
+            raise ConfigError(f"{where}: breaks classify the numbers of column = \"...\"; a layer with "
+                              + ("scheme = \"categorical\"" if ld.column else "no column") + " cannot use them")
+        if "k" in d and d["k"] != len(ld.breaks) - 1:
+            raise ConfigError(f"{where}: breaks = {list(ld.breaks)} make {len(ld.breaks) - 1} classes but k = {d['k']}; "
+                              "drop k (the breaks set the classes)")
+        if "scheme" in d:
+            raise ConfigError(f"{where}: give either scheme = {d['scheme']!r} or breaks = [...], not both "
+                              "(breaks fix the classes)")
+    if not is_palette(ld.palette):
+        raise UnknownNameError("palette", ld.palette, [*QUALITATIVE_PALETTES, *sorted(c for c in matplotlib.colormaps if not c.endswith("_r"))[:40]],
+                               f"Fix {where}: use a colour-blind-safe palette such as YlGnBu, viridis, PuOr, BrBG or okabe_ito.")
     if ld.mode not in ("car", "pt"):
-        raise UnknownNameError("mode", ld.mode, ("car", "pt"))
+        raise UnknownNameError("mode", ld.mode, ("car", "pt"), f"Fix {where}.")
     if not 0 <= ld.fill_opacity <= 1:
         raise ConfigError(f"{where}: fill_opacity must be between 0 and 1, got {ld.fill_opacity}")
     if any(b <= 0 for b in ld.bands):
@@ -273,9 +347,12 @@ def _parse_layer(d: Mapping[str, Any], i: int) -> LayerDef:
     return ld
 
 
-def parse_spec(data: Mapping[str, Any], *, name: str = "map") -> MapSpec:
-    """Validate a map definition (the parsed TOML) and return a :class:`MapSpec`."""
-    where = f"map {name!r}"
+def parse_spec(data: Mapping[str, Any], *, name: str = "map", path: str | Path | None = None) -> MapSpec:
+    """Validate a map definition (the parsed TOML) and return a :class:`MapSpec`.
+
+    ``path`` (the file it came from) starts every error message, so a planner knows which file to fix.
+    """
+    where = f"map file {str(path)!r}" if path is not None else f"map {name!r}"
     _check_keys(data, MapSpec, where)
     for key in ("title", "subtitle"):
         if not isinstance(data.get(key), str) or not data[key].strip():
@@ -283,7 +360,7 @@ def parse_spec(data: Mapping[str, Any], *, name: str = "map") -> MapSpec:
     raw_layers = data.get("layers")
     if not isinstance(raw_layers, list) or not raw_layers:
         raise ConfigError(f"{where}: declare at least one [[layers]] table")
-    layers = tuple(_parse_layer(d, i) for i, d in enumerate(raw_layers))
+    layers = tuple(_parse_layer(d, i, f"{where}: ") for i, d in enumerate(raw_layers))
     names = [ld.name for ld in layers]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -300,6 +377,9 @@ def parse_spec(data: Mapping[str, Any], *, name: str = "map") -> MapSpec:
         for col, st in stats.items():
             if st not in STATS:
                 raise UnknownNameError(f"statistic for {col}", st, STATS)
+        for key in ("by", "weight", "caption"):
+            if key in t and not isinstance(t[key], str):
+                raise ConfigError(f"{where} [table]: {key} must be text, got {t[key]!r}")
         counts = _as_tuple(t.get("counts", []), "counts", where)
         for c in counts:
             if c not in names:
@@ -324,11 +404,8 @@ def read_spec(path: str | Path) -> MapSpec:
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"map definition {str(path)!r} not found; give the path of a .toml file (see maps/)")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
-    return parse_spec(data, name=path.stem)
+    data = read_toml(path, what="map definition")  # UTF-8 (with or without BOM), else one clear error
+    return parse_spec(data, name=path.stem, path=path)
 
 
 def list_specs(folder: str | Path | None = None) -> list[MapSpec]:

@@ -117,6 +117,13 @@ def _check_page(driver, built, name: str) -> dict:
     assert "Contains OS data © Crown copyright and database right" in attribution
     table = driver.find_element("css selector", ".lisgeo-table table")
     assert len(table.find_elements("css selector", "tbody tr")) == len(res.table)
+    # the page names itself, and its footer says what it shows
+    assert driver.title == res.spec.title
+    assert driver.execute_script("return document.documentElement.lang") == "en"
+    footer = driver.find_element("css selector", ".lisgeo-footer")
+    assert footer.is_displayed() and footer.text == res.provenance.text
+    assert footer.text.startswith("Scenario: ") and " · Data: " in footer.text and "· Made with lisgeo " in footer.text
+    assert not driver.find_element("id", "lisgeo-noleaflet").is_displayed()
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
     return counts
 
@@ -171,7 +178,8 @@ def default_maps(real_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("browser_maps")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return make_maps(region="d2n2", out_dir=out, inline=True, png=False, progress=False, data=_synthetic_data("d2n2"))
+        # the defaults: self-contained pages (they must work with every URL blocked)
+        return make_maps(region="d2n2", out_dir=out, png=False, progress=False, data=_synthetic_data("d2n2"))
 
 
 def test_every_default_map_in_browser(driver, default_maps):
@@ -246,6 +254,139 @@ def test_script_in_names_renders_as_text(driver, tmp_path):
     assert driver.find_elements("css selector", ".leaflet-container img[src='x']") == []
     assert driver.execute_script("return window.lisgeoXss === undefined")
     driver.save_screenshot(str(ARTIFACTS / "xss_escaped.png"))
+
+
+def test_cdn_page_offline_says_why_it_is_empty(driver, default_maps, tmp_path):
+    from lisgeo.mapping import write_map
+    from lisgeo.mapping.render import NO_LEAFLET_NOTE
+
+    b = next(x for x in default_maps if x.name == "3_jobs_access")
+    cdn = write_map(b.result, tmp_path / "cdn.html", inline=False, png=False)
+    driver.get_log("browser")
+    driver.get(cdn.html.resolve().as_uri())
+    time.sleep(1.0)
+    note = driver.find_element("id", "lisgeo-noleaflet")
+    assert note.is_displayed() and note.text == NO_LEAFLET_NOTE
+    assert driver.title == b.title
+    driver.save_screenshot(str(ARTIFACTS / "cdn_offline.png"))
+
+
+def test_report_shows_each_table_once(driver, default_maps, tmp_path):
+    import pandas as pd
+
+    from lisgeo.pipeline import write_report
+
+    claims = pd.DataFrame({"claim": ["people within 20 miles"], "strategy_figure": [9e6], "computed_value": [1.2e7],
+                           "unit": ["people"], "method": ["1 km grid"], "source": ["UKCEH"]})
+    out = default_maps[0].html.parent.parent
+    path = write_report(region="d2n2", out_dir=out, built=default_maps, claims=claims)
+    driver.get_log("browser")
+    driver.get(path.resolve().as_uri())
+    time.sleep(0.5)
+    assert driver.title.startswith("Connectivity and the Local Industrial Strategy")
+    assert driver.execute_script("return document.documentElement.lang") == "en"
+    for b in default_maps:
+        section = driver.find_element("id", b.name)
+        tables = [t for t in section.find_elements("css selector", "table") if t.is_displayed()]
+        assert len(tables) == 1, b.name  # one district table per map in the report
+        assert len(tables[0].find_elements("css selector", "tbody tr")) == len(b.result.table)
+        assert b.result.provenance.text in section.text
+    # inside the report's frame the map page shows only its map: no second table, no footer
+    frame = driver.find_element("id", default_maps[0].name).find_element("css selector", "iframe.map")
+    driver.execute_script("arguments[0].scrollIntoView()", frame)
+    driver.switch_to.frame(frame)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline and not driver.execute_script("return !!window.lisgeoMap"):
+            time.sleep(0.1)
+        assert driver.execute_script("return document.documentElement.classList.contains('lisgeo-embed')")
+        assert driver.find_elements("css selector", ".lisgeo-table")  # in the page, hidden here
+        assert not any(t.is_displayed() for t in driver.find_elements("css selector", ".lisgeo-table, .lisgeo-footer"))
+        height = driver.execute_script("return document.querySelector('.folium-map').getBoundingClientRect().height")
+        assert height == pytest.approx(driver.execute_script("return window.innerHeight"), abs=2)  # the map fills the frame
+    finally:
+        driver.switch_to.default_content()
+    driver.save_screenshot(str(ARTIFACTS / "report.png"))
+
+
+def _hostile(field: str) -> str:
+    """Text that runs script if it ever reaches the page as HTML (and would template or typeset if misused)."""
+    return (f'<img src=x onerror="window.lisgeoXss=\'{field}\'"> <script>window.lisgeoXss=\'{field}\'</script> '
+            f'"><svg onload="window.lisgeoXss=\'{field}\'"> {{{{7*7}}}} $\\frac{{1}}{{2}}$ &amp; {field}')
+
+
+def test_hostile_text_in_every_field_shows_literally(driver, tmp_path):
+    from lisgeo.mapping import write_map
+    from lisgeo.mapping.spec import parse_spec
+    from lisgeo.pipeline import make_map
+
+    H = {f: _hostile(f) for f in ("title", "subtitle", "label", "units", "catlabel", "outline", "caption", "area",
+                                  "district", "site", "category", "source", "attribution", "scenario", "name")}
+    x0, y0 = 450_000, 340_000
+    lsoa = gpd.GeoDataFrame(
+        {"LSOA21CD": ["E01000001", "E01000002"], "LSOA21NM": [H["area"], "Beeston 001"], "LADNM": [H["district"], "Broxtowe"],
+         "tt_car_hs2_toton": [10.0, 20.0]},
+        geometry=[box(x0, y0, x0 + 1000, y0 + 1000), box(x0 + 1000, y0, x0 + 2000, y0 + 1000)],
+        crs="EPSG:27700", index=["E01000001", "E01000002"])
+    lsoa.attrs.update({"attribution": H["attribution"], "scenario": H["scenario"]})
+    sites = gpd.GeoDataFrame(
+        {"name": [H["site"]], "category": [H["category"]], "LADNM": [H["district"]], "source": [H["source"]]},
+        geometry=[Point(x0 + 500, y0 + 500)], crs="EPSG:27700", index=["s1"])
+    spec = parse_spec({
+        "title": H["title"], "subtitle": H["subtitle"],
+        "layers": [
+            {"name": "tt", "source": "scores", "column": "tt_car_hs2_toton", "breaks": [0, 15, 30], "label": H["label"],
+             "units": H["units"], "tooltip": ["LSOA21NM", "LADNM"]},
+            {"name": "sites", "layer": "sites", "style": "points", "column": "category", "scheme": "categorical",
+             "category_labels": {H["category"]: H["catlabel"]}, "tooltip": ["name", "category"],
+             "popup": ["name", "category", "LADNM", "source"]},
+            {"name": H["name"], "layer": "districts", "style": "outline", "label": H["outline"], "tooltip": ["LADNM"]},
+        ],
+        "table": {"layer": "tt", "stats": {"tt_car_hs2_toton": "median"}, "caption": H["caption"]},
+    }, name="hostile")
+    res = make_map(spec, frames={"tt": lsoa, "sites": sites, H["name"]: lsoa})
+    built = write_map(res, tmp_path / "hostile.html")  # and the PNG: no mathtext, no crash
+    assert built.png.is_file()
+    logs = _open(driver, built.html)
+    assert _js_errors(logs) == []
+    from selenium.common.exceptions import NoAlertPresentException
+
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018 - no alert was raised
+    assert driver.execute_script("return window.lisgeoXss === undefined")
+    assert driver.find_elements("css selector", "img[src='x'], svg[onload], body script:not([src]) + img") == []
+    norm = " ".join  # Selenium's .text collapses runs of white space
+    # every field shows as the text it is
+    assert driver.title == H["title"]
+    assert driver.find_element("css selector", ".lisgeo-title h1").text == H["title"]
+    assert driver.find_element("css selector", ".lisgeo-subtitle").text == H["subtitle"]
+    control = [el.text for el in driver.find_elements("css selector", ".leaflet-control-layers-overlays label")]
+    assert H["label"] in control and H["outline"] in control and "Category" in control
+    assert driver.find_element("css selector", "#legend-tt .lisgeo-legend-title").text == H["label"]
+    tt_labels = [el.text for el in driver.find_elements("css selector", "#legend-tt .lisgeo-legend-label")]
+    assert tt_labels == [f"0 – 15 {H['units']}", f"15 – 30 {H['units']}"]
+    site_labels = [el.text for el in driver.find_elements("css selector", "#legend-sites .lisgeo-legend-label")]
+    assert site_labels == [H["catlabel"]]
+    outline_legend = driver.execute_script("return document.getElementById(arguments[0])", f"legend-{H['name']}")
+    assert outline_legend.find_element("css selector", ".lisgeo-legend-title").text == H["outline"]
+    table = driver.find_element("css selector", ".lisgeo-table")
+    assert table.find_element("css selector", "caption").text == H["caption"]
+    assert H["district"] in [th.text for th in table.find_elements("css selector", "tbody th")]
+    attribution = driver.find_element("css selector", ".leaflet-control-attribution").text
+    assert H["attribution"].split("; ")[0] in attribution  # (attribution is split into statements at "; ")
+    assert driver.find_element("css selector", ".lisgeo-footer").text.startswith(f"Scenario: {H['scenario']} · Data: ")
+    assert norm(H["units"].split()) in norm(driver.find_element("css selector", ".lisgeo-table").text.split())
+    driver.execute_script("var l = window.lisgeoLayers['tt'].getLayers()[0]; l.openTooltip(l.getBounds().getCenter());")
+    tip = driver.find_element("css selector", ".leaflet-tooltip").get_attribute("textContent")
+    assert H["area"] in tip and H["district"] in tip and f"{H['label']}: 10 {H['units']}" in tip
+    driver.execute_script("window.lisgeoLayers['sites'].getLayers()[0].openPopup();")
+    popup = driver.find_element("css selector", ".leaflet-popup-content")
+    text = popup.get_attribute("textContent")
+    assert H["site"] in text and H["category"] in text and H["district"] in text and H["source"] in text
+    assert popup.find_elements("css selector", "a, img, svg, script") == []
+    assert driver.execute_script("return window.lisgeoLayers[arguments[0]].getLayers().length", H["name"]) == 2
+    assert driver.execute_script("return window.lisgeoXss === undefined")
+    driver.save_screenshot(str(ARTIFACTS / "hostile_text_escaped.png"))
 
 
 def test_llep_overview_in_browser(driver, real_data, tmp_path):

@@ -77,3 +77,50 @@ def test_category_keys_match_map_file_text():
     assert [category_key(v) for v in (15.0, 15, np.True_, "a")] == ["15", "15", "True", "a"]
     c = classify_categories(pd.Series([60.0, 15.0, 30.0, 15.0]), order=["15", "30", "45", "60"])
     assert c.values == (15.0, 30.0, 60.0) and c.counts == (2, 1, 1)
+
+
+def test_fixed_breaks_hand_computed():
+    from lisgeo.mapping.classify import classify_breaks
+
+    s = pd.Series([-3, 0, 5, 15, 15.5, 44, 61, 90, np.nan], index=list("abcdefghi"))
+    c = classify_values(s, scheme="quantiles", k=3, breaks=[0, 15, 30, 45, 60])  # breaks win over the scheme
+    assert c.fixed and c.scheme == "breaks" and c.k == 4
+    assert c.lower == (0, 15, 30, 45) and c.upper == (15, 30, 45, 60)
+    # class i holds (edge i, edge i+1]; below the first edge -> first class, above the last -> last class
+    assert c.classes.tolist() == [0, 0, 0, 0, 1, 2, 3, 3, -1]
+    assert c.counts == (4, 1, 1, 2) and c.n_nodata == 1 and (c.n_below, c.n_above) == (1, 2)
+    # the same classes whatever the data: an empty class stays, with count 0
+    other = classify_breaks(pd.Series([1.0, 2.0]), [0, 15, 30, 45, 60])
+    assert other.upper == c.upper and other.counts == (2, 0, 0, 0) and (other.n_below, other.n_above) == (0, 0)
+    with pytest.raises(Exception, match="increasing"):
+        classify_breaks(s, [0, 10, 5])
+
+
+def test_diverging_palette_centred_on_zero():
+    from lisgeo.mapping.classify import classify_breaks, is_diverging, zero_position
+
+    c = classify_breaks(pd.Series([-40.0, -20, -10, 0, 10]), [-45, -30, -15, -5, 5, 15, 30])
+    assert zero_position(c) == 3  # the class -5..5 holds zero
+    cols = class_colors(c.k, palette="PuOr", center=zero_position(c))
+    import matplotlib
+
+    assert cols[3] == matplotlib.colors.to_hex(matplotlib.colormaps["PuOr"](0.5))  # neutral on "no change"
+    rev = class_colors(c.k, palette="PuOr", center=3, reverse=True)
+    assert rev[3] == cols[3] and rev[0] != cols[0]  # reverse swaps the hues, not the neutral class
+    assert zero_position(classify_breaks(pd.Series([1.0]), [-10, 0, 10])) == 0.5  # zero on an edge
+    assert zero_position(classify_breaks(pd.Series([1.0]), [0, 10, 20])) is None  # nothing below zero
+    # a map of changes all on one side of zero shows only that side: no "loss" colour for small gains
+    gains = classify_breaks(pd.Series([1.0]), [0, 10, 20])
+    assert zero_position(gains, one_sided=True) == -0.5
+    assert zero_position(classify_breaks(pd.Series([-1.0]), [-20, -10, 0]), one_sided=True) == 1.5
+    one = class_colors(2, palette="PuOr", center=-0.5)
+    assert one == [matplotlib.colors.to_hex(matplotlib.colormaps["PuOr"](p)) for p in (0.5 + 0.44 / 3, 0.94)]
+    assert is_diverging("PuOr") and is_diverging("BrBG_r") and not is_diverging("YlGnBu")
+
+
+def test_colour_blind_safe_qualitative_palettes():
+    from lisgeo.mapping.spec import QUALITATIVE_PALETTES
+
+    assert class_colors(3, palette="okabe_ito") == ["#e69f00", "#56b4e9", "#009e73"]
+    assert len(set(class_colors(12, palette="okabe_ito"))) == 12
+    assert all(len(set(p)) == len(p) for p in QUALITATIVE_PALETTES.values())

@@ -45,3 +45,26 @@ def test_legend_html_escapes_everything():
     assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
     assert "&lt;b&gt;T&lt;/b&gt;" in out
     assert 'id="x&quot; onmouseover=&quot;y"' in out
+
+
+def test_fixed_breaks_legend_is_truthful():
+    from lisgeo.mapping.classify import classify_breaks
+
+    c = classify_breaks(pd.Series([-3.0, 0, 5, 15, 15.5, 44, 61, 90, np.nan]), [0, 15, 30, 45, 60])
+    lg = legend_for_classes(c, class_colors(4), title="Car time", units="min", note="Fixed classes set in the map file")
+    # values beyond the outer edges are in the first/last class, and the legend says so
+    assert lg.labels == ["15 min or less", "15 – 30 min", "30 – 45 min", "more than 45 min", "No data"]
+    assert [e.count for e in lg.entries] == [4, 1, 1, 2, 1]
+    assert lg.note == ("Fixed classes set in the map file; 1 value below 0 min in the first class; "
+                       "2 values above 60 min in the last class")
+    inside = legend_for_classes(classify_breaks(pd.Series([1.0, 59.0]), [0, 15, 30, 45, 60]), class_colors(4), title="t",
+                                units="min")
+    assert inside.labels == ["0 – 15 min", "15 – 30 min", "30 – 45 min", "45 – 60 min"] and inside.note == ""
+    # edges print as written (not rounded to, or padded with, the column's decimals); negative ranges read "to"
+    frac = legend_for_classes(classify_breaks(pd.Series([0.2]), [0, 0.5, 2.25]), class_colors(2), title="t", units="%",
+                              decimals=0)
+    assert legend_for_classes(classify_breaks(pd.Series([1.0]), [0, 15]), ["#000000"], title="t", units="min",
+                              decimals=1).labels == ["0 – 15 min"]
+    assert frac.labels == ["0.00 – 0.50%", "0.50 – 2.25%"]
+    neg = legend_for_classes(classify_breaks(pd.Series([-20.0, 1]), [-30, -5, 5]), class_colors(2), title="t", units="min")
+    assert neg.labels == ["-30 to -5 min", "-5 to 5 min"]

@@ -138,9 +138,9 @@ def test_geometry_shared_rounded_and_wgs84(built):
 
 
 def test_inline_page_fetches_nothing(built, tmp_path):
-    cdn = save_map(built.map, tmp_path / "cdn.html")
+    cdn = save_map(built.map, tmp_path / "cdn.html", inline=False)
     assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in cdn.read_text()
-    inl = save_map(built.map, tmp_path / "inline.html", inline=True).read_text()
+    inl = save_map(built.map, tmp_path / "inline.html").read_text()  # self-contained by default
     assert not re.search(r"<script[^>]+src=", inl)
     assert not re.search(r"<link[^>]+href=", inl)
     assert "Leaflet 1.9.3" in inl and "leaflet.fullscreen" in inl
@@ -210,3 +210,172 @@ def test_lsoa_choropleth_size_budget(real_data, tmp_path):
     g = res.layers[0].gdf.geometry
     assert g.area.sum() == pytest.approx(lsoa.area.sum(), rel=2e-3)
     assert g.union_all().area == pytest.approx(g.area.sum(), rel=1e-4)
+
+
+# ------------------------------------------------------------------ offline by default, page title, escaping, footer
+def test_pages_are_self_contained_by_default(built, tmp_path):
+    res = write_map(built, tmp_path / "m.html", png=False)
+    page = res.html.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", page) and not re.search(r"<link[^>]+href=", page)
+    assert page.startswith('<!DOCTYPE html>\n<html lang="en">')
+    assert "<title>HS2 &amp; jobs &lt;test&gt;</title>" in page  # the map title, escaped
+    # a --cdn page still names its title and, opened offline, says why it is empty
+    cdn = write_map(built, tmp_path / "cdn.html", inline=False, png=False).html.read_text(encoding="utf-8")
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in cdn
+    assert '<html lang="en">' in cdn and "<title>HS2 &amp; jobs &lt;test&gt;</title>" in cdn
+    assert 'id="lisgeo-noleaflet"' in cdn and "typeof L === 'undefined'" in cdn
+    assert res.html_bytes < 1_000_000
+
+
+def test_layer_control_names_are_escaped(tmp_path):
+    hostile = '<img src=x onerror="window.lisgeoXss=1">'
+    spec = parse_spec({**SPEC, "layers": [{**SPEC["layers"][0], "label": hostile},
+                                          {**SPEC["layers"][1], "label": hostile}], "table": {"layer": "tt"}})
+    page = make_map(spec, frames=synthetic_frames()).map.get_root().render()
+    assert hostile not in page and "<img" not in page
+    # Leaflet writes layer names as HTML: they are HTML-escaped (then JSON-encoded), and kept distinct
+    assert '"\\u0026lt;img src=x onerror=\\u0026quot;window.lisgeoXss=1\\u0026quot;\\u0026gt;"' in page
+    assert '"\\u0026lt;img src=x onerror=\\u0026quot;window.lisgeoXss=1\\u0026quot;\\u0026gt; (2)"' in page
+
+
+def test_footer_scenario_vintage_version(tmp_path):
+    import lisgeo
+
+    frames = synthetic_frames()
+    tt = frames["tt"].copy()
+    tt.attrs = {**frames["tt"].attrs, "scenario": "hs2_2b", "base": "base"}
+    res = make_map(parse_spec(SPEC, name="synthetic"), frames={**frames, "tt": tt})
+    assert res.provenance.scenario == "hs2_2b compared with base"  # from the frame's attrs
+    assert ("lsoa21_boundaries", "LSOA/MSOA Dec 2021 and Dec 2011, generalised clipped (BGC)") in res.provenance.vintages
+    text = res.provenance.text
+    assert text.startswith("Scenario: hs2_2b compared with base · Data: lsoa21_boundaries (")
+    assert text.endswith(f"lisgeo {lisgeo.__version__}")
+    page = res.map.get_root().render()
+    assert '<footer class="lisgeo-footer">Scenario: hs2_2b compared with base' in page
+    # frames that do not say: a scores layer is the map file's scenario, a plain layer has none
+    plain = make_map(parse_spec(SPEC, name="synthetic"), frames=synthetic_frames())
+    assert plain.provenance.scenario == "base"
+    only_layers = make_map(parse_spec({**SPEC, "layers": SPEC["layers"][2:], "table": {"layer": "districts"}}),
+                           frames=synthetic_frames())
+    assert only_layers.provenance.scenario == "none (published data only)"
+
+
+def test_embed_mode_hides_table_and_footer(page):
+    # the report embeds pages as page.html#embed: only the map shows (the report prints table and footer once)
+    assert 'if (location.hash === "#embed")' in page
+    assert "html.lisgeo-embed .lisgeo-table, html.lisgeo-embed .lisgeo-footer { display: none; }" in page
+    assert page.count('class="lisgeo-table"') == 1
+
+
+# ------------------------------------------------------------------ fixed breaks on the web map and the PNG
+BREAKS_SPEC = {**SPEC, "layers": [{"name": "tt", "source": "scores", "column": "tt_car_hs2_toton", "breaks": [0, 15, 30],
+                                   "palette": "YlOrRd", "tooltip": ["LSOA21NM"]}], "table": {"layer": "tt"}}
+
+
+def test_breaks_on_web_map_and_png(tmp_path):
+    res = make_map(parse_spec(BREAKS_SPEC, name="breaks"), frames=synthetic_frames())
+    tt = res.layers[0]
+    # 12, 20 and 31.5 min in classes 0-15, 15-30 and (above 30) the last; the legend says so
+    assert tt.legend.labels == ["0 – 15 min", "more than 15 min", "No data"]
+    assert [e.count for e in tt.legend.entries] == [1, 2, 1]
+    assert tt.legend.note == "Fixed classes set in the map file; 1 value above 30 min in the last class"
+    colours = tt.gdf["_color"].tolist()
+    assert colours[0] == tt.legend.entries[0].color and colours[1] == colours[2] == tt.legend.entries[1].color
+    # the same classes in another region (other data): all classes listed, empty ones too
+    far = synthetic_frames()["tt"].assign(tt_car_hs2_toton=[1.0, 2.0, 3.0, 4.0])
+    res2 = make_map(parse_spec(BREAKS_SPEC, name="breaks"), frames={"tt": far})
+    assert res2.layers[0].legend.labels == ["0 – 15 min", "15 – 30 min"]
+    assert [e.count for e in res2.layers[0].legend.entries] == [4, 0]
+    assert res2.layers[0].legend.entries[0].color == tt.legend.entries[0].color
+    # the PNG draws the same classes, colours and legend
+    handles, labels = legend_handles(res.layers, width=200)
+    assert labels[0].startswith("Time to HS2 East Midlands Hub (Toton) by car (Fixed classes set in the map file; 1 value above")
+    assert labels[1:] == ["0 – 15 min (1)", "more than 15 min (2)", "No data (1)"]
+    assert [h.get_facecolor() for h in handles[1:]] == [
+        tuple(matplotlib_rgba(e.color)) for e in tt.legend.entries]
+    assert write_map(res, tmp_path / "b.png").png.is_file()
+
+
+def matplotlib_rgba(color):
+    import matplotlib.colors as mcolors
+
+    return mcolors.to_rgba(color)
+
+
+# ------------------------------------------------------------------ the PNG: place labels, fitted legend, footer
+def test_png_labels_places_wraps_legend_and_has_footer(built):
+    import matplotlib.pyplot as plt
+
+    import lisgeo
+    from lisgeo.mapping.static import draw_png
+
+    long_title = "A very long legend title that would run off the page " * 4 + "$\\frac{1}{2}$ and 100$ to 200$"
+    spec = parse_spec({**SPEC, "title": "Cost in $ and £ $x$", "layers": [{**SPEC["layers"][0], "label": long_title},
+                                                                          *SPEC["layers"][1:]]}, name="long")
+    frames = synthetic_frames()
+    res = make_map(spec, frames=frames)
+    fig = draw_png(res)
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_parse_math"))]
+        # the districts of the map's own layers are named at their representative points
+        assert "Nottingham" in texts and "Broxtowe" in texts
+        ax = fig.axes[0]
+        leg = ax.get_legend()
+        bb = leg.get_window_extent(renderer)
+        assert fig.bbox.x0 <= bb.x0 and bb.x1 <= fig.bbox.x1 and fig.bbox.y0 <= bb.y0  # on the page
+        title = leg.get_texts()[0].get_text()
+        assert "\n" in title and title.replace("\n", " ").startswith("A very long legend title")
+        footer = next(t for t in texts if t.count("Scenario:") == 1)
+        assert f"lisgeo {lisgeo.__version__}" in footer.replace("\n", " ") and "lsoa21_boundaries (" in footer
+        # dollar signs are text, not mathtext
+        assert all(not t.get_parse_math() for t in fig.findobj(lambda a: hasattr(a, "get_parse_math")))
+    finally:
+        plt.close(fig)
+
+
+def test_png_places_given(built):
+    from lisgeo.mapping.static import place_labels
+
+    places = gpd.GeoDataFrame({"name": ["Beeston"]}, geometry=[Point(X0 + 300, Y0 + 300)], crs="EPSG:27700")
+    res = make_map(parse_spec(SPEC, name="synthetic"), frames=synthetic_frames())
+    res.places = places
+    assert place_labels(res)["name"].tolist() == ["Beeston"]
+    res.places = None
+    assert sorted(place_labels(res)["name"]) == ["Broxtowe", "Nottingham"]
+
+
+# ------------------------------------------------------------------ output by extension
+def test_write_map_by_extension(built, tmp_path):
+    from lisgeo.errors import OutputError
+
+    only = write_map(built, tmp_path / "x.png")
+    assert only.html is None and only.png == tmp_path / "x.png" and only.png.read_bytes()[:4] == b"\x89PNG"
+    assert not (tmp_path / "x.html").exists()
+    both = write_map(built, tmp_path / "y.html")
+    assert both.html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and both.png == tmp_path / "y.png"
+    assert write_map(built, tmp_path / "z.HTML", png=False).png is None
+    with pytest.raises(OutputError, match=r"give a \.html file .* or a \.png file"):
+        write_map(built, tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_text_is_never_evaluated_as_a_template(tmp_path):
+    # branca compiles element output as Jinja a second time: "{{ 7*7 }}" in a title, label or value must
+    # stay text (or it would run in the process that builds the map), and "{%" must not crash the build
+    jinja = "{{ 7*7 }} {% if x %}"
+    frames = synthetic_frames()
+    tt = frames["tt"].assign(LSOA21NM=[jinja, "b", "c", "d"])
+    spec = parse_spec({**SPEC, "title": f"T {jinja}", "subtitle": f"S {jinja}",
+                       "layers": [{**SPEC["layers"][0], "label": f"L {jinja}"}, SPEC["layers"][1]],
+                       "table": {"layer": "tt", "stats": {"pop": "sum"}, "caption": f"C {jinja}"}}, name="jinja")
+    res = make_map(spec, frames={**frames, "tt": tt})
+    page = write_map(res, tmp_path / "j.html", png=False).html.read_text(encoding="utf-8")
+    assert not re.search(r"[TSLC] 49", page) and "\\u003eT 49" not in page  # nothing was computed
+    assert "<title>T {{ 7*7 }} {% if x %}</title>" in page
+    assert "<caption>C {{ 7*7 }} {% if x %}</caption>" in page
+    assert "T {{ 7*7 }} {% if x %}\\u003c/h1\\u003e" in page  # the title control (JSON-encoded HTML)
+    assert "{{ 7*7 }} {% if x %}" in page.split("var props = ")[1][:2000]  # tooltip values
+    # the layer control (folium's own template) gets the name with braces as character references
+    assert '"L \\u0026#123;\\u0026#123; 7*7 \\u0026#125;\\u0026#125; \\u0026#123;% if x %\\u0026#125;"' in page

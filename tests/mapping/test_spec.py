@@ -91,3 +91,85 @@ def test_column_info_units():
     assert column_info("jobs_rail_60").label == "Jobs within 60 min by rail"
     assert column_info("gigabit_pct").units == "%"
     assert column_info("d_tt_rail_london").label == "Change in time to London by rail"
+
+
+# ------------------------------------------------------------------ fixed class breaks, colours, default palettes
+def test_breaks_parsed_and_default_palettes():
+    ld = parse_spec(_layer(breaks=[0, 15, 30.5, 45])).layers[0]
+    assert ld.breaks == (0.0, 15.0, 30.5, 45.0)
+    assert parse_spec(_layer(breaks=[0, 15, 30, 45], k=3)).layers[0].breaks == (0.0, 15.0, 30.0, 45.0)  # k agrees
+    assert parse_spec(BASE).layers[0].palette == "YlGnBu"
+    cat = parse_spec(_layer(scheme="categorical")).layers[0]
+    assert cat.palette == "okabe_ito"  # colour-blind-safe qualitative default
+    assert parse_spec(_layer(palette="tol_muted", scheme="categorical")).layers[0].palette == "tol_muted"
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value != value:
+        return "nan"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _write_map(path, layer_lines: str) -> None:
+    path.write_text('title = "Car time"\nsubtitle = "Minutes to Toton by car"\n\n[[layers]]\nname = "tt"\n'
+                    'source = "scores"\ncolumn = "tt_car_hs2_toton"\n' + layer_lines, encoding="utf-8")
+
+
+@pytest.mark.parametrize("breaks, extra, match", [
+    ([0, 30, 15], "", "increase"),
+    ([0, 15, 15], "", "increase"),
+    ([10], "", "2 to 10 edges"),
+    (list(range(12)), "", "2 to 10 edges"),
+    (["0", "15"], "", "numbers only"),
+    ([0, True], "", "numbers only"),
+    ("0, 15, 30", "", "list of class edges"),
+    ([0, float("nan")], "", "finite"),
+    ([0, 15, 30], "k = 5\n", "make 2 classes but k = 5"),
+    ([0, 15, 30], 'scheme = "quantiles"\n', "not both"),
+    ([0, 15, 30], 'scheme = "categorical"\n', "categorical"),
+])
+def test_bad_breaks_name_the_file_and_layer(tmp_path, breaks, extra, match):
+    from lisgeo.errors import ConfigError
+
+    path = tmp_path / "my_map.toml"
+    _write_map(path, f"breaks = {_toml(breaks)}\n{extra}")
+    with pytest.raises(ConfigError, match=match) as exc:
+        read_spec(path)
+    msg = str(exc.value)
+    assert str(path) in msg and "layer 1 (tt)" in msg  # the planner knows which file and layer to fix
+
+
+def test_breaks_file_round_trip(tmp_path):
+    path = tmp_path / "ok.toml"
+    _write_map(path, "breaks = [0, 15, 30, 45, 60, 90]\n")
+    assert read_spec(path).layers[0].breaks == (0, 15, 30, 45, 60, 90)
+
+
+@pytest.mark.parametrize("layer, match", [
+    (_layer(color="not-a-colour"), "must be a colour"),
+    (_layer(color="red; background:url(javascript:alert(1))"), "must be a colour"),
+    (_layer(scheme="categorical", colors={"a": "#12"}), "colors.a must be a colour"),
+    (_layer(scheme="categorical", category_labels={"a": 1}), "category_labels values must be text"),
+    (_with(table={"layer": "j", "caption": 3}), "caption must be text"),
+])
+def test_colours_and_texts_are_checked(layer, match):
+    with pytest.raises(LisgeoError, match=match):
+        parse_spec(layer)
+
+
+def test_colours_are_normalised_to_hex():
+    ld = parse_spec(_layer(color="navy", scheme="categorical", colors={"a": "tab:blue"})).layers[0]
+    assert ld.color == "#000080" and dict(ld.colors) == {"a": "#1f77b4"}  # CSS-safe for Leaflet
+
+
+def test_map_file_in_windows_encoding_is_one_clear_error(tmp_path):
+    from lisgeo.errors import ConfigError
+
+    path = tmp_path / "caf.toml"
+    path.write_bytes('title = "Caf\u00e9s"\nsubtitle = "s"\n'.encode("cp1252"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        read_spec(path)
