@@ -1,0 +1,383 @@
+"""Disk caches of slow results: scores, built networks and parsed data files.
+
+Everything lives under ``lisgeo.catalog.cache_dir()/results/<kind>/`` (``LISGEO_CACHE_DIR`` moves it;
+``LISGEO_NO_CACHE=1`` switches every cache off, as ``score_region(cache=False)`` does for one call):
+
+* ``scores/<key>.parquet`` – :func:`lisgeo.pipeline.score.score_region`'s frame (GeoParquet, with
+  its ``attrs`` as tagged JSON in the file's metadata, so dtypes, index, CRS and every ``attrs``
+  entry round-trip exactly);
+* ``network/<key>.pickle`` – :func:`lisgeo.network.build_network`'s graph before its per-call
+  additions (a pickle: the cache folder is the user's own, as for any download cache);
+* ``rda/<sha256>.parquet`` – the IoD ``.rda`` files parsed (:mod:`lisgeo.layers.deprivation`).
+
+A key is the sha256 of a canonical JSON of *everything that can change the result*
+(:func:`make_key`): the lisgeo version and a digest of the package's own source (so an edited
+checkout never reads results of other code), the inputs given, the bytes of the authored files
+read (:func:`authored_digests`) and the catalogue's pinned sha256 of every dataset read
+(:func:`dataset_digests`; the catalogue refuses files that do not match them, so no big file is
+hashed again). A change to any of them is a miss.
+
+Entries are written to a temporary file and moved into place with ``os.replace`` (atomic: a
+reader sees the old entry, the new one or none). An entry that cannot be read (truncated,
+corrupt, written by another version of a library) is ignored, logged and rewritten by the next
+run: a cache never makes a run fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ENV_NO_CACHE", "enabled", "results_dir", "entry_path", "make_key", "code_digest", "file_digest",
+           "authored_digests", "dataset_digests", "frame_digest", "store_frame", "load_frame", "store_pickle",
+           "load_pickle", "attrs_to_json", "attrs_from_json", "AUTHORED_FILES", "clear"]
+
+log = logging.getLogger(__name__)
+
+ENV_NO_CACHE = "LISGEO_NO_CACHE"
+#: Bumped when the layout of an entry changes.
+FORMAT = 1
+#: The authored files (under ``layers/``) whose bytes key the scores and networks.
+AUTHORED_FILES = ("sites.csv", "hs2_stations.csv", "hs2_links.csv", "indices.toml", "assumptions.toml",
+                  "digital_coldspots.toml", "social_mobility.csv")
+_META = b"lisgeo_cache"
+
+
+# ------------------------------------------------------------------ where and whether
+def enabled(flag: bool | None = True) -> bool:
+    """Whether the disk caches are on: ``flag`` (False turns them off for a call) and not ``LISGEO_NO_CACHE``."""
+    if flag is False:
+        return False
+    return os.environ.get(ENV_NO_CACHE, "").strip().lower() in ("", "0", "false", "no", "off")
+
+
+def results_dir() -> Path:
+    """``lisgeo.catalog.cache_dir()/results`` (``LISGEO_CACHE_DIR`` moves it)."""
+    from .catalog import cache_dir
+
+    return cache_dir() / "results"
+
+
+def entry_path(kind: str, key: str, suffix: str) -> Path:
+    return results_dir() / kind / f"{key}{suffix}"
+
+
+def clear(kind: str | None = None) -> int:
+    """Delete the entries of ``kind`` (or of every kind); returns how many files were removed."""
+    root = results_dir() if kind is None else results_dir() / kind
+    n = 0
+    if root.is_dir():
+        for p in sorted(root.rglob("*"), reverse=True):
+            try:
+                p.unlink() if p.is_file() else p.rmdir()
+                n += p.suffix != ""
+            except OSError:
+                pass
+    return n
+
+
+# ------------------------------------------------------------------ keys
+def _canonical(obj: Any) -> Any:
+    """A JSON-able, order-independent form of ``obj`` for hashing (tuples and lists alike)."""
+    if isinstance(obj, Mapping):
+        return {"__map__": sorted([json.dumps(_canonical(k), sort_keys=True), _canonical(v)] for k, v in obj.items())}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v) for v in obj]
+    if isinstance(obj, (set, frozenset)):
+        return {"__set__": sorted(json.dumps(_canonical(v), sort_keys=True) for v in obj)}
+    if isinstance(obj, bool) or obj is None or isinstance(obj, (int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else {"__float__": repr(obj)}
+    if isinstance(obj, np.generic):
+        return _canonical(obj.item())
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    return {"__repr__": f"{type(obj).__name__}:{obj!r}"}
+
+
+def make_key(parts: Mapping[str, Any]) -> str:
+    """The sha256 (hex) of the canonical JSON of ``parts`` plus the format, the lisgeo version and
+    :func:`code_digest`."""
+    from . import __version__
+
+    full = {"format": FORMAT, "lisgeo": __version__, "code": code_digest(), **parts}
+    return hashlib.sha256(json.dumps(_canonical(full), sort_keys=True).encode()).hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """sha256 over lisgeo's own ``*.py`` files and its catalogue (read once per process, a few ms):
+    results of other code, e.g. an edited checkout, are never reused."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted([*root.rglob("*.py"), root / "data" / "catalog.csv"]):
+        if "__pycache__" in p.parts or not p.is_file():
+            continue
+        h.update(p.relative_to(root).as_posix().encode() + b"\0")
+        h.update(p.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def file_digest(path: str | os.PathLike | None) -> str | None:
+    """sha256 of a file's bytes (of every file under it, with their names, for a folder); None when absent."""
+    if path is None:
+        return None
+    p = Path(path)
+    h = hashlib.sha256()
+    if p.is_dir():
+        for f in sorted(q for q in p.rglob("*") if q.is_file()):
+            h.update(f.relative_to(p).as_posix().encode() + b"\0")
+            with open(f, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+        return h.hexdigest()
+    if not p.is_file():
+        return None
+    with open(p, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def authored_digests(names: Iterable[str] = AUTHORED_FILES) -> dict[str, str | None]:
+    """sha256 of the authored files ``names`` as read now (``LISGEO_LAYERS_DIR`` honoured)."""
+    from .config import authored_path
+
+    return {n: file_digest(authored_path(n)) for n in names}
+
+
+def dataset_digests(datasets: Iterable[str]) -> dict[str, list[str]]:
+    """The catalogue's pinned sha256 of every file of ``datasets`` (nothing is read or hashed)."""
+    from .catalog import get_dataset
+
+    return {d: [f.sha256 for f in get_dataset(d).files] for d in dict.fromkeys(datasets)}
+
+
+def frame_digest(df: pd.DataFrame, *, ignore_attrs: Iterable[str] = ("timings",)) -> str:
+    """sha256 of a frame's index, columns, dtypes and values (geometry as WKB) and ``attrs`` (but
+    ``ignore_attrs``: by default the timings, which differ between a fresh and a cached result)."""
+    h = hashlib.sha256()
+    h.update(json.dumps([list(map(str, df.columns)), [str(t) for t in df.dtypes], str(df.index.dtype)]).encode())
+    h.update(pd.util.hash_pandas_object(df.index, index=False).to_numpy().tobytes())
+    for c in df.columns:
+        s = df[c]
+        if getattr(s.dtype, "name", "") == "geometry":
+            s = pd.Series(s.to_wkb(), index=s.index)
+        h.update(pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes())
+    h.update(json.dumps(_canonical({k: v for k, v in df.attrs.items() if k not in set(ignore_attrs)}), sort_keys=True).encode())
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------ attrs as JSON, exactly
+def _tag(obj: Any) -> Any:
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, int) and type(obj) is int:
+        return obj
+    if type(obj) is float:
+        return obj if math.isfinite(obj) else {"__float__": repr(obj)}
+    if isinstance(obj, np.generic) and obj.dtype.kind in "biuf":
+        return {"__np__": obj.dtype.str, "v": _tag(obj.item())}
+    if type(obj) is tuple:
+        return {"__tuple__": [_tag(v) for v in obj]}
+    if type(obj) is list:
+        return [_tag(v) for v in obj]
+    if type(obj) is dict:
+        if all(type(k) is str for k in obj) and not any(k.startswith("__") for k in obj):
+            return {k: _tag(v) for k, v in obj.items()}
+        return {"__dict__": [[_tag(k), _tag(v)] for k, v in obj.items()]}
+    raise TypeError(f"cannot store {type(obj).__name__} in a cache entry's attrs")
+
+
+def _untag(obj: Any) -> Any:
+    if isinstance(obj, list):
+        return [_untag(v) for v in obj]
+    if isinstance(obj, dict):
+        if "__float__" in obj:
+            return float(obj["__float__"])
+        if "__np__" in obj:
+            return np.dtype(obj["__np__"]).type(_untag(obj["v"]))
+        if "__tuple__" in obj:
+            return tuple(_untag(v) for v in obj["__tuple__"])
+        if "__dict__" in obj:
+            return {_untag(k) if not isinstance(k, list) else tuple(_untag(k)): _untag(v) for k, v in obj["__dict__"]}
+        return {k: _untag(v) for k, v in obj.items()}
+    return obj
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Deep equality with types (1 is not 1.0 nor True) and NaN equal to NaN."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (float, np.floating)) and np.isnan(a) and np.isnan(b):
+        return True
+    return bool(a == b)
+
+
+def attrs_to_json(attrs: Mapping[str, Any]) -> str:
+    """``attrs`` as tagged JSON that :func:`attrs_from_json` turns back into an equal dict (tuples,
+    numpy scalars, non-string keys and NaN kept); TypeError for anything it cannot keep exactly."""
+    text = json.dumps(_tag(dict(attrs)), allow_nan=False)
+    if not _same(attrs_from_json(text), dict(attrs)):
+        raise TypeError("attrs do not survive JSON exactly")
+    return text
+
+
+def attrs_from_json(text: str) -> dict:
+    return _untag(json.loads(text))
+
+
+# ------------------------------------------------------------------ storing and loading
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> bool:
+    """``write(tmp)`` then ``os.replace(tmp, path)``; False (and nothing left behind) on any OSError."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem[:16]}-", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(name)
+        write(tmp)
+        os.replace(tmp, path)
+        return True
+    except Exception as exc:  # a cache never makes a run fail
+        log.warning("lisgeo cache: could not write %s (%s: %s); going on without it", path, type(exc).__name__, exc)
+        return False
+    finally:
+        if tmp is not None and tmp.exists():
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
+
+def _discard(path: Path, exc: BaseException) -> None:
+    log.warning("lisgeo cache: ignoring unreadable entry %s (%s: %s); it will be rewritten", path, type(exc).__name__, exc)
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def store_frame(kind: str, key: str, df: pd.DataFrame) -> Path | None:
+    """Write ``df`` (a GeoDataFrame as GeoParquet, else Parquet) with its ``attrs`` as the entry
+    ``kind/key``; None when it cannot be stored exactly (nothing is written then)."""
+    import pyarrow.parquet as pq
+
+    import geopandas as gpd
+
+    try:
+        crs = df.crs.to_string() if isinstance(df, gpd.GeoDataFrame) and df.crs is not None else None
+        meta = json.dumps({"attrs": attrs_to_json(df.attrs), "geo": isinstance(df, gpd.GeoDataFrame),
+                           "crs": crs, "index_string": _string_dtype(df.index.dtype)}).encode()
+    except TypeError as exc:
+        log.info("lisgeo cache: not storing %s/%s: %s", kind, key, exc)
+        return None
+    path = entry_path(kind, key, ".parquet")
+
+    def write(tmp: Path) -> None:
+        buf = io.BytesIO()
+        plain = df.copy(deep=False)
+        plain.attrs = {}
+        plain.to_parquet(buf, index=True)
+        table = pq.read_table(io.BytesIO(buf.getvalue()))
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: meta})
+        pq.write_table(table, tmp)
+
+    if not _write_atomic(path, write):
+        return None
+    back = load_frame(kind, key)
+    if back is None or not _frames_same(back, df):  # what cannot be read back exactly is not kept
+        log.info("lisgeo cache: %s/%s does not round-trip exactly; not cached", kind, key)
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        return None
+    return path
+
+
+def _string_dtype(dtype: Any) -> list | None:
+    """A pandas string dtype's (storage, NA kind), which Parquet keeps for columns but not for an index."""
+    if isinstance(dtype, pd.StringDtype):
+        return [dtype.storage, "nan" if dtype.na_value is not pd.NA else "NA"]
+    return None
+
+
+def _frames_same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    try:
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    except AssertionError:
+        return False
+    return type(a) is type(b) and getattr(a, "crs", None) == getattr(b, "crs", None) and _same(dict(a.attrs), dict(b.attrs))
+
+
+def load_frame(kind: str, key: str) -> pd.DataFrame | None:
+    """The frame stored as ``kind/key`` with its ``attrs``, or None when absent or unreadable (then removed)."""
+    path = entry_path(kind, key, ".parquet")
+    if not path.is_file():
+        return None
+    try:
+        import pyarrow.parquet as pq
+
+        md = pq.read_schema(path).metadata or {}
+        meta = json.loads(md[_META])
+        if meta["geo"]:
+            import geopandas as gpd
+
+            df = gpd.read_parquet(path)
+            if meta.get("crs"):  # GeoParquet keeps PROJJSON; give back the CRS as it was given ("EPSG:27700")
+                df = df.set_crs(meta["crs"], allow_override=True)
+        else:
+            df = pd.read_parquet(path)
+        idx = meta.get("index_string")
+        if idx is not None and _string_dtype(df.index.dtype) != idx:
+            df.index = df.index.astype(pd.StringDtype(storage=idx[0], na_value=np.nan if idx[1] == "nan" else pd.NA))
+        df.attrs = attrs_from_json(meta["attrs"])
+        return df
+    except Exception as exc:  # a cache entry never makes a run fail
+        _discard(path, exc)
+        return None
+
+
+def store_pickle(kind: str, key: str, obj: Any) -> Path | None:
+    path = entry_path(kind, key, ".pickle")
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    return path if _write_atomic(path, write) else None
+
+
+def load_pickle(kind: str, key: str, expect: type | tuple[type, ...] = object) -> Any:
+    """The object stored as ``kind/key`` (of type ``expect``), or None when absent or unreadable."""
+    path = entry_path(kind, key, ".pickle")
+    if not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            obj = pickle.load(fh)
+        if not isinstance(obj, expect):
+            raise TypeError(f"expected {expect}, found {type(obj).__name__}")
+        return obj
+    except Exception as exc:  # a cache entry never makes a run fail
+        _discard(path, exc)
+        return None

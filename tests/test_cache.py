@@ -1,0 +1,341 @@
+"""The disk caches (lisgeo.cache): exact round trips, keys that see every change, corrupt entries
+ignored and rewritten, the switch. Scoring is tested with its stages replaced by cheap fakes (the
+caching wraps the stages and never looks inside them); one real-data test for the IoD parse."""
+
+from __future__ import annotations
+
+import shutil
+from types import SimpleNamespace
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from lisgeo import cache
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("LISGEO_CACHE_DIR", str(d))
+    monkeypatch.delenv("LISGEO_NO_CACHE", raising=False)
+    return d / "results"
+
+
+def _tricky_frame() -> gpd.GeoDataFrame:
+    idx = pd.Index(["E01000001", "E01000002", "E01000003"])
+    df = pd.DataFrame({
+        "f": [1.5, np.nan, 3.0],
+        "i": np.array([1, 2, 3], dtype="int64"),
+        "I": pd.array([1, pd.NA, 3], dtype="Int64"),
+        "s": pd.array(["a", pd.NA, "c"], dtype="string"),
+        "b": pd.array([True, pd.NA, False], dtype="boolean"),
+        "plain_bool": [True, False, True],
+        "o": ["x", "y", "z"],
+    }, index=idx)
+    gdf = gpd.GeoDataFrame(df, geometry=[shapely.box(0, 0, 1, 1), shapely.Point(2, 3), shapely.box(1, 1, 5, 5)], crs="EPSG:27700")
+    gdf.attrs = {"scenario": "base", "n": 3, "x": 1.0, "flag": True, "none": None, "nan": float("nan"),
+                 "tuple": (1, "a", (2.5,)), "list": [1, [2, 3]], "np": np.float64(0.25), "np_int": np.int64(7),
+                 "nested": {"a": {"b": [1, 2]}, "weights": {"tt_rail_london": 1.0}}, "keys": {1: "one"},
+                 "timings": {"layers": 1.0, "total": 2.0}}
+    return gdf
+
+
+def test_frame_round_trips_exactly(cache_dir):
+    gdf = _tricky_frame()
+    assert cache.store_frame("t", "k", gdf) is not None
+    back = cache.load_frame("t", "k")
+    assert type(back) is gpd.GeoDataFrame and back.crs == gdf.crs
+    pd.testing.assert_frame_equal(back, gdf, check_exact=True)
+    assert list(back.dtypes) == list(gdf.dtypes) and back.index.equals(gdf.index) and back.index.dtype == gdf.index.dtype
+    assert cache._same(back.attrs, gdf.attrs)
+    assert type(back.attrs["tuple"]) is tuple and type(back.attrs["np"]) is np.float64 and back.attrs["keys"] == {1: "one"}
+    # a plain frame with a nullable-string index
+    df = pd.DataFrame({"v": [1.0, 2.0]}, index=pd.Index(["a", "b"], dtype=pd.StringDtype("python")))
+    df.attrs = {"attribution": "x"}
+    cache.store_frame("t", "plain", df)
+    back = cache.load_frame("t", "plain")
+    pd.testing.assert_frame_equal(back, df, check_exact=True)
+    assert back.index.dtype == df.index.dtype and back.attrs == df.attrs
+
+
+def test_unstorable_attrs_are_not_cached(cache_dir):
+    gdf = _tricky_frame()
+    gdf.attrs["obj"] = object()
+    assert cache.store_frame("t", "k", gdf) is None
+    assert cache.load_frame("t", "k") is None and not list(cache_dir.rglob("*.parquet"))
+
+
+def test_keys():
+    base = {"a": 1, "b": [1, 2], "c": {"x": 1.0, "y": (1, 2)}}
+    assert cache.make_key(base) == cache.make_key({"c": {"y": [1, 2], "x": 1.0}, "b": (1, 2), "a": 1})
+    assert cache.make_key(base) != cache.make_key({**base, "a": 2})
+    assert cache.make_key(base) != cache.make_key({**base, "c": {"x": 1.0000001, "y": (1, 2)}})
+    assert len(cache.make_key(base)) == 64
+
+
+def test_switch(monkeypatch):
+    monkeypatch.delenv("LISGEO_NO_CACHE", raising=False)
+    assert cache.enabled() and cache.enabled(None) and not cache.enabled(False)
+    for v in ("1", "true", "yes"):
+        monkeypatch.setenv("LISGEO_NO_CACHE", v)
+        assert not cache.enabled() and not cache.enabled(True)
+    monkeypatch.setenv("LISGEO_NO_CACHE", "0")
+    assert cache.enabled()
+
+
+def test_corrupt_and_foreign_entries_are_ignored(cache_dir):
+    gdf = _tricky_frame()
+    path = cache.store_frame("t", "k", gdf)
+    path.write_bytes(b"not a parquet file")
+    assert cache.load_frame("t", "k") is None and not path.exists()  # ignored and removed
+    p = cache.store_pickle("p", "k", nx.MultiDiGraph())
+    p.write_bytes(p.read_bytes()[:10])  # truncated
+    assert cache.load_pickle("p", "k", nx.MultiDiGraph) is None and not p.exists()
+    cache.store_pickle("p", "k", {"not": "a graph"})
+    assert cache.load_pickle("p", "k", nx.MultiDiGraph) is None
+
+
+# ------------------------------------------------------------------ score_region through the cache
+@pytest.fixture
+def fake_stages(monkeypatch, cache_dir):
+    """score_region with its stages replaced: counts the runs that computed."""
+    import lisgeo.pipeline.score as score
+
+    runs = []
+
+    def load_inputs(reg):
+        runs.append(reg.label)
+        jobs = pd.Series([1.0], name="jobs")
+        jobs.attrs = {"attribution": "jobs data"}
+        return SimpleNamespace(attribution=lambda: ["layers data"], jobs=jobs)
+
+    def score_network(reg, **kw):
+        G = nx.MultiDiGraph(name="fake", hs2_scheme="none", assumptions={"road.motorway_kmh": 96.0})
+        return G
+
+    def travel_times(G, inputs, **kw):
+        return SimpleNamespace(transit_groups=None, dest_jobs=pd.Series([10.0, 5.0]))
+
+    def finish_scores(out, inputs, *, config, reference=None, time_columns=()):
+        gdf = _tricky_frame()
+        gdf.attrs = {}
+        gdf["weight_sum"] = float(sum(config.get("connectivity", {}).values()))
+        return gdf
+
+    monkeypatch.setattr(score, "load_inputs", load_inputs)
+    monkeypatch.setattr(score, "_cached_inputs", load_inputs)
+    monkeypatch.setattr(score, "score_network", score_network)
+    monkeypatch.setattr(score, "travel_times", travel_times)
+    monkeypatch.setattr(score, "measure_zones", lambda inputs, tt, **kw: pd.DataFrame())
+    monkeypatch.setattr(score, "finish_scores", finish_scores)
+    return score, runs
+
+
+def _no_timings(attrs):
+    return {k: v for k, v in attrs.items() if k != "timings"}
+
+
+def test_scores_hit_equals_miss(fake_stages, cache_dir):
+    score, runs = fake_stages
+    first = score.score_region(region="d2n2")
+    assert runs == ["D2N2"] and len(list((cache_dir / "scores").glob("*.parquet"))) == 1
+    again = score.score_region(region="d2n2")
+    assert runs == ["D2N2"]  # read back, not scored
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+    assert type(again) is gpd.GeoDataFrame and again.crs == first.crs and list(again.dtypes) == list(first.dtypes)
+    assert cache._same(_no_timings(again.attrs), _no_timings(first.attrs))
+    assert set(again.attrs["timings"]) == {"cache", "total"} and "travel times" in first.attrs["timings"]
+
+
+def test_scores_miss_on_each_change(fake_stages, cache_dir, tmp_path, monkeypatch):
+    score, runs = fake_stages
+    from lisgeo.config import layers_dir
+
+    score.score_region(region="d2n2")
+    n = len(runs)
+
+    def miss(**kw):
+        nonlocal n
+        score.score_region(**kw)
+        assert len(runs) == n + 1, f"no new run for {kw}"
+        n += 1
+        score.score_region(**kw)
+        assert len(runs) == n, f"the same call again is not a hit: {kw}"
+
+    # an assumption override, and another value of it
+    miss(region="d2n2", assumptions={"road.motorway_kmh": 90.0})
+    miss(region="d2n2", assumptions={"road.motorway_kmh": 91.0})
+    # index weights
+    miss(region="d2n2", weights={"connectivity": {"tt_rail_leeds": 0.7}})
+    # extra sites; another region given as district codes
+    miss(region="d2n2", sites=["ema"])
+    miss(region=["E06000018", "E07000172"])
+    # a reference frame
+    ref = _tricky_frame()
+    miss(region="d2n2", reference=ref)
+    ref2 = ref.copy()
+    ref2.loc["E01000001", "f"] = 1.25
+    miss(region="d2n2", reference=ref2)
+    # a scenario file, then an edit of its bytes
+    sc = tmp_path / "my.toml"
+    shutil.copy(layers_dir() / "scenarios" / "base.toml", sc)
+    miss(region="d2n2", scenario=str(sc))
+    sc.write_text(sc.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    miss(region="d2n2", scenario=str(sc))
+    # an authored file (sites.csv) in a planner's own layers folder
+    own = tmp_path / "layers"
+    shutil.copytree(layers_dir(), own)
+    monkeypatch.setenv("LISGEO_LAYERS_DIR", str(own))
+    score.score_region(region="d2n2")  # same bytes as the default folder: may hit (content keyed)
+    n = len(runs)
+    with open(own / "sites.csv", "a", encoding="utf-8") as fh:
+        fh.write("\n")
+    miss(region="d2n2")
+    with open(own / "assumptions.toml", "a", encoding="utf-8") as fh:
+        fh.write("\n# a comment changes the bytes\n")
+    miss(region="d2n2")
+    # a dataset's pinned sha256 (a new catalogue version)
+    from lisgeo import catalog
+
+    ds = catalog._catalog()["imd2025_lsoa21"]
+    changed = catalog.Dataset(ds.name, tuple(catalog.CatalogFile(**{**f.__dict__, "sha256": "0" * 64}) for f in ds.files))
+    monkeypatch.setitem(catalog._catalog(), "imd2025_lsoa21", changed)
+    miss(region="d2n2")
+
+
+def test_scores_corrupt_entry_is_rescored_and_rewritten(fake_stages, cache_dir):
+    score, runs = fake_stages
+    first = score.score_region(region="d2n2")
+    (entry,) = (cache_dir / "scores").glob("*.parquet")
+    entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])  # truncated
+    second = score.score_region(region="d2n2")
+    assert len(runs) == 2  # scored again, no error
+    pd.testing.assert_frame_equal(second, first, check_exact=True)
+    assert entry.is_file() and cache.load_frame("scores", entry.stem) is not None  # rewritten
+    score.score_region(region="d2n2")
+    assert len(runs) == 2
+
+
+def test_scores_cache_off(fake_stages, cache_dir, monkeypatch):
+    score, runs = fake_stages
+    score.score_region(region="d2n2", cache=False)
+    score.score_region(region="d2n2", cache=False)
+    assert len(runs) == 2 and not (cache_dir / "scores").exists()
+    monkeypatch.setenv("LISGEO_NO_CACHE", "1")
+    score.score_region(region="d2n2")
+    score.score_region(region="d2n2")
+    assert len(runs) == 4 and not (cache_dir / "scores").exists()
+    monkeypatch.delenv("LISGEO_NO_CACHE")
+    score.score_region(region="d2n2", street_graph=nx.MultiDiGraph())  # a street graph: never cached
+    assert len(runs) == 5 and not (cache_dir / "scores").exists()
+
+
+def test_unknown_names_still_raise_before_the_cache(fake_stages):
+    from lisgeo.errors import LisgeoError
+
+    score, runs = fake_stages
+    with pytest.raises(LisgeoError):
+        score.score_region(region="d2n2", scenario="hs3")
+    with pytest.raises(LisgeoError):
+        score.score_region(region="d2n2", assumptions={"road.no_such_key": 1})
+    assert runs == []
+
+
+# ------------------------------------------------------------------ the network build on disk
+@pytest.fixture
+def fake_build(monkeypatch, cache_dir):
+    import lisgeo.network.graph as graph
+
+    builds = []
+
+    def _build(region, sc, overrides, buffer_km, extra_sites=()):
+        builds.append(sc.name)
+        G = nx.MultiDiGraph(name="fake", scenario=sc.name, assumptions={"a": 1}, sites=list(extra_sites))
+        G.add_node("zone:a", kind="zone", x=0.0, y=0.0)
+        G.add_node("road:1", kind="road", x=1.0, y=0.0)
+        G.add_edge("zone:a", "road:1", time_min=2.0, mode="access_car")
+        G.add_edge("road:1", "zone:a", time_min=2.5, mode="access_car")
+        return G
+
+    monkeypatch.setattr(graph, "_build", _build)
+    graph._build_cached.cache_clear()
+    yield graph, builds
+    graph._build_cached.cache_clear()
+
+
+def test_network_build_is_kept_on_disk(fake_build, cache_dir):
+    graph, builds = fake_build
+    G1 = graph.build_network(region="d2n2")
+    assert builds == ["base"] and len(list((cache_dir / "network").glob("*.pickle"))) == 1
+    graph._build_cached.cache_clear()  # as a new process would
+    G2 = graph.build_network(region="d2n2")
+    assert builds == ["base"] and nx.utils.graphs_equal(G1, G2)
+    graph._build_cached.cache_clear()
+    graph.build_network(region="d2n2", cache=False)
+    assert builds == ["base", "base"]
+    graph.build_network(region="d2n2", assumptions={"road.motorway_kmh": 90.0})
+    assert builds == ["base", "base", "base"]
+    # a corrupt entry is rebuilt and rewritten
+    for p in (cache_dir / "network").glob("*.pickle"):
+        p.write_bytes(b"garbage")
+    graph._build_cached.cache_clear()
+    graph.build_network(region="d2n2")
+    assert len(builds) == 4
+    graph._build_cached.cache_clear()
+    graph.build_network(region="d2n2")
+    assert len(builds) == 4
+
+
+def test_network_copy_or_shared(fake_build):
+    graph, builds = fake_build
+    shared = graph.build_network(region="d2n2", copy=False)
+    other = graph.build_network(region="d2n2", copy=False)
+    assert nx.is_frozen(shared) and shared is not other
+    with pytest.raises(nx.NetworkXError):
+        shared.add_edge("zone:a", "zone:b")
+    # nodes and edges are the cached build's, not copied; G.graph is each graph's own
+    assert shared["zone:a"]["road:1"][0] is other["zone:a"]["road:1"][0]
+    shared.graph["assumptions"]["a"] = 2
+    shared.graph["extra"] = 1
+    assert other.graph["assumptions"]["a"] == 1 and "extra" not in other.graph
+    # copy=True: independent and editable; equal to G.copy()
+    mine = graph.build_network(region="d2n2")
+    assert not nx.is_frozen(mine) and nx.utils.graphs_equal(mine, other.copy())
+    mine.add_edge("zone:a", "zone:b", time_min=1.0, mode="local")
+    mine["zone:a"]["road:1"][0]["time_min"] = 99.0
+    assert "zone:b" not in shared and shared["zone:a"]["road:1"][0]["time_min"] == 2.0
+    assert list(mine.pred["road:1"]) == ["zone:a"] and mine._pred["road:1"]["zone:a"] is mine._succ["zone:a"]["road:1"]
+    assert builds == ["base"]
+
+
+def test_copy_graph_equals_networkx_copy():
+    from lisgeo.network.graph import _copy_graph
+
+    rng = np.random.default_rng(0)
+    G = nx.MultiDiGraph(name="g", assumptions={"x": 1}, sites=["a"])
+    for i in range(40):
+        G.add_node(f"n{i}", kind="road", x=float(i), y=0.0)
+    for _ in range(150):
+        a, b = rng.integers(0, 40, 2)
+        G.add_edge(f"n{a}", f"n{b}", time_min=float(rng.uniform(1, 5)), mode="road")
+    H, ref = _copy_graph(G), G.copy()
+    assert nx.utils.graphs_equal(H, ref) and list(H.edges(keys=True, data=True)) == list(ref.edges(keys=True, data=True))
+    assert all(list(H.pred[n].items()) == list(ref.pred[n].items()) for n in G)
+    H.graph["sites"].append("b")
+    next(iter(H.edges(data=True)))[2]["time_min"] = -1.0
+    assert G.graph["sites"] == ["a"] and next(iter(G.edges(data=True)))[2]["time_min"] != -1.0
+
+
+# ------------------------------------------------------------------ the IoD parse (real data)
+def test_iod_parse_cached_equals_parse(real_data, cache_dir):
+    from lisgeo.layers import deprivation
+
+    fresh = deprivation._read_rda("imd2025_lsoa21_subdomains")
+    assert len(list((cache_dir / "rda").glob("*.parquet"))) == 1
+    cached = deprivation._read_rda("imd2025_lsoa21_subdomains")
+    pd.testing.assert_frame_equal(cached, fresh, check_exact=True)
+    assert list(cached.dtypes) == list(fresh.dtypes)
