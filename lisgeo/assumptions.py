@@ -33,13 +33,13 @@ SCHEMA: dict[str, str] = {
     "access.circuity": "ratio", "access.urban_kmh": "pos", "access.rural_kmh": "pos",
     "access.urban_density_per_km2": "nonneg", "access.k_junctions": "int", "access.max_junction_km": "pos",
     "access.local_max_km": "nonneg", "access.local_k_nearest": "int0", "access.local_k_max_km": "nonneg",
-    "access.site_road_km": "pos",
-    "walk.walk_kmh": "pos", "walk.max_walk_km": "nonneg",
-    "pt.car_max_km": "nonneg", "pt.k_car_stations": "int0", "pt.car_park_min": "nonneg", "pt.car_egress": "bool",
-    "pt.rail_circuity": "ratio", "pt.line_speed_band_km": "bands", "pt.line_speed_kmh": "speeds",
+    "access.site_road_km": "pos", "access.a_road_after_km": "nonneg", "access.a_road_kmh": "pos",
+    "walk.walk_kmh": "pos", "walk.max_walk_km": "nonneg", "bicycle.cycle_kmh": "pos",
+    "pt.car_max_km": "nonneg", "pt.car_park_min": "nonneg", "pt.car_egress": "bool",
+    "pt.stop_penalty_min": "nonneg", "pt.express_spacing_km": "pos", "pt.express_kmh": "pos", "pt.stopping_kmh": "pos",
     "pt.service_span_hours": "pos", "pt.max_wait_min": "pos", "pt.min_wait_min": "nonneg",
     "pt.interchange_penalty_min": "nonneg", "pt.board_penalty_min": "nonneg",
-    "hs2.trains_per_hour": "pos",
+    "hs2.trains_per_hour": "pos", "hs2.hub_classic_trains_per_hour": "pos", "hs2.reuse_station_m": "nonneg",
     "destinations.london": "crs", "destinations.birmingham": "crs", "destinations.leeds": "crs",
     "destinations.sheffield": "crs", "destinations.manchester": "crs", "destinations.nottingham": "crs",
     "destinations.derby": "crs", "destinations.leicester": "crs",
@@ -50,6 +50,7 @@ SCHEMA: dict[str, str] = {
     "reach.jobs_km": "nonneg",
     "accessibility.gravity_half_life_min": "pos", "accessibility.e2sfca_catchment_min": "pos",
     "accessibility.e2sfca_decay": "decay",
+    "uncertainty.car_time_pct": "nonneg", "uncertainty.rail_time_pct": "nonneg",
     "claims.off_network_kmh": "pos", "claims.drive_hours": "pos", "claims.miles": "pos",
 }
 
@@ -77,6 +78,12 @@ class Assumptions(Mapping):
             return self._values[key]
         except KeyError:
             raise UnknownNameError("assumption", key, sorted(self._values)) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._values.get(key, default)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -177,8 +184,6 @@ def load_assumptions(path: str | os.PathLike | None = None, **overrides: Any) ->
         key = _resolve_key(name)
         values[key] = _check(key, v)
         sources[key] = "user override"
-    if len(values["pt.line_speed_kmh"]) != len(values["pt.line_speed_band_km"]) + 1:
-        raise NetworkError("assumption 'pt.line_speed_kmh' needs one more speed than 'pt.line_speed_band_km' has bands")
     return Assumptions(values, sources, str(p))
 
 

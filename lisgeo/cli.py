@@ -89,14 +89,25 @@ def layers_list() -> None:
 @layers.command("export")
 @click.argument("name")
 @click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output file: .gpkg, .geojson, .parquet or .csv.")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
+              help="Output file: .gpkg, .geojson, .parquet or .csv; OUT.provenance.json is written beside it.")
 def layers_export(name: str, region: str, output: Path) -> None:
-    """Export layer NAME for a region; the format follows the file extension."""
-    from .io import write_frame
-    from .layers import load_layer
+    """Export layer NAME for a region; the format follows the file extension.
 
+    Beside the file, OUT.provenance.json (e.g. stops.gpkg.provenance.json) records the lisgeo
+    version, the command, the region and the datasets with their sha256; the two are written
+    together or not at all.
+    """
+    from .io import atomic_set, check_output_file
+    from .layers import load_layer
+    from .provenance import add_provenance, build_provenance, gpkg_metadata
+
+    check_output_file(output)  # before any slow work
     df = load_layer(name, region=region)
-    write_frame(df, output, layer=name)
+    prov = build_provenance("layer", attrs=df.attrs, region=region, details={"layer": name, "rows": len(df)})
+    with atomic_set(output.parent) as out:
+        out.write_frame(df, output.name, layer=name, metadata=gpkg_metadata(prov))
+        add_provenance(out, prov, name=f"{output.name}.provenance.json")
     click.echo(f"wrote {len(df)} rows of {name} ({region}) to {output}")
 
 
@@ -107,11 +118,24 @@ def layers_export(name: str, region: str, output: Path) -> None:
 @click.option("--weights", default=None, type=click.Path(dir_okay=False, path_type=Path), help="TOML merged over layers/indices.toml (index weights, left_behind rule).")
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: scores.gpkg (layer lsoa), scores.csv, claims.csv.")
 @click.option("--no-claims", is_flag=True, help="Skip recomputing the strategy's geography claims.")
-def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no_claims: bool) -> None:
-    """Score every LSOA 2021 of a region (times, accessibility, connectivity, indices)."""
+@click.option("--gtfs", "gtfs", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="GTFS timetable (zip or folder; repeatable): adds walk + bus + tram + rail (transit) columns.")
+@click.option("--gtfs-date", default=None, help="Service day of the GTFS timetables, e.g. 2024-03-05 (needed with --gtfs).")
+@click.option("--departure", default="08:00", show_default=True, help="First departure of the transit window (HH:MM).")
+@click.option("--window", "window_min", default=60, show_default=True, type=int, help="Departure window in minutes (median over it).")
+def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no_claims: bool, gtfs: tuple[Path, ...],
+              gtfs_date: str | None, departure: str, window_min: int) -> None:
+    """Score every LSOA 2021 of a region (times, accessibility, connectivity, indices).
+
+    Without --gtfs the public transport of the scores is the strategic model's rail (the columns
+    say rail); with GTFS timetables the transit columns (walk + bus + tram + rail) are added and the
+    sustainable-modes index uses them.
+    """
     from .pipeline import recompute_claims, score_region, write_scores
 
-    gdf = score_region(region=region, scenario=scenario, weights=weights, progress=sys.stderr.isatty())
+    gdf = score_region(region=region, scenario=scenario, weights=weights, progress=sys.stderr.isatty(),
+                       gtfs=list(gtfs) or None, gtfs_date=gtfs_date, departure=departure, window_min=window_min)
+    click.echo(f"public transport: {gdf.attrs['public_transport']}")
     claims = None if no_claims else recompute_claims(region)
     paths = write_scores(gdf, output, claims=claims if claims is not None else False)
     if claims is not None:
@@ -132,54 +156,109 @@ def compare_cmd(region: str, base: str, scenario: str, threshold: float, output:
     cmp = compare_scenarios(region=region, base=base, scenario=scenario, threshold_min=threshold, progress=sys.stderr.isatty())
     paths = write_comparison(cmp, output)
     counts = cmp["outcome"].value_counts().to_dict()
-    click.echo(f"{scenario} vs {base} ({region}): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f"; wrote {', '.join(map(str, paths.values()))}")
+    sure = int((cmp["n_faster_sure"] > 0).sum())
+    unc = ", ".join(f"{m} ±{p:g}%" for m, p in cmp.attrs.get("uncertainty_pct", {}).items())
+    click.echo(f"{scenario} vs {base} ({region}): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+               + f"; {sure} LSOAs faster by more than the threshold and the model's error ({unc}, lisgeo validate)"
+               + f"; wrote {', '.join(map(str, paths.values()))}")
+
+
+@cli.command("validate")
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: validation.csv, summary.csv, scatter.png, hs2_gains.csv, hs2_gains_by_district.csv.")
+@click.option("--class", "classes", multiple=True, help="Only these classes (repeatable): intercity_rail, local_rail, hs2, urban_car, rural_car, pt_door_to_door.")
+@click.option("--no-gains", is_flag=True, help="Skip the HS2 gains check (it builds a network per scenario).")
+@click.option("--connectivity/--no-connectivity", default=True, show_default=True,
+              help="Also score both LEPs and rank every measure against the IoD 2025 transport connectivity score.")
+def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connectivity: bool) -> None:
+    """Check every modelled time against an independent published figure, with the error shown.
+
+    The published figures are layers/validation/journey_times.csv and hs2_gains.csv, every row with
+    its source; docs/validation.md explains the method and records the figures.
+    """
+    from .measures.validation import error_summary
+    from .pipeline.validate import validate_connectivity, validate_gains, validate_times, write_validation
+
+    res = validate_times(classes=classes or None, progress=sys.stderr.isatty())
+    summary = error_summary(res)
+    cols = ["class", "pairs", "modelled", "median_abs_pct", "bias_pct", "share_over_25", "worst_pair", "baseline_median_abs_pct"]
+    click.echo(summary[cols].round(1).to_string(index=False))
+    extra = {}
+    if not no_gains:
+        sites, districts = validate_gains(progress=sys.stderr.isatty())
+        extra["hs2_gains.csv"], extra["hs2_gains_by_district.csv"] = sites, districts
+        click.echo(sites[["scenario", "origin", "destination", "gain_min", "published_low", "published_high", "within"]]
+                   .round(1).to_string(index=False))
+    if connectivity:
+        agree = validate_connectivity(progress=sys.stderr.isatty())
+        extra["connectivity_agreement.csv"] = agree
+        click.echo(agree.head(12).round(3).to_string(index=False))
+    paths = write_validation(res, output, extra=extra)
+    click.echo("wrote " + ", ".join(str(p) for p in paths.values()))
 
 
 # ---------------------------------------------------------------- maps and report
+INLINE_HELP = ("Self-contained pages (the default: Leaflet and its plugins embedded, so they work offline), "
+               "or --cdn to link them from CDNs (smaller files that need the internet).")
+
+
 @cli.command("map")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output .html file (a .png is written beside it).")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="x.html: the web map (and x.png beside it unless --no-png); x.png: only the print map.")
 @click.option("--region", "-r", default=None, help=REGION_HELP + " Default: the map file's region.")
 @click.option("--scenario", default=None, help="Scenario for score layers. Default: the map file's scenario.")
-@click.option("--inline", is_flag=True, help="Embed Leaflet's JavaScript and CSS so the map works with no network.")
-@click.option("--no-png", is_flag=True, help="Skip the static PNG.")
+@click.option("--inline/--cdn", "inline", default=True, show_default=True, help=INLINE_HELP)
+@click.option("--no-png", is_flag=True, help="Skip the static PNG beside an .html output.")
 def map_cmd(spec: Path, output: Path, region: str | None, scenario: str | None, inline: bool, no_png: bool) -> None:
-    """Draw one map definition (maps/*.toml) as an HTML web map and a PNG."""
-    from .mapping import write_map
+    """Draw one map definition (maps/*.toml) as an HTML web map and a PNG, or only a PNG."""
+    from .errors import OutputError
+    from .mapping.draw import output_kind, write_map
     from .pipeline import make_map
 
+    kind = output_kind(output)  # before any slow work
+    if kind == "png" and no_png:
+        raise OutputError(f"--no-png with -o {output} would write nothing; drop --no-png or give an .html output")
     built = write_map(make_map(spec, region=region, scenario=scenario), output, inline=inline, png=not no_png)
-    click.echo(f"wrote {built.html} ({built.html_bytes / 1e6:.2f} MB)" + (f" and {built.png}" if built.png else ""))
+    if built.html is None:
+        click.echo(f"wrote {built.png}")
+    else:
+        click.echo(f"wrote {built.html} ({built.html_bytes / 1e6:.2f} MB)" + (f" and {built.png}" if built.png else ""))
 
 
 @cli.command("build")
 @click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
-@click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder; maps go to DIR/maps/.")
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: DIR/report.html, DIR/maps/, DIR/scores/.")
 @click.option("--maps", "maps_dir", default=None, type=click.Path(file_okay=False, path_type=Path), help="Folder of map definitions (default: maps/).")
 @click.option("--scenario", default=None, help="Scenario for score layers (default: each map file's).")
-@click.option("--inline", is_flag=True, help="Embed Leaflet's JavaScript and CSS in every map.")
+@click.option("--inline/--cdn", "inline", default=True, show_default=True, help=INLINE_HELP)
 @click.option("--scores/--no-scores", default=True, show_default=True, help="Also write the scores behind the maps (DIR/scores/).")
 def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | None, inline: bool, scores: bool) -> None:
-    """Compute the scores the maps need and draw every map definition into DIR/maps/.
+    """Compute the scores the maps need, draw every map definition into DIR/maps/ and write the report.
 
+    The report is DIR/report.html (every map, its district table, the headline claims, the sources).
     The scores of the base scenario (or --scenario) and the recomputed strategy claims are written
     to DIR/scores/ (scores.gpkg, scores.csv, claims.csv), so every map can be traced to its numbers.
     """
-    from .pipeline import MapData, make_maps, write_scores
+    from .pipeline.maps import build_region
 
-    data = MapData(region=region)
-    for b in make_maps(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline, progress=True, data=data):
+    res = build_region(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline,
+                       scores=scores, progress=True)
+    for b in res.maps:
         click.echo(f"{b.name:24s} {b.html_bytes / 1e6:6.2f} MB  {b.html}")
-    if scores:
-        for name, path in write_scores(data.scores(scenario or "base"), output / "scores").items():
-            click.echo(f"{name:24s} {path.stat().st_size / 1e6:6.2f} MB  {path}")
+    click.echo(f"{'report':24s} {res.report.stat().st_size / 1e6:6.2f} MB  {res.report}")
+    for name, path in res.scores.items():
+        click.echo(f"{name:24s} {path.stat().st_size / 1e6:6.2f} MB  {path}")
+    if res.claims_note:
+        click.echo(f"lisgeo: warning: {res.claims_note}", err=True)
 
 
 @cli.command("report")
 @click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: DIR/report.html and DIR/maps/.")
 @click.option("--maps", "maps_dir", default=None, type=click.Path(file_okay=False, path_type=Path), help="Folder of map definitions (default: maps/).")
-@click.option("--inline", is_flag=True, help="Embed Leaflet's JavaScript and CSS in every map.")
+@click.option("--inline/--cdn", "inline", default=True, show_default=True, help=INLINE_HELP)
 def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool) -> None:
     """Write one HTML report: every map, district tables, headline claims, sources and licences."""
     from .pipeline import write_report
@@ -226,24 +305,35 @@ def network() -> None:
 @network.command("export")
 @click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
 @click.option("--scenario", default="base", show_default=True, help="Scenario name in layers/scenarios, or a scenario .toml path.")
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help=".gpkg (layers nodes, edges) or .parquet/.csv/.geojson (OUT_nodes.*, OUT_edges.*).")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
+              help=".gpkg (layers nodes, edges) or .parquet/.csv/.geojson (OUT_nodes.*, OUT_edges.*); OUT.provenance.json beside.")
 def network_export(region: str, scenario: str, output: Path) -> None:
-    """Export the graph's nodes and edges (straight lines) with kind, mode and time_min."""
-    from .io import write_frame
-    from .network import build_network, graph_summary, network_to_gdfs
+    """Export the graph's nodes and edges (straight lines) with kind, mode and time_min.
 
+    The files and OUT.provenance.json (lisgeo version, command, region, scenario and its status,
+    assumptions, datasets with their sha256) are written as one set: all or nothing.
+    """
+    from .io import atomic_set, check_output_file
+    from .network import build_network, graph_summary, load_scenario, network_to_gdfs
+    from .provenance import NETWORK_LAYERS, add_provenance, build_provenance, gpkg_metadata, layer_datasets
+
+    check_output_file(output)  # before any slow work
+    sc = load_scenario(scenario)
     G = build_network(region=region, scenario=scenario)
     nodes, edges = network_to_gdfs(G)
-    if output.suffix.lower() == ".gpkg":
-        from .io import atomic_path
-
-        with atomic_path(output) as tmp:  # both layers or nothing
-            nodes.to_file(tmp, driver="GPKG", layer="nodes")
-            edges.to_file(tmp, driver="GPKG", layer="edges")
-        paths = [output]
-    else:
-        paths = [write_frame(nodes, output.with_name(f"{output.stem}_nodes{output.suffix}")),
-                 write_frame(edges, output.with_name(f"{output.stem}_edges{output.suffix}"))]
+    prov = build_provenance("network", attrs=G.graph, region=region, scenario=sc, datasets=layer_datasets(NETWORK_LAYERS),
+                            details={"nodes": len(nodes), "edges": len(edges)})
+    md = gpkg_metadata(prov)
+    with atomic_set(output.parent) as out:  # every file of the export, or none
+        if output.suffix.lower() == ".gpkg":
+            tmp = out.path(output.name)
+            nodes.to_file(tmp, driver="GPKG", layer="nodes", dataset_metadata=md, layer_metadata=md)
+            edges.to_file(tmp, driver="GPKG", layer="edges", layer_metadata=md)
+        else:
+            out.write_frame(nodes, f"{output.stem}_nodes{output.suffix}")
+            out.write_frame(edges, f"{output.stem}_edges{output.suffix}")
+        add_provenance(out, prov, name=f"{output.name}.provenance.json")
+    paths = [p for n, p in out.paths.items() if not n.endswith(".provenance.json")]
     summary = graph_summary(G)
     for (n, row) in summary.iterrows():
         click.echo(f"{row['what']:5s} {n:12s} {int(row['count']):7d}")
@@ -260,6 +350,20 @@ def network_scenarios() -> None:
         click.echo(f"{name:18s} hs2={sc.hs2_scheme or 'none':7s} edits={len(sc.edits)}  {sc.description}")
 
 
+# ---------------------------------------------------------------- init
+@cli.command("init")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Write into a non-empty folder, overwriting files of the same names.")
+def init_cmd(folder: Path, force: bool) -> None:
+    """Copy the default layers/ and maps/ into FOLDER to edit, and print the variables that select them."""
+    from .config import env_lines, init_folder
+
+    env = init_folder(folder, force=force)
+    click.echo(f"copied the default layers/ and maps/ into {folder.expanduser().absolute()}; to use them, set:")
+    for line in env_lines(env):
+        click.echo(f"  {line}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning LisgeoError into a one-line message and exit status 2."""
     try:
@@ -272,8 +376,13 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("lisgeo: aborted", err=True)
         return 130
+    except click.exceptions.UsageError as exc:  # a bad option or argument: one line, with the command's --help
+        ctx = exc.ctx
+        where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        click.echo(f"lisgeo: error: {' '.join(exc.format_message().split())}{where}", err=True)
+        return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"lisgeo: error: {' '.join(exc.format_message().split())}", err=True)
         return exc.exit_code
     except OSError as exc:  # unwritable output folder, disk full…
         click.echo(f"lisgeo: error: {exc}", err=True)

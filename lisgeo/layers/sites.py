@@ -60,6 +60,8 @@ SITE_CATEGORIES: dict[str, str] = {
 
 #: HS2 schemes: name -> description.
 HS2_SCHEMES: dict[str, str] = {
+    "hs2_phase1": "HS2 Phase 1 (being built): London Euston and Old Oak Common to Birmingham Interchange and "
+                  "Curzon Street; HS2 trains continue on the West Coast Main Line",
     "hs2_2b": "HS2 Phase 2b eastern leg as in the D2N2 draft LIS (2020): East Midlands Hub at Toton, "
               "Chesterfield and Sheffield on a spur, Leeds",
     "irp": "Integrated Rail Plan (DfT, Nov 2021): HS2 to East Midlands Parkway, HS2 trains on to Nottingham, "
@@ -102,12 +104,23 @@ def authored_path(filename: str) -> Path:
 
 
 def _read_csv(path: Path, what: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataNotFoundError(f"{what} file {str(path)!r} does not exist; check the path")
+    head = path.read_bytes()[:4096]
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError:
-        raise DataNotFoundError(f"{what} file {str(path)!r} does not exist; check the path") from None
+        first = head.decode("utf-8-sig").splitlines()[0] if head else ""
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} file {path.name} is not UTF-8 text; save it as CSV UTF-8 (comma-separated)") from None
+    if first.count(";") > first.count(",") or first.count("\t") > first.count(","):
+        sep = "semicolons" if first.count(";") > first.count("\t") else "tabs"
+        raise ConfigError(f"{what} file {path.name} separates its columns with {sep}; save it as a comma-separated CSV "
+                          "(in Excel: Save As, CSV (Comma delimited))")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{what} file {path.name} is not a readable UTF-8 CSV ({exc}); save it as CSV (UTF-8)") from None
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{what} file {path.name} is not a readable comma-separated UTF-8 CSV ({first_line}); "
+                          "save it as CSV UTF-8") from None
     return df.apply(lambda s: s.str.strip())
 
 

@@ -134,7 +134,7 @@ def population_within_drive(grid: GridPoints, outline: shapely.Geometry, links: 
         raise EmptyResultError("no strategic road junction lies inside the region; the drive-time claim needs one")
     t_node = dijkstra(g, directed=True, indices=src, min_only=True)
     cells = np.c_[grid.x, grid.y]
-    ci, cj, t_leg, _ = junction_links(cells, nxy, off_network_kmh, assumptions, k=8, max_km=np.inf)
+    ci, cj, t_leg, _ = junction_links(cells, nxy, off_network_kmh, assumptions, k=8, max_km=np.inf, profile=False)
     t_cell = np.full(len(cells), np.inf)
     np.minimum.at(t_cell, ci, t_node[cj] + t_leg)
     # straight from the region (0 inside it): only cells within the leg's reach need the distance;

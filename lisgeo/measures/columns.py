@@ -31,7 +31,7 @@ from ..errors import UnknownNameError
 
 __all__ = [
     "Column", "column", "column_name", "is_score_column", "direction_of", "CONTRACT", "FIXED_SITES", "RAIL_DESTINATIONS",
-    "TIME_COLUMNS", "EXTRA_COLUMNS", "DELTA_COLUMNS", "WINNER_COLUMNS", "ID_COLUMNS", "MODE_LABELS", "TARGET_LABELS",
+    "TIME_COLUMNS", "EXTRA_COLUMNS", "ACTIVE_COLUMNS", "DELTA_COLUMNS", "WINNER_COLUMNS", "ID_COLUMNS", "MODE_LABELS", "TARGET_LABELS",
 ]
 
 
@@ -115,6 +115,7 @@ _FIXED: dict[str, Column] = {c.name: c for c in (
     Column("digital_coldspot", "Digital coldspot"),
     Column("connectivity_index", "Connectivity index (0–100)", "", 1, direction="higher"),
     Column("accessibility_index", "Accessibility index (0–100)", "", 1, direction="higher"),
+    Column("sustainable_index", "Sustainable-modes accessibility index (0–100)", "", 1, direction="higher"),
     Column("connectivity_decile", "Connectivity decile (1 = least connected)"),
     Column("left_behind", "Left-behind area (poorly connected and deprived)"),
     # extra columns
@@ -129,6 +130,7 @@ _FIXED: dict[str, Column] = {c.name: c for c in (
     Column("outcome", "Outcome"),
     Column("n_faster", "Journeys 5+ min faster", "journeys"),
     Column("n_slower", "Journeys 5+ min slower", "journeys"),
+    Column("n_faster_sure", "Journeys faster by more than 5 min and the model's error", "journeys"),
     Column("winner", "Winning LSOAs (journeys 5+ min faster)"),
     Column("loser", "Losing LSOAs (journeys 5+ min slower)"),
 )}
@@ -147,7 +149,13 @@ TIME_COLUMNS: tuple[str, ...] = tuple(c for c in CONTRACT if c.startswith("tt_")
 
 #: Columns that follow the contract in every scores frame.
 EXTRA_COLUMNS: tuple[str, ...] = ("tt_car_nearest_ez_id", "tt_car_nearest_station_id", "rail_nearest_crs", "rail_nearest_km",
-                                  "jobs", "digital_indicator", "unreachable_flags")
+                                  "jobs", "digital_indicator", "sustainable_index", "unreachable_flags")
+
+#: Walking and cycling accessibility (extra columns of every scores frame).
+ACTIVE_COLUMNS: tuple[str, ...] = (
+    "jobs_walk_15", "jobs_walk_30", "jobs_walk_45", "acc_gravity_walk",
+    "jobs_bicycle_15", "jobs_bicycle_30", "jobs_bicycle_45", "acc_gravity_bicycle",
+)
 
 #: The identifying columns every derived table keeps.
 ID_COLUMNS: tuple[str, ...] = ("LSOA21CD", "LSOA21NM", "LADCD", "LADNM", "LEP", "pop", "imd_decile")
@@ -187,6 +195,10 @@ def column(name: str) -> Column:
 
     Unknown names raise :class:`~lisgeo.errors.UnknownNameError` (use :func:`is_score_column` to test).
     """
+    m = re.fullmatch(r"d_(tt_.+)_pm", name)
+    if m and _pattern_column(m.group(1)):
+        inner = column(m.group(1))
+        return Column(name, f"Uncertainty (±) of the change in {inner.label[0].lower()}{inner.label[1:]}", inner.units, 1)
     m = re.fullmatch(r"(tt_.+)_(base|scenario)", name)
     if m and name not in _FIXED and _pattern_column(m.group(1)):
         inner = column(m.group(1))

@@ -27,12 +27,20 @@ DEFAULT_THRESHOLD_MIN = 5.0
 _KEYS = list(ID_COLUMNS)
 
 
-def compare_scores(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, threshold_min: float = DEFAULT_THRESHOLD_MIN) -> gpd.GeoDataFrame:
+def compare_scores(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, threshold_min: float = DEFAULT_THRESHOLD_MIN,
+                   uncertainty_pct: dict[str, float] | None = None) -> gpd.GeoDataFrame:
     """Per-LSOA deltas of two score frames of the same region (``scen − base``).
 
-    Returns a GeoDataFrame with the id columns, ``<col>_base``, ``<col>_scenario`` and ``d_<col>``
-    for the journey times, ``d_<col>`` for the other measures, ``n_faster``, ``n_slower`` (journey
-    columns changed by ≥ threshold, becoming reachable counting as faster) and ``outcome``.
+    Returns a GeoDataFrame with the id columns, ``<col>_base``, ``<col>_scenario``, ``d_<col>`` and
+    ``d_<col>_pm`` for the journey times, ``d_<col>`` for the other measures, ``n_faster``,
+    ``n_slower`` (journey columns changed by ≥ threshold, becoming reachable counting as faster),
+    ``n_faster_sure`` (faster by more than the threshold plus the uncertainty) and ``outcome``.
+
+    ``d_<col>_pm`` (minutes) is the uncertainty of a change: the model's typical relative error for
+    the mode of the column (``uncertainty_pct``, by mode "car"/"rail"; default the assumptions
+    ``uncertainty.car_time_pct`` and ``uncertainty.rail_time_pct``, the median absolute errors
+    measured by ``lisgeo validate``) times the larger of the two times. A change smaller than its
+    ``_pm`` is within the model's error.
     """
     if not threshold_min > 0:
         raise ParameterError(f"threshold_min must be a positive number of minutes, got {threshold_min!r}")
@@ -44,6 +52,12 @@ def compare_scores(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, threshold_
     out = pd.DataFrame(base[[c for c in _KEYS if c in base.columns]].copy())
     faster = np.zeros(len(out), dtype=int)
     slower = np.zeros(len(out), dtype=int)
+    sure = np.zeros(len(out), dtype=int)
+    if uncertainty_pct is None:
+        from ..assumptions import load_assumptions
+
+        a = load_assumptions()
+        uncertainty_pct = {"car": a["uncertainty.car_time_pct"], "rail": a["uncertainty.rail_time_pct"]}
     for c in cols:
         b = pd.to_numeric(base[c], errors="coerce").astype("float64")
         s = pd.to_numeric(scen[c], errors="coerce").astype("float64")
@@ -51,11 +65,18 @@ def compare_scores(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, threshold_
             out[f"{c}_base"] = b
             out[f"{c}_scenario"] = s
             d = s - b
+            mode = c.split("_")[1]
+            pm = uncertainty_pct.get(mode, np.nan) / 100.0 * np.fmax(b, s)
             faster += ((d <= -threshold_min) | (b.isna() & s.notna())).to_numpy()
             slower += ((d >= threshold_min) | (b.notna() & s.isna())).to_numpy()
+            sure += ((d <= -(threshold_min + pm)) | (b.isna() & s.notna())).to_numpy()
+            out[f"d_{c}"] = d
+            out[f"d_{c}_pm"] = pm
+            continue
         out[f"d_{c}"] = s - b
     out["n_faster"] = faster
     out["n_slower"] = slower
+    out["n_faster_sure"] = sure
     out["outcome"] = np.select([(faster > 0) & (slower == 0), (slower > 0) & (faster == 0), (faster > 0) & (slower > 0)],
                                ["winner", "loser", "mixed"], default="unchanged")
     out["outcome"] = out["outcome"].astype("string")
@@ -63,8 +84,11 @@ def compare_scores(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, threshold_
     gdf.index.name = None
     gdf.attrs.update({
         "base": base.attrs.get("scenario", "base"), "scenario": scen.attrs.get("scenario", "scenario"),
-        "region": base.attrs.get("region"), "threshold_min": threshold_min,
+        "region": base.attrs.get("region"), "threshold_min": threshold_min, "uncertainty_pct": dict(uncertainty_pct),
         "attribution": base.attrs.get("attribution", ""),
+        "assumptions": dict(scen.attrs.get("assumptions", {})), "index_config": scen.attrs.get("index_config"),
+        "scenario_path": scen.attrs.get("scenario_path", ""), "base_path": base.attrs.get("scenario_path", ""),
+        "sources": list(base.attrs.get("sources", [])),
     })
     return gdf
 

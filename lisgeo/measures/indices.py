@@ -37,6 +37,7 @@ __all__ = [
     "weighted_index",
     "connectivity_index",
     "accessibility_index",
+    "sustainable_index",
     "decile",
     "left_behind",
     "add_indices",
@@ -46,7 +47,9 @@ def indices_path() -> Path:
     """``layers/indices.toml`` ($LISGEO_LAYERS_DIR if set, else ``layers/`` beside the package)."""
     return authored_path("indices.toml")
 
-_SECTIONS = {"normalisation", "direction", "connectivity", "accessibility", "left_behind"}
+_SECTIONS = {"normalisation", "direction", "connectivity", "accessibility", "sustainable", "left_behind"}
+#: The indices, each a weighted mean of the measures of its section.
+INDICES = ("connectivity", "accessibility", "sustainable")
 _METHODS = ("percentile", "minmax")
 
 
@@ -83,7 +86,7 @@ def load_index_config(weights: str | os.PathLike | Mapping[str, Any] | None = No
     for section, table in user.items():
         if not isinstance(table, Mapping):
             raise ConfigError(f"[{section}] in the weights file must be a table of key = value")
-        if section in ("connectivity", "accessibility"):
+        if section in INDICES:
             cfg[section] = dict(table)
         elif section == "direction":
             cfg[section].update(table)
@@ -103,8 +106,10 @@ def _validate_config(cfg: dict) -> dict:
     for m, d in cfg["direction"].items():
         if d not in ("higher", "lower"):
             raise ConfigError(f"[direction] {m} must be \"higher\" or \"lower\", got {d!r}")
-    for index in ("connectivity", "accessibility"):
-        table = cfg[index]
+    for index in INDICES:
+        table = cfg.setdefault(index, {})
+        if index == "sustainable" and not table:
+            continue
         for m in table:
             if m not in cfg["direction"]:
                 d = direction_of(m)
@@ -241,6 +246,13 @@ def accessibility_index(frame: pd.DataFrame, *, config: Mapping | None = None, r
                           name="accessibility_index", reference=reference)
 
 
+def sustainable_index(frame: pd.DataFrame, *, config: Mapping | None = None, reference: pd.DataFrame | None = None) -> pd.Series:
+    """``sustainable_index`` (0–100): walking, cycling and public transport, from the ``[sustainable]`` weights."""
+    cfg = config or load_index_config()
+    return weighted_index(frame, cfg["sustainable"], directions=cfg["direction"], method=cfg["normalisation"]["method"],
+                          name="sustainable_index", reference=reference)
+
+
 def decile(values: pd.Series, *, name: str | None = None, reference: pd.Series | None = None) -> pd.Series:
     """Deciles 1–10 of ``values`` among the zones given: 1 = the lowest 10%.
 
@@ -296,6 +308,9 @@ def add_indices(frame: pd.DataFrame, *, config: Mapping | None = None, reference
     out = frame.copy()
     out["connectivity_index"] = connectivity_index(out, config=cfg, reference=reference)
     out["accessibility_index"] = accessibility_index(out, config=cfg, reference=reference)
+    if cfg.get("sustainable") and all(m in out.columns for m, w in cfg["sustainable"].items() if w > 0):
+        ref = reference if reference is None or all(m in reference.columns for m in cfg["sustainable"]) else None
+        out["sustainable_index"] = sustainable_index(out, config=cfg, reference=ref)
     out["connectivity_decile"] = decile(out["connectivity_index"], name="connectivity_decile",
                                         reference=None if reference is None else reference["connectivity_index"])
     lb = cfg["left_behind"]

@@ -7,8 +7,10 @@ through (:func:`point_links`, :func:`junction_links`). Every rule below applies 
 all of them.
 
 All distances are crow-fly in British National Grid metres, turned into road distance by
-``access.circuity`` and into minutes at the local speed of the point (urban or rural,
-:func:`urban_flags`); a link is never shorter than 1 m.
+``access.circuity``; a link is never shorter than 1 m. By car, the first
+``access.a_road_after_km`` of road run at the local speed of the point (urban or rural,
+:func:`urban_flags`) and the rest at ``access.a_road_kmh``: a long link stands for the A-roads
+between towns, a short one for local streets (:func:`drive_minutes`). Walks run at walking speed.
 
 - ``access_car``: terminal <-> each of its ``access.k_junctions`` nearest strategic junctions
   (both directions), at the terminal's local speed. Terminals farther than
@@ -17,13 +19,11 @@ All distances are crow-fly in British National Grid metres, turned into road dis
 - ``local``: terminal <-> terminal for every pair within ``access.local_max_km`` and each
   terminal's ``access.local_k_nearest`` nearest neighbours within ``access.local_k_max_km``;
   time = distance × circuity × (½ / v_a + ½ / v_b) (half the way at each end's speed).
-- ``access_walk``: terminal <-> rail or HS2 station within ``walk.max_walk_km`` at walking speed
-  (into a classic station's street side, out of its arrival side where the graph has one; both
-  ways at an HS2 concourse).
-- ``park_ride``: terminal -> each of its ``pt.k_car_stations`` nearest stations within
-  ``pt.car_max_km`` (plus ``pt.car_park_min``); the reverse (from the arrival side) only if
-  ``pt.car_egress``. Classic and HS2 stations are chosen separately, so adding HS2 never
-  removes a classic link.
+- ``access_walk``: terminal <-> every station (classic or HS2) within ``walk.max_walk_km`` at
+  walking speed (into its street side, out of its arrival side).
+- ``park_ride``: terminal -> every station within ``pt.car_max_km`` (plus ``pt.car_park_min``):
+  a real choice of station, and the same rule in every scenario (an HS2 station adds links, it
+  never removes or changes one); the reverse (from the arrival side) only if ``pt.car_egress``.
 - Every link into or out of a station (walk or car) takes at least half of
   ``pt.interchange_penalty_min`` (:func:`station_link_floor_min`), so leaving the railway to a
   terminal and coming back in costs at least one interchange penalty, like any change of train.
@@ -43,7 +43,7 @@ from ..errors import NetworkError
 from .schema import EdgeMode, NodeKind, NodeRole, TransportMode, has_role, node_code, node_id, node_ids
 
 __all__ = [
-    "local_speed_kmh", "urban_flags", "access_minutes", "knn_links", "local_pairs", "node_xy", "terminal_table",
+    "local_speed_kmh", "urban_flags", "access_minutes", "drive_minutes", "knn_links", "local_pairs", "node_xy", "terminal_table",
     "attach_terminals", "station_nodes", "egress_node", "station_link_floor_min", "junction_links", "point_links",
 ]
 
@@ -65,6 +65,19 @@ def urban_flags(people: np.ndarray | pd.Series, area_km2: np.ndarray | pd.Series
 def access_minutes(dist_m: np.ndarray, speed_kmh: np.ndarray | float, circuity: float) -> np.ndarray:
     """Minutes to cover crow-fly ``dist_m`` metres × ``circuity`` at ``speed_kmh`` (at least 1 m)."""
     return np.maximum(np.asarray(dist_m, dtype="float64"), 1.0) / 1000.0 * circuity / speed_kmh * 60.0
+
+
+def drive_minutes(road_km: np.ndarray, local_kmh: np.ndarray | float, assumptions: Mapping[str, Any]) -> np.ndarray:
+    """Minutes to drive ``road_km`` off the strategic roads: the first ``access.a_road_after_km`` at
+    ``local_kmh`` (the street speed of the place), the rest at ``access.a_road_kmh``."""
+    d = np.asarray(road_km, dtype="float64")
+    d0, v2 = assumptions["access.a_road_after_km"], assumptions["access.a_road_kmh"]
+    return (np.minimum(d, d0) / np.asarray(local_kmh, dtype="float64") + np.maximum(d - d0, 0.0) / v2) * 60.0
+
+
+def _local_link_minutes(road_km: np.ndarray, v_a: np.ndarray, v_b: np.ndarray, assumptions: Mapping[str, Any]) -> np.ndarray:
+    """A local link between two points: half of it at each end's street speed (then A-roads)."""
+    return 0.5 * drive_minutes(road_km, v_a, assumptions) + 0.5 * drive_minutes(road_km, v_b, assumptions)
 
 
 def node_xy(G: nx.MultiDiGraph, nodes: list[str]) -> np.ndarray:
@@ -134,15 +147,17 @@ def terminal_table(points: pd.DataFrame, *, role: NodeRole | str, ids: pd.Series
 
 
 def junction_links(xy: np.ndarray, junction_xy: np.ndarray, speed_kmh: np.ndarray | float, assumptions: Mapping[str, Any], *,
-                   k: int | None = None, max_km: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                   k: int | None = None, max_km: float | None = None, profile: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Links of points to their ``k`` (default ``access.k_junctions``) nearest junctions within
-    ``max_km`` (default ``access.max_junction_km``): (point index, junction index, minutes, km)."""
+    ``max_km`` (default ``access.max_junction_km``): (point index, junction index, minutes, road km).
+    ``profile``: street speed then A-roads (:func:`drive_minutes`); False: ``speed_kmh`` all the way."""
     k = assumptions["access.k_junctions"] if k is None else k
     max_m = (assumptions["access.max_junction_km"] if max_km is None else max_km) * 1000.0
     i, j, d = knn_links(xy, junction_xy, k, max_m)
     v = np.broadcast_to(np.asarray(speed_kmh, dtype="float64"), (len(xy),))[i] if len(i) else np.array([])
     circ = assumptions["access.circuity"]
-    return i, j, access_minutes(d, v, circ), np.maximum(d, 1.0) / 1000.0 * circ
+    km = np.maximum(d, 1.0) / 1000.0 * circ
+    return i, j, (drive_minutes(km, v, assumptions) if profile else access_minutes(d, v, circ)), km
 
 
 def attach_terminals(
@@ -157,7 +172,7 @@ def attach_terminals(
 
     ``terminals``: [node (e.g. "zone:E01..."), kind ("zone"|"site"|"dest"), x, y (BNG m), urban (bool)]
     (:func:`terminal_table`). Road junctions are the nodes of kind "road" already in ``G``;
-    stations the street sides of classic stations and HS2 concourses.
+    stations the street sides of every station (classic and HS2).
     """
     if terminals["node"].duplicated().any():
         raise NetworkError(f"duplicate terminal ids {terminals.loc[terminals['node'].duplicated(), 'node'].head(3).tolist()}")
@@ -187,7 +202,7 @@ def attach_terminals(
             edges.append((names[a], junctions[b], attrs))
             edges.append((junctions[b], names[a], dict(attrs)))
         a_, b_, dm = local_pairs(xy, assumptions)
-        tl = np.maximum(dm, 1.0) / 1000.0 * circ * (0.5 / speed[a_] + 0.5 / speed[b_]) * 60.0
+        tl = _local_link_minutes(np.maximum(dm, 1.0) / 1000.0 * circ, speed[a_], speed[b_], assumptions)
         for a, b, tm, dk in zip(a_, b_, tl, dm / 1000.0):
             attrs = {"time_min": float(tm), "mode": EdgeMode.LOCAL, "length_km": float(dk * circ)}
             edges.append((names[a], names[b], attrs))
@@ -198,17 +213,15 @@ def attach_terminals(
     return G
 
 
-def station_nodes(G: nx.MultiDiGraph) -> tuple[list[str], list[str]]:
-    """(street sides of the classic stations, HS2 concourses) in ``G``."""
+def station_nodes(G: nx.MultiDiGraph) -> list[str]:
+    """The street sides of every station (classic and HS2) in ``G``."""
     nodes = list(G.nodes)
-    classic = [n for n, ok in zip(nodes, has_role(nodes, NodeRole.STATION)) if ok]
-    hs2 = [n for n, ok in zip(nodes, has_role(nodes, NodeRole.HS2)) if ok]
-    return classic, hs2
+    return [n for n, ok in zip(nodes, has_role(nodes, NodeRole.STATION)) if ok]
 
 
 def egress_node(G: nx.MultiDiGraph, station: str) -> str:
-    """Where a trip leaves ``station`` on foot: a classic station's arrival side where the graph has
-    one (reached from the street side at 0 min), else the node itself."""
+    """Where a trip leaves ``station`` on foot: its arrival side where the graph has one (reached from
+    the street side at 0 min), else the node itself."""
     if has_role([station], NodeRole.STATION)[0]:
         arr = node_id(NodeRole.ARRIVAL, node_code(station))
         if arr in G:
@@ -227,26 +240,26 @@ def _station_access(G, names, xy, speed, a: Assumptions) -> list:
     floor = station_link_floor_min(a)
     circ = a["access.circuity"]
     edges = []
-    for group in station_nodes(G):
-        if not group:
-            continue
-        out = [egress_node(G, n) for n in group]
-        sxy = node_xy(G, group)
-        # walk: every station within max_walk_km, both directions
-        i, j, d = _within(xy, sxy, a["walk.max_walk_km"] * 1000.0)
-        tw = np.maximum(access_minutes(d, a["walk.walk_kmh"], circ), floor)
-        for a_i, b, tm, dk in zip(i, j, tw, np.maximum(d, 1.0) / 1000.0):
-            attrs = {"time_min": float(tm), "mode": EdgeMode.ACCESS_WALK, "length_km": float(dk * circ)}
-            edges.append((names[a_i], group[b], attrs))
+    group = station_nodes(G)
+    if not group:
+        return edges
+    out = [egress_node(G, n) for n in group]
+    sxy = node_xy(G, group)
+    # walk: every station within max_walk_km, both directions
+    i, j, d = _within(xy, sxy, a["walk.max_walk_km"] * 1000.0)
+    tw = np.maximum(access_minutes(d, a["walk.walk_kmh"], circ), floor)
+    for a_i, b, tm, dk in zip(i, j, tw, np.maximum(d, 1.0) / 1000.0):
+        attrs = {"time_min": float(tm), "mode": EdgeMode.ACCESS_WALK, "length_km": float(dk * circ)}
+        edges.append((names[a_i], group[b], attrs))
+        edges.append((out[b], names[a_i], dict(attrs)))
+    # car: every station within car_max_km, origin side only (unless car_egress)
+    i, j, d = _within(xy, sxy, a["pt.car_max_km"] * 1000.0)
+    t = np.maximum(drive_minutes(np.maximum(d, 1.0) / 1000.0 * circ, speed[i], a) + a["pt.car_park_min"], floor)
+    for a_i, b, tm, dk in zip(i, j, t, np.maximum(d, 1.0) / 1000.0):
+        attrs = {"time_min": float(tm), "mode": EdgeMode.PARK_RIDE, "length_km": float(dk * circ)}
+        edges.append((names[a_i], group[b], attrs))
+        if a["pt.car_egress"]:
             edges.append((out[b], names[a_i], dict(attrs)))
-        # car: k nearest within car_max_km, origin side only (unless car_egress)
-        i, j, d = knn_links(xy, sxy, a["pt.k_car_stations"], a["pt.car_max_km"] * 1000.0)
-        t = np.maximum(access_minutes(d, speed[i], circ) + a["pt.car_park_min"], floor)
-        for a_i, b, tm, dk in zip(i, j, t, d / 1000.0):
-            attrs = {"time_min": float(tm), "mode": EdgeMode.PARK_RIDE, "length_km": float(dk * circ)}
-            edges.append((names[a_i], group[b], attrs))
-            if a["pt.car_egress"]:
-                edges.append((out[b], names[a_i], dict(attrs)))
     return edges
 
 
@@ -259,8 +272,8 @@ def point_links(G: nx.MultiDiGraph, xy: np.ndarray, urban: np.ndarray, *, mode: 
     ``access.max_junction_km``) and by local links from the terminals a zone would be joined to
     (within ``access.local_max_km`` and the ``access.local_k_nearest`` nearest within
     ``access.local_k_max_km``), at the point's local speed (half the way at the terminal's).
-    ``mode="rail"``: on foot from where rail trips end (classic arrival sides, HS2 concourses)
-    within ``walk.max_walk_km``, at least :func:`station_link_floor_min`.
+    ``mode="rail"``: on foot from where rail trips end (the stations' arrival sides) within
+    ``walk.max_walk_km``, at least :func:`station_link_floor_min`.
 
     Returns (point index, network node, minutes) arrays.
     """
@@ -282,10 +295,9 @@ def point_links(G: nx.MultiDiGraph, xy: np.ndarray, urban: np.ndarray, *, mode: 
             i2, j2, _ = knn_links(xy, txy, a["access.local_k_nearest"], a["access.local_k_max_km"] * 1000.0)
             ii, jj = np.r_[i1, i2].astype(np.int64), np.r_[j1, j2].astype(np.int64)
             d = np.maximum(np.hypot(*(xy[ii] - txy[jj]).T), 1.0) / 1000.0 if len(ii) else np.array([])
-            ci.append(ii); nodes += [terms[k] for k in jj]; times.append(d * circ * (0.5 / v[ii] + 0.5 / v_t[jj]) * 60.0)
+            ci.append(ii); nodes += [terms[k] for k in jj]; times.append(_local_link_minutes(d * circ, v[ii], v_t[jj], a))
     elif m is TransportMode.RAIL:
-        classic, hs2 = station_nodes(G)
-        st = [egress_node(G, n) for n in classic + hs2]
+        st = [egress_node(G, n) for n in station_nodes(G)]
         if st:
             i, j, d = _within(xy, node_xy(G, st), a["walk.max_walk_km"] * 1000.0)
             ci.append(i); nodes += [st[k] for k in j]

@@ -17,11 +17,9 @@ Structured method (exact for any graph; terminals may be passed through, as loca
 3. Exits and entries that are dominated (another boundary node plus the core distance is at
    least as fast) are dropped; a few remain per terminal.
 4. ``via(o, d) = min_{b, b'} X[o, b] + D_H[b, b'] + Y[b', d]`` by vectorised min-plus products
-   (numpy), and ``min_b X[o, b] + D_H[b, c]`` for core destinations c. ``D_H`` is stored for the
-   boundary and named core nodes only; a destination inside a rail service pattern (``svc:``,
-   tens of thousands of nodes, rarely asked for) gets its column from one reverse Dijkstra.
-   Rows from entry-only boundary nodes are searched only as far as the largest entry time,
-   which is all that pruning their entries can use.
+   (numpy), and ``min_b X[o, b] + D_H[b, c]`` for core destinations c. Rows of ``D_H`` from
+   entry-only boundary nodes are searched only as far as the largest entry time, which is all
+   that pruning their entries can use.
 5. Paths that never leave the terminals: a local-only path takes at least ``ratio`` × crow-fly
    km (the smallest minutes per km of any local link) and at least the landmark (ALT) bounds
    ``d(L, d) - d(L, o)`` and ``d(o, L) - d(d, L)`` for a few far-apart landmark zones L, so
@@ -31,14 +29,21 @@ Structured method (exact for any graph; terminals may be passed through, as loca
 
 Every step is a shortest-path identity, so the answers equal Dijkstra on the whole graph (tests
 check this against networkx on random graphs and on the real region graph). ``method="auto"``
-uses it for zone/site origins when the boundary has fewer nodes than half the origins (true of
-the strategic model; not of a dense OSM street graph, where plain Dijkstra per origin is used).
+uses it for zone/site origins when the boundary has fewer nodes than half the origins (not of a
+dense OSM street graph, where plain Dijkstra per origin is used) and no cut-off of at most
+:data:`AUTO_BOUNDED_MAX_MIN` minutes bounds the searches (then plain Dijkstra stops early and
+beats the precompute), or once the engine is prepared.
+
+Engines are cached per graph object (:func:`build_engine`): rebuilt when the graph's node or
+edge count changes or ``apply_edits`` is applied to it; a small graph's edge times are also
+compared on each call, a large one's are not (pass ``refresh=True`` after changing times in place).
 
 Modes (:data:`lisgeo.network.schema.MODE_EDGES`): ``car`` = edges of mode ``road``, ``local``,
-``access_car``; ``rail`` = ``rail``, ``board``, ``alight``, ``hs2``, ``interchange``,
-``concourse``, ``access_walk`` and ``park_ride``. Local zone-to-zone links are *not* in ``rail``
-(a rail time is a rail trip with walk or car access and walk egress); zones near the same station
-still reach each other through it (access + egress, no train).
+``access_car`` and ``park_ride`` (driving to a station ends there); ``rail`` = ``rail``, ``hs2``,
+``interchange``, ``concourse``, ``access_walk`` and ``park_ride``. Local zone-to-zone links are
+*not* in ``rail`` (a rail time is a rail trip with walk or car access and walk egress); zones near
+the same station still reach each other through it (access + egress, no train). ``transit``
+(:func:`travel_time_matrix` only) routes by GTFS timetable when the graph carries a feed.
 
 Origins and destinations are node ids (``"zone:E01013453"``, ``"site:ema"``), bare codes of zones,
 sites or job destinations (``"E01013453"``, ``"ema"``), or a (Geo)DataFrame whose index or
@@ -57,24 +62,45 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from ..errors import NetworkError, ParameterError, UnknownNameError
-from .schema import (MODE_EDGES, TERMINAL_KINDS, NodeKind, NodeRole, TransportMode, has_role, node_code, node_id,
-                     parse_mode)
+from .schema import (MODE_EDGES, ROUTABLE_MODES, TERMINAL_KINDS, NodeKind, NodeRole, TransportMode, has_role, node_code,
+                     node_id, parse_mode)
 
 __all__ = ["Engine", "build_engine", "travel_time_matrix", "reachability", "mode_edges"]
 
-#: Roles of the core nodes inside service patterns: many, rarely asked for; their D_H columns are
-#: computed on demand.
-_INTERNAL_ROLES = (NodeRole.SERVICE,)
+#: ``method="auto"`` on an engine not yet prepared: with a cut-off of at most this many minutes,
+#: plain Dijkstra per origin (each search stops at the cut-off) rather than the structured
+#: precompute. Measured on the D2N2 graph (1,335 zones to 2,925 zones and job destinations, cold,
+#: 2 cores): rail 60 min 0.29 s vs 1.51 s, 120 min 0.97 vs 1.70, 180 min 1.70 vs 1.67; car 60 min
+#: 1.35 s vs 3.21 s, 120 min 1.86 vs 3.19 (benchmarks/README.md).
+AUTO_BOUNDED_MAX_MIN = 120.0
+
 #: Roles a bare code is looked up in, in order (the terminals).
 _CODE_ROLES = (NodeRole.ZONE, NodeRole.SITE, NodeRole.DEST)
 
 
-def mode_edges(G: nx.MultiDiGraph, mode: TransportMode | str) -> pd.DataFrame:
-    """Edges of travel ``mode`` as a frame [u, v, time_min] (parallel edges kept)."""
+def _edge_table(G: nx.MultiDiGraph) -> pd.DataFrame:
+    """Every edge of ``G`` as a frame [u, v, mode, time_min], in ``G.edges`` order: one pass over
+    the graph serves the engines of every mode."""
+    adj = getattr(G, "_adj", None)
+    if G.is_multigraph() and type(adj) is dict:  # the plain dicts: ~3x faster than the edge view
+        rows = [(u, v, d.get("mode"), d.get("time_min")) for u, nbrs in adj.items() for v, kd in nbrs.items()
+                for d in kd.values()]
+    else:
+        rows = [(u, v, d.get("mode"), d.get("time_min")) for u, v, d in G.edges(data=True)]
+    return pd.DataFrame(rows, columns=["u", "v", "mode", "time_min"], dtype=object)
+
+
+def _mode_frame(table: pd.DataFrame, mode: TransportMode | str) -> pd.DataFrame:
     allowed = MODE_EDGES[parse_mode(mode)]
-    rows = [(u, v, d.get("time_min")) for u, v, d in G.edges(data=True) if d.get("mode") in allowed]
-    df = pd.DataFrame(rows, columns=["u", "v", "time_min"])
-    t = df["time_min"].to_numpy(dtype="float64")
+    keep = np.fromiter((m in allowed for m in table["mode"].to_numpy()), dtype=bool, count=len(table))
+    return table.loc[keep, ["u", "v", "time_min"]].reset_index(drop=True)
+
+
+def mode_edges(G: nx.MultiDiGraph, mode: TransportMode | str, *, _table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Edges of travel ``mode`` as a frame [u, v, time_min] (parallel edges kept)."""
+    df = _mode_frame(_edge_table(G) if _table is None else _table, mode)
+    t = np.array([np.nan if x is None else x for x in df["time_min"].to_numpy()], dtype="float64")
+    df["time_min"] = t
     bad = ~np.isfinite(t) | (t < 0)
     if bad.any():
         ex = df.loc[bad, ["u", "v"]].head(5).values.tolist()
@@ -119,13 +145,13 @@ class Engine:
     """Shortest travel times on one mode of a graph (see the module docstring).
 
     ``engine = build_engine(G, mode="car")``; ``engine.matrix(origins, destinations, cutoff_min=60)``.
-    The engine is a snapshot: rebuild it after editing ``G``.
+    The engine is a snapshot of ``G``: :func:`build_engine` says when its cached engine is rebuilt.
     """
 
-    def __init__(self, G: nx.MultiDiGraph, mode: TransportMode | str = "car"):
+    def __init__(self, G: nx.MultiDiGraph, mode: TransportMode | str = "car", *, edges: pd.DataFrame | None = None):
         self.mode = parse_mode(mode)
         self.graph_info = {k: G.graph.get(k) for k in ("region", "scenario", "hs2_scheme")}
-        e = mode_edges(G, mode)
+        e = mode_edges(G, mode, _table=edges)
         # the engine holds only the nodes this mode can use (its edges' ends, plus every zone and site):
         # the car engine never scans the tens of thousands of rail service nodes, nor pt the road junctions
         used = set(e["u"]).union(e["v"])
@@ -172,7 +198,7 @@ class Engine:
         idx = self.index.get_indexer(nodes)
         bad = [i for i, j in zip(nodes, idx) if j < 0 and i not in self._graph_nodes]
         if bad:
-            raise UnknownNameError(f"{what} node", bad[0], [n for n in self.nodes if not has_role([n], NodeRole.PLATFORM, NodeRole.HS2_PLATFORM, NodeRole.ARRIVAL, NodeRole.SERVICE)[0]][:40],
+            raise UnknownNameError(f"{what} node", bad[0], [n for n in self.nodes if not has_role([n], NodeRole.ARRIVAL)[0]][:40],
                                    f"{len(bad)} {what}(s) are not in the graph; give zone codes ('E01013453'), site ids ('hs2_toton') or node ids ('rail:NOT').")
         return nodes, idx, labels
 
@@ -189,8 +215,10 @@ class Engine:
         Unreachable pairs, and pairs slower than ``cutoff_min``, are NaN (use :func:`reachability`
         for the flag). ``method``: ``"structured"`` (zone/site origins only), ``"dijkstra"``
         (scipy per origin), ``"reverse"`` (scipy per destination on the reversed graph) or
-        ``"auto"`` (reverse when the destinations are under a quarter of the origins, else
-        structured when every origin is a terminal).
+        ``"auto"`` (reverse when the destinations are under a quarter of the origins; else, on an
+        engine not yet prepared, plain Dijkstra when a cut-off of at most
+        :data:`AUTO_BOUNDED_MAX_MIN` bounds the searches or when the structure does not pay;
+        else structured when every origin is a terminal). Every method gives the same times.
         """
         o_nodes, o, o_ids = self._ids(origins, "origin", id_col)
         d_nodes, d, d_ids = self._ids(destinations, "destination", id_col)
@@ -217,8 +245,9 @@ class Engine:
             df.attrs.update({"units": "minutes", "mode": self.mode.value, "cutoff_min": cutoff_min, **self.graph_info})
             return df
         structured_ok = bool(self.is_terminal[o].all())
-        if method == "auto" and structured_ok and self._prep is None and not self._structure_pays(len(o)):
-            method = "dijkstra"
+        if method == "auto" and structured_ok and self._prep is None and (
+                (cutoff_min is not None and limit <= AUTO_BOUNDED_MAX_MIN) or not self._structure_pays(len(o))):
+            method = "dijkstra"  # a bounded search per origin beats the precompute (see AUTO_BOUNDED_MAX_MIN)
         if method == "structured" and not structured_ok:
             raise ParameterError("method='structured' needs zone or site origins; use method='dijkstra'")
         if method == "dijkstra" or not structured_ok or not len(o):
@@ -240,6 +269,11 @@ class Engine:
         graphs where every zone has its own nearest nodes."""
         tu, tv = self.is_terminal[self._u], self.is_terminal[self._v]
         n_boundary = len(np.unique(np.r_[self._v[tu & ~tv], self._u[~tu & tv]]))
+        if not (tu & tv).any():
+            # no local links (rail): exits and entries are single links, the precompute is one
+            # Dijkstra per boundary node over the core only. D2N2 rail, 866 boundary nodes for
+            # 1,335 zones: structured 2.4 s cold, plain Dijkstra 3.3 s (benchmarks/README.md)
+            return n_boundary < n_origins
         return n_boundary < 0.5 * n_origins
 
     def prepare(self) -> "Engine":
@@ -305,13 +339,10 @@ class Engine:
         B = np.union1d(B_out, B_in)
         bpos = np.full(len(C), -1)
         bpos[B] = np.arange(len(B))
-        # D_H is kept for the boundary and the named core nodes only (not the "svc:" nodes inside
-        # service patterns; those columns are computed on demand), and rows from entry-only
-        # boundary nodes only as far as the pruning of entries can use (the largest entry time)
-        named = ~has_role([self.nodes[c] for c in C], *_INTERNAL_ROLES)
-        kcols = np.union1d(B, np.flatnonzero(named)).astype(np.int64)
-        kpos = np.full(len(C), -1)
-        kpos[kcols] = np.arange(len(kcols))
+        # D_H: boundary rows x every core column; rows from entry-only boundary nodes only as far
+        # as the pruning of entries can use (the largest entry time)
+        kcols = np.arange(len(C), dtype=np.int64)
+        kpos = kcols
         D_H = np.full((len(B), len(kcols)), np.inf)
         full = np.isin(B, B_out)
         fin = Y[np.isfinite(Y)]
@@ -324,29 +355,13 @@ class Engine:
         Xs = self._prune(X, D_H[bpos[B_out]][:, kpos[B_out]], B_out, rows=True)
         Ys = self._prune(Y.T, D_H[bpos[B_in]][:, kpos[B_in]].T, B_in, rows=True)  # on the transpose: entries per terminal
         self._prep = dict(T=T, C=C, tpos=tpos, cpos=cpos, LT=LT, ratio=ratio, B_out=B_out, B_in=B_in, D_H=D_H,
-                          bpos=bpos, kpos=kpos, H=H, extra={}, Xs=Xs, Ys=Ys, lmk_f=lmk_f, lmk_b=lmk_b)
+                          bpos=bpos, kpos=kpos, H=H, Xs=Xs, Ys=Ys, lmk_f=lmk_f, lmk_b=lmk_b)
         return self
 
     def _core_columns(self, c: np.ndarray) -> np.ndarray:
-        """Core distances from every exit node B_out to core nodes ``c`` (core positions):
-        |B_out| x len(c). Columns not kept by :meth:`prepare` come from one reverse Dijkstra each
-        (cached)."""
+        """Core distances from every exit node B_out to core nodes ``c`` (core positions): |B_out| x len(c)."""
         p = self._prep
-        D_H, bpos, kpos, B_out = p["D_H"], p["bpos"], p["kpos"], p["B_out"]
-        rows = bpos[B_out]
-        out = np.empty((len(B_out), len(c)))
-        have = kpos[c] >= 0
-        out[:, have] = D_H[rows][:, kpos[c[have]]]
-        if (~have).any():
-            miss = np.unique(c[~have])
-            todo = [m for m in miss.tolist() if m not in p["extra"]]
-            if todo:
-                HT = p.setdefault("HT", p["H"].T.tocsr())
-                rev = dijkstra(HT, directed=True, indices=np.asarray(todo, dtype=np.int64))[:, B_out]
-                for m, r in zip(todo, rev):
-                    p["extra"][m] = r
-            out[:, ~have] = np.column_stack([p["extra"][m] for m in c[~have].tolist()])
-        return out
+        return p["D_H"][p["bpos"][p["B_out"]]][:, c]
 
     @staticmethod
     def _prune(X: np.ndarray, D: np.ndarray, labels: np.ndarray, rows: bool = True, m: int = 12):
@@ -466,42 +481,111 @@ def _gather(keys: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return qi, k
 
 
+#: Per graph object: {"key": its version key, "edits": the ``G.graph["edits"]`` list seen,
+#: "table": the edge table shared by the modes, mode: Engine}.
 _ENGINES: "weakref.WeakKeyDictionary[nx.MultiDiGraph, dict]" = weakref.WeakKeyDictionary()
+
+#: Graphs with at most this many edges have their edge times fingerprinted on every
+#: :func:`build_engine` call (a few milliseconds), so in-place changes of times are seen; larger
+#: graphs are not scanned (0.3 s per call on the region's 310,000 edges): see :func:`build_engine`.
+FULL_CHECK_EDGES = 20_000
 
 
 def _fingerprint(G: nx.MultiDiGraph) -> tuple:
+    """Every edge's time, folded (position-weighted sum and NaN count): O(edges)."""
     t = [d.get("time_min") for *_, d in G.edges(data=True)]
     arr = np.asarray([np.nan if x is None else x for x in t], dtype="float64")
-    return (G.number_of_nodes(), G.number_of_edges(), float(np.nansum(arr * np.arange(1, len(arr) + 1) % 1e6)),
-            int(np.isnan(arr).sum()))
+    return (float(np.nansum(arr * np.arange(1, len(arr) + 1) % 1e6)), int(np.isnan(arr).sum()))
 
 
-def build_engine(G: nx.MultiDiGraph, *, mode: TransportMode | str = "car") -> Engine:
-    """An :class:`Engine` for ``mode`` ("car" or "rail"), cached per graph object until its nodes,
-    edges or edge times change."""
+def _count_edges(G: nx.MultiDiGraph) -> int:
+    adj = getattr(G, "_adj", None)
+    if G.is_multigraph() and type(adj) is dict:
+        return sum(len(kd) for nbrs in adj.values() for kd in nbrs.values())  # ~5x faster than number_of_edges()
+    return G.number_of_edges()
+
+
+def _version_key(G: nx.MultiDiGraph) -> tuple:
+    """What says a graph changed, cheaply: its node and edge counts (and, for small graphs, the
+    fingerprint of its edge times)."""
+    n_edges = _count_edges(G)
+    return (G.number_of_nodes(), n_edges) + (_fingerprint(G) if n_edges <= FULL_CHECK_EDGES else ())
+
+
+def build_engine(G: nx.MultiDiGraph, *, mode: TransportMode | str = "car", refresh: bool = False) -> Engine:
+    """An :class:`Engine` for ``mode`` ("car" or "rail"), cached per graph object.
+
+    The cached engine is rebuilt when ``G`` changes in a way seen cheaply: its number of nodes or
+    edges, or :func:`~lisgeo.network.scenario.apply_edits` applied to it since (it replaces
+    ``G.graph["edits"]``); graphs of at most :data:`FULL_CHECK_EDGES` edges also have every edge
+    time compared. **Edits made directly to a large graph's edge attributes** (``G[u][v][k]["time_min"]
+    = ...``, same nodes and edges) are not seen: pass ``refresh=True`` (here or to
+    :func:`travel_time_matrix`) after such an edit, or make edits with ``apply_edits``.
+    """
     mode = parse_mode(mode)
-    cache = _ENGINES.setdefault(G, {})
-    key = (mode, _fingerprint(G))
-    eng = cache.get(key)
+    entry = _ENGINES.get(G)
+    key = _version_key(G)
+    edits = G.graph.get("edits")
+    if entry is None or refresh or entry["key"] != key or entry["edits"] is not edits:
+        entry = {"key": key, "edits": edits, "table": None}
+        _ENGINES[G] = entry
+    eng = entry.get(mode)
     if eng is None:
-        for k in [k for k in cache if k[0] == mode]:
-            del cache[k]
-        eng = cache[key] = Engine(G, mode)
+        if entry["table"] is None:
+            entry["table"] = _edge_table(G)
+        eng = entry[mode] = Engine(G, mode, edges=entry["table"])
     return eng
 
 
 def travel_time_matrix(G: nx.MultiDiGraph, origins: Iterable[str] | str | pd.DataFrame | None = None,
                        destinations: Iterable[str] | str | pd.DataFrame | None = None, *, mode: TransportMode | str = "car",
-                       cutoff_min: float | None = None, method: str = "auto", id_col: str | None = None) -> pd.DataFrame:
+                       cutoff_min: float | None = None, method: str = "auto", id_col: str | None = None,
+                       refresh: bool = False) -> pd.DataFrame:
     """Travel times in minutes (origins × destinations) by ``mode`` ("car" or "rail") on ``G``.
 
     ``origins``/``destinations``: zone codes (``"E01013453"``), site ids (``"hs2_toton"``), node ids
     (``"zone:E01013453"``, ``"rail:NOT"`` ...), or a (Geo)DataFrame whose index (or ``id_col``)
     holds such codes; None = every zone. The result is labelled as they were given. NaN where
     unreachable or slower than ``cutoff_min``; ``reachability(df)`` gives the boolean flag.
-    Unknown ids raise :class:`~lisgeo.errors.UnknownNameError`.
+    Unknown ids raise :class:`~lisgeo.errors.UnknownNameError`. The engine is cached per graph
+    (:func:`build_engine`); ``refresh=True`` rebuilds it after edge times of a large graph were
+    changed in place.
     """
-    return build_engine(G, mode=mode).matrix(origins, destinations, cutoff_min=cutoff_min, method=method, id_col=id_col)
+    if parse_mode(mode, allowed=(*ROUTABLE_MODES, TransportMode.TRANSIT)) is TransportMode.TRANSIT:
+        return _transit_matrix(G, origins, destinations, cutoff_min=cutoff_min, id_col=id_col)
+    return build_engine(G, mode=mode, refresh=refresh).matrix(origins, destinations, cutoff_min=cutoff_min, method=method,
+                                                              id_col=id_col)
+
+
+def _transit_matrix(G: nx.MultiDiGraph, origins, destinations, *, cutoff_min: float | None, id_col: str | None) -> pd.DataFrame:
+    """``mode="transit"``: the timetable router on the graph's GTFS feed, between the nodes' points."""
+    import geopandas as gpd
+
+    from .transit import transit_matrix
+
+    feed = G.graph.get("transit_feed")
+    if feed is None:
+        raise ParameterError("mode 'transit' needs a GTFS timetable: build the network with build_network(gtfs=[...], "
+                             "gtfs_date=...) (lisgeo score --gtfs FILE --gtfs-date DATE); without one, use mode='rail'")
+    eng = build_engine(G, mode="car")  # only to resolve ids the way every matrix does
+
+    def points(ids):
+        nodes, _, labels = eng._ids(ids, "point", id_col)
+        missing = [n for n in nodes if n not in G]
+        if missing:
+            raise UnknownNameError("node", missing[0], [], "give zone codes, site ids or node ids of the graph")
+        xy = [(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes]
+        return gpd.GeoDataFrame(index=pd.Index(labels), geometry=gpd.points_from_xy(*zip(*xy)) if xy else [],
+                                crs=G.graph.get("crs", "EPSG:27700"))
+
+    opts = G.graph.get("transit_options", {})
+    o, d = points(origins), points(destinations)
+    df = transit_matrix(feed, o[~o.index.duplicated()], d[~d.index.duplicated()], departure=opts.get("departure", "08:00"),
+                        window_min=opts.get("window_min", 60), max_time_min=cutoff_min or 120)
+    df = df.reindex(index=o.index, columns=d.index)
+    df.index.name, df.columns.name = "origin", "destination"
+    df.attrs.update({"units": "minutes", "mode": "transit", "cutoff_min": cutoff_min})
+    return df
 
 
 def reachability(times: pd.DataFrame) -> pd.DataFrame:

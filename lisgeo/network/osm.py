@@ -21,7 +21,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ..errors import DataNotFoundError, EmptyResultError, LisgeoError, UnknownNameError
+from ..errors import DataFormatError, DataNotFoundError, EmptyResultError, LisgeoError, UnknownNameError
 from ..assumptions import Assumptions, as_assumptions
 from .access import attach_terminals, terminal_table
 from .schema import EdgeMode, NodeKind, NodeRole, node_id
@@ -80,8 +80,15 @@ def graph_from_osm(path: str | os.PathLike, *, network_type: str = "driving",
     if not p.is_file():
         raise DataNotFoundError(f"OSM file {str(p)!r} does not exist; give the path of an .osm.pbf extract")
     a = as_assumptions(assumptions)
-    osm = OSM(str(p))
-    got = osm.get_network(network_type=network_type, nodes=True)
+    try:
+        osm = OSM(str(p))
+        got = osm.get_network(network_type=network_type, nodes=True)
+    except (LisgeoError, MemoryError):
+        raise
+    except Exception as exc:  # pyrosm/protobuf errors for a truncated or non-PBF file
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise DataFormatError(f"{p.name} is not a readable OpenStreetMap .osm.pbf extract ({type(exc).__name__}: {reason}); "
+                              "download it again or give a complete .osm.pbf file") from None
     if got is None or got[1] is None or len(got[1]) == 0:
         raise EmptyResultError(f"{p.name} holds no {network_type} network")
     nodes, edges = got

@@ -1,42 +1,44 @@
-"""GB rail with train identity (Aquius service patterns), HS2, and named destination groups.
+"""GB rail as direct services between stations with frequency-based waits; HS2 by scenario; destination groups.
 
-Classic stations (``kind="station"``, attribute ``side``):
+**Stations.** Every station has two nodes (:mod:`lisgeo.network.schema`): its street side (role
+``station``: trips start there, access links from zones enter it) and its arrival side (role
+``arrival``: trains arrive there, egress to zones leaves from it). Street → arrival (mode
+``concourse``) costs 0, so the arrival side is "reached the station by any means"; arrival →
+street (mode ``interchange``) costs ``pt.interchange_penalty_min``, the minimum time to change
+trains.
 
-- ``rail:<CRS>`` (``side="street"``): where a trip *starts* at the station. Access links from
-  zones and sites (walk, car) enter it; HS2 interchange links arriving from a concourse enter it.
-- ``arr:<CRS>`` (``side="arrival"``): where a train trip *ends*. Alighting enters it at 0 min;
-  egress to zones (walk; car only if ``pt.car_egress``) leaves from it; ``rail:X -> arr:X``
-  (mode ``"concourse"``, 0 min) lets a traveller who walked in leave again without a train, so
-  ``arr:X`` is the node "reached the station by any means" (:func:`destination_nodes` returns it).
-- ``arr:X -> rail:X`` (mode ``"interchange"``) costs ``pt.interchange_penalty_min``: every
-  boarding after the first pays its wait *and* the penalty, the first boarding only its wait.
-  (Leaving to a zone or site and walking back in costs at least the penalty too: links between
-  terminals and stations take at least half of it, see :mod:`lisgeo.network.access`.)
-- ``svc:<pattern_id>:<CRS>`` (``side="service"``, attribute ``pattern``): a service pattern
-  (an ordered list of calling stations with its weekday trains, ``load_rail_patterns``) calling
-  at the station; a second call of a looping pattern at the same station is
-  ``svc:<pattern_id>:<CRS>:2``. In-vehicle edges ``svc:p:A -> svc:p:B`` (mode ``"rail"``) run
-  between consecutive calls at straight length × ``pt.rail_circuity`` / line speed of the
-  length band; staying on the train through a station costs nothing extra.
-- boarding ``rail:X -> svc:p:X`` (mode ``"board"``) costs the headway wait
-  (:func:`headway_wait_min`) of the larger of two train counts: *all* trains leaving X towards the
-  pattern's next station, and all trains from X that run on to the pattern's terminus (so two
-  routes from Nottingham to St Pancras share one wait: a frequency-based "common lines" approximation;
-  the X->next count is ``rail_links.daily_trains``) + ``pt.board_penalty_min``; alighting ``svc:p:Y -> arr:Y``
-  (mode ``"alight"``) costs 0. No boarding at a pattern's last call, no alighting at its first.
-- ``plat:<CRS>`` (``side="platform"``) is kept for links that carry no train identity: HS2
-  links that end at an existing station (``hs2_links.csv`` to_id "YRK", "NOT" ...) and a user's
-  ``add_link`` edits. Boarding ``rail:X -> plat:X`` costs the headway wait of every train leaving
-  X (``rail_stations.daily_trains``) + ``pt.board_penalty_min``; ``plat:X -> arr:X`` costs 0.
-  So a change between such a link and a classic service pays the wait and the penalty too.
+**Services.** Each Aquius service pattern (an ordered list of calls with its weekday trains,
+``load_rail_patterns``) serves every ordered pair of its calls. A pattern's *ride* from one call to
+a later one is the sum, over the links between consecutive calls, of ``pt.stop_penalty_min``
+(slowing, the stop and pulling away) and the link's straight-line km at ``pt.express_kmh`` when
+the pattern's calls are on average at least ``pt.express_spacing_km`` apart (an express or
+semi-fast on a main line), else at ``pt.stopping_kmh`` (:func:`pattern_ride_min`). The three constants are
+fitted to published station-to-station times (:mod:`lisgeo.pipeline.calibrate`).
 
-HS2 stations are ``hs2:<station_id>`` (concourse, ``kind=NodeKind.HS2``) and ``hs2p:<station_id>``
-(platform). HS2 links run between platforms (or to ``plat:<CRS>`` of an existing station) at
-their published times, both directions; boarding ``hs2:X -> hs2p:X`` costs the HS2 headway
-wait (``hs2.trains_per_hour``), alighting 0. Interchange links for each of ``connects_crs``:
-``hs2:X -> rail:<CRS>`` and ``arr:<CRS> -> hs2:X`` cost ``pt.interchange_penalty_min`` plus the
-walk between the two points (one penalty per change, as before). Changes between two HS2
-services at one HS2 station are not charged a penalty (the HS2 links carry no train identity).
+One edge runs from the street side of X to the arrival side of Z for every pair (X, Z) that some
+pattern serves (mode ``rail``). Its time is the expected time of the *common-lines* strategy
+(Chriqui & Robillard 1975; the building block of Spiess & Florian's optimal strategies): a
+traveller at X bound for Z boards the first train of an attractive set of patterns, so the
+expected time is the wait for any train of the set (half the headway of their combined weekday
+trains over ``pt.service_span_hours``, clipped to [``pt.min_wait_min``, ``pt.max_wait_min``],
+plus ``pt.board_penalty_min``) plus the train-weighted mean ride of the set; patterns join the
+set in order of ride while their ride is shorter than the set's expected time
+(:func:`common_lines`). So the wait counts *all* the trains serving the journey, and a rare fast
+train shortens it only as much as its share of the trains. Edges carry ``wait_min``, ``ride_min``
+(the set's expected ride), ``fastest_min`` (the fastest pattern's ride), ``typical_min`` (the
+train-weighted mean ride of all its patterns), ``daily_trains`` and ``n_patterns``. Staying on a train through a station is the direct edge; changing trains at Y is
+arrival(Y) → street(Y) (the interchange penalty) and then a new edge with its own wait.
+
+**HS2** (:func:`add_hs2`). An HS2 station at an existing station (within ``hs2.reuse_station_m``
+of one of its ``connects_crs`` stations: Chesterfield, Sheffield, Nottingham, Derby, East Midlands
+Parkway, Euston) *is* that station: HS2 trains leave its street side and arrive at its arrival
+side. A new station (Toton, Curzon Street, Interchange, Old Oak Common, Leeds HS2) is a station of
+its own (kind ``hs2``) joined to each of its ``connects_crs`` stations by a walk that costs the
+interchange penalty plus the walk, both ways. Each published HS2 time becomes an edge each way
+from the street side of one end to the arrival side of the other, costing the published time plus
+the wait for an HS2 train (``hs2.trains_per_hour``; ``hs2.hub_classic_trains_per_hour`` for the
+classic trains from the Toton hub). Every change at an HS2 station therefore pays the interchange
+penalty and a new wait, as at any station.
 """
 
 from __future__ import annotations
@@ -47,58 +49,60 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ..errors import NetworkError, UnknownNameError
 from ..assumptions import Assumptions
-from .schema import EdgeMode, NodeKind, NodeRole, node_id, node_role, service_node
+from ..errors import NetworkError, UnknownNameError
+from .schema import EdgeMode, NodeKind, NodeRole, node_code, node_id
 
-__all__ = ["headway_wait_min", "line_speed_kmh", "rail_link_times", "add_rail", "add_hs2", "destination_nodes",
-           "pattern_stops", "DESTINATION_GROUPS"]
+__all__ = ["headway_wait_min", "pattern_ride_min", "common_lines", "rail_services", "add_rail", "add_hs2",
+           "destination_nodes", "pattern_stops", "DESTINATION_GROUPS"]
 
 DESTINATION_GROUPS = ("london", "birmingham", "leeds", "sheffield", "manchester", "nottingham", "derby", "leicester")
 
 
-
-def _street(crs: str) -> str:
-    return node_id(NodeRole.STATION, crs)
-
-
-def _arrival(crs: str) -> str:
-    return node_id(NodeRole.ARRIVAL, crs)
+def _street(code: str) -> str:
+    return node_id(NodeRole.STATION, code)
 
 
-def _platform(crs: str) -> str:
-    return node_id(NodeRole.PLATFORM, crs)
-
-
-def _hs2(sid: str) -> str:
-    return node_id(NodeRole.HS2, sid)
-
-
-def _hs2p(sid: str) -> str:
-    return node_id(NodeRole.HS2_PLATFORM, sid)
+def _arrival(code: str) -> str:
+    return node_id(NodeRole.ARRIVAL, code)
 
 
 def headway_wait_min(daily_trains: np.ndarray | pd.Series | float, assumptions: Assumptions) -> np.ndarray:
     """Boarding wait (minutes) = headway / 2, headway = ``pt.service_span_hours`` × 60 / daily trains,
-    clipped to [``pt.min_wait_min``, ``pt.max_wait_min``]. NaN where a station has no trains."""
+    clipped to [``pt.min_wait_min``, ``pt.max_wait_min``], plus ``pt.board_penalty_min``. NaN
+    where there are no trains."""
     n = np.asarray(daily_trains, dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         w = assumptions["pt.service_span_hours"] * 60.0 / n / 2.0
-    w = np.clip(w, assumptions["pt.min_wait_min"], assumptions["pt.max_wait_min"])
+    w = np.clip(w, assumptions["pt.min_wait_min"], assumptions["pt.max_wait_min"]) + assumptions["pt.board_penalty_min"]
     return np.where(np.isfinite(n) & (n > 0), w, np.nan)
 
 
-def line_speed_kmh(length_km: np.ndarray | pd.Series, assumptions: Assumptions) -> np.ndarray:
-    """Line speed (km/h) of each link by its straight length band (``pt.line_speed_band_km``)."""
-    bands = np.asarray(assumptions["pt.line_speed_band_km"], dtype="float64")
-    speeds = np.asarray(assumptions["pt.line_speed_kmh"], dtype="float64")
-    return speeds[np.searchsorted(bands, np.asarray(length_km, dtype="float64"), side="left")]
+def pattern_ride_min(link_km: np.ndarray, assumptions: Assumptions) -> np.ndarray:
+    """Minutes on each link between consecutive calls of one pattern: ``pt.stop_penalty_min`` +
+    straight km / speed × 60, the speed ``pt.express_kmh`` when the pattern's links average at least
+    ``pt.express_spacing_km``, else ``pt.stopping_kmh``."""
+    L = np.asarray(link_km, dtype="float64")
+    express = len(L) > 0 and float(L.mean()) >= assumptions["pt.express_spacing_km"]
+    v = assumptions["pt.express_kmh"] if express else assumptions["pt.stopping_kmh"]
+    return assumptions["pt.stop_penalty_min"] + L / v * 60.0
 
 
-def rail_link_times(length_km: np.ndarray | pd.Series, assumptions: Assumptions) -> np.ndarray:
-    """In-vehicle minutes = length_km × ``pt.rail_circuity`` / line speed × 60."""
-    L = np.asarray(length_km, dtype="float64")
-    return L * assumptions["pt.rail_circuity"] / line_speed_kmh(L, assumptions) * 60.0
+def common_lines(rides: np.ndarray, trains: np.ndarray, assumptions: Assumptions) -> tuple[float, float, float, float, int, float]:
+    """The common-lines strategy over the patterns serving one pair of stations.
+
+    ``rides`` (minutes) and ``trains`` (weekday trains) per pattern. The attractive set is the
+    prefix of the patterns sorted by ride with the least expected time (wait for any train of the
+    set + train-weighted mean ride); without the wait's cap this is the exact optimum of the
+    common-lines problem. Returns ``(expected time, wait, expected ride, daily trains of the set,
+    patterns in it, fastest ride)``.
+    """
+    order = np.argsort(rides, kind="stable")
+    r, f = np.asarray(rides, dtype="float64")[order], np.asarray(trains, dtype="float64")[order]
+    F, FR = np.cumsum(f), np.cumsum(f * r)
+    e = headway_wait_min(F, assumptions) + FR / F
+    k = int(np.argmin(e))
+    return float(e[k]), float(e[k] - FR[k] / F[k]), float(FR[k] / F[k]), float(F[k]), k + 1, float(r[0])
 
 
 def pattern_stops(stops: "str | Iterable[str]") -> list[str]:
@@ -107,149 +111,161 @@ def pattern_stops(stops: "str | Iterable[str]") -> list[str]:
     return [str(c).strip().upper() for c in seq if str(c).strip()]
 
 
-def _pair_trains(seqs: list[tuple[str, list[str], float]], links: pd.DataFrame | None) -> dict[tuple[str, str], float]:
-    """Trains per directed consecutive pair: ``links.daily_trains`` where the pair is a link, else
-    the sum over the patterns (pid, calls, trains) that run it."""
-    out: dict[tuple[str, str], float] = {}
-    for _, s, n in seqs:
-        for a, b in zip(s[:-1], s[1:]):
-            out[(a, b)] = out.get((a, b), 0.0) + float(n)
-    if links is not None and len(links):
-        fr = links["from_crs"].astype(str).str.upper().to_numpy()
-        to = links["to_crs"].astype(str).str.upper().to_numpy()
-        tr = links["daily_trains"].to_numpy(dtype="float64")
-        for a, b, n in zip(fr, to, tr):
-            if (a, b) in out and np.isfinite(n) and n > 0:
-                out[(a, b)] = float(n)
+def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions) -> pd.DataFrame:
+    """Every directly served ordered pair of stations with its common-lines time (see the module docstring).
+
+    ``stations``: [crs, geometry POINT] (``rail_stations``); ``patterns``: [pattern_id, stops (";"-joined
+    CRS codes or a sequence), daily_trains] (``rail_patterns``). Calls at stations missing from
+    ``stations`` are dropped (the train links the known calls either side); patterns without trains
+    or with fewer than two known calls are skipped (``attrs["skipped_patterns"]``).
+
+    Returns [from_crs, to_crs, time_min, wait_min, ride_min, fastest_min, typical_min, daily_trains,
+    n_patterns]: ``typical_min`` is the train-weighted mean ride of *every* pattern serving the pair
+    (what the typical train takes, as timetables and operators quote it).
+    """
+    crs = stations["crs"].astype(str).str.upper().to_numpy() if "crs" in stations.columns else stations.index.astype(str).str.upper().to_numpy()
+    pos = dict(zip(crs, zip(stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())))
+    fr, to, ride, trains, pat = [], [], [], [], []
+    skipped = k_pat = 0
+    for stops, n in zip(patterns["stops"], patterns["daily_trains"].to_numpy(dtype="float64")):
+        s = [c for c in pattern_stops(stops) if c in pos]
+        s = [c for i, c in enumerate(s) if i == 0 or c != s[i - 1]]
+        if len(s) < 2 or not (np.isfinite(n) and n > 0):
+            skipped += 1
+            continue
+        xy = np.array([pos[c] for c in s])
+        L = np.hypot(*np.diff(xy, axis=0).T) / 1000.0
+        cum = np.r_[0.0, np.cumsum(pattern_ride_min(L, assumptions))]
+        i, j = np.triu_indices(len(s), k=1)
+        keep = np.array([s[a] != s[b] for a, b in zip(i, j)], dtype=bool)
+        i, j = i[keep], j[keep]
+        fr += [s[a] for a in i]
+        to += [s[b] for b in j]
+        ride.append(cum[j] - cum[i])
+        trains.append(np.full(len(i), n))
+        pat.append(np.full(len(i), k_pat))
+        k_pat += 1
+    df = pd.DataFrame({"from_crs": fr, "to_crs": to, "ride": np.concatenate(ride) if ride else np.array([]),
+                       "trains": np.concatenate(trains) if trains else np.array([]),
+                       "pattern": np.concatenate(pat) if pat else np.array([], dtype=np.int64)})
+    # a pattern that calls at a station twice (a loop) serves a pair once, by its shortest ride
+    df = df.sort_values("ride", kind="stable").drop_duplicates(["pattern", "from_crs", "to_crs"]).drop(columns="pattern")
+    # the common-lines strategy of every pair at once: each prefix of its patterns sorted by ride,
+    # the prefix with the least expected time (as common_lines, vectorised)
+    df = df.sort_values(["from_crs", "to_crs", "ride"], kind="stable").reset_index(drop=True)
+    g = df.groupby(["from_crs", "to_crs"], sort=False)
+    F = g["trains"].cumsum().to_numpy()
+    FR = (df["trains"] * df["ride"]).groupby([df["from_crs"], df["to_crs"]], sort=False).cumsum().to_numpy()
+    wait = headway_wait_min(F, assumptions)
+    df = df.assign(F=F, FR=FR, wait=wait, e=wait + FR / F, k=g.cumcount() + 1, fastest=g["ride"].transform("first"))
+    last = df.groupby(["from_crs", "to_crs"], sort=False)[["F", "FR"]].transform("last")
+    df["typical"] = last["FR"] / last["F"]
+    best = df.loc[df.groupby(["from_crs", "to_crs"], sort=True)["e"].idxmin()]
+    out = pd.DataFrame({"from_crs": best["from_crs"].to_numpy(), "to_crs": best["to_crs"].to_numpy(),
+                        "time_min": best["e"].to_numpy(), "wait_min": best["wait"].to_numpy(),
+                        "ride_min": (best["FR"] / best["F"]).to_numpy(), "fastest_min": best["fastest"].to_numpy(),
+                        "typical_min": best["typical"].to_numpy(),
+                        "daily_trains": best["F"].to_numpy(), "n_patterns": best["k"].to_numpy(dtype="int64")})
+    out.attrs["skipped_patterns"] = skipped
     return out
 
 
-def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions,
-             *, links: pd.DataFrame | None = None) -> nx.MultiDiGraph:
-    """Add classic stations and service patterns (see the module docstring for the structure).
+def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions) -> nx.MultiDiGraph:
+    """Add the stations and one ``rail`` edge per directly served pair (see the module docstring).
 
-    ``stations``: [crs, daily_trains (departures per weekday), geometry POINT] (``rail_stations``).
-    ``patterns``: [pattern_id, stops (";"-joined CRS codes or a sequence), daily_trains]
-    (``load_rail_patterns``). ``links``: optional ``rail_links`` [from_crs, to_crs, daily_trains]
-    whose trains set the boarding waits; pairs missing from it take the patterns' own sum.
-    Calls at stations missing from ``stations`` are dropped (the train links the known stations
-    either side; counted in ``G.graph["skipped_rail_calls"]``); patterns without trains or with
-    fewer than two known calls are skipped (``G.graph["skipped_rail_patterns"]``).
+    ``stations``: [crs, daily_trains (departures per weekday), geometry POINT]; ``patterns`` as
+    :func:`rail_services`. ``G.graph["skipped_rail_patterns"]`` counts the patterns skipped.
     """
     crs = stations["crs"].astype(str).str.upper().to_numpy() if "crs" in stations.columns else stations.index.astype(str).str.upper().to_numpy()
     x, y = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
     st_trains = stations["daily_trains"].to_numpy(dtype="float64")
-    board_pen = float(assumptions["pt.board_penalty_min"])
-    wait = headway_wait_min(st_trains, assumptions) + board_pen
     pen = float(assumptions["pt.interchange_penalty_min"])
     nodes, edges = [], []
-    pos: dict[str, tuple[float, float]] = {}
-    for c, xx, yy, w, n in zip(crs, x, y, wait, st_trains):
+    for c, xx, yy, n in zip(crs, x, y, st_trains):
         xy = {"x": float(xx), "y": float(yy), "crs": c}
-        pos[c] = (float(xx), float(yy))
         nodes.append((_street(c), {"kind": NodeKind.STATION, "side": "street", "daily_trains": float(n), **xy}))
         nodes.append((_arrival(c), {"kind": NodeKind.STATION, "side": "arrival", **xy}))
-        nodes.append((_platform(c), {"kind": NodeKind.STATION, "side": "platform", **xy}))
         edges.append((_street(c), _arrival(c), {"time_min": 0.0, "mode": EdgeMode.CONCOURSE}))
         edges.append((_arrival(c), _street(c), {"time_min": pen, "mode": EdgeMode.INTERCHANGE}))
-        edges.append((_platform(c), _arrival(c), {"time_min": 0.0, "mode": EdgeMode.ALIGHT}))
-        if np.isfinite(w):
-            edges.append((_street(c), _platform(c), {"time_min": float(w), "mode": EdgeMode.BOARD}))
-    pids = patterns["pattern_id"].astype(str).tolist() if "pattern_id" in patterns.columns else patterns.index.astype(str).tolist()
-    skipped_calls = skipped_patterns = 0
-    seqs = []
-    for pid, stops, n in zip(pids, patterns["stops"], patterns["daily_trains"].to_numpy(dtype="float64")):
-        s = pattern_stops(stops)
-        known = [c for c in s if c in pos]
-        skipped_calls += len(s) - len(known)
-        known = [c for i, c in enumerate(known) if i == 0 or c != known[i - 1]]
-        if len(known) < 2 or not (np.isfinite(n) and n > 0):
-            skipped_patterns += 1
-            continue
-        seqs.append((pid, known, float(n)))
-    pairs = _pair_trains(seqs, links)
-    # trains calling at X that run on to the same terminus T (the other half of the "common lines" rule)
-    towards: dict[tuple[str, str], float] = {}
-    for _, known, n in seqs:
-        for c in dict.fromkeys(known[:-1]):
-            towards[(c, known[-1])] = towards.get((c, known[-1]), 0.0) + n
-    for pid, known, n in seqs:
-        seen: dict[str, int] = {}
-        ids = []
-        for c in known:
-            seen[c] = seen.get(c, 0) + 1
-            ids.append(service_node(pid, c, seen[c]))
-        xy = np.array([pos[c] for c in known])
-        L = np.hypot(*np.diff(xy, axis=0).T) / 1000.0
-        t = rail_link_times(L, assumptions)
-        freq = [max(pairs.get((a, b), n), towards.get((a, known[-1]), n)) for a, b in zip(known[:-1], known[1:])]
-        w = headway_wait_min(freq, assumptions) + board_pen
-        last = len(known) - 1
-        for i, (c, v) in enumerate(zip(known, ids)):
-            nodes.append((v, {"kind": NodeKind.STATION, "side": "service", "pattern": pid, "crs": c, "x": pos[c][0], "y": pos[c][1]}))
-            if i < last:
-                edges.append((_street(c), v, {"time_min": float(w[i]), "mode": EdgeMode.BOARD}))
-                edges.append((v, ids[i + 1], {"time_min": float(t[i]), "mode": EdgeMode.RAIL, "length_km": float(L[i]),
-                                              "daily_trains": float(n), "pattern": pid}))
-            if i > 0:
-                edges.append((v, _arrival(c), {"time_min": 0.0, "mode": EdgeMode.ALIGHT}))
+    services = rail_services(stations, patterns, assumptions)
+    for a, b, t, w, r, fast, typ, F, k in services.itertuples(index=False):
+        edges.append((_street(a), _arrival(b), {"time_min": float(t), "mode": EdgeMode.RAIL, "wait_min": float(w),
+                                               "ride_min": float(r), "fastest_min": float(fast), "typical_min": float(typ),
+                                               "daily_trains": float(F), "n_patterns": int(k)}))
     G.add_nodes_from(nodes)
     G.add_edges_from(edges)
-    for k, v in (("skipped_rail_calls", skipped_calls), ("skipped_rail_patterns", skipped_patterns)):
-        G.graph[k] = int(G.graph.get(k, 0)) + v
+    G.graph["skipped_rail_patterns"] = int(G.graph.get("skipped_rail_patterns", 0)) + int(services.attrs["skipped_patterns"])
+    G.graph["rail_services"] = len(services)
     return G
 
 
+def _codes(value: object) -> list[str]:
+    return [s.strip().upper() for s in str(value or "").replace(",", ";").split(";") if s.strip()]
+
+
 def add_hs2(G: nx.MultiDiGraph, stations: pd.DataFrame, links: pd.DataFrame, assumptions: Assumptions) -> nx.MultiDiGraph:
-    """Add HS2 stations (``hs2:<id>`` concourse, ``hs2p:<id>`` platform), HS2 links (both ways)
-    and interchange links to the existing stations named in ``connects_crs`` (';'-separated)."""
+    """Add the HS2 stations and published HS2 times of a scheme (see the module docstring)."""
     ids = stations["station_id"].astype(str).tolist() if "station_id" in stations.columns else stations.index.astype(str).tolist()
-    wait = min(assumptions["pt.max_wait_min"], max(assumptions["pt.min_wait_min"], 60.0 / assumptions["hs2.trains_per_hour"] / 2.0))
-    wait += assumptions["pt.board_penalty_min"]
+    names = stations.get("name", pd.Series(ids, index=stations.index)).astype(str).tolist()
+    cc_all = stations.get("connects_crs", pd.Series([""] * len(ids), index=stations.index)).fillna("").tolist()
+    pen = float(assumptions["pt.interchange_penalty_min"])
     circ, walk = assumptions["access.circuity"], assumptions["walk.walk_kmh"]
+    reuse_m = float(assumptions["hs2.reuse_station_m"])
+    code_of: dict[str, str] = {}
     edges = []
-    for sid, g, cc, name in zip(ids, stations.geometry, stations.get("connects_crs", pd.Series([""] * len(ids))).fillna(""),
-                                stations.get("name", pd.Series(ids))):
-        G.add_node(_hs2(sid), kind=NodeKind.HS2, x=float(g.x), y=float(g.y), name=str(name), connects_crs=str(cc))
-        G.add_node(_hs2p(sid), kind=NodeKind.HS2, side="platform", x=float(g.x), y=float(g.y))
-        edges.append((_hs2(sid), _hs2p(sid), {"time_min": float(wait), "mode": EdgeMode.BOARD}))
-        edges.append((_hs2p(sid), _hs2(sid), {"time_min": 0.0, "mode": EdgeMode.ALIGHT}))
-        for c in [s.strip().upper() for s in str(cc).replace(",", ";").split(";") if s.strip()]:
-            node = _street(c)
-            if node not in G:
+    for sid, g, cc, name in zip(ids, stations.geometry, cc_all, names):
+        near = [c for c in _codes(cc) if _street(c) in G
+                and np.hypot(g.x - G.nodes[_street(c)]["x"], g.y - G.nodes[_street(c)]["y"]) <= reuse_m]
+        if near:  # HS2 trains at an existing station: the same station
+            code_of[sid] = near[0]
+            G.nodes[_street(near[0])]["hs2_station"] = sid
+            continue
+        code_of[sid] = sid
+        attrs = {"kind": NodeKind.HS2, "x": float(g.x), "y": float(g.y), "name": name, "connects_crs": str(cc), "station_id": sid}
+        G.add_node(_street(sid), side="street", **attrs)
+        G.add_node(_arrival(sid), side="arrival", **attrs)
+        edges.append((_street(sid), _arrival(sid), {"time_min": 0.0, "mode": EdgeMode.CONCOURSE}))
+        edges.append((_arrival(sid), _street(sid), {"time_min": pen, "mode": EdgeMode.INTERCHANGE}))
+        for c in _codes(cc):
+            if _street(c) not in G:
                 continue  # an existing station outside the data: the HS2 station still works on its own
-            d = max(float(np.hypot(g.x - G.nodes[node]["x"], g.y - G.nodes[node]["y"])), 1.0) / 1000.0
-            tm = assumptions["pt.interchange_penalty_min"] + d * circ / walk * 60.0
-            edges.append((_hs2(sid), node, {"time_min": tm, "mode": EdgeMode.INTERCHANGE, "length_km": d * circ}))
-            # from the classic side: trips that arrived by train (arr:) or walked in (rail: -> arr: at 0)
-            src = _arrival(c) if _arrival(c) in G else node
-            edges.append((src, _hs2(sid), {"time_min": tm, "mode": EdgeMode.INTERCHANGE, "length_km": d * circ}))
-    known = set(ids)
+            d = max(float(np.hypot(g.x - G.nodes[_street(c)]["x"], g.y - G.nodes[_street(c)]["y"])), 1.0) / 1000.0
+            tm = pen + d * circ / walk * 60.0
+            attrs_e = {"time_min": tm, "mode": EdgeMode.INTERCHANGE, "length_km": d * circ}
+            edges.append((_arrival(sid), _street(c), attrs_e))
+            edges.append((_arrival(c), _street(sid), dict(attrs_e)))
 
     def endpoint(v: str) -> str:
         v = str(v).strip()
-        if v in known:
-            return _hs2p(v)
-        if _platform(v.upper()) in G:
-            return _platform(v.upper())
-        raise NetworkError(f"HS2 link endpoint {v!r} is neither an HS2 station of the scheme ({sorted(known)}) nor a known CRS code; fix hs2_links.csv")
+        if v in code_of:
+            return code_of[v]
+        if _street(v.upper()) in G:
+            return v.upper()
+        raise NetworkError(f"HS2 link endpoint {v!r} is neither an HS2 station of the scheme ({sorted(code_of)}) nor a known CRS code; fix hs2_links.csv")
 
-    for f, t, tm in zip(links["from_id"], links["to_id"], pd.to_numeric(links["time_min"], errors="coerce")):
+    span = assumptions["pt.service_span_hours"]
+    w_hs2 = float(headway_wait_min(assumptions["hs2.trains_per_hour"] * span, assumptions))
+    w_hub = float(headway_wait_min(assumptions["hs2.hub_classic_trains_per_hour"] * span, assumptions))
+    kinds = links["kind"] if "kind" in links.columns else pd.Series("hs2", index=links.index)
+    for f, t, tm, kind in zip(links["from_id"], links["to_id"], pd.to_numeric(links["time_min"], errors="coerce"), kinds):
         if not (np.isfinite(tm) and tm > 0):
             raise NetworkError(f"HS2 link {f}->{t} has time_min {tm}; it must be a positive number of minutes")
         a, b = endpoint(f), endpoint(t)
-        edges.append((a, b, {"time_min": float(tm), "mode": EdgeMode.HS2}))
-        edges.append((b, a, {"time_min": float(tm), "mode": EdgeMode.HS2}))
+        hs2 = str(kind) != "classic"
+        w = w_hs2 if hs2 else w_hub
+        mode = EdgeMode.HS2 if hs2 else EdgeMode.RAIL
+        for u, v in ((a, b), (b, a)):
+            edges.append((_street(u), _arrival(v), {"time_min": float(tm) + w, "mode": mode, "wait_min": w, "ride_min": float(tm),
+                                                    "fastest_min": float(tm), "typical_min": float(tm)}))
     G.add_edges_from(edges)
+    G.graph["hs2_station_codes"] = dict(code_of)
     return G
 
 
 def destination_nodes(G: nx.MultiDiGraph, name: str) -> list[str]:
     """Nodes of a named destination group present in ``G`` (the time to the group is the minimum
-    over them): the arrival side ``arr:<CRS>`` of the group's stations (assumptions
-    ``destinations.<name>``; reached by alighting or, on foot, through ``rail:<CRS>``; graphs
-    without arrival nodes give ``rail:<CRS>``) plus ``hs2:<id>`` of HS2 stations whose
-    ``connects_crs`` includes one of the codes."""
+    over them): the arrival sides of the group's stations (assumptions ``destinations.<name>``)
+    and of the new HS2 stations whose ``connects_crs`` includes one of them."""
     groups = {k.split(".", 1)[1]: v for k, v in G.graph.get("assumptions", {}).items() if k.startswith("destinations.")}
     if not groups:
         from ..assumptions import load_assumptions
@@ -258,17 +274,15 @@ def destination_nodes(G: nx.MultiDiGraph, name: str) -> list[str]:
     if name not in groups:
         raise UnknownNameError("destination", name, sorted(groups))
     codes = {c.upper() for c in groups[name]}
-    out = []
-    for c in sorted(codes):
-        if _arrival(c) in G:
-            out.append(_arrival(c))
-        elif _street(c) in G:
-            out.append(_street(c))
+    out = [_arrival(c) for c in sorted(codes) if _arrival(c) in G]
     for n, d in G.nodes(data=True):
-        if node_role(n) is NodeRole.HS2:
-            cc = {s.strip().upper() for s in str(d.get("connects_crs", "")).replace(",", ";").split(";") if s.strip()}
-            if cc & codes:
-                out.append(n)
+        if d.get("kind") == NodeKind.HS2 and d.get("side") == "arrival" and set(_codes(d.get("connects_crs"))) & codes:
+            out.append(n)
     if not out:
         raise NetworkError(f"none of the stations of destination {name!r} ({sorted(codes)}) is in the graph")
     return out
+
+
+def station_code(node: str) -> str:
+    """The code (CRS or HS2 station id) of a station node."""
+    return node_code(node)

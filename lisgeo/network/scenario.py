@@ -4,11 +4,17 @@ A scenario is a TOML file in ``layers/scenarios/``::
 
     name = "my_edit_example"
     description = "..."
-    hs2_scheme = "none"            # or "hs2_2b", "irp" (lisgeo.layers.sites.list_hs2_schemes())
+    hs2_scheme = "none"            # or "hs2_2b", "irp", "hs2_phase1" (lisgeo.layers.sites.list_hs2_schemes())
+    [status]                        # what is real: state, date, source
+    state = "illustrative"          # built | under_construction | cancelled | proposed | illustrative
+    date = "2026-12-01"
+    source = "..."
     [assumptions]                   # optional overrides, same keys as layers/assumptions.toml
     "pt.interchange_penalty_min" = 8
     [[edits]]
-    op = "add_link"                 # from, to (node ids), time_min > 0, mode, both_ways (default false)
+    op = "add_link"                 # from, to (node ids), time_min > 0, mode, both_ways (default false);
+                                    # a new train service: from "rail:<CRS>" (street side) to
+                                    # "arr:<CRS>" (arrival side), time_min = its wait + its ride
     [[edits]]
     op = "close_station"            # crs: no boarding, alighting, access or egress there; trains run through
     [[edits]]
@@ -31,9 +37,9 @@ import networkx as nx
 from ..assumptions import SCHEMA
 from ..config import authored_path, read_toml
 from ..errors import ConfigError, DataNotFoundError, NetworkError, UnknownNameError
-from .schema import EdgeMode, NodeRole, node_id
+from .schema import EdgeMode, NodeRole, node_code, node_id, node_role
 
-__all__ = ["Scenario", "scenarios_dir", "list_scenarios", "load_scenario", "apply_edits", "EDGE_MODES"]
+__all__ = ["Scenario", "scenarios_dir", "list_scenarios", "load_scenario", "apply_edits", "EDGE_MODES", "STATES"]
 
 #: Edge modes a scenario's ``add_link`` may give (every :class:`~lisgeo.network.schema.EdgeMode`).
 EDGE_MODES = tuple(m.value for m in EdgeMode)
@@ -42,7 +48,9 @@ _EDIT_KEYS = {
     "close_station": {"op", "crs", "note"},
     "set_speed": {"op", "road_class", "kmh", "note"},
 }
-_TOP_KEYS = {"name", "description", "hs2_scheme", "assumptions", "edits", "source"}
+_TOP_KEYS = {"name", "description", "hs2_scheme", "assumptions", "edits", "source", "status"}
+#: What a scenario's ``[status] state`` may say about the scheme it models.
+STATES = ("built", "under_construction", "cancelled", "proposed", "illustrative")
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class Scenario:
     name: str
     description: str = ""
     hs2_scheme: str | None = None
+    status: dict[str, str] = field(default_factory=dict)
     assumptions: dict[str, Any] = field(default_factory=dict)
     edits: tuple[dict[str, Any], ...] = ()
     path: str = ""
@@ -132,12 +141,28 @@ def load_scenario(name_or_path: "str | os.PathLike | Scenario" = "base") -> Scen
         kk = k.replace("__", ".", 1)
         if kk not in SCHEMA:
             raise UnknownNameError("assumption", k, sorted(SCHEMA), f"Fix [assumptions] in {p.name}.")
+    status = raw.get("status") or {"state": "illustrative", "note": "no [status] table in the file"}
+    if not isinstance(status, dict) or set(status) - {"state", "date", "source", "note"} or "state" not in status:
+        raise ConfigError(f"scenario {p.name}: [status] must be a table with state (one of {list(STATES)}), date, source")
+    if status["state"] not in STATES:
+        raise ConfigError(f"scenario {p.name}: status state {status['state']!r} is not one of {list(STATES)}")
+    if status["state"] != "illustrative" and not (status.get("date") and status.get("source")):
+        raise ConfigError(f"scenario {p.name}: a {status['state']} scheme needs a status date and source")
     edits = raw.get("edits", []) or []
     if not isinstance(edits, list):
         raise ConfigError(f"scenario {p.name}: edits must be an array of tables ([[edits]])")
     edits = tuple(_edit(i, e, p.name) for i, e in enumerate(edits))
     return Scenario(name=str(raw.get("name", p.stem)), description=str(raw.get("description", "")), hs2_scheme=scheme,
+                    status={k: str(v) for k, v in status.items()},
                     assumptions={k.replace("__", ".", 1): v for k, v in over.items()}, edits=edits, path=str(p))
+
+
+def _reverse(u: str, v: str) -> tuple[str, str]:
+    """The reverse of a link: a train from X's street side to Y's arrival side returns from Y's
+    street side to X's arrival side (so changes onto and off it pay the interchange penalty)."""
+    if node_role(u) is NodeRole.STATION and node_role(v) is NodeRole.ARRIVAL:
+        return node_id(NodeRole.STATION, node_code(v)), node_id(NodeRole.ARRIVAL, node_code(u))
+    return v, u
 
 
 def apply_edits(G: nx.MultiDiGraph, edits: "tuple[dict[str, Any], ...] | list[dict[str, Any]]", *, where: str = "scenario") -> nx.MultiDiGraph:
@@ -148,23 +173,25 @@ def apply_edits(G: nx.MultiDiGraph, edits: "tuple[dict[str, Any], ...] | list[di
             for n in (e["from"], e["to"]):
                 if n not in G:
                     raise NetworkError(f"{where}: edit #{i + 1} add_link refers to node {n!r}, which is not in the graph; "
-                                       "node ids look like 'road:123', 'rail:NOT', 'plat:NOT', 'zone:E01...', 'site:ema'")
+                                       "node ids look like 'road:123', 'rail:NOT' (a station's street side), 'arr:NOT' "
+                                       "(its arrival side), 'zone:E01...', 'site:ema'")
             attrs = {"time_min": e["time_min"], "mode": EdgeMode(e["mode"]), "edit": i + 1}
             G.add_edge(e["from"], e["to"], **attrs)
             if e.get("both_ways"):
-                G.add_edge(e["to"], e["from"], **dict(attrs))
+                a, b = _reverse(e["from"], e["to"])
+                G.add_edge(a, b, **dict(attrs))
         elif op == "close_station":
-            street, arr, plat = (node_id(r, e["crs"]) for r in (NodeRole.STATION, NodeRole.ARRIVAL, NodeRole.PLATFORM))
+            street, arr = (node_id(r, e["crs"]) for r in (NodeRole.STATION, NodeRole.ARRIVAL))
             if street not in G:
                 raise NetworkError(f"{where}: edit #{i + 1} close_station refers to station {e['crs']!r}, which is not in the graph")
-            # every edge of the street and arrival sides goes (access, egress, boarding, alighting,
-            # interchange); the service patterns' in-vehicle edges stay, so trains run through
+            # every edge of the street and arrival sides goes (access, egress, trains from and to
+            # it, changes); services between other stations stay, so trains run through
             drop = []
             for n in (street, arr):
                 if n in G:
                     drop += list(G.in_edges(n, keys=True)) + list(G.out_edges(n, keys=True))
             G.remove_edges_from(drop)
-            for n in (street, arr, plat):
+            for n in (street, arr):
                 if n in G:
                     G.nodes[n]["closed"] = True
         elif op == "set_speed":

@@ -13,12 +13,9 @@ zone           ``zone``  zone         a zone's population-weighted centroid (LSO
 site           ``site``   site         a strategy site (``site_id`` of the sites layer)
 dest           ``dest``  dest         a job destination beyond the region (never an origin)
 road           ``road``  road         a strategic road junction (or an OSM node)
-station        ``rail``  station      a classic station, street side: where rail trips start
-arrival        ``arr``   station      a classic station, arrival side: where rail trips end
-platform       ``plat``  station      a classic station's platform for links without train identity
-service        ``svc``   station      a service pattern calling at a station (``svc:<pattern>:<CRS>[:n]``)
-hs2            ``hs2``   hs2          an HS2 station concourse
-hs2_platform   ``hs2p``  hs2          an HS2 station platform
+station        ``rail``  station|hs2  a station's street side, where rail trips start (CRS code, or
+                                      the station id of a new HS2 station)
+arrival        ``arr``   station|hs2  a station's arrival side, where rail trips end
 ============== ========= ============ ==================================================
 
 Edge modes (:class:`EdgeMode`) are what an edge is (a road link, a walk to a station, a boarding
@@ -38,7 +35,7 @@ from ..errors import UnknownNameError
 
 __all__ = [
     "NodeRole", "NodeKind", "EdgeMode", "TransportMode", "ROUTABLE_MODES", "MODE_EDGES", "TERMINAL_KINDS",
-    "STATION_ROLES", "node_id", "node_ids", "node_role", "node_code", "service_node", "parse_mode",
+    "STATION_ROLES", "node_id", "node_ids", "node_role", "node_code", "parse_mode",
 ]
 
 
@@ -51,10 +48,6 @@ class NodeRole(StrEnum):
     ROAD = "road"
     STATION = "station"
     ARRIVAL = "arrival"
-    PLATFORM = "platform"
-    SERVICE = "service"
-    HS2 = "hs2"
-    HS2_PLATFORM = "hs2_platform"
 
 
 class NodeKind(StrEnum):
@@ -70,23 +63,20 @@ class NodeKind(StrEnum):
 
 _PREFIX: dict[NodeRole, str] = {
     NodeRole.ZONE: "zone", NodeRole.SITE: "site", NodeRole.DEST: "dest", NodeRole.ROAD: "road",
-    NodeRole.STATION: "rail", NodeRole.ARRIVAL: "arr", NodeRole.PLATFORM: "plat", NodeRole.SERVICE: "svc",
-    NodeRole.HS2: "hs2", NodeRole.HS2_PLATFORM: "hs2p",
+    NodeRole.STATION: "rail", NodeRole.ARRIVAL: "arr",
 }
 _ROLE_OF_PREFIX = {p: r for r, p in _PREFIX.items()}
 _KIND: dict[NodeRole, NodeKind] = {
     NodeRole.ZONE: NodeKind.ZONE, NodeRole.SITE: NodeKind.SITE, NodeRole.DEST: NodeKind.DEST, NodeRole.ROAD: NodeKind.ROAD,
-    NodeRole.STATION: NodeKind.STATION, NodeRole.ARRIVAL: NodeKind.STATION, NodeRole.PLATFORM: NodeKind.STATION,
-    NodeRole.SERVICE: NodeKind.STATION, NodeRole.HS2: NodeKind.HS2, NodeRole.HS2_PLATFORM: NodeKind.HS2,
+    NodeRole.STATION: NodeKind.STATION, NodeRole.ARRIVAL: NodeKind.STATION,
 }
 
 #: Kinds of the terminals: the points that hang off the core network by access links
 #: (zones, sites, job destinations). The engine's structured method relies on them.
 TERMINAL_KINDS: tuple[NodeKind, ...] = (NodeKind.ZONE, NodeKind.SITE, NodeKind.DEST)
 
-#: Roles of the nodes of a classic station and of an HS2 station.
-STATION_ROLES: tuple[NodeRole, ...] = (NodeRole.STATION, NodeRole.ARRIVAL, NodeRole.PLATFORM, NodeRole.SERVICE,
-                                       NodeRole.HS2, NodeRole.HS2_PLATFORM)
+#: Roles of the nodes of a station (classic or new HS2; a new HS2 station's kind is ``hs2``).
+STATION_ROLES: tuple[NodeRole, ...] = (NodeRole.STATION, NodeRole.ARRIVAL)
 
 
 def node_id(role: NodeRole | str, code: object) -> str:
@@ -98,12 +88,6 @@ def node_ids(role: NodeRole | str, codes: Iterable[object]) -> list[str]:
     """:func:`node_id` for many codes at once (a list, in order)."""
     p = _PREFIX[NodeRole(role)] + ":"
     return [p + str(c) for c in codes]
-
-
-def service_node(pattern: object, crs: str, call: int = 1) -> str:
-    """The node of a service pattern calling at ``crs`` (the ``call``-th call there, for loops)."""
-    base = f"{_PREFIX[NodeRole.SERVICE]}:{pattern}:{crs}"
-    return base if call == 1 else f"{base}:{call}"
 
 
 def node_role(node: str) -> NodeRole | None:
@@ -119,7 +103,7 @@ def node_kind(node: str) -> NodeKind | None:
 
 
 def node_code(node: str) -> str:
-    """The code of a node id: ``"zone:E01013453" -> "E01013453"``, ``"svc:12:NOT" -> "12:NOT"``."""
+    """The code of a node id: ``"zone:E01013453" -> "E01013453"``, ``"rail:NOT" -> "NOT"``."""
     prefix, sep, rest = str(node).partition(":")
     return rest if sep and prefix in _ROLE_OF_PREFIX else str(node)
 
@@ -143,11 +127,9 @@ class EdgeMode(StrEnum):
     ACCESS_CAR = "access_car"    # terminal <-> road junction by local road
     PARK_RIDE = "park_ride"      # terminal -> station by car (park and ride, kiss and ride)
     ACCESS_WALK = "access_walk"  # terminal <-> station on foot
-    RAIL = "rail"                # in-vehicle, between consecutive calls of a service pattern
-    BOARD = "board"              # station street side -> a service (the boarding wait)
-    ALIGHT = "alight"            # a service -> the arrival side
-    HS2 = "hs2"                  # in-vehicle on HS2
-    INTERCHANGE = "interchange"  # a change of train (penalty), or a walk between HS2 and classic stations
+    RAIL = "rail"                # a station's street side -> another's arrival side by train (wait + ride)
+    HS2 = "hs2"                  # the same by HS2 (wait + the published time)
+    INTERCHANGE = "interchange"  # a change of train (the penalty), or a walk between an HS2 and a classic station
     CONCOURSE = "concourse"      # street side -> arrival side of the same station (no train)
 
 
@@ -179,8 +161,8 @@ ROUTABLE_MODES: tuple[TransportMode, ...] = (TransportMode.CAR, TransportMode.RA
 MODE_EDGES: dict[TransportMode, frozenset[EdgeMode]] = {
     # driving to a station and parking ends a car trip there (no car edge leaves a station)
     TransportMode.CAR: frozenset({EdgeMode.ROAD, EdgeMode.LOCAL, EdgeMode.ACCESS_CAR, EdgeMode.PARK_RIDE}),
-    TransportMode.RAIL: frozenset({EdgeMode.RAIL, EdgeMode.BOARD, EdgeMode.ALIGHT, EdgeMode.HS2, EdgeMode.INTERCHANGE,
-                                   EdgeMode.CONCOURSE, EdgeMode.ACCESS_WALK, EdgeMode.PARK_RIDE}),
+    TransportMode.RAIL: frozenset({EdgeMode.RAIL, EdgeMode.HS2, EdgeMode.INTERCHANGE, EdgeMode.CONCOURSE,
+                                   EdgeMode.ACCESS_WALK, EdgeMode.PARK_RIDE}),
 }
 
 _RENAMED = {"pt": "mode 'pt' is now called 'rail' (the strategic model's public transport is rail with walk and "

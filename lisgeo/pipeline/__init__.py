@@ -8,10 +8,10 @@ and :mod:`lisgeo.mapping`.
 
 from .claims import recompute_claims
 from .compare import compare_scenarios, write_comparison
-from .maps import MapData, make_map, make_maps, write_report
+from .maps import MapData, build_region, make_map, make_maps, write_report
 from .score import load_inputs, score_network, score_region, travel_times, write_scores
 
 __all__ = [
-    "recompute_claims", "compare_scenarios", "write_comparison", "MapData", "make_map", "make_maps", "write_report",
+    "recompute_claims", "compare_scenarios", "write_comparison", "MapData", "build_region", "make_map", "make_maps", "write_report",
     "load_inputs", "score_network", "score_region", "travel_times", "write_scores",
 ]

@@ -60,11 +60,11 @@ def recompute_claims(region: Any = "d2n2", *, drive_hours: float | None = None, 
     pw = population_within_distance(grid, outline, miles=miles)
     ring = population_within_distance(grid, outline, miles=miles, include_region=False)
     rows.append(dict(
-        claim=f"people living within {miles:g} miles of the region's boundary",
-        strategy_figure=figs.get("people_within_20_miles", np.nan), computed_value=round(pw), unit="people",
-        method=(f"sum of 1 km cells whose centre lies inside the region outline buffered by {miles:g} miles "
-                f"({miles * MILE_M / 1000:.1f} km), the region's own residents included; the ring outside the region "
-                f"alone holds {ring / 1e6:.2f} M; {coverage_note}"),
+        claim=f"people living within {miles:g} miles of the region's boundary (outside it)",
+        strategy_figure=figs.get("people_within_20_miles", np.nan), computed_value=round(ring), unit="people",
+        method=(f"sum of 1 km cells whose centre lies outside the region but inside its outline buffered by {miles:g} miles "
+                f"({miles * MILE_M / 1000:.1f} km): 'within 20 miles of its boundary' read as the ring around the region; "
+                f"with the region's own residents it is {pw / 1e6:.2f} M; {coverage_note}"),
         source=_GRID_SOURCE,
     ))
     dr = population_within_drive(grid, outline, load_road_links(region=None), load_road_nodes(region=None),
@@ -81,21 +81,25 @@ def recompute_claims(region: Any = "d2n2", *, drive_hours: float | None = None, 
     ))
     sc = commuting_self_containment(load_commuting_lad(region=reg), reg.lad_codes)
     src = "ONS Census 2021 ODWP01EW (home→work flows between districts), OGL v3"
+    caveat = ("Census day (21 March 2021) fell in a lockdown, when far more people worked from home than usual; the "
+              "strategy's figures come from an earlier source (most likely the 2011 Census), so the two are not a like-for-like trend")
     rows.append(dict(
         claim="share of the region's resident workers who work in the region",
-        strategy_figure=figs.get("residents_working_in_region", np.nan), computed_value=round(sc["residents_working_in_region"], 1), unit="%",
-        method=(f"workers living in the region with a workplace in it ÷ workers living in it with a fixed workplace "
-                f"({sc['resident_workers_fixed_workplace']:,.0f}); {sc['resident_home_workers']:,.0f} home-workers (mainly at or from home, or no fixed place) excluded "
-                f"(counting them as working in the region gives {sc['residents_working_in_region_incl_home']:.1f}%); "
-                "Census day 2021 was in lockdown"),
+        strategy_figure=figs.get("residents_working_in_region", np.nan),
+        computed_value=round(sc["residents_working_in_region_incl_home"], 1), unit="%",
+        method=(f"all resident workers: those working in the region, at or from home, or with no fixed place count as working "
+                f"where they live (the standard reading of ODWP01EW), ÷ all workers living in the region; "
+                f"sensitivity: workers with a fixed workplace only give {sc['residents_working_in_region']:.1f}% "
+                f"({sc['resident_home_workers']:,.0f} home-workers left out); {caveat}"),
         source=src,
     ))
     rows.append(dict(
         claim="share of the region's jobs filled by its residents",
-        strategy_figure=figs.get("jobs_filled_by_residents", np.nan), computed_value=round(sc["jobs_filled_by_residents"], 1), unit="%",
-        method=(f"workers living and working in the region ÷ all workers (E&W residents) with a workplace in the region "
-                f"({sc['jobs_fixed_workplace']:,.0f}); home-workers excluded (including them gives "
-                f"{sc['jobs_filled_by_residents_incl_home']:.1f}%); Census day 2021 was in lockdown"),
+        strategy_figure=figs.get("jobs_filled_by_residents", np.nan),
+        computed_value=round(sc["jobs_filled_by_residents_incl_home"], 1), unit="%",
+        method=(f"all workers whose workplace is in the region (home-workers in their home district) who also live there ÷ all "
+                f"of them; sensitivity: fixed workplaces only give {sc['jobs_filled_by_residents']:.1f}% of "
+                f"{sc['jobs_fixed_workplace']:,.0f} jobs; {caveat}"),
         source=src,
     ))
     out = pd.DataFrame(rows, columns=["claim", "strategy_figure", "computed_value", "unit", "method", "source"])

@@ -8,7 +8,6 @@ from typing import Any
 
 import geopandas as gpd
 
-from ..errors import OutputError
 from ..measures.compare import DEFAULT_THRESHOLD_MIN, compare_scores, district_summary, winners_losers
 
 __all__ = ["compare_scenarios", "write_comparison"]
@@ -33,20 +32,28 @@ def compare_scenarios(*, region: Any = "d2n2", base: Any = "base", scenario: Any
 
 
 def write_comparison(cmp: gpd.GeoDataFrame, directory: str | os.PathLike) -> dict[str, Path]:
-    """Write ``compare.gpkg`` (layer ``compare``), ``compare.csv``, ``winners_losers.csv`` and
-    ``district_summary.csv`` into ``directory`` (each atomically; all computed first)."""
-    from ..io import write_frame
+    """Write ``compare.gpkg`` (layer ``compare``), ``compare.csv``, ``winners_losers.csv``,
+    ``district_summary.csv`` and ``provenance.json`` into ``directory``, as one set: everything is
+    computed first, then the files are swapped into place all or nothing (:func:`lisgeo.io.atomic_set`).
+
+    ``provenance.json`` (:mod:`lisgeo.provenance`) records the base and the scenario, the region,
+    the threshold, what the comparison's ``attrs`` hold of the assumptions and index weights, the
+    datasets of a scoring run with their sha256, and the sha256 of each file written.
+    """
+    from ..io import atomic_set, check_output_dir
+    from ..provenance import SCORE_LAYERS, add_provenance, build_provenance, gpkg_metadata, layer_datasets
     from .score import scores_to_frame
 
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(f"output {directory} exists and is not a folder; give a folder with -o")
+    directory = check_output_dir(directory)
     wl = winners_losers(cmp)
     ds = district_summary(cmp)
     frame = scores_to_frame(cmp)
-    return {
-        "compare.gpkg": write_frame(frame, directory / "compare.gpkg", layer="compare"),
-        "compare.csv": write_frame(frame, directory / "compare.csv"),
-        "winners_losers.csv": write_frame(wl, directory / "winners_losers.csv"),
-        "district_summary.csv": write_frame(ds, directory / "district_summary.csv"),
-    }
+    prov = build_provenance("compare", attrs=cmp.attrs, datasets=list(cmp.attrs.get("sources") or layer_datasets(SCORE_LAYERS)),
+                            details={"rows": len(frame)})
+    with atomic_set(directory) as out:
+        out.write_frame(frame, "compare.gpkg", layer="compare", metadata=gpkg_metadata(prov))
+        out.write_frame(frame, "compare.csv")
+        out.write_frame(wl, "winners_losers.csv")
+        out.write_frame(ds, "district_summary.csv")
+        add_provenance(out, prov)
+    return out.paths

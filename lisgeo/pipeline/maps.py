@@ -3,25 +3,28 @@
 :class:`MapData` loads and caches what map layers draw for one region (layers, scores per
 scenario, scenario comparisons, networks and isochrones), so six maps cost one scoring run;
 :func:`make_map` draws one definition with it, :func:`make_maps` every definition in ``maps/``
-into ``DIR/maps/`` with a progress bar, and :func:`write_report` the report page around them.
+into ``DIR/maps/`` with a progress bar, :func:`write_report` the report page around them, and
+:func:`build_region` all of it (maps, report, scores) from one scoring run. Pages are
+self-contained (they work offline) unless ``inline=False``.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import geopandas as gpd
 import pandas as pd
 
-from ..errors import LisgeoError
+from ..errors import LisgeoError, OutputError, ParameterError
 from ..mapping.draw import BuiltMap, MapResult, draw_map, write_map
 from ..mapping.spec import LayerDef, MapSpec, list_specs, read_spec
 from ..regions import get_region
 
-__all__ = ["MapData", "make_map", "make_maps", "write_report"]
+__all__ = ["MapData", "make_map", "make_maps", "write_report", "build_region", "BuildResult"]
 
 
 def _freeze(d: Mapping[str, Any]) -> tuple:
@@ -60,22 +63,46 @@ class MapData:
 
             return score_region(region=self.region, scenario=scenario)
 
-        return self._cached(f"scores:{scenario}", run)
+        return _with_scenario(self._cached(f"scores:{scenario}", run), scenario)
+
+    def scores_against(self, scenario: str, base: str) -> gpd.GeoDataFrame:
+        """The scores of ``scenario`` with their indices on ``base``'s scale (as
+        :func:`lisgeo.pipeline.compare.compare_scenarios` has them), so index changes are absolute.
+
+        The scenario's cached scores are re-indexed (:func:`lisgeo.measures.indices.add_indices` with the
+        base as reference, under the weights they were scored with); nothing is scored again."""
+        if scenario == base:
+            return self.scores(base)
+
+        def run():
+            from ..measures.indices import add_indices, load_index_config
+
+            own, ref = self.scores(scenario), self.scores(base)
+            if own.attrs.get("index_scale") == f"reference scenario {ref.attrs.get('scenario', base)}":
+                return own
+            if set(own.index) != set(ref.index):
+                raise ParameterError(f"scores of {scenario!r} and {base!r} cover other LSOAs; score the same region for both")
+            out = add_indices(own, config=own.attrs.get("index_config") or load_index_config(), reference=ref.loc[own.index])
+            out["connectivity_decile"] = out["connectivity_decile"].astype("Int64")
+            out.attrs = {**own.attrs, "index_scale": f"reference scenario {ref.attrs.get('scenario', base)}"}
+            return out
+
+        return _with_scenario(self._cached(f"scores:{scenario}:against:{base}", run), scenario)
 
     def comparison(self, base: str, scenario: str) -> gpd.GeoDataFrame:
-        """Per-LSOA changes ``scenario − base`` (from the cached scores of both), with boolean
-        ``winner``/``loser`` columns added from ``outcome`` for counting."""
+        """Per-LSOA changes ``scenario − base`` (the scenario scored on the base's scale, as
+        ``lisgeo compare`` does), with boolean ``winner``/``loser`` columns added from ``outcome`` for counting."""
 
         def run():
             from ..measures.compare import compare_scores
 
-            out = compare_scores(self.scores(base), self.scores(scenario))
+            out = compare_scores(self.scores(base), self.scores_against(scenario, base))
             if "outcome" in out.columns:
                 out["winner"] = (out["outcome"] == "winner").fillna(False).astype(bool)
                 out["loser"] = (out["outcome"] == "loser").fillna(False).astype(bool)
             return out
 
-        return self._cached(f"compare:{base}:{scenario}", run)
+        return _with_scenario(self._cached(f"compare:{base}:{scenario}", run), scenario, base)
 
     def network(self, scenario: str):
         """The network that scoring uses (the contract's fixed sites in it): one build for both."""
@@ -96,7 +123,7 @@ class MapData:
                 out = out[0]
             return _band_column(out)
 
-        return self._cached(("iso", site, mode, tuple(bands), scenario), run)
+        return _with_scenario(self._cached(("iso", site, mode, tuple(bands), scenario), run), scenario)
 
     def frame_for(self, ldef: LayerDef, spec: MapSpec) -> gpd.GeoDataFrame:
         """The GeoDataFrame that map layer ``ldef`` draws (EPSG:27700)."""
@@ -110,6 +137,16 @@ class MapData:
         if ldef.source == "compare":
             return self.comparison(ldef.base, scenario)
         return self.isochrones(ldef.site, mode=ldef.mode, bands=ldef.bands, scenario=scenario)
+
+
+def _with_scenario(gdf: gpd.GeoDataFrame, scenario: str, base: str | None = None) -> gpd.GeoDataFrame:
+    """Record in ``attrs`` which scenario (and base) a modelled frame is for, when it does not say
+    (frames given to :class:`MapData` by hand), so the map's footer can state it."""
+    if not gdf.attrs.get("scenario"):
+        gdf.attrs["scenario"] = scenario
+    if base is not None and not gdf.attrs.get("base"):
+        gdf.attrs["base"] = base
+    return gdf
 
 
 def _band_column(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -137,13 +174,16 @@ def make_map(spec: MapSpec | str | Path, *, region: str | None = None, scenario:
 
 
 def make_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path | None = None,
-               scenario: str | None = None, inline: bool = False, png: bool = True, progress: bool = True,
+               scenario: str | None = None, inline: bool = True, png: bool = True, progress: bool = True,
                data: MapData | None = None) -> list[BuiltMap]:
-    """Draw every map definition in ``maps_dir`` (default ``maps/``) for ``region`` into ``out_dir/maps/``."""
+    """Draw every map definition in ``maps_dir`` (default ``maps/``) for ``region`` into ``out_dir/maps/``:
+    self-contained pages (``inline=False``: Leaflet from CDNs) and, with ``png``, print PNGs."""
     from tqdm.auto import tqdm
 
     specs = list_specs(maps_dir)
     data = data or MapData(region=region)
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise OutputError(f"output {out_dir} exists and is not a folder; give a folder with -o")
     out = Path(out_dir) / "maps"
     out.mkdir(parents=True, exist_ok=True)
     built = []
@@ -158,28 +198,73 @@ def make_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path
 
 
 def write_report(*, region: str = "d2n2", out_dir: str | Path, built: list[BuiltMap] | None = None,
-                 claims: pd.DataFrame | None = None, with_claims: bool = True, inline: bool = False,
-                 progress: bool = True, maps_dir: str | Path | None = None, data: MapData | None = None) -> Path:
+                 claims: pd.DataFrame | None = None, with_claims: bool = True, inline: bool = True,
+                 progress: bool = True, maps_dir: str | Path | None = None, data: MapData | None = None,
+                 claims_note: str = "") -> Path:
     """Write ``out_dir/report.html`` (drawing the maps into ``out_dir/maps/`` unless ``built`` is given):
-    every map, its district table, the headline claims recomputed, the sources and licences."""
+    every map, its district table (once), the headline claims recomputed, the sources and licences.
+
+    ``data`` (a :class:`MapData`) lets the report reuse the scores already computed for the maps;
+    ``inline`` is passed to :func:`make_maps` when the maps are drawn here.
+    """
     from ..io import atomic_path
     from ..mapping.report import render_report
 
     get_region(region)
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output {out} exists and is not a folder; give a folder with -o")
     out.mkdir(parents=True, exist_ok=True)
     if built is None:
         built = make_maps(region=region, out_dir=out, maps_dir=maps_dir, inline=inline, progress=progress, data=data)
-    claims_note = ""
-    if claims is None and with_claims:
-        try:
-            from .claims import recompute_claims
-
-            claims = recompute_claims(region)
-        except LisgeoError as exc:
-            claims_note = f"The headline claims could not be recomputed: {exc}"
+    if claims is None and with_claims and not claims_note:
+        claims, claims_note = _claims(region)
     page = render_report(built, region=region, out_dir=out, claims=claims, claims_note=claims_note)
     path = out / "report.html"
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return path
+
+
+def _claims(region: str) -> tuple[pd.DataFrame | None, str]:
+    """The headline claims recomputed, or None and why they could not be."""
+    try:
+        from .claims import recompute_claims
+
+        return recompute_claims(region), ""
+    except LisgeoError as exc:
+        return None, f"The headline claims could not be recomputed: {exc}"
+
+
+@dataclass
+class BuildResult:
+    """What :func:`build_region` wrote: the maps, the report and the scores (name -> path)."""
+
+    maps: list[BuiltMap]
+    report: Path
+    scores: dict[str, Path]
+    claims_note: str = ""
+
+
+def build_region(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path | None = None,
+                 scenario: str | None = None, inline: bool = True, scores: bool = True, progress: bool = True,
+                 data: MapData | None = None) -> BuildResult:
+    """The main job: every map into ``out_dir/maps/``, the report ``out_dir/report.html`` and (with
+    ``scores``) the scores behind the maps with the recomputed claims in ``out_dir/scores/``.
+
+    One :class:`MapData` serves the maps, the report and the scores, so the region is scored once
+    per scenario; the claims are recomputed once for the report and ``claims.csv``.
+    """
+    from .score import write_scores
+
+    out = Path(out_dir)
+    data = data or MapData(region=region)
+    built = make_maps(region=region, out_dir=out, maps_dir=maps_dir, scenario=scenario, inline=inline,
+                      progress=progress, data=data)
+    claims, note = _claims(region)
+    report = write_report(region=region, out_dir=out, built=built, claims=claims, claims_note=note)
+    written: dict[str, Path] = {}
+    if scores:
+        written = write_scores(data.scores(scenario or "base"), out / "scores",
+                               claims=claims if claims is not None else False)
+    return BuildResult(built, report, written, note)

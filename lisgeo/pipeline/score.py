@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..assumptions import reach_km
-from ..errors import EmptyResultError, MissingColumnError, OutputError, ParameterError, UnknownNameError
+from ..errors import EmptyResultError, MissingColumnError, ParameterError, UnknownNameError
 from ..measures.accessibility import cumulative_opportunities, e2sfca, gravity_access, nearest_time
 from ..measures.columns import CONTRACT, FIXED_SITES, RAIL_DESTINATIONS, TIME_COLUMNS, column_name
 from ..measures.connectivity import digital_score, rail_trains_nearest, stops_within
@@ -122,12 +122,15 @@ def load_inputs(region: Any = "d2n2") -> Inputs:
     )
 
 
-def score_network(region: Any, *, scenario: Any = "base", assumptions: Any = None, sites: Iterable[str] = ()) -> nx.MultiDiGraph:
-    """Stage 2: the network of ``scenario`` with the contract's fixed sites and ``sites`` in it."""
+def score_network(region: Any, *, scenario: Any = "base", assumptions: Any = None, sites: Iterable[str] = (),
+                  gtfs: Any = None, gtfs_date: Any = None, departure: str = "08:00", window_min: int = 60) -> nx.MultiDiGraph:
+    """Stage 2: the network of ``scenario`` with the contract's fixed sites and ``sites`` in it (and the
+    GTFS timetables ``gtfs`` for ``mode="transit"`` when given)."""
     from ..network import build_network
 
     return build_network(region=region, scenario=scenario, assumptions=assumptions,
-                         sites=list(dict.fromkeys([*FIXED_SITES.values(), *sites])))
+                         sites=list(dict.fromkeys([*FIXED_SITES.values(), *sites])), gtfs=gtfs, gtfs_date=gtfs_date,
+                         departure=departure, window_min=window_min, copy=False)  # read only: no copy
 
 
 @dataclass
@@ -141,11 +144,18 @@ class TravelTimes:
     groups: dict[str, list[str]] = field(default_factory=dict)  # contract column -> its group's nodes
     ez_ids: list[str] = field(default_factory=list)
     station_ids: list[str] = field(default_factory=list)
+    active: dict[str, pd.DataFrame] = field(default_factory=dict)  # "walk"/"bicycle": zones × (zones, job destinations)
+    transit_groups: pd.DataFrame | None = None  # with GTFS: zones × the nodes of the destination groups
+    transit_jobs: pd.DataFrame | None = None    # with GTFS: zones × (zones, job destinations) within 60 min
 
 
-def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = ()) -> TravelTimes:
+def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (), street_graph: Any = None) -> TravelTimes:
     """Stage 3: car times from every zone to zones, job destinations, sites and stations; rail
-    times to the destination groups and (within 60 minutes) to every zone and job destination."""
+    times to the destination groups and (within 60 minutes) to every zone and job destination;
+    walking and cycling times (within 45 minutes) to every zone and job destination, on
+    ``street_graph`` if given, else crow-fly × circuity (:mod:`lisgeo.network.active`)."""
+    from ..network.active import active_travel_matrix
+
     from ..network import destination_nodes, travel_time_matrix
     from ..network.schema import NodeKind, NodeRole, node_id
 
@@ -171,7 +181,19 @@ def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (
     rail = travel_time_matrix(G, codes, list(dict.fromkeys(n for g in groups.values() for n in g)), mode="rail")
     # jobs by rail are counted within 60 minutes only: the cut-off bounds the search
     rail_jobs = travel_time_matrix(G, codes, codes + dests, mode="rail", cutoff_min=60.0)
-    return TravelTimes(car, rail, rail_jobs, dest_jobs, groups, ez_ids, station_ids)
+    targets = pd.concat([pd.DataFrame({"x": inputs.zones.geometry.x.to_numpy(), "y": inputs.zones.geometry.y.to_numpy()},
+                                      index=pd.Index(codes)),
+                         pd.DataFrame({"x": [G.nodes[n]["x"] for n in dests], "y": [G.nodes[n]["y"] for n in dests]},
+                                      index=pd.Index(dests))])
+    a = G.graph.get("assumptions")
+    active = {m: active_travel_matrix(targets.loc[codes], targets, mode=m, max_time_min=45.0, street_graph=street_graph,
+                                      assumptions=a) for m in ("walk", "bicycle")}
+    transit_groups = transit_jobs = None
+    if G.graph.get("transit_feed") is not None:
+        group_nodes = list(dict.fromkeys(n for g in groups.values() for n in g))
+        transit_groups = travel_time_matrix(G, codes, group_nodes, mode="transit", cutoff_min=180.0)
+        transit_jobs = travel_time_matrix(G, codes, codes + dests, mode="transit", cutoff_min=60.0)
+    return TravelTimes(car, rail, rail_jobs, dest_jobs, groups, ez_ids, station_ids, active, transit_groups, transit_jobs)
 
 
 def measure_zones(inputs: Inputs, tt: TravelTimes, *, config: dict, sites: Iterable[str] = ()) -> pd.DataFrame:
@@ -220,6 +242,19 @@ def measure_zones(inputs: Inputs, tt: TravelTimes, *, config: dict, sites: Itera
     out["acc_gravity_car"] = gravity_access(car_all, jobs_all, mode="car").to_numpy()
     demand = pd.to_numeric(out["pop"], errors="coerce").astype("float64")
     out["e2sfca_jobs_car"] = e2sfca(car[list(codes)], jobs, demand, mode="car").to_numpy()
+    if tt.transit_groups is not None:  # walk + bus + tram + rail by timetable (GTFS)
+        for col, group in tt.groups.items():
+            out[col.replace("tt_rail_", "tt_transit_")] = tt.transit_groups[group].min(axis=1, skipna=True).to_numpy()
+        tr_all = tt.transit_jobs[list(codes) + dests]
+        cum = cumulative_opportunities(tr_all, jobs_all, thresholds=(30, 45, 60), mode="transit")
+        for c in cum.columns:
+            out[c] = cum[c].to_numpy()
+        out["acc_gravity_transit"] = gravity_access(tr_all, jobs_all, mode="transit").to_numpy()
+    for mode, tt_m in tt.active.items():
+        cum = cumulative_opportunities(tt_m[list(codes) + dests], jobs_all, thresholds=(15, 30, 45), mode=mode)
+        for c in cum.columns:
+            out[c] = cum[c].to_numpy()
+        out[column_name("gravity", mode=mode)] = gravity_access(tt_m[list(codes) + dests], jobs_all, mode=mode).to_numpy()
 
     out["stops_800m"] = stops_within(z, inputs.stops, radius_m=800, modes=("bus", "tram")).to_numpy()
     rt = rail_trains_nearest(z, inputs.stations.loc[tt.station_ids], tt=st_tt)
@@ -262,6 +297,12 @@ def score_region(
     sites: Iterable[str] = (),
     reference: gpd.GeoDataFrame | None = None,
     progress: bool = False,
+    gtfs: Any = None,
+    gtfs_date: Any = None,
+    departure: str = "08:00",
+    window_min: int = 60,
+    street_graph: Any = None,
+    cache: bool = True,
 ) -> gpd.GeoDataFrame:
     """Score every LSOA 2021 of ``region`` under ``scenario``.
 
@@ -279,6 +320,22 @@ def score_region(
         put on the base's scale (see :func:`lisgeo.measures.indices.add_indices`), as
         :func:`lisgeo.pipeline.compare.compare_scenarios` does. Default: the region's own scale.
     progress: print the time of each stage to stderr.
+    gtfs, gtfs_date, departure, window_min: GTFS timetables (walk + bus + tram + rail) for the service
+        day and departure window: adds ``tt_transit_*``, ``jobs_transit_30/45/60`` and
+        ``acc_gravity_transit``, and the sustainable-modes index uses them in place of the rail-only
+        measures. Without GTFS the public transport of the scores is the strategic model's rail
+        (columns named ``rail``), and the scores say so (``attrs["public_transport"]``).
+    street_graph: a walking street graph (e.g. ``graph_from_osm(path, network_type="walking")``) for
+        the walking and cycling times; default crow-fly × ``access.circuity``.
+    cache: the scores are kept on disk (:mod:`lisgeo.cache`, kind ``scores``) and a later call with
+        the same inputs reads them back (a fraction of a second) instead of scoring again. The key
+        holds everything that can change them: lisgeo's version and code, the region's districts,
+        the scenario file's bytes, the assumptions used (after overrides), the index configuration,
+        ``sites``, ``reference``, the GTFS files' sha256 with the day and window, the bytes of the
+        authored files and the pinned sha256 of every dataset read. ``cache=False`` (or
+        ``LISGEO_NO_CACHE=1``) scores afresh and stores nothing; with ``street_graph`` nothing is cached.
+        A cached result equals a fresh one, ``attrs`` included, except ``attrs["timings"]``, which
+        then gives this call's time (``{"cache": s, "total": s}``).
 
     Returns
     -------
@@ -290,16 +347,32 @@ def score_region(
     """
     from ..network import load_scenario
 
+    from .. import cache as disk
+
     reg = get_region(region)
     sc = load_scenario(scenario)  # UnknownNameError before any slow work
     cfg = load_index_config(weights)
     sites = [str(s) for s in sites]
     clock = _Clock(progress)
-    inputs = load_inputs(reg)
+    key = None
+    if disk.enabled(cache) and street_graph is None:
+        key = _scores_key(region, reg, sc, assumptions, cfg, sites, reference, gtfs, gtfs_date, departure, window_min)
+        hit = disk.load_frame("scores", key)
+        if isinstance(hit, gpd.GeoDataFrame):
+            clock("from the cache")
+            hit.attrs["timings"] = {"cache": clock.stages["from the cache"], "total": clock.total}
+            return hit
+    inputs = _cached_inputs(reg) if key is not None else load_inputs(reg)
     clock("layers")
-    G = score_network(reg, scenario=sc, assumptions=assumptions, sites=sites)
+    G = score_network(reg, scenario=sc, assumptions=assumptions, sites=sites, gtfs=gtfs, gtfs_date=gtfs_date,
+                      departure=departure, window_min=window_min)
     clock("network")
-    tt = travel_times(G, inputs, sites=sites)
+    tt = travel_times(G, inputs, sites=sites, street_graph=street_graph)
+    if tt.transit_groups is not None and cfg.get("sustainable"):
+        # with timetables, the sustainable-modes index weighs walk + bus + tram + rail, not rail alone
+        cfg = dict(cfg, sustainable={k.replace("_rail_", "_transit_"): w for k, w in cfg["sustainable"].items()})
+        cfg["direction"] = {**cfg["direction"], **{k: "higher" if k.startswith(("jobs_", "acc_")) else "lower"
+                                                   for k in cfg["sustainable"] if "_transit_" in k}}
     clock("travel times")
     out = measure_zones(inputs, tt, config=cfg, sites=sites)
     clock("measures")
@@ -316,12 +389,72 @@ def score_region(
         "assumptions": dict(G.graph.get("assumptions", {})),
         "index_config": cfg,
         "index_scale": "own region" if reference is None else f"reference scenario {reference.attrs.get('scenario', '?')}",
+        "public_transport": ("walk + bus + tram + rail by GTFS timetable (transit columns) and the strategic rail model (rail columns)"
+                             if tt.transit_groups is not None else
+                             "the strategic rail model only (walk or park-and-ride to trains; no buses or trams): columns named rail"),
         "jobs_beyond_region": float(tt.dest_jobs.sum()),
         "job_destinations_beyond_region": len(tt.dest_jobs),
         "attribution": " | ".join(dict.fromkeys(a for a in attributions if a)),
         "timings": {**clock.stages, "total": clock.total},
     })
+    if key is not None:
+        disk.store_frame("scores", key, gdf)
     return gdf
+
+
+_INPUT_FRAMES = ("zones", "polygons", "imd", "digital", "stops", "stations", "sites", "jobs")
+
+
+def _cached_inputs(reg: Region) -> Inputs:
+    """:func:`load_inputs` through the disk cache (kind ``inputs``; keyed on the region's districts,
+    the authored files' bytes, the datasets' pinned sha256 and lisgeo's code): a scoring run that
+    misses the scores cache (other weights, scenario or assumptions) reads the region's layers back
+    in a fraction of a second. Every frame round-trips exactly or nothing is kept."""
+    from .. import cache as disk
+    from ..provenance import SCORE_LAYERS, layer_datasets
+
+    key = disk.make_key({"kind": "inputs", "districts": sorted(reg.lad_codes), "authored": disk.authored_digests(),
+                         "datasets": disk.dataset_digests(layer_datasets(SCORE_LAYERS))})
+    parts = {}
+    for name in _INPUT_FRAMES:
+        parts[name] = disk.load_frame("inputs", f"{key}-{name}")
+        if parts[name] is None:
+            break
+    else:
+        jobs = parts["jobs"]["jobs"]
+        jobs.attrs = dict(parts["jobs"].attrs)
+        return Inputs(region=reg, jobs=jobs, **{n: parts[n] for n in _INPUT_FRAMES if n != "jobs"})
+    inputs = load_inputs(reg)
+    for name in _INPUT_FRAMES:
+        df = getattr(inputs, name)
+        if name == "jobs":
+            df = df.to_frame()
+            df.attrs = dict(inputs.jobs.attrs)
+        if disk.store_frame("inputs", f"{key}-{name}", df) is None:
+            break
+    return inputs
+
+
+def _scores_key(region: Any, reg: Region, sc: Any, assumptions: Any, cfg: dict, sites: list[str],
+                reference: gpd.GeoDataFrame | None, gtfs: Any, gtfs_date: Any, departure: str, window_min: int) -> str:
+    """The disk-cache key of a :func:`score_region` call (see its ``cache`` parameter)."""
+    from .. import cache as disk
+    from ..assumptions import load_assumptions
+    from ..network.graph import assumption_overrides
+    from ..provenance import SCORE_LAYERS, layer_datasets
+
+    over = assumption_overrides(assumptions)
+    used = load_assumptions(**{**sc.assumptions, **over}).to_dict()  # raises on unknown keys, as scoring would
+    paths = [] if gtfs is None else ([gtfs] if isinstance(gtfs, (str, os.PathLike)) else list(gtfs))
+    return disk.make_key({
+        "kind": "scores", "region": region if isinstance(region, str) else reg.label, "districts": sorted(reg.lad_codes),
+        "scenario": {"name": sc.name, "path": str(sc.path), "sha256": disk.file_digest(sc.path) if sc.path else None},
+        "overrides": sorted(over.items()), "assumptions": used, "index_config": cfg, "sites": list(sites),
+        "reference": None if reference is None else disk.frame_digest(reference),
+        "gtfs": None if gtfs is None else {"files": [[str(p), disk.file_digest(p)] for p in paths], "date": str(gtfs_date),
+                                           "departure": departure, "window_min": int(window_min)},
+        "authored": disk.authored_digests(), "datasets": disk.dataset_digests(layer_datasets(SCORE_LAYERS)),
+    })
 
 
 def scores_to_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -342,30 +475,54 @@ def scores_to_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def write_scores(gdf: gpd.GeoDataFrame, directory: str | os.PathLike, *, claims: pd.DataFrame | None | bool = True) -> dict[str, Path]:
-    """Write ``scores.gpkg`` (layer ``lsoa``), ``scores.csv`` and ``claims.csv`` into ``directory``.
+    """Write ``scores.gpkg`` (layer ``lsoa``), ``scores.csv``, ``claims.csv`` and ``provenance.json``
+    into ``directory``, as one set: all or nothing (:func:`lisgeo.io.atomic_set`).
 
-    Each file is written to a temporary name and moved into place (``lisgeo.io.write_frame``),
-    so nothing is left half-written. ``claims``: a claims frame, ``True`` to recompute them for
-    the scores' region (:func:`lisgeo.pipeline.claims.recompute_claims`), or ``False``/None to skip.
+    Everything is computed first; the files are written under temporary names and swapped into
+    place together, so a folder never holds the new ``scores.gpkg`` beside an old ``scores.csv``.
+    ``provenance.json`` (:mod:`lisgeo.provenance`) records the lisgeo version and commit, the
+    command line, the region, the scenario and its status, the assumptions, the index weights, the
+    datasets with their sha256 and the sha256 of each file written; ``scores.gpkg`` carries the
+    short form in its metadata. ``claims``: a claims frame, ``True`` to recompute them for the
+    scores' region (:func:`lisgeo.pipeline.claims.recompute_claims`), or ``False``/None to skip.
     Returns the paths written.
     """
-    from ..io import write_frame
+    from ..assumptions import assumptions_path
+    from ..config import authored_path
+    from ..io import atomic_set, check_output_dir
+    from ..measures.indices import indices_path
+    from ..provenance import CLAIMS_LAYERS, SCORE_LAYERS, add_provenance, build_provenance, gpkg_metadata, layer_datasets
     from .claims import recompute_claims
 
     missing = [c for c in CONTRACT if c not in gdf.columns]
     if missing:
         raise MissingColumnError(f"the scores lack contract column(s) {missing}; produce them with score_region")
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(f"output {directory} exists and is not a folder; give a folder with -o")
+    directory = check_output_dir(directory)
     if claims is True:
         claims = recompute_claims(gdf.attrs.get("region", "d2n2"))
+    has_claims = isinstance(claims, pd.DataFrame)
     frame = scores_to_frame(gdf)
-    # compute everything before writing anything; then write each file atomically
-    written = {
-        "scores.gpkg": write_frame(frame, directory / "scores.gpkg", layer="lsoa"),
-        "scores.csv": write_frame(frame, directory / "scores.csv"),
-    }
-    if isinstance(claims, pd.DataFrame):
-        written["claims.csv"] = write_frame(claims, directory / "claims.csv")
-    return written
+    attrs = dict(gdf.attrs)
+    if "scenario_status" not in attrs and attrs.get("scenario"):
+        try:  # the scenario's [status]: what is real about the scheme it models
+            from ..network import load_scenario
+
+            attrs["scenario_status"] = load_scenario(attrs.get("scenario_path") or attrs["scenario"]).status or None
+        except (ValueError, OSError):
+            pass
+    datasets = list(attrs.get("sources") or layer_datasets(SCORE_LAYERS))
+    if has_claims:
+        datasets += [d for d in layer_datasets(CLAIMS_LAYERS) if d not in datasets]
+    prov = build_provenance(
+        "scores", attrs=attrs, datasets=datasets,
+        authored=[authored_path(f) for f in ("sites.csv", "hs2_stations.csv", "hs2_links.csv")] + [assumptions_path(), indices_path()],
+        details={"rows": len(frame), "claims": has_claims},
+    )
+    # compute everything before writing anything; then write the set all or nothing
+    with atomic_set(directory) as out:
+        out.write_frame(frame, "scores.gpkg", layer="lsoa", metadata=gpkg_metadata(prov))
+        out.write_frame(frame, "scores.csv")
+        if has_claims:
+            out.write_frame(claims, "claims.csv")
+        add_provenance(out, prov)
+    return out.paths

@@ -252,7 +252,7 @@ def rail_crs(real_data):
 
 
 def test_list_schemes():
-    assert list_hs2_schemes() == ["hs2_2b", "irp"] == list(HS2_SCHEMES)
+    assert list_hs2_schemes() == ["hs2_phase1", "hs2_2b", "irp"] == list(HS2_SCHEMES)
 
 
 @pytest.mark.parametrize("scheme", ["hs2_2b", "irp"])

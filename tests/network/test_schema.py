@@ -5,8 +5,23 @@ from __future__ import annotations
 import pytest
 
 from lisgeo.errors import UnknownNameError
-from lisgeo.network.schema import (MODE_EDGES, EdgeMode, NodeKind, NodeRole, TransportMode, has_role, kind_of_role,
-                                   node_code, node_id, node_ids, node_kind, node_role, parse_mode, service_node)
+from lisgeo.network.schema import (
+    MODE_EDGES,
+    STATION_ROLES,
+    EdgeMode,
+    NodeKind,
+    NodeRole,
+    TransportMode,
+    codes_of,
+    has_role,
+    kind_of_role,
+    node_code,
+    node_id,
+    node_ids,
+    node_kind,
+    node_role,
+    parse_mode,
+)
 
 
 def test_node_ids_round_trip():
@@ -15,15 +30,25 @@ def test_node_ids_round_trip():
         assert node_role(n) is role and node_code(n) == "ABC" and node_kind(n) is kind_of_role(role)
     assert node_id("zone", "E01013453") == "zone:E01013453"
     assert node_id(NodeRole.STATION, "NOT") == "rail:NOT" and node_id(NodeRole.ARRIVAL, "NOT") == "arr:NOT"
+    assert node_id(NodeRole.STATION, "hs2_toton") == "rail:hs2_toton"  # a new HS2 station is a station
     assert node_ids("site", ["ema", "ratcliffe"]) == ["site:ema", "site:ratcliffe"]
-    assert service_node(12, "NOT") == "svc:12:NOT" and service_node(12, "NOT", 2) == "svc:12:NOT:2"
-    assert node_code("svc:12:NOT") == "12:NOT" and node_role("svc:12:NOT") is NodeRole.SERVICE
     assert node_role("E01013453") is None and node_code("E01013453") == "E01013453"
     assert has_role(["rail:NOT", "arr:NOT", "zone:x"], NodeRole.STATION).tolist() == [True, False, False]
+    assert has_role(["rail:NOT", "arr:NOT", "zone:x"], *STATION_ROLES).tolist() == [True, True, False]
+    assert list(codes_of(["rail:NOT", "arr:LEI", "plain"])) == ["NOT", "LEI", "plain"]
+
+
+def test_only_the_six_roles_remain():
+    assert {r.value for r in NodeRole} == {"zone", "site", "dest", "road", "station", "arrival"}
+    # the old service-pattern, platform and HS2-platform ids are not nodes of any role
+    for old in ("svc:12:NOT", "plat:NOT", "hs2p:hs2_toton", "hs2:hs2_toton"):
+        assert node_role(old) is None and node_code(old) == old
+    assert not hasattr(NodeRole, "SERVICE") and not hasattr(NodeRole, "PLATFORM")
 
 
 def test_kinds_are_coarser_than_roles():
-    assert kind_of_role(NodeRole.PLATFORM) is NodeKind.STATION and kind_of_role(NodeRole.HS2_PLATFORM) is NodeKind.HS2
+    assert kind_of_role(NodeRole.STATION) is NodeKind.STATION and kind_of_role(NodeRole.ARRIVAL) is NodeKind.STATION
+    assert kind_of_role(NodeRole.ZONE) is NodeKind.ZONE and NodeKind.HS2.value == "hs2"
 
 
 def test_modes_parse_and_pt_is_explained():
@@ -35,9 +60,12 @@ def test_modes_parse_and_pt_is_explained():
     assert parse_mode("bus", allowed=TransportMode) is TransportMode.BUS
 
 
-def test_every_edge_mode_belongs_to_a_travel_mode():
+def test_edge_modes_and_their_travel_modes():
+    assert {m.value for m in EdgeMode} == {"road", "local", "access_car", "park_ride", "access_walk", "rail", "hs2",
+                                           "interchange", "concourse"}
     used = set().union(*MODE_EDGES.values())
-    assert used == set(EdgeMode)
-    # park and ride ends a car trip at a station and starts a rail trip there
-    assert EdgeMode.PARK_RIDE in MODE_EDGES[TransportMode.CAR] and EdgeMode.PARK_RIDE in MODE_EDGES[TransportMode.RAIL]
+    assert used == set(EdgeMode)  # every edge mode belongs to a travel mode
+    assert MODE_EDGES[TransportMode.CAR] == {"road", "local", "access_car", "park_ride"}
+    assert MODE_EDGES[TransportMode.RAIL] == {"rail", "hs2", "interchange", "concourse", "access_walk", "park_ride"}
+    # park and ride ends a car trip at a station and starts a rail trip there; local links are not rail
     assert EdgeMode.LOCAL not in MODE_EDGES[TransportMode.RAIL]

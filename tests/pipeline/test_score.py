@@ -59,7 +59,7 @@ def test_write_comparison(tmp_path):
     base = _frame([100.0, 120.0, 90.0], [80.0, 70.0, 60.0], [10.0, 20.0, 30.0], "base")
     scen = _frame([90.0, 118.0, 90.0], [80.0, 70.0, 66.0], [15.0, 20.0, 25.0], "hs2")
     paths = write_comparison(compare_scores(base, scen), tmp_path / "cmp")
-    assert sorted(p.name for p in (tmp_path / "cmp").iterdir()) == ["compare.csv", "compare.gpkg", "district_summary.csv", "winners_losers.csv"]
+    assert sorted(p.name for p in (tmp_path / "cmp").iterdir()) == ["compare.csv", "compare.gpkg", "district_summary.csv", "provenance.json", "winners_losers.csv"]
     back = pd.read_csv(paths["compare.csv"])
     assert back["outcome"].tolist() == ["winner", "unchanged", "loser"]
     assert "index" not in gpd.read_file(paths["compare.gpkg"], layer="compare").columns
@@ -112,7 +112,7 @@ def test_broxtowe_is_minutes_from_toton(d2n2_scores):
     g = d2n2_scores
     brox = g.loc[g["LADNM"] == "Broxtowe", "tt_car_hs2_toton"]
     assert len(brox) == 71
-    assert brox.median() < 12 and brox.max() < 25
+    assert brox.median() < 12 and brox.max() < 30
     # and High Peak, at the far side of the region, is much farther
     assert g.loc[g["LADNM"] == "High Peak", "tt_car_hs2_toton"].median() > 60
 
@@ -143,7 +143,7 @@ def test_hs2_never_slower_to_london(d2n2_scores, d2n2_hs2):
 def test_write_scores_and_bad_names(d2n2_scores, tmp_path):
     claims = pd.DataFrame({"claim": ["x"], "strategy_figure": [1.0], "computed_value": [2.0], "unit": ["%"], "method": ["m"], "source": ["s"]})
     paths = write_scores(d2n2_scores, tmp_path / "out", claims=claims)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["claims.csv", "scores.csv", "scores.gpkg"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["claims.csv", "provenance.json", "scores.csv", "scores.gpkg"]
     back = gpd.read_file(paths["scores.gpkg"], layer="lsoa")
     assert len(back) == 1335 and list(back.columns[: len(CONTRACT_COLUMNS)]) == list(CONTRACT_COLUMNS)
     csv = pd.read_csv(paths["scores.csv"])
@@ -166,3 +166,31 @@ def test_cli_score_unknown_scenario_writes_nothing(real_data, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
     assert main(["compare", "--region", "d2n2", "--scenario", "nowhere", "-o", str(tmp_path / "c")]) == 2
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.realdata
+def test_walking_cycling_and_the_sustainable_index(d2n2_scores):
+    from lisgeo.measures.columns import ACTIVE_COLUMNS
+
+    g = d2n2_scores
+    assert set(ACTIVE_COLUMNS) <= set(g.columns)
+    for mode in ("walk", "bicycle"):
+        j15, j30, j45 = (g[f"jobs_{mode}_{m}"] for m in (15, 30, 45))
+        assert (j15 <= j30).all() and (j30 <= j45).all() and (j15 >= g["jobs"] - 1e-6).all()  # own zone counts
+    assert (g["jobs_bicycle_30"] >= g["jobs_walk_30"]).all()
+    assert g["sustainable_index"].between(0, 100).all()
+    assert "rail only" in g.attrs["public_transport"] or "rail model only" in g.attrs["public_transport"]
+    # central Nottingham reaches far more jobs on foot than rural Derbyshire Dales
+    med = g.groupby("LADNM")["jobs_walk_30"].median()
+    assert med["Nottingham"] > 3 * med["Derbyshire Dales"]
+
+
+@pytest.mark.realdata
+def test_sustainable_index_beats_the_naive_baseline(d2n2_scores):
+    """The evidence of docs/validation.md on D2N2 alone: the sustainable-modes index agrees with the
+    IoD 2025 transport connectivity score better than residents within 5 km."""
+    from lisgeo.pipeline.validate import validate_connectivity
+
+    t = validate_connectivity(region="d2n2", scores=d2n2_scores).set_index("column")["spearman"]
+    assert t["sustainable_index"] > t["baseline_pop_within_5km"] > 0.5
+    assert t["sustainable_index"] > t["accessibility_index"]

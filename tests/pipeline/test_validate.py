@@ -1,0 +1,148 @@
+"""Validation against published times: the set's checks, the error measures on hand examples, and
+the intercity rail pairs on the real network (it must beat a ruler)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lisgeo.errors import ConfigError, MissingColumnError
+from lisgeo.measures.validation import crowfly_baseline, error_summary, time_errors
+from lisgeo.pipeline.validate import CLASSES, read_validation_set
+
+_COLS = ["pair_id", "class", "mode", "scenario", "origin_ref", "destination_ref", "origin_name", "destination_name",
+         "published_min", "time_kind", "timetable", "today_min", "distance_km", "source", "evidence", "note"]
+
+
+def _row(**over):
+    r = {"pair_id": "rail_not_lei", "class": "intercity_rail", "mode": "rail", "scenario": "base", "origin_ref": "crs:NOT",
+         "destination_ref": "crs:LEI", "origin_name": "Nottingham", "destination_name": "Leicester", "published_min": 30,
+         "time_kind": "typical", "timetable": "2019", "today_min": "", "distance_km": "", "source": "https://example.org/t",
+         "evidence": "quoted", "note": ""}
+    r.update(over)
+    return r
+
+
+def _csv(tmp_path, rows, drop=()):
+    df = pd.DataFrame(rows, columns=_COLS).drop(columns=list(drop))
+    p = tmp_path / "journey_times.csv"
+    df.to_csv(p, index=False, encoding="utf-8")
+    return p
+
+
+def test_a_good_set_reads(tmp_path):
+    rows = [_row(), _row(pair_id="car_1", **{"class": "urban_car"}, mode="car", origin_ref="site:ema",
+                         destination_ref="lonlat:-1.1506;52.9536", published_min="25.5", time_kind="typical"),
+            _row(pair_id="hs2_1", **{"class": "hs2"}, scenario="hs2_2b", origin_ref="hs2:hs2_toton", destination_ref="crs:EUS")]
+    v = read_validation_set(_csv(tmp_path, rows))
+    assert list(v.index) == ["rail_not_lei", "car_1", "hs2_1"] and v["published_min"].tolist() == [30.0, 25.5, 30.0]
+    assert v["published_min"].dtype == np.float64 and set(CLASSES) >= set(v["class"])
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"class": "teleport"}, "unknown class"),
+    ({"origin_ref": "station:NOT"}, "origin_ref 'station:NOT'"),
+    ({"destination_ref": "crs:LEIC"}, "destination_ref 'crs:LEIC'"),
+    ({"destination_ref": "lonlat:-1.1;north"}, "destination_ref"),
+    ({"origin_ref": ""}, "origin_ref"),
+    ({"source": ""}, "needs a source"),
+    ({"source": "   "}, "needs a source"),
+    ({"published_min": 0}, "published_min must be positive"),
+    ({"published_min": -5}, "published_min must be positive"),
+    ({"published_min": "half an hour"}, "published_min must be positive"),
+])
+def test_bad_rows_are_refused_naming_the_problem(tmp_path, change, message):
+    p = _csv(tmp_path, [_row(pair_id="fine"), _row(pair_id="broken", **change)])
+    with pytest.raises(ConfigError, match=message) as e:
+        read_validation_set(p)
+    assert "broken" in str(e.value) and "fine" not in str(e.value)  # the message names the row at fault
+
+
+def test_duplicate_ids_missing_columns_and_files(tmp_path):
+    with pytest.raises(ConfigError, match="pair_id repeats.*twice"):
+        read_validation_set(_csv(tmp_path, [_row(pair_id="twice"), _row(pair_id="twice", published_min=31)]))
+    with pytest.raises(ConfigError, match="lacks column.*source"):
+        read_validation_set(_csv(tmp_path, [_row()], drop=["source"]))
+    with pytest.raises(ConfigError, match="not found"):
+        read_validation_set(tmp_path / "nope.csv")
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes(",".join(_COLS).encode() + b"\nx,intercity_rail,rail,base,crs:NOT,crs:LEI,N\xf6tt,L,30,typical,,,,s,quoted,\n")
+    with pytest.raises(ConfigError, match="UTF-8"):
+        read_validation_set(bad)
+
+
+def test_the_shipped_set_reads():
+    v = read_validation_set()
+    assert v.index.is_unique and len(v) > 100 and (v["published_min"] > 0).all()
+    assert set(v["class"]) == set(CLASSES)
+
+
+# ------------------------------------------------------------------ the measures
+def test_time_errors_hand_computed():
+    e = time_errors(pd.Series([110.0, 45.0, np.nan], index=["a", "b", "c"]), pd.Series([100, 50, 20], index=["a", "b", "c"]))
+    assert e["error_min"].tolist()[:2] == [10.0, -5.0] and e["error_pct"].tolist()[:2] == [10.0, -10.0]
+    assert e["abs_pct"].tolist()[:2] == [10.0, 10.0] and e.loc["c"].drop("published_min").isna().all()
+    assert e["published_min"].tolist() == [100.0, 50.0, 20.0]
+
+
+def test_crowfly_baseline_leave_one_out_hand_computed():
+    km = pd.Series([10.0, 20.0, 30.0, 40.0, 5.0, 0.0, 8.0], index=list("abcdefg"))
+    pub = pd.Series([10.0, 20.0, 60.0, 30.0, 10.0, 3.0, 4.0], index=list("abcdefg"))
+    grp = pd.Series(["r", "r", "r", "c", "c", "c", "solo"], index=list("abcdefg"))
+    b = crowfly_baseline(km, pub, grp)
+    # group r: speeds 60, 60, 30 km/h. Leaving a out: median(60, 30) = 45 -> 10 km in 13.33 min;
+    # b likewise 20 / 45 * 60; leaving c out: median(60, 60) = 60 -> 30 min
+    assert b[["a", "b", "c"]].tolist() == pytest.approx([10 / 45 * 60, 20 / 45 * 60, 30.0])
+    # group c: speeds 80, 30, 0 km/h. d: median(30, 0) = 15 -> 40 / 15 * 60 = 160; e: median(80, 0) = 40 -> 7.5
+    assert b["d"] == pytest.approx(160.0) and b["e"] == pytest.approx(7.5)
+    assert np.isnan(b["f"]) and np.isnan(b["g"])  # no distance; alone in its group
+    assert b.name == "baseline_min"
+
+
+def _results():
+    return pd.DataFrame({
+        "pair_id": ["p1", "p2", "p3", "p4", "p5"], "class": ["rail", "rail", "rail", "car", "car"],
+        "published_min": [100.0, 50.0, 20.0, 40.0, 10.0], "error_pct": [10.0, -40.0, np.nan, 5.0, -20.0],
+        "abs_pct": [10.0, 40.0, np.nan, 5.0, 20.0], "baseline_min": [80.0, 60.0, 30.0, np.nan, 13.0]})
+
+
+def test_error_summary_hand_computed():
+    s = error_summary(_results()).set_index("class")
+    assert list(s.index) == ["car", "rail", "all"]
+    r = s.loc["rail"]
+    assert (r["pairs"], r["modelled"]) == (3, 2)
+    assert r["median_abs_pct"] == 25.0 and r["bias_pct"] == -15.0  # median of 10 and 40; of +10 and -40
+    assert r["share_over_25"] == 50.0 and r["share_over_30"] == 50.0
+    assert r["worst_pair"] == "p2" and r["worst_pct"] == -40.0
+    # baseline errors of the modelled pairs: 20 % and 20 % (p3 has no model time)
+    assert r["baseline_median_abs_pct"] == pytest.approx(20.0)
+    c = s.loc["car"]
+    assert c["median_abs_pct"] == 12.5 and c["share_over_25"] == 0.0 and c["worst_pair"] == "p5"
+    assert c["baseline_median_abs_pct"] == pytest.approx(30.0)  # p5 only: 13 vs 10
+    a = s.loc["all"]
+    assert (a["pairs"], a["modelled"]) == (5, 4) and a["median_abs_pct"] == 15.0 and a["share_over_25"] == 25.0
+    assert a["baseline_median_abs_pct"] == pytest.approx(20.0)  # 20, 20, 30
+    with pytest.raises(MissingColumnError, match="abs_pct"):
+        error_summary(_results().drop(columns="abs_pct"))
+
+
+# ------------------------------------------------------------------ real data
+def test_real_intercity_rail_beats_the_crowfly_baseline(real_data):
+    from lisgeo.pipeline.validate import validate_times
+
+    r = validate_times(classes=["intercity_rail"])
+    v = read_validation_set()
+    want = v[v["class"] == "intercity_rail"]
+    assert list(r.index) == list(want.index) and (r["class"] == "intercity_rail").all()
+    for c in (*_COLS, "model_min", "error_min", "error_pct", "abs_pct", "crow_km", "baseline_min", "status"):
+        assert c in r.columns
+    assert (r["status"] == "ok").all() and r["model_min"].notna().all()  # every pair is modelled
+    assert np.allclose(r["error_min"], r["model_min"] - r["published_min"])
+    assert (r["crow_km"] > 0).all() and r["baseline_min"].notna().all()
+    s = error_summary(r).set_index("class").loc["intercity_rail"]
+    assert s["pairs"] == s["modelled"] == len(want)
+    assert s["median_abs_pct"] < 15 and s["median_abs_pct"] < s["baseline_median_abs_pct"]
+    # Nottingham - St Pancras, a fastest published time of 91 min, lands within 10 %
+    assert abs(r.loc["rail_not_stp_fastest_2013", "error_pct"]) < 10
+    assert r.attrs["assumptions"]["pt.max_wait_min"] == 10.0
