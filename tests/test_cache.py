@@ -339,3 +339,62 @@ def test_iod_parse_cached_equals_parse(real_data, cache_dir):
     cached = deprivation._read_rda("imd2025_lsoa21_subdomains")
     pd.testing.assert_frame_equal(cached, fresh, check_exact=True)
     assert list(cached.dtypes) == list(fresh.dtypes)
+
+
+def test_layer_cache_hit_equals_fresh_read(real_data, cache_dir):
+    from lisgeo.layers import load_layer
+
+    fresh = load_layer("lsoa21", region="E06000018", cache=False)
+    assert not (cache_dir / "layers").exists()
+    first = load_layer("lsoa21", region="E06000018")
+    assert len(list((cache_dir / "layers").glob("*.parquet"))) == 1
+    again = load_layer("lsoa21", region="E06000018")
+    for got in (first, again):
+        pd.testing.assert_frame_equal(got, fresh, check_exact=True)
+        assert got.crs == fresh.crs and got.attrs == fresh.attrs
+    # another region is another entry, never the first one's frame
+    other = load_layer("lsoa21", region="E06000016")
+    assert len(list((cache_dir / "layers").glob("*.parquet"))) == 2 and not other.index.isin(fresh.index).any()
+
+
+def test_layer_key_refuses_options_it_cannot_hash_safely(cache_dir):
+    from lisgeo.layers._registry import LAYERS, _ensure_loaded, _layer_key
+
+    _ensure_loaded()
+    spec = LAYERS["lsoa21"]
+    assert _layer_key(spec, "d2n2", {}) is not None
+    assert _layer_key(spec, "d2n2", {"frame": pd.DataFrame({"a": [1]})}) is None  # a repr is no key
+    assert _layer_key(spec, "d2n2", {}) != _layer_key(spec, "llep", {})
+
+
+def test_claims_cached_on_everything_they_depend_on(monkeypatch, cache_dir):
+    from lisgeo.pipeline import claims as mod
+
+    calls = []
+
+    def fake(reg, a, hours, miles):
+        calls.append((reg.name, hours, miles, a["claims.off_network_kmh"]))
+        return pd.DataFrame({"claim": ["x"], "strategy_figure": [1.0], "computed_value": [float(len(calls))],
+                             "unit": ["%"], "method": ["m"], "source": ["s"]})
+
+    monkeypatch.setattr(mod, "_recompute_claims", fake)
+    a = mod.recompute_claims("d2n2")
+    b = mod.recompute_claims("d2n2")
+    assert len(calls) == 1 and a.equals(b)
+    mod.recompute_claims("llep")
+    mod.recompute_claims("d2n2", miles=10)
+    mod.recompute_claims("d2n2", assumptions={"claims.off_network_kmh": 20.0})
+    assert len(calls) == 4
+    mod.recompute_claims("d2n2", cache=False)
+    monkeypatch.setenv("LISGEO_NO_CACHE", "1")
+    mod.recompute_claims("d2n2")
+    assert len(calls) == 6
+
+
+def test_region_road_links_equal_matching_the_region_alone(real_data, cache_dir):
+    from lisgeo.layers import roads
+
+    own = roads._road_links(roads._srn_in_reach("llep", None), "llep", None)
+    got = roads.load_road_links(region="llep")
+    pd.testing.assert_frame_equal(got, own, check_exact=True)
+    assert got.attrs["hapms_share"] == own.attrs["hapms_share"]

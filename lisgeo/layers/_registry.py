@@ -52,14 +52,54 @@ def list_layers() -> list[LayerSpec]:
     return sorted(LAYERS.values(), key=lambda s: (s.family, s.name))
 
 
-def load_layer(name: str, *, region="d2n2", **options) -> pd.DataFrame:
-    """Load the layer called ``name`` for ``region`` (a name or district codes)."""
+def load_layer(name: str, *, region="d2n2", cache: bool = True, **options) -> pd.DataFrame:
+    """Load the layer called ``name`` for ``region`` (a name or district codes).
+
+    cache: the layer is kept on disk (:mod:`lisgeo.cache`, kind ``layers``) when its options are
+        plain values, keyed on the layer, the region's districts, the options, the authored files,
+        the pinned sha256 of the layer's datasets and lisgeo's code; a layer that does not
+        round-trip exactly is not kept. ``cache=False`` or ``LISGEO_NO_CACHE=1`` reads afresh.
+    """
     _ensure_loaded()
     try:
         spec = LAYERS[name]
     except KeyError:
         raise UnknownNameError("layer", name, sorted(LAYERS), "Run `lisgeo layers list` to see them.") from None
-    return spec.func(region=region, **options)
+    key = _layer_key(spec, region, options) if cache else None
+    if key is not None:
+        from .. import cache as disk
+
+        hit = disk.load_frame("layers", key)
+        if hit is not None:
+            return hit
+    df = spec.func(region=region, **options)
+    if key is not None and isinstance(df, pd.DataFrame):
+        disk.store_frame("layers", key, df)
+    return df
+
+
+def _plain(v) -> bool:
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return True
+    if isinstance(v, (list, tuple)):
+        return all(_plain(x) for x in v)
+    return False
+
+
+def _layer_key(spec: LayerSpec, region, options: dict) -> str | None:
+    """The disk-cache key of a layer read, or None when it cannot be keyed safely (options or a
+    region that are not plain values, e.g. frames) or the cache is off."""
+    from .. import cache as disk
+    from ..regions import Region, get_region
+
+    if not disk.enabled() or not spec.datasets or not _plain(list(options.values())):
+        return None
+    if region is not None and not isinstance(region, Region) and not _plain(region):
+        return None
+    reg = None if region is None else get_region(region)
+    return disk.make_key({"kind": "layer", "layer": spec.name, "region": None if reg is None else [reg.name, sorted(reg.lad_codes)],
+                          "options": dict(options), "authored": disk.authored_digests(),
+                          "datasets": disk.dataset_digests(spec.datasets)})
 
 
 def finish_layer(df: pd.DataFrame, *, name: str, datasets: Iterable[str] = (), extra_attribution: str = "") -> pd.DataFrame:

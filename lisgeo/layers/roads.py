@@ -268,12 +268,32 @@ def load_road_links(*, region="d2n2", buffer_km: float | None = None) -> gpd.Geo
     """
     if region is None:
         return _national_road_links().copy()
-    return _road_links(_srn_in_reach(region, buffer_km), region, buffer_km)
+    df = _srn_in_reach(region, buffer_km)
+    if df.empty:
+        raise EmptyResultError(f"no Strategic Road Network link lies within {buffer_km} km of region {region!r}; increase buffer_km")
+    # each link is matched to its carriageway on its own, so the region's links are the national
+    # ones (matched once, kept on disk) picked by id, in the graph's order
+    gdf = _national_road_links().loc[df["link_id"].to_numpy()].copy()
+    gdf.attrs["hapms_share"] = float((gdf["geometry_source"] == "hapms").mean())
+    return gdf
 
 
 @lru_cache(maxsize=1)
 def _national_road_links() -> gpd.GeoDataFrame:
-    return _road_links(_srn_links(), None, 0.0)
+    """All England's links with their carriageway geometry: the geometry matching takes about 5 s,
+    so the result is kept in the disk cache (kind ``layers``), keyed on the pinned sha256 of the
+    SRN graph and HAPMS files and on lisgeo's code."""
+    from .. import cache as disk
+
+    key = disk.make_key({"kind": "road_links", "datasets": disk.dataset_digests(["srn_graph", "hapms"])}) if disk.enabled() else None
+    if key is not None:
+        hit = disk.load_frame("layers", f"{key}-road_links")
+        if hit is not None:
+            return hit
+    gdf = _road_links(_srn_links(), None, 0.0)
+    if key is not None:
+        disk.store_frame("layers", f"{key}-road_links", gdf)
+    return gdf
 
 
 def _road_links(df: pd.DataFrame, region, buffer_km) -> gpd.GeoDataFrame:

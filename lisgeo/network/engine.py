@@ -62,7 +62,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from ..errors import NetworkError, ParameterError, UnknownNameError
-from .schema import (MODE_EDGES, ROUTABLE_MODES, TERMINAL_KINDS, NodeKind, NodeRole, TransportMode, has_role, node_code,
+from .schema import (MODE_EDGES, ROUTABLE_MODES, TERMINAL_KINDS, EdgeMode, NodeKind, NodeRole, TransportMode, has_role, node_code,
                      node_id, parse_mode)
 
 __all__ = ["Engine", "build_engine", "travel_time_matrix", "reachability", "mode_edges"]
@@ -73,6 +73,11 @@ __all__ = ["Engine", "build_engine", "travel_time_matrix", "reachability", "mode
 #: 2 cores): rail 60 min 0.29 s vs 1.51 s, 120 min 0.97 vs 1.70, 180 min 1.70 vs 1.67; car 60 min
 #: 1.35 s vs 3.21 s, 120 min 1.86 vs 3.19 (benchmarks/README.md).
 AUTO_BOUNDED_MAX_MIN = 120.0
+
+#: Edge modes that only a trip's first leg may use, per travel mode: park and ride on a rail trip.
+ORIGIN_ONLY_EDGES = {TransportMode.RAIL: frozenset({EdgeMode.PARK_RIDE})}
+#: Suffix of the hidden twin node from which a terminal's first-leg-only edges leave (engine only).
+ORIGIN_TWIN = "#first"
 
 #: Roles a bare code is looked up in, in order (the terminals).
 _CODE_ROLES = (NodeRole.ZONE, NodeRole.SITE, NodeRole.DEST)
@@ -93,11 +98,11 @@ def _edge_table(G: nx.MultiDiGraph) -> pd.DataFrame:
 def _mode_frame(table: pd.DataFrame, mode: TransportMode | str) -> pd.DataFrame:
     allowed = MODE_EDGES[parse_mode(mode)]
     keep = np.fromiter((m in allowed for m in table["mode"].to_numpy()), dtype=bool, count=len(table))
-    return table.loc[keep, ["u", "v", "time_min"]].reset_index(drop=True)
+    return table.loc[keep, ["u", "v", "time_min", "mode"]].reset_index(drop=True)
 
 
 def mode_edges(G: nx.MultiDiGraph, mode: TransportMode | str, *, _table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Edges of travel ``mode`` as a frame [u, v, time_min] (parallel edges kept)."""
+    """Edges of travel ``mode`` as a frame [u, v, time_min, mode] (parallel edges kept; ``mode`` is the edge mode)."""
     df = _mode_frame(_edge_table(G) if _table is None else _table, mode)
     t = np.array([np.nan if x is None else x for x in df["time_min"].to_numpy()], dtype="float64")
     df["time_min"] = t
@@ -158,12 +163,31 @@ class Engine:
         self._graph_nodes = set(G.nodes)
         self._zones = [n for n, k in G.nodes(data="kind") if k == NodeKind.ZONE]
         self.nodes: list[str] = [n for n, k in G.nodes(data="kind") if n in used or k in TERMINAL_KINDS]
+        kinds = [G.nodes[n].get("kind", "") for n in self.nodes]
+        xy = [(G.nodes[n].get("x", np.nan), G.nodes[n].get("y", np.nan)) for n in self.nodes]
+        # Park and ride is a first leg only: on a rail trip the car waits at the first station, so a
+        # traveller who walks out of a train into a zone cannot drive on from it. Each terminal's
+        # park-and-ride links leave from a hidden twin of it (``<node>{ORIGIN_TWIN}``) that nothing
+        # enters; an origin's times are the minimum over the terminal and its twin (a search from
+        # both), so every method, the structured one included, gives the same answer.
+        self.twin = np.array([], dtype=np.int64)
+        if self.mode in ORIGIN_ONLY_EDGES:
+            first = e["mode"].isin(ORIGIN_ONLY_EDGES[self.mode]).to_numpy()
+            owners = list(dict.fromkeys(e.loc[first, "u"]))
+            twins = [f"{n}{ORIGIN_TWIN}" for n in owners]
+            e = e.copy()
+            e.loc[first, "u"] = e.loc[first, "u"] + ORIGIN_TWIN
+            self.nodes += twins
+            kinds += [G.nodes[n].get("kind", "") for n in owners]
+            xy += [(G.nodes[n].get("x", np.nan), G.nodes[n].get("y", np.nan)) for n in owners]
         self.index = pd.Index(self.nodes)
         if not self.index.is_unique:
             raise NetworkError("graph node ids are not unique")
-        kinds = np.array([G.nodes[n].get("kind", "") for n in self.nodes], dtype=object)
-        self.is_terminal = np.isin(kinds, TERMINAL_KINDS)
-        self.xy = np.array([(G.nodes[n].get("x", np.nan), G.nodes[n].get("y", np.nan)) for n in self.nodes], dtype="float64").reshape(-1, 2)
+        if self.mode in ORIGIN_ONLY_EDGES:
+            self.twin = np.full(len(self.nodes), -1, dtype=np.int64)
+            self.twin[self.index.get_indexer(owners)] = self.index.get_indexer(twins)
+        self.is_terminal = np.isin(np.array(kinds, dtype=object), TERMINAL_KINDS)
+        self.xy = np.array(xy, dtype="float64").reshape(-1, 2)
         self.n_edges = len(e)
         u = self.index.get_indexer(e["u"])
         v = self.index.get_indexer(e["v"])
@@ -203,8 +227,23 @@ class Engine:
         return nodes, idx, labels
 
     def distances(self, sources: np.ndarray, *, limit: float = np.inf) -> np.ndarray:
-        """Plain scipy Dijkstra rows (minutes) from node indices ``sources`` to every node."""
-        return dijkstra(self.csr, directed=True, indices=np.asarray(sources, dtype=np.int64), limit=limit)
+        """Plain scipy Dijkstra rows (minutes) from node indices ``sources`` to every node (a
+        terminal's row includes its first-leg-only links: see :data:`ORIGIN_ONLY_EDGES`)."""
+        src = np.asarray(sources, dtype=np.int64)
+        out = dijkstra(self.csr, directed=True, indices=src, limit=limit)
+        return self._with_twins(src, out, lambda t: dijkstra(self.csr, directed=True, indices=t, limit=limit))
+
+    def _with_twins(self, src: np.ndarray, out: np.ndarray, rows) -> np.ndarray:
+        """``out`` (rows from ``src``) with each row that has a twin replaced by the minimum of it
+        and the twin's row ``rows(twin indices)``."""
+        if not len(self.twin) or not len(src):
+            return out
+        tw = self.twin[src]
+        has = np.flatnonzero(tw >= 0)
+        if len(has):
+            out = out.copy() if not out.flags.writeable else out
+            out[has] = np.fmin(out[has], rows(tw[has]))
+        return out
 
     def matrix(self, origins: Iterable[str] | str | pd.DataFrame | None = None,
                destinations: Iterable[str] | str | pd.DataFrame | None = None, *,
@@ -239,7 +278,7 @@ class Engine:
             method = "reverse"  # a few destinations (e.g. London's termini): search backwards from them
         if method == "reverse":
             rev = dijkstra(self.csr.T.tocsr(), directed=True, indices=np.asarray(d, dtype=np.int64), limit=limit)
-            out = rev[:, o].T
+            out = self._with_twins(o, np.array(rev[:, o].T), lambda t: rev[:, t].T)
             out = np.where(np.isfinite(out) & (out <= limit), out, np.nan)
             df = pd.DataFrame(out, index=pd.Index(o_ids, name="origin"), columns=pd.Index(d_ids, name="destination"))
             df.attrs.update({"units": "minutes", "mode": self.mode.value, "cutoff_min": cutoff_min, **self.graph_info})
@@ -257,6 +296,7 @@ class Engine:
                 out[s:s + step] = self.distances(o[s:s + step], limit=limit)[:, d]
         else:
             out = self._structured(o, d, limit=limit)
+            out = self._with_twins(o, out, lambda t: self._structured(t, d, limit=limit))
         out = np.where(np.isfinite(out) & (out <= limit), out, np.nan)
         df = pd.DataFrame(out, index=pd.Index(o_ids, name="origin"), columns=pd.Index(d_ids, name="destination"))
         df.attrs.update({"units": "minutes", "mode": self.mode.value, "cutoff_min": cutoff_min, **self.graph_info})

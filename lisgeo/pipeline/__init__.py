@@ -6,12 +6,35 @@ the analysis itself lives in :mod:`lisgeo.layers`, :mod:`lisgeo.network`, :mod:`
 and :mod:`lisgeo.mapping`.
 """
 
-from .claims import recompute_claims
-from .compare import compare_scenarios, write_comparison
-from .maps import MapData, build_region, make_map, make_maps, write_report
-from .score import load_inputs, score_network, score_region, travel_times, write_scores
+import importlib
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "recompute_claims", "compare_scenarios", "write_comparison", "MapData", "build_region", "make_map", "make_maps", "write_report",
-    "load_inputs", "score_network", "score_region", "travel_times", "write_scores",
-]
+# Lazy (PEP 562): ``lisgeo score`` should not pay for the mapping stack (folium, matplotlib,
+# mapclassify: about 2 s) that only the map runs need.
+_HOMES = {
+    "recompute_claims": "claims",
+    "compare_scenarios": "compare", "write_comparison": "compare",
+    "MapData": "maps", "build_region": "maps", "make_map": "maps", "make_maps": "maps", "write_report": "maps",
+    "load_inputs": "score", "score_network": "score", "score_region": "score", "travel_times": "score",
+    "write_scores": "score",
+}
+__all__ = list(_HOMES)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .claims import recompute_claims
+    from .compare import compare_scenarios, write_comparison
+    from .maps import MapData, build_region, make_map, make_maps, write_report
+    from .score import load_inputs, score_network, score_region, travel_times, write_scores
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..assumptions import as_assumptions
+from ..assumptions import Assumptions, as_assumptions
 from ..measures.claims import (MILE_M, STRATEGY_CLAIMS, GridPoints, commuting_self_containment, grid_points,
                                population_within_distance, population_within_drive)
-from ..regions import get_region
+from ..regions import Region, get_region
 
 __all__ = ["recompute_claims", "uk_grid"]
 
@@ -31,21 +31,43 @@ def uk_grid() -> GridPoints:
 
 
 def recompute_claims(region: Any = "d2n2", *, drive_hours: float | None = None, miles: float | None = None,
-                     assumptions: Any = None) -> pd.DataFrame:
+                     assumptions: Any = None, cache: bool = True) -> pd.DataFrame:
     """The strategy's geography claims recomputed: ``claim, strategy_figure, computed_value, unit, method, source``.
 
     ``drive_hours`` and ``miles`` default to the assumptions ``claims.drive_hours`` and
     ``claims.miles`` (the strategy's own 4 hours and 20 miles). ``strategy_figure`` is NaN for a
     region whose strategy makes no such claim.
+
+    cache: the result is kept on disk (:mod:`lisgeo.cache`, kind ``claims``), keyed on the region's
+        districts, the hours and miles, every assumption, the authored files, the pinned sha256 of
+        the datasets read and lisgeo's code; ``cache=False`` or ``LISGEO_NO_CACHE=1`` recomputes.
     """
-    from ..layers.boundaries import region_outline
-    from ..layers.jobs import load_commuting_lad
-    from ..layers.roads import load_road_links, load_road_nodes
+    from .. import cache as disk
+    from ..provenance import CLAIMS_LAYERS, layer_datasets
 
     reg = get_region(region)
     a = as_assumptions(assumptions)
     hours = a["claims.drive_hours"] if drive_hours is None else drive_hours
     miles = a["claims.miles"] if miles is None else miles
+    key = None
+    if disk.enabled(cache):
+        key = disk.make_key({"kind": "claims", "region": reg.name, "districts": sorted(reg.lad_codes),
+                             "hours": float(hours), "miles": float(miles), "assumptions": a.to_dict(),
+                             "authored": disk.authored_digests(), "datasets": disk.dataset_digests(layer_datasets(CLAIMS_LAYERS))})
+        hit = disk.load_frame("claims", key)
+        if hit is not None:
+            return hit
+    out = _recompute_claims(reg, a, hours, miles)
+    if key is not None:
+        disk.store_frame("claims", key, out)
+    return out
+
+
+def _recompute_claims(reg: Region, a: Assumptions, hours: float, miles: float) -> pd.DataFrame:
+    from ..layers.boundaries import region_outline
+    from ..layers.jobs import load_commuting_lad
+    from ..layers.roads import load_road_links, load_road_nodes
+
     off_kmh = a["claims.off_network_kmh"]
     figs = STRATEGY_CLAIMS.get(reg.name, {})
     grid = uk_grid()

@@ -46,18 +46,35 @@ def _random_graph(seed: int, n_core: int = 25, n_zone: int = 30, geometric: bool
     return G
 
 
-def _nx_matrix(G: nx.MultiDiGraph, origins, dests, modes) -> np.ndarray:
-    """networkx Dijkstra on the edges whose mode is in ``modes`` (or for which ``modes(u, v, mode)``)."""
+def _nx_matrix(G: nx.MultiDiGraph, origins, dests, modes, first_only=frozenset()) -> np.ndarray:
+    """networkx Dijkstra on the edges whose mode is in ``modes`` (or for which ``modes(u, v, mode)``);
+    edges whose mode is in ``first_only`` are used only when they leave the origin (park and ride
+    on a rail trip)."""
     keep = modes if callable(modes) else (lambda u, v, m: m in modes)
     H = nx.DiGraph()
     H.add_nodes_from(G.nodes)
+    first: dict = {}
     for u, v, d in G.edges(data=True):
-        if keep(u, v, d["mode"]) and (not H.has_edge(u, v) or H[u][v]["w"] > d["time_min"]):
+        if not keep(u, v, d["mode"]):
+            continue
+        if d["mode"] in first_only:
+            first.setdefault(u, []).append((v, d["time_min"]))
+        elif not H.has_edge(u, v) or H[u][v]["w"] > d["time_min"]:
             H.add_edge(u, v, w=d["time_min"])
     out = np.full((len(origins), len(dests)), np.nan)
     for i, o in enumerate(origins):
+        saved = []
+        for v, w in first.get(o, []):
+            saved.append((v, H[o][v]["w"] if H.has_edge(o, v) else None))
+            if not H.has_edge(o, v) or H[o][v]["w"] > w:
+                H.add_edge(o, v, w=w)
         dist = nx.single_source_dijkstra_path_length(H, o, weight="w")
         out[i] = [dist.get(d, np.nan) for d in dests]
+        for v, w in reversed(saved):
+            if w is None:
+                H.remove_edge(o, v)
+            else:
+                H[o][v]["w"] = w
     return out
 
 
@@ -182,7 +199,7 @@ def test_real_graph_equals_networkx_for_sampled_origins(d2n2_graph, mode):
         modes = {"road", "local", "access_car", "park_ride"}
     else:  # trains (wait + ride), HS2, changes, concourses, walk access and park and ride
         modes = {"rail", "hs2", "interchange", "concourse", "access_walk", "park_ride"}
-    ref = _nx_matrix(G, origins, dests, modes)
+    ref = _nx_matrix(G, origins, dests, modes, first_only={"park_ride"} if mode == "rail" else frozenset())
     for method in ("structured", "dijkstra", "auto"):
         got = travel_time_matrix(G, origins, dests, mode=mode, method=method).to_numpy()
         np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
@@ -248,3 +265,47 @@ def test_reverse_method_equals_forward_on_a_small_graph():
     assert np.allclose(fwd.to_numpy(), rev.to_numpy())
     cut = travel_time_matrix(G, zones, ["zone:1"], mode="car", method="reverse", cutoff_min=5.0)
     assert np.isnan(cut.loc["zone:4", "zone:1"]) and cut.loc["zone:0", "zone:1"] == 5.0
+
+
+def _park_ride_graph() -> nx.MultiDiGraph:
+    """zone:a drives to rail:S (5), trains S -> T (20), walks from T's arrival side to zone:b (3);
+    zone:b drives to rail:U (4); trains U -> V (10), walk to zone:c (2). Also zone:a walks to
+    rail:U (60). The chain a -> S -> T -> b -> (drive) U -> V -> c would take 44 min, but the car
+    was left at S: a rail trip from a to c walks to U instead (60 + 10 + 2 = 72)."""
+    G = nx.MultiDiGraph()
+    for n, k in [("zone:a", "zone"), ("zone:b", "zone"), ("zone:c", "zone"), ("rail:S", "station"), ("arr:T", "station"),
+                 ("rail:U", "station"), ("arr:V", "station")]:
+        G.add_node(n, kind=k, x=0.0, y=0.0)
+    G.add_edge("zone:a", "rail:S", time_min=5.0, mode="park_ride")
+    G.add_edge("rail:S", "arr:T", time_min=20.0, mode="rail")
+    G.add_edge("arr:T", "zone:b", time_min=3.0, mode="access_walk")
+    G.add_edge("zone:b", "rail:U", time_min=4.0, mode="park_ride")
+    G.add_edge("zone:a", "rail:U", time_min=60.0, mode="access_walk")
+    G.add_edge("rail:U", "arr:V", time_min=10.0, mode="rail")
+    G.add_edge("arr:V", "zone:c", time_min=2.0, mode="access_walk")
+    return G
+
+
+@pytest.mark.parametrize("method", ["structured", "dijkstra", "reverse", "auto"])
+def test_park_and_ride_only_on_the_first_leg_of_a_rail_trip(method):
+    G = _park_ride_graph()
+    z = ["zone:a", "zone:b", "zone:c"]
+    m = travel_time_matrix(G, z, z, mode="rail", method=method)
+    assert m.loc["zone:a", "zone:b"] == 28.0  # drive 5 + train 20 + walk 3
+    assert m.loc["zone:b", "zone:c"] == 16.0  # b's own first leg is a drive: 4 + 10 + 2
+    assert m.loc["zone:a", "zone:c"] == 72.0  # not 28 + 16 = 44: the car is at S
+    assert np.isnan(m.loc["zone:c", "zone:a"])
+    # by car the same links are one continuous drive, no train
+    car = travel_time_matrix(G, ["zone:a", "zone:b"], ["rail:S", "rail:U"], mode="car", method="dijkstra")
+    assert car.loc["zone:a", "rail:S"] == 5.0 and np.isnan(car.loc["zone:a", "rail:U"]) and car.loc["zone:b", "rail:U"] == 4.0
+    # and networkx with park and ride only from the origin agrees
+    ref = _nx_matrix(G, z, z, {"rail", "access_walk", "park_ride"}, first_only={"park_ride"})
+    np.testing.assert_allclose(m.to_numpy(), ref, rtol=0, atol=1e-12)
+
+
+def test_isochrone_rows_use_the_origins_park_and_ride():
+    from lisgeo.network.engine import build_engine
+
+    eng = build_engine(_park_ride_graph(), mode="rail")
+    row = eng.distances(np.array([eng.index.get_loc("zone:a")]))[0]
+    assert row[eng.index.get_loc("zone:b")] == 28.0 and row[eng.index.get_loc("zone:c")] == 72.0

@@ -146,3 +146,47 @@ def test_real_intercity_rail_beats_the_crowfly_baseline(real_data):
     # Nottingham - St Pancras, a fastest published time of 91 min, lands within 10 %
     assert abs(r.loc["rail_not_stp_fastest_2013", "error_pct"]) < 10
     assert r.attrs["assumptions"]["pt.max_wait_min"] == 10.0
+
+
+# ------------------------------------------------------------------ the targets, held by CI
+# Issue 7's targets, on the whole validation set: a change that makes the model less true fails
+# here. Targets met today are asserted as targets; the ones not yet met (docs/validation.md,
+# "Against the targets") are held at today's level so they cannot silently get worse.
+@pytest.fixture(scope="module")
+def all_times(real_data):
+    from lisgeo.pipeline.validate import validate_times
+
+    return validate_times()
+
+
+def test_real_validation_targets_hold(all_times):
+    s = error_summary(all_times).set_index("class")
+    # met: local rail and urban car median |error| within the targets (8 %, 10 %)
+    assert s.loc["local_rail", "median_abs_pct"] <= 8.0
+    assert s.loc["urban_car", "median_abs_pct"] <= 10.0
+    # not yet met, held at today's level (8.8 %, 15.6 %; 17 % and 21 % of rail pairs > 25 % off)
+    assert s.loc["intercity_rail", "median_abs_pct"] <= 9.5
+    assert s.loc["rural_car", "median_abs_pct"] <= 16.5
+    assert s.loc["intercity_rail", "share_over_25"] <= 20.0 and s.loc["local_rail", "share_over_25"] <= 25.0
+    # every modelled class beats the ruler-and-speed baseline
+    for c in ("intercity_rail", "local_rail", "urban_car", "rural_car"):
+        assert s.loc[c, "median_abs_pct"] < s.loc[c, "baseline_median_abs_pct"], c
+    # nothing is silently dropped: every pair of a modelled class has a model time
+    modelled = all_times[all_times["class"].isin(["intercity_rail", "local_rail", "urban_car", "rural_car", "hs2"])]
+    assert modelled["model_min"].notna().all()
+
+
+def test_real_hs2_gains_in_the_published_ranges(real_data):
+    from lisgeo.pipeline.validate import validate_gains
+
+    sites, districts = validate_gains()
+    assert len(sites) == 13 and int(sites["within"].sum()) >= 11  # 11 of 13 today (docs/validation.md)
+    key = sites.set_index(["scenario", "origin", "destination"])
+    # the headline: Nottingham and Derby to London within the published range under both schemes
+    for sc in ("hs2_2b", "irp"):
+        for town in ("Nottingham city centre", "Derby city centre"):
+            assert bool(key.loc[(sc, town, "london"), "within"]), (sc, town)
+    # places a scheme does not serve gain nothing
+    assert key.loc[("hs2_2b", "Leicester city centre", "london"), "gain_min"] < 1.0
+    assert key.loc[("irp", "Nottingham city centre", "leeds"), "gain_min"] < 1.0
+    assert key.loc[("hs2_phase1", "Nottingham city centre", "london"), "gain_min"] < 1.0
