@@ -50,3 +50,50 @@ def isolated_data(tmp_path, monkeypatch):
 
     catalog._VERIFIED.clear()
     return data
+
+
+@pytest.fixture
+def three_lsoa_scores():
+    """``make(london, leeds, conn, scenario)``: a hand-made three-LSOA scores frame (two Derby
+    LSOAs, one Nottingham) with rail times to London and Leeds and a connectivity index."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import Point
+
+    def make(london, leeds, conn, scenario):
+        idx = ["E01000001", "E01000002", "E01000003"]
+        df = pd.DataFrame({
+            "LSOA21CD": idx, "LSOA21NM": ["A 001A", "A 001B", "B 001A"], "LADCD": ["E06000015", "E06000015", "E06000018"],
+            "LADNM": ["Derby", "Derby", "Nottingham"], "LEP": "D2N2", "pop": [1000, 3000, 2000], "imd_decile": [1, 5, 9],
+            "tt_rail_london": london, "tt_rail_leeds": leeds, "connectivity_index": conn,
+        }, index=idx)
+        g = gpd.GeoDataFrame(df, geometry=[Point(0, 0)] * 3, crs="EPSG:27700")
+        g.attrs.update({"scenario": scenario, "region": "d2n2"})
+        return g
+
+    return make
+
+
+@pytest.fixture
+def read_only_folder():
+    """``with read_only_folder(path):`` makes ``path`` read-only for the block, and skips the test
+    where the OS lets the user write there anyway (root)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def ro(folder: Path):
+        folder.chmod(0o555)
+        try:
+            probe = folder / ".probe"
+            try:
+                probe.write_text("x")
+            except OSError:
+                pass
+            else:
+                probe.unlink()
+                pytest.skip("this OS lets the user write into a read-only folder (running as root)")
+            yield folder
+        finally:
+            folder.chmod(0o755)
+
+    return ro

@@ -137,23 +137,12 @@ def test_output_folder_that_is_a_file(tmp_path):
     assert f.read_text() == "mine" and [p.name for p in tmp_path.iterdir()] == ["report.txt"]
 
 
-def test_read_only_folder(tmp_path):
+def test_read_only_folder(tmp_path, read_only_folder):
     folder = tmp_path / "out"
     before = _old_set(folder)
-    folder.chmod(0o555)
-    try:
-        probe = folder / ".probe"
-        try:
-            probe.write_text("x")
-        except OSError:
-            pass
-        else:
-            probe.unlink()
-            pytest.skip("this OS lets the user write into a read-only folder (running as root)")
+    with read_only_folder(folder):
         with pytest.raises(OutputError, match="not writable.*choose another -o folder"):
             _write_set(folder)
-    finally:
-        folder.chmod(0o755)
     assert _snapshot(folder) == before
 
 
@@ -198,29 +187,20 @@ def test_csv_and_parquet_are_byte_identical(tmp_path):
 
 
 # ------------------------------------------------------------------ the pipeline's sets
-def _compare_frame():
+@pytest.fixture
+def compare_frame(three_lsoa_scores):
     from lisgeo.measures.compare import compare_scores
 
-    def frame(london, leeds, conn, scenario):
-        idx = ["E01000001", "E01000002", "E01000003"]
-        df = pd.DataFrame({
-            "LSOA21CD": idx, "LSOA21NM": ["A 001A", "A 001B", "B 001A"], "LADCD": ["E06000015", "E06000015", "E06000018"],
-            "LADNM": ["Derby", "Derby", "Nottingham"], "LEP": "D2N2", "pop": [1000, 3000, 2000], "imd_decile": [1, 5, 9],
-            "tt_rail_london": london, "tt_rail_leeds": leeds, "connectivity_index": conn,
-        }, index=idx)
-        g = gpd.GeoDataFrame(df, geometry=[Point(0, 0)] * 3, crs="EPSG:27700")
-        g.attrs.update({"scenario": scenario, "region": "d2n2"})
-        return g
-
-    return compare_scores(frame([100.0, 120.0, 90.0], [80.0, 70.0, 60.0], [10.0, 20.0, 30.0], "base"),
-                          frame([90.0, 118.0, 90.0], [80.0, 70.0, 66.0], [15.0, 20.0, 25.0], "hs2_2b"))
+    f = three_lsoa_scores
+    return compare_scores(f([100.0, 120.0, 90.0], [80.0, 70.0, 60.0], [10.0, 20.0, 30.0], "base"),
+                          f([90.0, 118.0, 90.0], [80.0, 70.0, 66.0], [15.0, 20.0, 25.0], "hs2_2b"))
 
 
-def test_write_comparison_is_one_set(tmp_path, monkeypatch):
+def test_write_comparison_is_one_set(tmp_path, monkeypatch, compare_frame):
     from lisgeo.pipeline import write_comparison
 
     folder = tmp_path / "cmp"
-    paths = write_comparison(_compare_frame(), folder)
+    paths = write_comparison(compare_frame, folder)
     names = ["compare.csv", "compare.gpkg", "district_summary.csv", "provenance.json", "winners_losers.csv"]
     assert sorted(p.name for p in folder.iterdir()) == names == sorted(paths)
     before = _snapshot(folder)
@@ -232,7 +212,7 @@ def test_write_comparison_is_one_set(tmp_path, monkeypatch):
         return real_replace(src, dst, *a, **k)
 
     monkeypatch.setattr(os, "replace", replace)
-    cmp = _compare_frame()
+    cmp = compare_frame
     cmp["outcome"] = "unchanged"  # a different run
     with pytest.raises(OutputError, match="winners_losers.csv"):
         write_comparison(cmp, folder)
@@ -267,13 +247,13 @@ def test_write_validation_is_one_set(tmp_path, monkeypatch):
     assert _snapshot(folder) == before
 
 
-def test_write_to_a_file_is_refused_before_work(tmp_path):
+def test_write_to_a_file_is_refused_before_work(tmp_path, compare_frame):
     from lisgeo.pipeline import write_comparison
     from lisgeo.pipeline.validate import write_validation
 
     f = tmp_path / "taken"
     f.write_text("mine")
-    for write, obj in ((write_comparison, _compare_frame()), (write_validation, _validation_results())):
+    for write, obj in ((write_comparison, compare_frame), (write_validation, _validation_results())):
         with pytest.raises(OutputError, match="not a folder"):
             write(obj, f)
     assert f.read_text() == "mine" and [p.name for p in tmp_path.iterdir()] == ["taken"]

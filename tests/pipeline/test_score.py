@@ -6,7 +6,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import Point
 
 from lisgeo.errors import LisgeoError, UnknownNameError
 from lisgeo.measures.columns import CONTRACT as CONTRACT_COLUMNS, TIME_COLUMNS
@@ -15,21 +14,9 @@ from lisgeo.pipeline import score_region, write_comparison, write_scores
 
 
 # ------------------------------------------------------------------ comparison on hand-made frames
-def _frame(london, leeds, conn, scenario):
-    idx = ["E01000001", "E01000002", "E01000003"]
-    df = pd.DataFrame({
-        "LSOA21CD": idx, "LSOA21NM": ["A 001A", "A 001B", "B 001A"], "LADCD": ["E06000015", "E06000015", "E06000018"],
-        "LADNM": ["Derby", "Derby", "Nottingham"], "LEP": "D2N2", "pop": [1000, 3000, 2000], "imd_decile": [1, 5, 9],
-        "tt_rail_london": london, "tt_rail_leeds": leeds, "connectivity_index": conn,
-    }, index=idx)
-    g = gpd.GeoDataFrame(df, geometry=[Point(0, 0)] * 3, crs="EPSG:27700")
-    g.attrs["scenario"] = scenario
-    return g
-
-
-def test_compare_scores_hand_computed():
-    base = _frame([100.0, 120.0, 90.0], [80.0, np.nan, 60.0], [10.0, 20.0, 30.0], "base")
-    scen = _frame([90.0, 118.0, 90.0], [80.0, 70.0, 66.0], [15.0, 20.0, 25.0], "hs2")
+def test_compare_scores_hand_computed(three_lsoa_scores):
+    base = three_lsoa_scores([100.0, 120.0, 90.0], [80.0, np.nan, 60.0], [10.0, 20.0, 30.0], "base")
+    scen = three_lsoa_scores([90.0, 118.0, 90.0], [80.0, 70.0, 66.0], [15.0, 20.0, 25.0], "hs2")
     cmp = compare_scores(base, scen, threshold_min=5)
     # london deltas: -10, -2, 0 ; leeds: 0, NaN (newly reachable), +6 ; index: +5, 0, -5
     assert cmp["d_tt_rail_london"].tolist() == [-10.0, -2.0, 0.0]
@@ -55,9 +42,9 @@ def test_compare_scores_hand_computed():
         compare_scores(base, scen.iloc[:2])
 
 
-def test_write_comparison(tmp_path):
-    base = _frame([100.0, 120.0, 90.0], [80.0, 70.0, 60.0], [10.0, 20.0, 30.0], "base")
-    scen = _frame([90.0, 118.0, 90.0], [80.0, 70.0, 66.0], [15.0, 20.0, 25.0], "hs2")
+def test_write_comparison(tmp_path, three_lsoa_scores):
+    base = three_lsoa_scores([100.0, 120.0, 90.0], [80.0, 70.0, 60.0], [10.0, 20.0, 30.0], "base")
+    scen = three_lsoa_scores([90.0, 118.0, 90.0], [80.0, 70.0, 66.0], [15.0, 20.0, 25.0], "hs2")
     paths = write_comparison(compare_scores(base, scen), tmp_path / "cmp")
     assert sorted(p.name for p in (tmp_path / "cmp").iterdir()) == ["compare.csv", "compare.gpkg", "district_summary.csv", "provenance.json", "winners_losers.csv"]
     back = pd.read_csv(paths["compare.csv"])
