@@ -42,6 +42,7 @@ class MapData:
         get_region(region)  # validate once
         self.region = region
         self._cache: dict[Any, Any] = dict(frames or {})
+        self.frames_given = bool(frames)  # frames from the caller: drawn maps are not cached
         self.timings: dict[str, float] = {}
 
     def _cached(self, key, func):
@@ -190,11 +191,95 @@ def make_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path
     bar = tqdm(specs, desc=f"maps ({region})", unit="map", disable=not progress)
     for spec in bar:
         bar.set_postfix_str(spec.name)
+        path = out / f"{spec.name}.html"
+        key = None if data.frames_given else _map_key(spec, region=region, scenario=scenario, inline=inline, png=png)
+        hit = _cached_map(key, path) if key is not None else None
+        if hit is not None:
+            built.append(hit)
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
             res = make_map(spec, region=region, scenario=scenario, data=data)
-        built.append(write_map(res, out / f"{spec.name}.html", inline=inline, png=png))
+        b = write_map(res, path, inline=inline, png=png)
+        if key is not None:
+            _store_map(key, b)
+        built.append(b)
     return built
+
+
+# ------------------------------------------------------------------ drawn maps on disk
+# A drawn map (its page, its PNG, and what the report needs: the district table, provenance,
+# sources) is kept in the disk cache (kind ``maps``), keyed on the map definition as read, the
+# region, scenario and output options, every authored file under layers/ (scenarios included),
+# the pinned sha256 of every dataset in the catalogue and lisgeo's code: a rebuild with nothing
+# changed copies the map instead of scoring and drawing it. ``LISGEO_NO_CACHE=1`` turns it off.
+def _map_key(spec: MapSpec, *, region: str, scenario: str | None, inline: bool, png: bool) -> str | None:
+    import dataclasses
+
+    from .. import cache as disk
+    from ..catalog import list_datasets
+    from ..config import layers_dir
+
+    if not disk.enabled():
+        return None
+    reg = get_region(region)
+    root = layers_dir()
+    authored = {p.relative_to(root).as_posix(): disk.file_digest(p) for p in sorted(root.rglob("*")) if p.is_file()}
+    fields = dataclasses.asdict(spec)
+    # files named by the map or the scenario argument (e.g. a scenario .toml of the planner's own)
+    named = {str(v): disk.file_digest(v) for v in _strings([fields, scenario])
+             if v.lower().endswith((".toml", ".csv", ".gpkg", ".geojson", ".parquet")) and Path(v).is_file()}
+    return disk.make_key({"kind": "map", "spec": fields, "region": [reg.name, sorted(reg.lad_codes)],
+                          "scenario": scenario, "inline": bool(inline), "png": bool(png), "authored": authored,
+                          "named_files": named, "datasets": disk.dataset_digests(d.name for d in list_datasets())})
+
+
+def _strings(obj: Any):
+    if isinstance(obj, (str, Path)):
+        yield str(obj)
+    elif isinstance(obj, Mapping):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, (list, tuple, set)):
+        for v in obj:
+            yield from _strings(v)
+
+
+def _store_map(key: str, b: BuiltMap) -> None:
+    """Keep ``b`` (files as bytes; the folium map and the full-resolution rows dropped) under ``key``."""
+    from dataclasses import replace
+
+    from .. import cache as disk
+
+    try:
+        res = b.result
+        light = replace(res, map=None, places=None, layers=[replace(p, data=None) for p in res.layers])
+        entry = {"name": b.name, "title": b.title, "subtitle": b.subtitle, "result": light,
+                 "html": b.html.read_bytes() if b.html is not None else None,
+                 "png": b.png.read_bytes() if b.png is not None else None}
+    except Exception as exc:  # a cache entry never makes a run fail
+        import logging
+
+        logging.getLogger(__name__).info("lisgeo cache: map %s not kept: %s", b.name, exc)
+        return
+    disk.store_pickle("maps", key, entry)
+
+
+def _cached_map(key: str, path: Path) -> BuiltMap | None:
+    """The map kept under ``key``, its files written (atomically) to ``path`` and its PNG beside it."""
+    from .. import cache as disk
+    from ..io import atomic_path
+
+    entry = disk.load_pickle("maps", key, expect=dict)
+    if entry is None:
+        return None
+    png_path = path.with_suffix(".png") if entry["png"] is not None else None
+    for p, data in ((path, entry["html"]), (png_path, entry["png"])):
+        if p is not None and data is not None:
+            with atomic_path(p) as tmp:
+                Path(tmp).write_bytes(data)
+    return BuiltMap(entry["name"], entry["title"], entry["subtitle"], path if entry["html"] is not None else None,
+                    png_path, len(entry["html"] or b""), entry["result"])
 
 
 def write_report(*, region: str = "d2n2", out_dir: str | Path, built: list[BuiltMap] | None = None,
