@@ -149,7 +149,12 @@ def overheads(region: str, repeats: int, work: Path) -> list[tuple[str, float, f
         for ds in ("imd2025_lsoa21", "imd2025_lsoa21_subdomains", "imd2025_lsoa21_indicators"):
             deprivation._read_rda(ds)
 
+    def compiled():
+        for ds in ("imd2025_lsoa21", "imd2025_lsoa21_subdomains", "imd2025_lsoa21_indicators"):
+            deprivation.read_rda_frame(deprivation.resolve_dataset(ds)[0])
+
     cached()  # fills the cache
+    rows.append(("IoD 2025 .rda files per process (cold): rdata parse vs pyreadr parse", best(parse, 1), best(compiled, repeats)))
     rows.append(("IoD 2025 .rda files per process: rdata parse vs Parquet cache", best(parse, 1), best(cached, repeats)))
     return rows
 

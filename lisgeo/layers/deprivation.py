@@ -27,8 +27,9 @@ four road-distance indicators (km) from the IoD 2019 indicators file.
 
 from __future__ import annotations
 
+import os
+
 import re
-import warnings
 from functools import lru_cache
 
 import geopandas as gpd
@@ -92,20 +93,38 @@ def _rda_key(dataset: str) -> str:
     refuses any other bytes), the parser's and pandas' versions."""
     import hashlib
 
-    import rdata
+    import pyreadr
 
     from ..catalog import get_dataset
 
     (entry,) = get_dataset(dataset).files
-    tag = hashlib.sha256(f"{entry.sha256}|rdata {rdata.__version__}|pandas {pd.__version__}|1".encode()).hexdigest()
+    tag = hashlib.sha256(f"{entry.sha256}|pyreadr {pyreadr.__version__}|pandas {pd.__version__}|2".encode()).hexdigest()
     return f"{dataset}-{entry.sha256[:16]}-{tag[:16]}"
 
 
-def _read_rda(dataset: str) -> pd.DataFrame:
-    """The data frame of a catalogued ``.rda`` file. The parse (pure Python, seconds per file) is
-    kept on disk as Parquet (:mod:`lisgeo.cache`, kind ``rda``), keyed on the file's pinned sha256."""
-    import rdata
+def read_rda_frame(path: str | os.PathLike) -> pd.DataFrame:
+    """The one data frame of an ``.rda`` file, read by pyreadr (librdata, compiled): text columns
+    as pandas strings with ``pd.NA``, numbers as float64, a plain RangeIndex."""
+    import pyreadr
 
+    try:
+        objs = pyreadr.read_r(str(path))
+    except (pyreadr.custom_errors.PyreadrError, pyreadr.custom_errors.LibrdataError) as exc:
+        raise DataFormatError(f"cannot read {os.fspath(path)!r} as an R data file ({exc}); "
+                              "is it the catalogued file? Run `lisgeo data verify`") from None
+    if len(objs) != 1:
+        raise DataFormatError(f"{os.fspath(path)!r} holds {len(objs)} R objects, expected one data frame")
+    (df,) = objs.values()
+    df = df.reset_index(drop=True)
+    for c in df.columns:
+        if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype):
+            df[c] = df[c].astype(pd.StringDtype(na_value=pd.NA))
+    return df
+
+
+def _read_rda(dataset: str) -> pd.DataFrame:
+    """The data frame of a catalogued ``.rda`` file, kept on disk as Parquet (:mod:`lisgeo.cache`,
+    kind ``rda``), keyed on the file's pinned sha256."""
     from .. import cache
 
     (path,) = resolve_dataset(dataset)  # found and verified first: a missing file is an error as before
@@ -114,11 +133,7 @@ def _read_rda(dataset: str) -> pd.DataFrame:
         hit = cache.load_frame("rda", key)
         if hit is not None:
             return hit
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Missing constructor for R class tbl_df": harmless
-        objs = rdata.read_rda(str(path))
-    (df,) = objs.values()
-    df = pd.DataFrame(df).reset_index(drop=True)
+    df = read_rda_frame(path)
     if key is not None:
         cache.store_frame("rda", key, df)
     return df

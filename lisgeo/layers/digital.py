@@ -278,14 +278,9 @@ def read_digital_indicator() -> pd.DataFrame:
     Columns: ``digital_indicator`` (standardised score, higher = slower broadband = more
     deprived), ``digital_rank`` (1 = worst in England) and ``digital_decile`` (1 = worst 10%).
     """
-    import warnings
+    from .deprivation import _read_rda
 
-    import rdata
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "Missing constructor for R class tbl_df"
-        parsed = rdata.read_rda(resolve_dataset("imd2025_lsoa21_indicators")[0])
-    raw = next(iter(parsed.values()))
+    raw = _read_rda("imd2025_lsoa21_indicators")
     if _DIGITAL_RAW not in raw.columns:
         raise MissingColumnError(f"IoD 2025 indicators lack {_DIGITAL_RAW!r}; columns are {list(raw.columns)}")
     df = pd.DataFrame({

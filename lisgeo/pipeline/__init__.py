@@ -18,7 +18,10 @@ _HOMES = {
     "load_inputs": "score", "score_network": "score", "score_region": "score", "travel_times": "score",
     "write_scores": "score",
 }
-__all__ = list(_HOMES)
+__all__ = [
+    "recompute_claims", "compare_scenarios", "write_comparison", "MapData", "build_region", "make_map", "make_maps",
+    "write_report", "load_inputs", "score_network", "score_region", "travel_times", "write_scores",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .claims import recompute_claims

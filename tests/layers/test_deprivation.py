@@ -83,3 +83,35 @@ def test_imd2019_against_file1(real_data):
     r = raw.set_index("LSOA code (2011)")["Index of Multiple Deprivation (IMD) Rank"].str.replace(",", "").astype(int)
     assert (g["imd_rank"].astype(int) == r.reindex(g.index)).all()
     assert g["road_km_gp"].gt(0).all()
+
+
+@pytest.mark.parametrize("dataset", ["imd2019_lsoa11", "imd2019_lsoa11_indicators", "imd2025_lsoa21",
+                                     "imd2025_lsoa21_indicators", "imd2025_lsoa21_subdomains"])
+def test_rda_reader_equals_an_independent_parser(real_data, dataset):
+    """lisgeo reads the IoD .rda files with pyreadr (compiled librdata); rdata (pure Python, a
+    separate implementation) must give the same frame, value for value."""
+    import rdata
+
+    from lisgeo.catalog import resolve_dataset
+    from lisgeo.layers.deprivation import read_rda_frame
+
+    (path,) = resolve_dataset(dataset)
+    got = read_rda_frame(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (ref,) = rdata.read_rda(str(path)).values()
+    ref = pd.DataFrame(ref).reset_index(drop=True)
+    for c in ref.columns:
+        if ref[c].dtype == object or isinstance(ref[c].dtype, pd.StringDtype):
+            ref[c] = ref[c].astype(pd.StringDtype(na_value=pd.NA))
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+
+
+def test_rda_reader_refuses_a_file_that_is_not_r_data(tmp_path):
+    from lisgeo.errors import DataFormatError
+    from lisgeo.layers.deprivation import read_rda_frame
+
+    bad = tmp_path / "x.rda"
+    bad.write_bytes(b"not an R file at all")
+    with pytest.raises(DataFormatError, match="x.rda.*R data file"):
+        read_rda_frame(bad)
