@@ -33,6 +33,7 @@ SCHEMA: dict[str, str] = {
     "access.circuity": "ratio", "access.urban_kmh": "pos", "access.rural_kmh": "pos",
     "access.urban_density_per_km2": "nonneg", "access.k_junctions": "int", "access.max_junction_km": "pos",
     "access.local_max_km": "nonneg", "access.local_k_nearest": "int0", "access.local_k_max_km": "nonneg",
+    "access.local_sectors": "int0", "access.local_sector_max_km": "nonneg",
     "access.site_road_km": "pos", "access.a_road_after_km": "nonneg", "access.a_road_kmh": "pos",
     "walk.walk_kmh": "pos", "walk.max_walk_km": "nonneg", "bicycle.cycle_kmh": "pos",
     "pt.car_max_km": "nonneg", "pt.car_park_min": "nonneg", "pt.car_egress": "bool",

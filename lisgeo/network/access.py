@@ -16,8 +16,10 @@ between towns, a short one for local streets (:func:`drive_minutes`). Walks run 
   (both directions), at the terminal's local speed. Terminals farther than
   ``access.max_junction_km`` from every junction cannot reach the road network:
   :class:`~lisgeo.errors.NetworkError`.
-- ``local``: terminal <-> terminal for every pair within ``access.local_max_km`` and each
-  terminal's ``access.local_k_nearest`` nearest neighbours within ``access.local_k_max_km``;
+- ``local``: terminal <-> terminal for every pair within ``access.local_max_km``, each
+  terminal's ``access.local_k_nearest`` nearest neighbours within ``access.local_k_max_km`` and
+  its nearest neighbour in each of ``access.local_sectors`` compass sectors within
+  ``access.local_sector_max_km`` (:func:`sector_links`);
   time = distance × circuity × (½ / v_a + ½ / v_b) (half the way at each end's speed).
 - ``access_walk``: terminal <-> every station (classic or HS2) within ``walk.max_walk_km`` at
   walking speed (into its street side, out of its arrival side).
@@ -102,6 +104,29 @@ def knn_links(src_xy: np.ndarray, dst_xy: np.ndarray, k: int, max_m: float = np.
     return i[ok], j[ok], d[ok]
 
 
+def sector_links(src_xy: np.ndarray, dst_xy: np.ndarray, sectors: int, max_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each ``src`` point, the nearest ``dst`` point in each of ``sectors`` equal compass
+    sectors within ``max_m`` metres (a point never links to itself: same coordinates are skipped).
+    They stand for the roads that leave a place in every direction, so a cross-country trip is
+    not a zig-zag of nearest-neighbour hops. Returns (src index, dst index, distance m) arrays."""
+    e = np.array([], dtype=np.int64)
+    if len(dst_xy) == 0 or len(src_xy) == 0 or sectors <= 0 or not max_m > 0:
+        return e, e, np.array([], dtype="float64")
+    hits = cKDTree(dst_xy).query_ball_point(src_xy, max_m)
+    i = np.repeat(np.arange(len(src_xy)), [len(h) for h in hits])
+    j = np.fromiter((k for h in hits for k in h), dtype=np.int64, count=len(i))
+    dx, dy = (dst_xy[j] - src_xy[i]).T if len(i) else (np.array([]), np.array([]))
+    d = np.hypot(dx, dy)
+    keep = d > 0
+    i, j, d, dx, dy = i[keep], j[keep], d[keep], dx[keep], dy[keep]
+    sec = np.minimum((np.arctan2(dy, dx) + np.pi) / (2 * np.pi) * sectors, sectors - 1).astype(np.int64)
+    order = np.lexsort((d, sec, i))
+    i, sec, j, d = i[order], sec[order], j[order], d[order]
+    first = np.ones(len(i), dtype=bool)
+    first[1:] = (i[1:] != i[:-1]) | (sec[1:] != sec[:-1])
+    return i[first], j[first], d[first]
+
+
 def _within(src_xy: np.ndarray, dst_xy: np.ndarray, max_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (src, dst) pair within ``max_m`` metres: (src index, dst index, distance m)."""
     if len(dst_xy) == 0 or len(src_xy) == 0 or not max_m > 0:
@@ -126,6 +151,12 @@ def local_pairs(xy: np.ndarray, assumptions: Mapping[str, Any]) -> tuple[np.ndar
         ok = np.isfinite(d) & (j != i)
         kp = np.sort(np.column_stack([i[ok], j[ok]]), axis=1)
         pairs = np.unique(np.vstack([pairs.reshape(-1, 2), kp]), axis=0) if len(kp) else pairs
+    S = assumptions["access.local_sectors"]
+    if S > 0 and len(xy) > 1:
+        si, sj, _ = sector_links(xy, xy, S, assumptions["access.local_sector_max_km"] * 1000.0)
+        sp = np.sort(np.column_stack([si, sj]), axis=1)
+        if len(sp):
+            pairs = np.unique(np.vstack([pairs.reshape(-1, 2), sp]), axis=0)
     pairs = pairs.reshape(-1, 2)
     dist = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) if len(pairs) else np.array([], dtype="float64")
     return pairs[:, 0], pairs[:, 1], dist
@@ -270,8 +301,9 @@ def point_links(G: nx.MultiDiGraph, xy: np.ndarray, urban: np.ndarray, *, mode: 
 
     ``mode="car"``: from the ``access.k_junctions`` nearest junctions (within
     ``access.max_junction_km``) and by local links from the terminals a zone would be joined to
-    (within ``access.local_max_km`` and the ``access.local_k_nearest`` nearest within
-    ``access.local_k_max_km``), at the point's local speed (half the way at the terminal's).
+    (within ``access.local_max_km``, the ``access.local_k_nearest`` nearest within
+    ``access.local_k_max_km`` and the nearest in each of ``access.local_sectors`` directions within
+    ``access.local_sector_max_km``), at the point's local speed (half the way at the terminal's).
     ``mode="rail"``: on foot from where rail trips end (the stations' arrival sides) within
     ``walk.max_walk_km``, at least :func:`station_link_floor_min`.
 
@@ -293,7 +325,8 @@ def point_links(G: nx.MultiDiGraph, xy: np.ndarray, urban: np.ndarray, *, mode: 
             v_t = local_speed_kmh(np.array([bool(G.nodes[n].get("urban", True)) for n in terms]), a)
             i1, j1, _ = _within(xy, txy, a["access.local_max_km"] * 1000.0)
             i2, j2, _ = knn_links(xy, txy, a["access.local_k_nearest"], a["access.local_k_max_km"] * 1000.0)
-            ii, jj = np.r_[i1, i2].astype(np.int64), np.r_[j1, j2].astype(np.int64)
+            i3, j3, _ = sector_links(xy, txy, a["access.local_sectors"], a["access.local_sector_max_km"] * 1000.0)
+            ii, jj = np.r_[i1, i2, i3].astype(np.int64), np.r_[j1, j2, j3].astype(np.int64)
             d = np.maximum(np.hypot(*(xy[ii] - txy[jj]).T), 1.0) / 1000.0 if len(ii) else np.array([])
             ci.append(ii); nodes += [terms[k] for k in jj]; times.append(_local_link_minutes(d * circ, v[ii], v_t[jj], a))
     elif m is TransportMode.RAIL:

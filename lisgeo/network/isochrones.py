@@ -3,7 +3,8 @@
 Each grid cell centre joins the network as a zone would, but only as a destination (it is never
 passed through, so no other time changes): by car from its ``access.k_junctions`` nearest
 junctions and by local links from zones/sites within ``access.local_max_km`` (plus its
-``access.local_k_nearest`` nearest within ``access.local_k_max_km``), at the cell's local speed
+``access.local_k_nearest`` nearest within ``access.local_k_max_km`` and the nearest in each of
+``access.local_sectors`` directions), at the cell's local speed
 (urban when its people per km² exceed ``access.urban_density_per_km2``); by rail on foot from
 stations within ``walk.max_walk_km`` (from a classic station's arrival side; at least half the
 interchange penalty, as zones): :func:`lisgeo.network.access.point_links`. The time to a cell is

@@ -145,5 +145,6 @@ def attach_points(G: nx.MultiDiGraph, points: gpd.GeoDataFrame, *, kind: str = "
     terms = terminal_table(pts, role=kind, ids=ids, urban=u.to_numpy(dtype=bool))
     if not local:
         a = as_assumptions({**{k: v for k, v in a.items() if a.source(k) == "user override"},
-                            "access.local_max_km": 0.0, "access.local_k_nearest": 0})
+                            "access.local_max_km": 0.0, "access.local_k_nearest": 0,
+                            "access.local_sectors": 0})
     return attach_terminals(G, terms, a, roads=True, stations=stations)

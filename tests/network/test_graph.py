@@ -72,8 +72,8 @@ def test_unknown_key_in_file_rejected(tmp_path):
 _SPEEDS = {"access.urban_kmh": 30.0, "access.rural_kmh": 50.0, "access.a_road_kmh": 90.0, "access.a_road_after_km": 3.0}
 
 
-def _toy(a, k=2, local_k=0):
-    a = load_assumptions(access__k_junctions=k, access__local_k_nearest=local_k, **_SPEEDS)
+def _toy(a, k=2, local_k=0, sectors=0):
+    a = load_assumptions(access__k_junctions=k, access__local_k_nearest=local_k, access__local_sectors=sectors, **_SPEEDS)
     G = nx.MultiDiGraph()
     links = gpd.GeoDataFrame({"from_node": [1, 2], "to_node": [2, 1], "road_class": ["motorway", "trunk"],
                               "length_km": [10.0, 10.0], "geometry_source": ["hapms", "straight"]},
@@ -128,6 +128,21 @@ def test_local_link_choice():
     # 10.4 km of road, half at each end's profile: urban 6 + 7.4 / 90 * 60, rural 3.6 + 7.4 / 90 * 60
     assert G2["zone:z2"]["zone:z3"][0]["time_min"] == pytest.approx(0.5 * (6 + 3.6) + 7.4 / 90 * 60)
     assert G2["zone:z3"]["zone:z2"][0]["time_min"] == G2["zone:z2"]["zone:z3"][0]["time_min"]
+
+
+def test_sector_links_reach_the_nearest_place_in_each_direction():
+    # z1 (0, 3000), z2 (2000, 3000), z3 (10000, 3000), s (20000, 0); 8 sectors of 45 degrees
+    G, _ = _toy(None, sectors=8)
+    # z1 looks east: z2 (2 km) is the nearest there, so no z1-z3 link; z2 east: z3 (8 km), a link
+    # the 3 km and nearest-neighbour rules do not make; z3 east-south-east: s (10.4 km)
+    assert not G.has_edge("zone:z1", "zone:z3") and G.has_edge("zone:z2", "zone:z3") and G.has_edge("zone:z3", "site:s")
+    assert G.has_edge("zone:z3", "zone:z2") and G.has_edge("site:s", "zone:z3")  # both ways
+    # 8 km x 1.3 = 10.4 km of road, the first 3 km at each end's street speed (half each), the rest at 90
+    assert G["zone:z2"]["zone:z3"][0]["time_min"] == pytest.approx(0.5 * (6 + 3.6) + 7.4 / 90 * 60)
+    # beyond local_sector_max_km (15 km) nothing is joined: s is 20.2 km from z1
+    assert not G.has_edge("zone:z1", "site:s")
+    G0, _ = _toy(None, sectors=0)
+    assert not G0.has_edge("zone:z2", "zone:z3")
 
 
 def test_zone_too_far_from_roads_is_an_error():

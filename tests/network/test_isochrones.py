@@ -16,7 +16,7 @@ GRID = (np.array([[100.0, 200.0, 300.0, 400.0]]), Affine(1000, 0, 0, 0, -1000, 1
 
 def _graph():
     # circuity 1 and 60 km/h rural: 1 minute per crow-fly km; each cell joins its nearest junction only
-    a = load_assumptions(circuity=1.0, rural_kmh=60, k_junctions=1, local_max_km=0, local_k_nearest=0)
+    a = load_assumptions(circuity=1.0, rural_kmh=60, k_junctions=1, local_max_km=0, local_k_nearest=0, local_sectors=0)
     G = nx.MultiDiGraph(assumptions=a.to_dict(), scenario="test")
     G.add_node("site:s", kind="site", x=0.0, y=-100.0, urban=False)
     G.add_node("road:1", kind="road", x=0.0, y=0.0)
@@ -85,3 +85,18 @@ def test_cli_isochrones(real_data, tmp_path, capsys):
     assert main(["isochrones", "atlantis", "-o", str(tmp_path / "x.gpkg")]) == 2
     assert "unknown site 'atlantis'" in capsys.readouterr().err
     assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_cells_join_the_nearest_site_in_each_direction():
+    # with sector links (8 directions within 15 km) every cell also joins site s directly, the way a
+    # zone would: 1 minute per crow-fly km beats the way through the junctions for the far cells
+    a = load_assumptions(circuity=1.0, rural_kmh=60, k_junctions=1, local_max_km=0, local_k_nearest=0,
+                         local_sectors=8, local_sector_max_km=15, a_road_after_km=100)
+    G = _graph()
+    G.graph["assumptions"] = a.to_dict()
+    times, _, _ = travel_time_surface(G, "s", grid=GRID)
+    direct = np.hypot(np.array([500.0, 1500.0, 2500.0, 3500.0]), 600.0) / 1000
+    via = np.array([1 + np.hypot(500, 500) / 1000, 1 + np.hypot(1500, 500) / 1000, 3 + np.hypot(1500, 500) / 1000,
+                    3 + np.hypot(500, 500) / 1000])
+    np.testing.assert_allclose(times[0], np.minimum(direct, via))
+    assert (direct < via).any()
