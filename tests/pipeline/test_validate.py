@@ -161,12 +161,14 @@ def all_times(real_data):
 
 def test_real_validation_targets_hold(all_times):
     s = error_summary(all_times).set_index("class")
-    # met: local rail and urban car median |error| within the targets (8 %, 10 %)
+    # met: local rail, urban and rural car median |error| within the targets (8 %, 10 %, 10 %)
     assert s.loc["local_rail", "median_abs_pct"] <= 8.0
-    assert s.loc["urban_car", "median_abs_pct"] <= 10.0
-    # not yet met, held at today's level (8.8 %, 15.6 %; 17 % and 21 % of rail pairs > 25 % off)
+    assert s.loc["urban_car", "median_abs_pct"] <= 10.0 and s.loc["rural_car", "median_abs_pct"] <= 10.0
+    # not yet met, held at today's level (intercity 8.8 %; 17 % and 21 % of rail pairs > 25 % off;
+    # two drives > 30 % off)
     assert s.loc["intercity_rail", "median_abs_pct"] <= 9.5
-    assert s.loc["rural_car", "median_abs_pct"] <= 16.5
+    car = all_times[all_times["class"].isin(["urban_car", "rural_car"])]
+    assert int((car["abs_pct"] > 30).sum()) <= 2
     assert s.loc["intercity_rail", "share_over_25"] <= 20.0 and s.loc["local_rail", "share_over_25"] <= 25.0
     # every modelled class beats the ruler-and-speed baseline
     for c in ("intercity_rail", "local_rail", "urban_car", "rural_car"):
