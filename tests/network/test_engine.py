@@ -96,18 +96,23 @@ def test_structured_and_dijkstra_equal_networkx_on_random_graphs(seed, geometric
     assert m.loc["zone:29", "zone:29"] == 0.0 and int(m.notna().sum(axis=1).iloc[0]) == 1
 
 
+def _tiny_graph(nodes, edges) -> nx.MultiDiGraph:
+    """A hand-made graph: ``nodes`` as (id, kind, x km), ``edges`` as (u, v, minutes, mode)."""
+    G = nx.MultiDiGraph()
+    for n, k, x in nodes:
+        G.add_node(n, kind=k, x=x * 1000.0, y=0.0)
+    for u, v, t, m in edges:
+        G.add_edge(u, v, time_min=t, mode=m)
+    return G
+
+
 def _line_graph() -> nx.MultiDiGraph:
     """zone:a -2-> road:1 -10-> road:2 -3-> zone:b ; zone:b -4-> road:2 ; zone:c isolated;
     a local link a -> b of 20 min (slower than the road: 15)."""
-    G = nx.MultiDiGraph()
-    for n, k, x in [("zone:a", "zone", 0), ("road:1", "road", 1), ("road:2", "road", 2), ("zone:b", "zone", 3), ("zone:c", "zone", 9)]:
-        G.add_node(n, kind=k, x=x * 1000.0, y=0.0)
-    G.add_edge("zone:a", "road:1", time_min=2.0, mode="access_car")
-    G.add_edge("road:1", "road:2", time_min=10.0, mode="road")
-    G.add_edge("road:2", "zone:b", time_min=3.0, mode="access_car")
-    G.add_edge("zone:b", "road:2", time_min=4.0, mode="access_car")
-    G.add_edge("zone:a", "zone:b", time_min=20.0, mode="local")
-    return G
+    return _tiny_graph(
+        [("zone:a", "zone", 0), ("road:1", "road", 1), ("road:2", "road", 2), ("zone:b", "zone", 3), ("zone:c", "zone", 9)],
+        [("zone:a", "road:1", 2.0, "access_car"), ("road:1", "road:2", 10.0, "road"), ("road:2", "zone:b", 3.0, "access_car"),
+         ("zone:b", "road:2", 4.0, "access_car"), ("zone:a", "zone:b", 20.0, "local")])
 
 
 def test_hand_computed_times_nan_and_flag():
@@ -272,18 +277,12 @@ def _park_ride_graph() -> nx.MultiDiGraph:
     zone:b drives to rail:U (4); trains U -> V (10), walk to zone:c (2). Also zone:a walks to
     rail:U (60). The chain a -> S -> T -> b -> (drive) U -> V -> c would take 44 min, but the car
     was left at S: a rail trip from a to c walks to U instead (60 + 10 + 2 = 72)."""
-    G = nx.MultiDiGraph()
-    for n, k in [("zone:a", "zone"), ("zone:b", "zone"), ("zone:c", "zone"), ("rail:S", "station"), ("arr:T", "station"),
-                 ("rail:U", "station"), ("arr:V", "station")]:
-        G.add_node(n, kind=k, x=0.0, y=0.0)
-    G.add_edge("zone:a", "rail:S", time_min=5.0, mode="park_ride")
-    G.add_edge("rail:S", "arr:T", time_min=20.0, mode="rail")
-    G.add_edge("arr:T", "zone:b", time_min=3.0, mode="access_walk")
-    G.add_edge("zone:b", "rail:U", time_min=4.0, mode="park_ride")
-    G.add_edge("zone:a", "rail:U", time_min=60.0, mode="access_walk")
-    G.add_edge("rail:U", "arr:V", time_min=10.0, mode="rail")
-    G.add_edge("arr:V", "zone:c", time_min=2.0, mode="access_walk")
-    return G
+    return _tiny_graph(
+        [(n, k, 0) for n, k in [("zone:a", "zone"), ("zone:b", "zone"), ("zone:c", "zone"), ("rail:S", "station"),
+                                ("arr:T", "station"), ("rail:U", "station"), ("arr:V", "station")]],
+        [("zone:a", "rail:S", 5.0, "park_ride"), ("rail:S", "arr:T", 20.0, "rail"), ("arr:T", "zone:b", 3.0, "access_walk"),
+         ("zone:b", "rail:U", 4.0, "park_ride"), ("zone:a", "rail:U", 60.0, "access_walk"), ("rail:U", "arr:V", 10.0, "rail"),
+         ("arr:V", "zone:c", 2.0, "access_walk")])
 
 
 @pytest.mark.parametrize("method", ["structured", "dijkstra", "reverse", "auto"])
