@@ -17,7 +17,7 @@ import shapely
 
 from .errors import CRSError, DataFormatError, EmptyResultError, GeometryError, MissingColumnError
 
-__all__ = ["BNG", "check_frame", "to_bng", "GeometryRepairWarning", "CODE_PATTERNS"]
+__all__ = ["BNG", "check_frame", "to_bng", "GeometryRepairWarning", "CODE_PATTERNS", "codes_in"]
 
 BNG = "EPSG:27700"
 
@@ -29,6 +29,21 @@ CODE_PATTERNS: dict[str, str] = {
     "MSOA21CD": r"^[EW]02\d{6}$",
     "MSOA11CD": r"^[EW]02\d{6}$",
 }
+
+
+def codes_in(values: Iterable, pool: Iterable) -> "np.ndarray":
+    """Boolean array: which of ``values`` (codes) occur in ``pool``, as ``Series.isin`` answers it.
+
+    pandas 3's ``isin`` on Arrow-backed strings converts every element of ``pool`` to a pyarrow
+    scalar in Python (about 0.5 s for the 35,000 LSOA codes of England and Wales); a hash lookup
+    on the pool's unique values is about 50x faster. Missing values match missing values, as in
+    ``isin``.
+    """
+    import numpy as np
+
+    vals = values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else np.asarray(list(values), dtype=object)
+    ref = pd.Index(pool.to_numpy(dtype=object) if hasattr(pool, "to_numpy") else np.asarray(list(pool), dtype=object))
+    return ref.unique().get_indexer(vals) >= 0
 
 
 class GeometryRepairWarning(UserWarning):

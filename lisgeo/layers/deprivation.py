@@ -36,6 +36,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..catalog import resolve_dataset
+from ..checks import codes_in
 from ..errors import DataFormatError, MissingColumnError, ParameterError
 from ._registry import finish_layer, register_layer
 from .boundaries import load_lsoa11, load_lsoa21
@@ -186,7 +187,7 @@ def read_imd2025() -> pd.DataFrame:
 
 def _attach(polys: gpd.GeoDataFrame, table: pd.DataFrame, code: str, what: str) -> gpd.GeoDataFrame:
     cols = [c for c in table.columns if c != code]
-    missing = ~polys[code].isin(table.index)
+    missing = ~codes_in(polys[code], table.index)
     if missing.any():
         raise ParameterError(f"{what} has no values for {int(missing.sum())} LSOA(s) of the region, e.g. "
                              f"{polys.index[missing][:3].tolist()} (Welsh LSOAs are not in the English indices); choose a region of English districts")

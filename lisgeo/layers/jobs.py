@@ -57,7 +57,7 @@ import shapely
 from ..catalog import resolve_dataset
 from ..errors import DataFormatError, MissingColumnError, ParameterError, UnknownNameError
 from ..regions import DISTRICTS, get_region
-from ..checks import check_frame
+from ..checks import check_frame, codes_in
 from ._registry import finish_layer, register_layer
 from ..assumptions import reach_km
 from .boundaries import load_districts, load_lsoa11, load_lsoa21, load_msoa11, load_msoa21, region_reach
@@ -98,10 +98,10 @@ def apportion(values: pd.Series, links: pd.DataFrame, *, source: str = "source",
     if w.isna().any() or (w < 0).any():
         raise ParameterError(f"link weights must be numbers ≥ 0; column {weight!r} has NaN or negative values")
     df = pd.DataFrame({"s": links[source].to_numpy(), "t": links[target].to_numpy(), "w": w.to_numpy(dtype="float64")})
-    df = df[df["s"].isin(values.index)]
+    df = df[codes_in(df["s"], values.index)]
     tot = df.groupby("s")["w"].sum()
     vals = values.astype("float64")
-    orphan = vals.index[(vals != 0) & ~vals.index.isin(tot.index[tot > 0])]
+    orphan = vals.index[(vals != 0).to_numpy() & ~codes_in(vals.index, tot.index[tot > 0])]
     if len(orphan):
         raise ParameterError(f"{len(orphan)} source(s) have a value but no link of positive weight, e.g. "
                              f"{list(orphan[:3])}; add links for them or drop them first")
@@ -165,7 +165,7 @@ def _lsoa21_to_msoa11(lads: tuple[str, ...]) -> pd.DataFrame:
     l11 = load_lsoa11(region=lads)
     m11 = load_msoa11(region=lads)
     name_to_m11 = pd.Series(m11["MSOA11CD"].to_numpy(), index=m11["MSOA11NM"].to_numpy())
-    known = l21["LSOA21CD"].isin(l11.index)
+    known = codes_in(l21["LSOA21CD"], l11.index)
     by_code = pd.DataFrame({"LSOA21CD": l21.loc[known, "LSOA21CD"].to_numpy()})
     msoa_name = l11.loc[by_code["LSOA21CD"], "LSOA11NM"].str.slice(0, -1).to_numpy()
     by_code["MSOA11CD"] = pd.Series(msoa_name).map(name_to_m11).to_numpy()
@@ -206,7 +206,7 @@ def _jobs_tables(lads: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
     links["weight"] = links["LSOA21CD"].map(lsoa_pop["pop"]).astype("float64") * links["frac"]
     m11 = load_msoa11(region=lads)
     work = read_workplace_msoa11()
-    missing = ~m11["MSOA11CD"].isin(work.index)
+    missing = ~codes_in(m11["MSOA11CD"], work.index)
     if missing.any():
         raise DataFormatError(f"Census 2011 workplace data lack MSOA(s) {m11.index[missing][:3].tolist()}; run `lisgeo data verify` to check the pinned files")
     jobs11 = work.loc[m11["MSOA11CD"], "jobs"]
@@ -342,12 +342,12 @@ def national_jobs_msoa21() -> pd.DataFrame:
     work = read_workplace_msoa11()
     m21 = read_census2021_population(level="msoa")
     l21 = read_census2021_population(level="lsoa")
-    same = m21.index[m21.index.isin(work.index)]
-    new = m21.index[~m21.index.isin(work.index)]
-    retired = work.index[~work.index.isin(m21.index)]
+    same = m21.index[codes_in(m21.index, work.index)]
+    new = m21.index[~codes_in(m21.index, work.index)]
+    retired = work.index[~codes_in(work.index, m21.index)]
     l11 = _lsoa11_to_msoa11()
-    ln = l21[l21["parent"].isin(new)]
-    known = ln.index.isin(l11.index)
+    ln = l21[codes_in(l21["parent"], new)]
+    known = codes_in(ln.index, l11.index)
     links = [pd.DataFrame({"LSOA21CD": ln.index[known], "MSOA21CD": ln.loc[known, "parent"].to_numpy(),
                            "MSOA11CD": l11.loc[ln.index[known], "MSOA11CD"].to_numpy(),
                            "weight": ln.loc[known, "pop"].to_numpy(dtype="float64")})]
@@ -357,13 +357,13 @@ def national_jobs_msoa21() -> pd.DataFrame:
         pts = _centroids("lsoa21_centroids").reindex(ln.index[~known])
         if pts.isna().any():
             raise DataFormatError(f"lsoa21_centroids lacks LSOA(s) {pts.index[pts.isna()][:3].tolist()}; run `lisgeo data verify` to check the pinned files")
-        cand = l11[l11["MSOA11CD"].isin(retired)]
+        cand = l11[codes_in(l11["MSOA11CD"], retired)]
         _, j = shapely.STRtree(cand.geometry.values).query_nearest(pts.values, all_matches=False)
         links.append(pd.DataFrame({"LSOA21CD": pts.index, "MSOA21CD": ln.loc[~known, "parent"].to_numpy(),
                                    "MSOA11CD": cand["MSOA11CD"].to_numpy()[j],
                                    "weight": ln.loc[~known, "pop"].to_numpy(dtype="float64")}))
     links = pd.concat(links, ignore_index=True)
-    bad = links["MSOA11CD"].isna() | ~links["MSOA11CD"].isin(retired)
+    bad = links["MSOA11CD"].isna().to_numpy() | ~codes_in(links["MSOA11CD"], retired)
     if bad.any():
         raise DataFormatError(f"LSOA(s) {links.loc[bad, 'LSOA21CD'].head(3).tolist()} of new MSOA 2021 codes link to "
                               "no retired MSOA 2011; check msoa_lookup and lsoa11_centroids")

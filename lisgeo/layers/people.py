@@ -24,7 +24,7 @@ import shapely
 from ..catalog import resolve_dataset
 from ..errors import DataFormatError, EmptyResultError, ParameterError, UnknownNameError
 from ..regions import get_region
-from ..checks import BNG, check_frame
+from ..checks import BNG, check_frame, codes_in
 from ._registry import finish_layer, register_layer
 from ..assumptions import reach_km
 from .boundaries import load_lsoa21, load_msoa21, region_outline
@@ -109,7 +109,7 @@ def _centroids(dataset: str) -> gpd.GeoSeries:
 def _centroid_layer(areas: gpd.GeoDataFrame, *, code: str, name: str, dataset: str, pop: pd.Series,
                     layer: str, datasets: list[str]) -> gpd.GeoDataFrame:
     pts = _centroids(dataset)
-    missing = ~areas[code].isin(pts.index)
+    missing = ~codes_in(areas[code], pts.index)
     if missing.any():
         raise DataFormatError(f"{dataset} lacks centroids for {int(missing.sum())} area(s), e.g. "
                               f"{areas.loc[missing, code].head(3).tolist()}; run `lisgeo data verify` to check the pinned files")

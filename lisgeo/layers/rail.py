@@ -20,7 +20,7 @@ import shapely
 import shapely.ops
 
 from ..catalog import resolve_dataset
-from ..checks import BNG, check_frame
+from ..checks import BNG, check_frame, codes_in
 from ..errors import DataFormatError
 from ._registry import finish_layer, register_layer
 from ..assumptions import reach_km
@@ -118,7 +118,7 @@ def match_aquius_stations(*, max_distance_m: float = 2000.0) -> pd.DataFrame:
         lkeys = lkeys[~left.duplicated(keep=False)[todo]]
         lookup = pd.Series(st["crs"].to_numpy(), index=right.to_numpy())[rmap.to_numpy()] if len(rmap) else pd.Series(dtype="string")
         lookup = lookup[~lookup.index.duplicated()]
-        hit = lkeys[lkeys.isin(lookup.index)]
+        hit = lkeys[codes_in(lkeys, lookup.index)]
         crs.loc[hit.index] = lookup.loc[hit.to_numpy()].to_numpy()
         method.loc[hit.index] = label
 

@@ -114,27 +114,38 @@ def _hapms_sections() -> gpd.GeoDataFrame:
                        name="HAPMS sections", geom_types=LINE)
 
 
-def _chain_parts(parts: Sequence[shapely.LineString], straight: shapely.LineString) -> tuple[shapely.LineString, float]:
-    """Join forward-running parts in order along ``straight``; drop parts inside another's span.
+def _chain_parts(parts: Sequence[np.ndarray], t0: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, float]:
+    """Join forward-running parts (coordinate arrays) in order of where they start along the link
+    (``t0``; ``t1`` where they end, m); drop parts inside another's span.
 
-    Returns the joined line and the total length of the gaps bridged (m).
+    Returns the joined coordinates (fewer than 2 rows: nothing) and the total length of the gaps
+    bridged (m).
     """
-    spans = sorted(((straight.project(shapely.Point(p.coords[0])), straight.project(shapely.Point(p.coords[-1])), p) for p in parts),
-                   key=lambda t: (t[0], -t[1]))
-    coords: list = []
+    order = sorted(range(len(parts)), key=lambda k: (t0[k], -t1[k]))
+    pieces: list[np.ndarray] = []
     gaps = 0.0
     reach = -np.inf
-    for a, b, p in spans:
-        if b <= reach + 1.0:  # contained in what we already have (duplicate or stub)
+    for k in order:
+        if t1[k] <= reach + 1.0:  # contained in what we already have (duplicate or stub)
             continue
-        c = list(p.coords)
-        if coords:
-            gaps += float(np.hypot(c[0][0] - coords[-1][0], c[0][1] - coords[-1][1]))
-        coords.extend(c)
-        reach = max(reach, b)
-    if len(coords) < 2:
-        return shapely.LineString(), 0.0
-    return shapely.LineString(coords), gaps
+        c = parts[k]
+        if pieces:
+            gaps += float(np.hypot(c[0, 0] - pieces[-1][-1, 0], c[0, 1] - pieces[-1][-1, 1]))
+        pieces.append(c)
+        reach = max(reach, t1[k])
+    if not pieces:
+        return np.empty((0, 2)), 0.0
+    return np.concatenate(pieces), gaps
+
+
+def _substring(coords: np.ndarray, s0: float, s1: float, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The vertices of the polyline ``coords`` from ``s0`` to ``s1`` m along it (0 <= s0 < s1), as
+    ``shapely.ops.substring`` gives them: its points at ``s0`` (``start``) and ``s1`` (``end``) and
+    the vertices strictly between."""
+    seg = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))
+    at = np.r_[0.0, np.cumsum(seg)][:-1]  # distance along the line at each segment's first vertex
+    inner = coords[:-1][(at > s0) & (at < s1)]
+    return np.vstack([start, inner, end])
 
 
 def match_link_geometry(
@@ -204,31 +215,51 @@ def match_link_geometry(
     source = np.full(len(links), "straight", dtype=object)
     order = np.argsort(li, kind="stable")
     li, sgeom = li[order], sgeom[order]
-    bounds = np.flatnonzero(np.r_[True, li[1:] != li[:-1], True])
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        k = li[a]
-        line = geoms[k]
-        p0, p1 = shapely.Point(line.coords[0]), shapely.Point(line.coords[-1])
-        merged = shapely.line_merge(shapely.MultiLineString(list(sgeom[a:b])), directed=True)
-        parts = list(merged.geoms) if merged.geom_type == "MultiLineString" else [merged]
-        chain, gaps = _chain_parts(parts, line)
-        if chain.is_empty or chain.distance(p0) > snap_m or chain.distance(p1) > snap_m:
-            continue
-        s0, s1 = chain.project(p0), chain.project(p1)
-        if s1 <= s0:
-            continue
-        sub = shapely.ops.substring(chain, s0, s1)
-        sub_coords = list(sub.coords) if sub.geom_type == "LineString" else [sub.coords[0]]
-        route = shapely.LineString([p0.coords[0], *sub_coords, p1.coords[0]])
-        if gaps > max_gap_frac * max(sub.length, 1.0) or route.length > max_detour * L[k] + 500.0:
-            continue
-        # refuse a route that doubles back along the link (a loop or a wrong turn in the chain)
-        rc = shapely.get_coordinates(route)
-        along = (rc - rc[0]) @ ((rc[-1] - rc[0]) / max(L[k], 1e-9))
-        if np.clip(-np.diff(along), 0, None).sum() > max(max_backtrack_m, 0.05 * L[k]):
-            continue
-        geoms[k] = route
-        source[k] = "hapms"
+    if len(li):
+        # each link's sections merged into parts (one vectorised call per step), then the parts'
+        # ends projected on the link
+        links_with = np.unique(li)
+        merged = shapely.line_merge(shapely.multilinestrings(sgeom, indices=np.searchsorted(links_with, li)), directed=True)
+        parts, owner = shapely.get_parts(merged, return_index=True)
+        pk = links_with[owner]
+        ends0, ends1 = shapely.get_point(parts, 0), shapely.get_point(parts, -1)
+        t0 = shapely.line_locate_point(straight.to_numpy()[pk], ends0)
+        t1 = shapely.line_locate_point(straight.to_numpy()[pk], ends1)
+        pc, pidx = shapely.get_coordinates(parts, return_index=True)
+        cuts = np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]])
+        part_coords = np.split(pc, cuts[1:])
+        # chain each link's parts along it
+        bounds = np.flatnonzero(np.r_[True, pk[1:] != pk[:-1], True])
+        chain_k, chain_xy, chain_gaps = [], [], []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            xy, gaps = _chain_parts(part_coords[a:b], t0[a:b], t1[a:b])
+            if len(xy) >= 2:
+                chain_k.append(pk[a]); chain_xy.append(xy); chain_gaps.append(gaps)
+        chain_k = np.asarray(chain_k, dtype=np.int64)
+        chains = shapely.linestrings(np.concatenate(chain_xy), indices=np.repeat(np.arange(len(chain_xy)), [len(c) for c in chain_xy])) \
+            if len(chain_xy) else np.array([], dtype=object)
+        line = straight.to_numpy()[chain_k]
+        p0, p1 = shapely.get_point(line, 0), shapely.get_point(line, -1)
+        near = (shapely.distance(chains, p0) <= snap_m) & (shapely.distance(chains, p1) <= snap_m)
+        s0, s1 = shapely.line_locate_point(chains, p0), shapely.line_locate_point(chains, p1)
+        ok = near & (s1 > s0)
+        q0, q1 = shapely.line_interpolate_point(chains[ok], s0[ok]), shapely.line_interpolate_point(chains[ok], s1[ok])
+        q0, q1 = shapely.get_coordinates(q0), shapely.get_coordinates(q1)
+        e0, e1 = shapely.get_coordinates(p0[ok]), shapely.get_coordinates(p1[ok])
+        for m, c in enumerate(np.flatnonzero(ok)):
+            k = chain_k[c]
+            sub = _substring(chain_xy[c], s0[c], s1[c], q0[m], q1[m])
+            rc = np.vstack([e0[m], sub, e1[m]])
+            sub_len = float(np.hypot(np.diff(sub[:, 0]), np.diff(sub[:, 1])).sum())
+            route_len = float(np.hypot(np.diff(rc[:, 0]), np.diff(rc[:, 1])).sum())
+            if chain_gaps[c] > max_gap_frac * max(sub_len, 1.0) or route_len > max_detour * L[k] + 500.0:
+                continue
+            # refuse a route that doubles back along the link (a loop or a wrong turn in the chain)
+            along = (rc - rc[0]) @ ((rc[-1] - rc[0]) / max(L[k], 1e-9))
+            if np.clip(-np.diff(along), 0, None).sum() > max(max_backtrack_m, 0.05 * L[k]):
+                continue
+            geoms[k] = shapely.LineString(rc)
+            source[k] = "hapms"
     out = gpd.GeoDataFrame({"geometry_source": pd.array(source, dtype="string")}, geometry=geoms, index=links.index, crs=BNG)
     out["length_km"] = out.geometry.length / 1000.0
     straight_km = L / 1000.0

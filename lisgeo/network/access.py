@@ -42,7 +42,7 @@ from scipy.spatial import cKDTree
 
 from ..assumptions import Assumptions
 from ..errors import NetworkError
-from .schema import EdgeMode, NodeKind, NodeRole, TransportMode, has_role, node_code, node_id, node_ids
+from .schema import EdgeMode, NodeKind, NodeRole, TransportMode, add_edge_table, has_role, node_code, node_id, node_ids
 
 __all__ = [
     "local_speed_kmh", "urban_flags", "access_minutes", "drive_minutes", "knn_links", "local_pairs", "node_xy", "terminal_table",
@@ -216,7 +216,7 @@ def attach_terminals(
         (n, {"kind": k, "x": float(x), "y": float(y), "urban": bool(u)})
         for n, k, x, y, u in zip(names, terminals["kind"], xy[:, 0], xy[:, 1], urban)
     )
-    edges = []
+    names_arr = np.asarray(names, dtype=object)
     if roads:
         junctions = [n for n, k in G.nodes(data="kind") if k == NodeKind.ROAD]
         if not junctions:
@@ -228,20 +228,28 @@ def attach_terminals(
                 f"{len(cut)} zone(s)/site(s) lie more than {assumptions['access.max_junction_km']} km from every road junction "
                 f"and cannot reach the network: {cut[:10]}; widen the road buffer (buffer_km) or raise access.max_junction_km"
             )
-        for a, b, tm, dk in zip(i, j, t, km):
-            attrs = {"time_min": float(tm), "mode": EdgeMode.ACCESS_CAR, "length_km": float(dk)}
-            edges.append((names[a], junctions[b], attrs))
-            edges.append((junctions[b], names[a], dict(attrs)))
+        jn = np.asarray(junctions, dtype=object)[j]
+        _add_both_ways(G, names_arr[i], jn, {"time_min": np.asarray(t, dtype="float64"), "mode": EdgeMode.ACCESS_CAR,
+                                             "length_km": np.asarray(km, dtype="float64")})
         a_, b_, dm = local_pairs(xy, assumptions)
         tl = _local_link_minutes(np.maximum(dm, 1.0) / 1000.0 * circ, speed[a_], speed[b_], assumptions)
-        for a, b, tm, dk in zip(a_, b_, tl, dm / 1000.0):
-            attrs = {"time_min": float(tm), "mode": EdgeMode.LOCAL, "length_km": float(dk * circ)}
-            edges.append((names[a], names[b], attrs))
-            edges.append((names[b], names[a], dict(attrs)))
+        _add_both_ways(G, names_arr[a_], names_arr[b_], {"time_min": np.asarray(tl, dtype="float64"), "mode": EdgeMode.LOCAL,
+                                                         "length_km": np.asarray(dm, dtype="float64") / 1000.0 * circ})
     if stations:
-        edges += _station_access(G, names, xy, speed, assumptions)
-    G.add_edges_from(edges)
+        _station_access(G, names_arr, xy, speed, assumptions)
     return G
+
+
+def _interleave(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.empty(2 * len(a), dtype=object)
+    out[0::2], out[1::2] = a, b
+    return out
+
+
+def _add_both_ways(G: nx.MultiDiGraph, a: np.ndarray, b: np.ndarray, attrs: dict, back: "np.ndarray | None" = None) -> None:
+    """Edges a[i] -> b[i] and, after each, (``back`` or b)[i] -> a[i], with the same attributes."""
+    twice = {k: (np.repeat(np.asarray(x), 2) if isinstance(x, np.ndarray) else x) for k, x in attrs.items()}
+    add_edge_table(G, _interleave(a, b if back is None else back), _interleave(b, a), twice)
 
 
 def station_nodes(G: nx.MultiDiGraph) -> list[str]:
@@ -267,31 +275,28 @@ def station_link_floor_min(assumptions: Mapping[str, Any]) -> float:
     return float(assumptions["pt.interchange_penalty_min"]) / 2.0
 
 
-def _station_access(G, names, xy, speed, a: Assumptions) -> list:
+def _station_access(G, names: np.ndarray, xy, speed, a: Assumptions) -> None:
     floor = station_link_floor_min(a)
     circ = a["access.circuity"]
-    edges = []
     group = station_nodes(G)
     if not group:
-        return edges
-    out = [egress_node(G, n) for n in group]
+        return
+    group_arr = np.asarray(group, dtype=object)
+    out = np.asarray([egress_node(G, n) for n in group], dtype=object)
     sxy = node_xy(G, group)
-    # walk: every station within max_walk_km, both directions
+    # walk: every station within max_walk_km, both directions (in from the street side, back out from the arrival side)
     i, j, d = _within(xy, sxy, a["walk.max_walk_km"] * 1000.0)
     tw = np.maximum(access_minutes(d, a["walk.walk_kmh"], circ), floor)
-    for a_i, b, tm, dk in zip(i, j, tw, np.maximum(d, 1.0) / 1000.0):
-        attrs = {"time_min": float(tm), "mode": EdgeMode.ACCESS_WALK, "length_km": float(dk * circ)}
-        edges.append((names[a_i], group[b], attrs))
-        edges.append((out[b], names[a_i], dict(attrs)))
+    _add_both_ways(G, names[i], group_arr[j], {"time_min": np.asarray(tw, dtype="float64"), "mode": EdgeMode.ACCESS_WALK,
+                                               "length_km": np.maximum(d, 1.0) / 1000.0 * circ}, back=out[j])
     # car: every station within car_max_km, origin side only (unless car_egress)
     i, j, d = _within(xy, sxy, a["pt.car_max_km"] * 1000.0)
     t = np.maximum(drive_minutes(np.maximum(d, 1.0) / 1000.0 * circ, speed[i], a) + a["pt.car_park_min"], floor)
-    for a_i, b, tm, dk in zip(i, j, t, np.maximum(d, 1.0) / 1000.0):
-        attrs = {"time_min": float(tm), "mode": EdgeMode.PARK_RIDE, "length_km": float(dk * circ)}
-        edges.append((names[a_i], group[b], attrs))
-        if a["pt.car_egress"]:
-            edges.append((out[b], names[a_i], dict(attrs)))
-    return edges
+    attrs = {"time_min": np.asarray(t, dtype="float64"), "mode": EdgeMode.PARK_RIDE, "length_km": np.maximum(d, 1.0) / 1000.0 * circ}
+    if a["pt.car_egress"]:
+        _add_both_ways(G, names[i], group_arr[j], attrs, back=out[j])
+    else:
+        add_edge_table(G, names[i], group_arr[j], attrs)
 
 
 def point_links(G: nx.MultiDiGraph, xy: np.ndarray, urban: np.ndarray, *, mode: TransportMode | str,

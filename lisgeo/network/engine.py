@@ -577,6 +577,14 @@ def build_engine(G: nx.MultiDiGraph, *, mode: TransportMode | str = "car", refre
     return eng
 
 
+def seed_engines(G: nx.MultiDiGraph, table: pd.DataFrame) -> None:
+    """Give ``G``'s engines the edge table already read from it (or from a graph with the very same
+    edges, in the same order): ``build_network`` reads it once to check the build."""
+    n = len(table)  # a table of another graph gives another key: build_engine then reads G afresh
+    key = (G.number_of_nodes(), n) + (_fingerprint(G) if n <= FULL_CHECK_EDGES else ())
+    _ENGINES[G] = {"key": key, "edits": G.graph.get("edits"), "table": table}
+
+
 def travel_time_matrix(G: nx.MultiDiGraph, origins: Iterable[str] | str | pd.DataFrame | None = None,
                        destinations: Iterable[str] | str | pd.DataFrame | None = None, *, mode: TransportMode | str = "car",
                        cutoff_min: float | None = None, method: str = "auto", id_col: str | None = None,

@@ -16,6 +16,7 @@ network (else :class:`~lisgeo.errors.NetworkError`).
 from __future__ import annotations
 
 import os
+import weakref
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
@@ -60,25 +61,41 @@ def site_terminals(sites: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
     return terminal_table(sites, role=NodeRole.SITE, ids=ids, urban=zones["urban"].to_numpy()[j])
 
 
-def check_graph(G: nx.MultiDiGraph) -> None:
+def check_graph(G: nx.MultiDiGraph, *, _table: pd.DataFrame | None = None) -> None:
     """Refuse NaN or negative edge times and unpositioned nodes (NetworkError naming them)."""
-    bad = [(u, v) for u, v, t in G.edges(data="time_min") if t is None or not np.isfinite(t) or t < 0]
-    if bad:
-        raise NetworkError(f"{len(bad)} edge(s) have a missing, NaN or negative time_min, e.g. {bad[:5]}; fix the inputs or the assumptions")
+    from .engine import _edge_table
+
+    table = _edge_table(G) if _table is None else _table
+    t = pd.to_numeric(table["time_min"], errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(t) | (t < 0)
+    if bad.any():
+        ex = list(zip(table["u"].to_numpy()[bad][:5], table["v"].to_numpy()[bad][:5]))
+        raise NetworkError(f"{int(bad.sum())} edge(s) have a missing, NaN or negative time_min, e.g. {ex}; fix the inputs or the assumptions")
     nopos = [n for n, d in G.nodes(data=True) if "x" not in d or "y" not in d or "kind" not in d]
     if nopos:
         raise NetworkError(f"{len(nopos)} node(s) lack kind/x/y, e.g. {nopos[:5]}")
 
 
-def _check_zone_reach(G: nx.MultiDiGraph, sites: Iterable[str] = ()) -> None:
+def _check_zone_reach(G: nx.MultiDiGraph, sites: Iterable[str] = (), *, _table: pd.DataFrame | None = None) -> None:
     """Every zone (and each of ``sites``, node ids) must reach, and be reached from, the main
     strongly connected part of the car network."""
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    from .engine import _edge_table
+
+    table = _edge_table(G) if _table is None else _table
     car_edges = MODE_EDGES[TransportMode.CAR]
-    car = nx.DiGraph()
-    car.add_edges_from((u, v) for u, v, m in G.edges(data="mode") if m in car_edges)
-    if car.number_of_nodes() == 0:
+    mode = table["mode"].to_numpy()
+    car = np.fromiter((m in car_edges for m in mode), dtype=bool, count=len(mode))
+    if not car.any():
         raise NetworkError("the car network is empty; the region has no strategic road links within reach")
-    main = max(nx.strongly_connected_components(car), key=len)
+    codes, nodes = pd.factorize(np.r_[table["u"].to_numpy()[car], table["v"].to_numpy()[car]])
+    m = int(car.sum())
+    adj = coo_array((np.ones(m), (codes[:m], codes[m:])), shape=(len(nodes), len(nodes))).tocsr()
+    _, label = connected_components(adj, directed=True, connection="strong")
+    main_label = np.bincount(label).argmax()
+    main = set(pd.Index(nodes)[label == main_label])
     zones = [n for n, k in G.nodes(data="kind") if k == NodeKind.ZONE]
     cut = [z for z in zones if z not in main]
     if cut:
@@ -118,6 +135,11 @@ def graph_summary(G: nx.MultiDiGraph) -> pd.DataFrame:
     kinds = pd.Series([k for _, k in G.nodes(data="kind")]).value_counts()
     modes = pd.Series([m for *_, m in G.edges(data="mode")]).value_counts()
     return pd.concat([kinds.rename("count").to_frame().assign(what="nodes"), modes.rename("count").to_frame().assign(what="edges")])
+
+
+#: The edge table (:func:`lisgeo.network.engine._edge_table`) of each build made in this process,
+#: handed to the engines of the graphs ``build_network`` returns from it (same edges).
+_BUILT_TABLES: "weakref.WeakKeyDictionary[nx.MultiDiGraph, pd.DataFrame]" = weakref.WeakKeyDictionary()
 
 
 @lru_cache(maxsize=8)
@@ -287,8 +309,12 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
                     "buffer_km": float(buffer_km), "sites": need,
                     "site_road_links": 0 if extra is None else int(len(extra[0]))})
     apply_edits(G, sc.edits, where=f"scenario {sc.name}")
-    check_graph(G)
-    _check_zone_reach(G, [node_id(NodeRole.SITE, s) for s in need])
+    from .engine import _edge_table
+
+    table = _edge_table(G)  # one pass over the edges: the checks and, later, the engines read it
+    check_graph(G, _table=table)
+    _check_zone_reach(G, [node_id(NodeRole.SITE, s) for s in need], _table=table)
+    _BUILT_TABLES[G] = table
     return G
 
 
@@ -345,8 +371,13 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
 
     over_key = tuple(sorted(over.items()))
     disk_key = _disk_key(key, sc, over_key, float(buffer_km), extra) if _cache.enabled(cache) else None
-    G = _build_cached(key, sc.path, over_key, float(buffer_km), stamp, extra, disk_key)
-    G = _copy_graph(G) if copy else _shared_graph(G)
+    built = _build_cached(key, sc.path, over_key, float(buffer_km), stamp, extra, disk_key)
+    G = _copy_graph(built) if copy else _shared_graph(built)
+    table = _BUILT_TABLES.get(built)
+    if table is not None:
+        from .engine import seed_engines
+
+        seed_engines(G, table)
     G.graph["region"] = region if isinstance(region, str) else reg.label
     if gtfs is not None:
         from .gtfs import format_clock, parse_clock, read_gtfs

@@ -51,7 +51,7 @@ import pandas as pd
 
 from ..assumptions import Assumptions
 from ..errors import NetworkError, UnknownNameError
-from .schema import EdgeMode, NodeKind, NodeRole, node_code, node_id
+from .schema import EdgeMode, NodeKind, NodeRole, add_edge_table, node_code, node_id, node_ids
 
 __all__ = ["headway_wait_min", "pattern_ride_min", "common_lines", "rail_services", "add_rail", "add_hs2",
            "destination_nodes", "pattern_stops", "DESTINATION_GROUPS"]
@@ -124,48 +124,68 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
     (what the typical train takes, as timetables and operators quote it).
     """
     crs = stations["crs"].astype(str).str.upper().to_numpy() if "crs" in stations.columns else stations.index.astype(str).str.upper().to_numpy()
+    # stations as integers numbered in CRS order (so that sorting by number sorts by code); a code
+    # given twice keeps its last position
     pos = dict(zip(crs, zip(stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())))
-    fr, to, ride, trains, pat = [], [], [], [], []
-    skipped = k_pat = 0
+    codes = np.array(sorted(pos), dtype=object)
+    px, py = np.array([pos[c][0] for c in codes], dtype="float64"), np.array([pos[c][1] for c in codes], dtype="float64")
+    number = {c: k for k, c in enumerate(codes.tolist())}
+    fr, to, ride, trains = [], [], [], []
+    skipped = 0
     for stops, n in zip(patterns["stops"], patterns["daily_trains"].to_numpy(dtype="float64")):
-        s = [c for c in pattern_stops(stops) if c in pos]
-        s = [c for i, c in enumerate(s) if i == 0 or c != s[i - 1]]
+        s = np.fromiter((number[c] for c in pattern_stops(stops) if c in number), dtype=np.int64)
+        if len(s):
+            s = s[np.r_[True, s[1:] != s[:-1]]]
         if len(s) < 2 or not (np.isfinite(n) and n > 0):
             skipped += 1
             continue
-        xy = np.array([pos[c] for c in s])
-        L = np.hypot(*np.diff(xy, axis=0).T) / 1000.0
+        L = np.hypot(np.diff(px[s]), np.diff(py[s])) / 1000.0
         cum = np.r_[0.0, np.cumsum(pattern_ride_min(L, assumptions))]
         i, j = np.triu_indices(len(s), k=1)
-        keep = np.array([s[a] != s[b] for a, b in zip(i, j)], dtype=bool)
+        keep = s[i] != s[j]
         i, j = i[keep], j[keep]
-        fr += [s[a] for a in i]
-        to += [s[b] for b in j]
-        ride.append(cum[j] - cum[i])
-        trains.append(np.full(len(i), n))
-        pat.append(np.full(len(i), k_pat))
-        k_pat += 1
-    df = pd.DataFrame({"from_crs": fr, "to_crs": to, "ride": np.concatenate(ride) if ride else np.array([]),
-                       "trains": np.concatenate(trains) if trains else np.array([]),
-                       "pattern": np.concatenate(pat) if pat else np.array([], dtype=np.int64)})
-    # a pattern that calls at a station twice (a loop) serves a pair once, by its shortest ride
-    df = df.sort_values("ride", kind="stable").drop_duplicates(["pattern", "from_crs", "to_crs"]).drop(columns="pattern")
+        # a pattern that calls at a station twice (a loop) serves a pair once, by its shortest ride
+        r = cum[j] - cum[i]
+        o = np.lexsort((r, s[j], s[i]))
+        pair = s[i][o] * len(codes) + s[j][o]
+        once = np.r_[True, pair[1:] != pair[:-1]]
+        fr.append(s[i][o][once])
+        to.append(s[j][o][once])
+        ride.append(r[o][once])
+        trains.append(np.full(int(once.sum()), n))
+    empty_i, empty_f = np.array([], dtype=np.int64), np.array([], dtype="float64")
+    f_i = np.concatenate(fr) if fr else empty_i
+    t_i = np.concatenate(to) if to else empty_i
+    ride_a = np.concatenate(ride) if ride else empty_f
+    n_a = np.concatenate(trains) if trains else empty_f
     # the common-lines strategy of every pair at once: each prefix of its patterns sorted by ride,
-    # the prefix with the least expected time (as common_lines, vectorised)
-    df = df.sort_values(["from_crs", "to_crs", "ride"], kind="stable").reset_index(drop=True)
-    g = df.groupby(["from_crs", "to_crs"], sort=False)
-    F = g["trains"].cumsum().to_numpy()
-    FR = (df["trains"] * df["ride"]).groupby([df["from_crs"], df["to_crs"]], sort=False).cumsum().to_numpy()
+    # the prefix with the least expected time (as common_lines, vectorised); ties in ride keep the
+    # patterns' order
+    o = np.lexsort((ride_a, t_i, f_i))
+    f_i, t_i, ride_a, n_a = f_i[o], t_i[o], ride_a[o], n_a[o]
+    start = np.r_[True, (f_i[1:] != f_i[:-1]) | (t_i[1:] != t_i[:-1])] if len(f_i) else np.array([], dtype=bool)
+    grp = np.cumsum(start) - 1
+    starts = np.flatnonzero(start)
+
+    def cumsum_by_group(x: np.ndarray) -> np.ndarray:  # added in order within each pair, as groupby().cumsum()
+        return pd.Series(x).groupby(grp, sort=False).cumsum().to_numpy(dtype="float64") if len(x) else x
+
+    F = cumsum_by_group(n_a)
+    FR = cumsum_by_group(n_a * ride_a)
     wait = headway_wait_min(F, assumptions)
-    df = df.assign(F=F, FR=FR, wait=wait, e=wait + FR / F, k=g.cumcount() + 1, fastest=g["ride"].transform("first"))
-    last = df.groupby(["from_crs", "to_crs"], sort=False)[["F", "FR"]].transform("last")
-    df["typical"] = last["FR"] / last["F"]
-    best = df.loc[df.groupby(["from_crs", "to_crs"], sort=True)["e"].idxmin()]
-    out = pd.DataFrame({"from_crs": best["from_crs"].to_numpy(), "to_crs": best["to_crs"].to_numpy(),
-                        "time_min": best["e"].to_numpy(), "wait_min": best["wait"].to_numpy(),
-                        "ride_min": (best["FR"] / best["F"]).to_numpy(), "fastest_min": best["fastest"].to_numpy(),
-                        "typical_min": best["typical"].to_numpy(),
-                        "daily_trains": best["F"].to_numpy(), "n_patterns": best["k"].to_numpy(dtype="int64")})
+    e = wait + FR / F
+    k = np.arange(len(f_i)) - starts[grp] + 1 if len(f_i) else empty_i
+    ends = np.r_[starts[1:], len(f_i)] - 1 if len(f_i) else empty_i
+    typical = (FR[ends] / F[ends])[grp] if len(f_i) else empty_f
+    # the first position of each group's least expected time (as idxmin)
+    best_e = np.minimum.reduceat(e, starts) if len(f_i) else empty_f
+    hit = np.flatnonzero(e == best_e[grp])
+    best = hit[np.r_[True, grp[hit][1:] != grp[hit][:-1]]] if len(hit) else empty_i
+    out = pd.DataFrame({"from_crs": codes[f_i[best]] if len(best) else np.array([], dtype=object),
+                        "to_crs": codes[t_i[best]] if len(best) else np.array([], dtype=object),
+                        "time_min": e[best], "wait_min": wait[best], "ride_min": FR[best] / F[best],
+                        "fastest_min": ride_a[starts] if len(starts) else empty_f, "typical_min": typical[best],
+                        "daily_trains": F[best], "n_patterns": k[best].astype("int64")})
     out.attrs["skipped_patterns"] = skipped
     return out
 
@@ -187,13 +207,17 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
         nodes.append((_arrival(c), {"kind": NodeKind.STATION, "side": "arrival", **xy}))
         edges.append((_street(c), _arrival(c), {"time_min": 0.0, "mode": EdgeMode.CONCOURSE}))
         edges.append((_arrival(c), _street(c), {"time_min": pen, "mode": EdgeMode.INTERCHANGE}))
-    services = rail_services(stations, patterns, assumptions)
-    for a, b, t, w, r, fast, typ, F, k in services.itertuples(index=False):
-        edges.append((_street(a), _arrival(b), {"time_min": float(t), "mode": EdgeMode.RAIL, "wait_min": float(w),
-                                               "ride_min": float(r), "fastest_min": float(fast), "typical_min": float(typ),
-                                               "daily_trains": float(F), "n_patterns": int(k)}))
     G.add_nodes_from(nodes)
     G.add_edges_from(edges)
+    services = rail_services(stations, patterns, assumptions)
+    add_edge_table(G, node_ids(NodeRole.STATION, services["from_crs"]), node_ids(NodeRole.ARRIVAL, services["to_crs"]),
+                   {"time_min": services["time_min"].to_numpy(dtype="float64"), "mode": EdgeMode.RAIL,
+                    "wait_min": services["wait_min"].to_numpy(dtype="float64"),
+                    "ride_min": services["ride_min"].to_numpy(dtype="float64"),
+                    "fastest_min": services["fastest_min"].to_numpy(dtype="float64"),
+                    "typical_min": services["typical_min"].to_numpy(dtype="float64"),
+                    "daily_trains": services["daily_trains"].to_numpy(dtype="float64"),
+                    "n_patterns": services["n_patterns"].to_numpy(dtype="int64")})
     G.graph["skipped_rail_patterns"] = int(G.graph.get("skipped_rail_patterns", 0)) + int(services.attrs["skipped_patterns"])
     G.graph["rail_services"] = len(services)
     return G

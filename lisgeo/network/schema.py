@@ -26,8 +26,9 @@ Edge modes (:class:`EdgeMode`) are what an edge is (a road link, a walk to a sta
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -35,7 +36,7 @@ from ..errors import UnknownNameError
 
 __all__ = [
     "NodeRole", "NodeKind", "EdgeMode", "TransportMode", "ROUTABLE_MODES", "MODE_EDGES", "TERMINAL_KINDS",
-    "STATION_ROLES", "node_id", "node_ids", "node_role", "node_code", "parse_mode",
+    "STATION_ROLES", "node_id", "node_ids", "node_role", "node_code", "parse_mode", "add_edge_table",
 ]
 
 
@@ -185,3 +186,56 @@ def parse_mode(mode: TransportMode | str, *, allowed: Iterable[TransportMode] = 
 def codes_of(nodes: Iterable[str]) -> pd.Index:
     """The codes of node ids, as an Index (ids without a known prefix are kept as they are)."""
     return pd.Index([node_code(n) for n in nodes])
+
+
+def add_edge_table(G: nx.MultiDiGraph, u: Sequence[str], v: Sequence[str], attrs: Mapping[str, Any]) -> None:
+    """Add one edge per row, ``u[i] -> v[i]``, to ``G`` with the attributes ``attrs``: each value an
+    array of one value per edge or a scalar shared by all (every edge gets its own attribute dict).
+
+    The same graph as ``G.add_edges_from(zip(u, v, dicts))`` (keys, order and attributes equal,
+    nodes created bare where new), about 3x faster: the network's 320,000 access, local and rail
+    edges are written straight into a plain ``nx.MultiDiGraph``'s adjacency dicts, the way
+    ``MultiDiGraph.add_edge`` writes them. A subclass of the graph goes through ``add_edges_from``.
+    """
+    n = len(u)
+    if len(v) != n:
+        raise ValueError(f"u and v differ in length ({n} and {len(v)})")
+    names = list(attrs)
+    cols = []
+    for k in names:
+        val = attrs[k]
+        if isinstance(val, (np.ndarray, pd.Series, pd.Index, list, tuple)):
+            arr = val.tolist() if hasattr(val, "tolist") else list(val)
+            if len(arr) != n:
+                raise ValueError(f"edge attribute {k!r} has {len(arr)} values for {n} edges")
+            cols.append(arr)
+        else:
+            cols.append([val] * n)
+    us = u.tolist() if hasattr(u, "tolist") else list(u)
+    vs = v.tolist() if hasattr(v, "tolist") else list(v)
+    dicts = [dict(zip(names, row)) for row in zip(*cols)] if cols else [{} for _ in range(n)]
+    if type(G) is not nx.MultiDiGraph:
+        G.add_edges_from(zip(us, vs, dicts))
+        return
+    succ, pred, node = G._succ, G._pred, G._node
+    for a, b, d in zip(us, vs, dicts):
+        if a not in succ:
+            if a is None:
+                raise ValueError("None cannot be a node")
+            succ[a], pred[a], node[a] = {}, {}, {}
+        if b not in succ:
+            if b is None:
+                raise ValueError("None cannot be a node")
+            succ[b], pred[b], node[b] = {}, {}, {}
+        keydict = succ[a].get(b)
+        if keydict is None:
+            keydict = succ[a][b] = pred[b][a] = {}
+            keydict[0] = d
+        else:
+            key = len(keydict)
+            while key in keydict:
+                key += 1
+            keydict[key] = d
+    clear = getattr(nx, "_clear_cache", None)  # networkx >= 3.3 caches views per graph
+    if clear is not None:
+        clear(G)
