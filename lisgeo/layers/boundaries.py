@@ -92,7 +92,12 @@ def load_msoa11(*, region="d2n2") -> gpd.GeoDataFrame:
 @register_layer("districts", family="boundaries", description="Local authority districts dissolved from LSOA 2021: LADCD, LADNM, LEP, area_km2", datasets=["lsoa21_boundaries"])
 def load_districts(*, region="d2n2") -> gpd.GeoDataFrame:
     """District polygons of ``region`` (dissolved from LSOA 2021 so that they nest), indexed by LADCD."""
-    lsoa = load_lsoa21(region=region)
+    return _districts(get_region(region).lad_codes).copy()
+
+
+@lru_cache(maxsize=16)
+def _districts(lad_codes: tuple[str, ...]) -> gpd.GeoDataFrame:
+    lsoa = load_lsoa21(region=list(lad_codes))
     gdf = lsoa[["LADCD", "LADNM", "LEP", "geometry"]].dissolve(by="LADCD", as_index=False, aggfunc="first")
     gdf["geometry"] = shapely.make_valid(gdf.geometry.values)
     gdf["area_km2"] = (gdf.area / 1e6).round(2)

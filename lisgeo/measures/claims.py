@@ -143,6 +143,7 @@ def population_within_drive(grid: GridPoints, outline: shapely.Geometry, links: 
     x0, y0, x1, y1 = outline.bounds
     x, y = grid.x, grid.y
     near = (x > x0 - reach_m) & (x < x1 + reach_m) & (y > y0 - reach_m) & (y < y1 + reach_m)
+    near &= ~(t_cell <= hours * 60.0)  # cells the roads already bring within reach need no other way
     simple = outline.simplify(50.0)
     shapely.prepare(simple)
     d_region = shapely.distance(simple, shapely.points(x[near], y[near]))

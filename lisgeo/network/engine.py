@@ -88,11 +88,27 @@ def _edge_table(G: nx.MultiDiGraph) -> pd.DataFrame:
     the graph serves the engines of every mode."""
     adj = getattr(G, "_adj", None)
     if G.is_multigraph() and type(adj) is dict:  # the plain dicts: ~3x faster than the edge view
-        rows = [(u, v, d.get("mode"), d.get("time_min")) for u, nbrs in adj.items() for v, kd in nbrs.items()
-                for d in kd.values()]
+        us, vs, ds = [], [], []
+        for u, nbrs in adj.items():
+            for v, kd in nbrs.items():
+                for d in kd.values():
+                    us.append(u)
+                    vs.append(v)
+                    ds.append(d)
     else:
-        rows = [(u, v, d.get("mode"), d.get("time_min")) for u, v, d in G.edges(data=True)]
-    return pd.DataFrame(rows, columns=["u", "v", "mode", "time_min"], dtype=object)
+        us, vs, ds = [], [], []
+        for u, v, d in G.edges(data=True):
+            us.append(u)
+            vs.append(v)
+            ds.append(d)
+
+    def column(values: list) -> np.ndarray:
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+
+    return pd.DataFrame({"u": column(us), "v": column(vs), "mode": column([d.get("mode") for d in ds]),
+                         "time_min": column([d.get("time_min") for d in ds])}, dtype=object)  # no str inference
 
 
 def _mode_frame(table: pd.DataFrame, mode: TransportMode | str) -> pd.DataFrame:
@@ -564,7 +580,8 @@ def build_engine(G: nx.MultiDiGraph, *, mode: TransportMode | str = "car", refre
     """
     mode = parse_mode(mode)
     entry = _ENGINES.get(G)
-    key = _version_key(G)
+    # a frozen graph (build_network(copy=False)) cannot gain or lose nodes or edges: its key stands
+    key = entry["key"] if entry is not None and nx.is_frozen(G) and not refresh else _version_key(G)
     edits = G.graph.get("edits")
     if entry is None or refresh or entry["key"] != key or entry["edits"] is not edits:
         entry = {"key": key, "edits": edits, "table": None}

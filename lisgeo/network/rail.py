@@ -111,6 +111,10 @@ def pattern_stops(stops: "str | Iterable[str]") -> list[str]:
     return [str(c).strip().upper() for c in seq if str(c).strip()]
 
 
+_SERVICE_COLUMNS = ("from_crs", "to_crs", "time_min", "wait_min", "ride_min", "fastest_min", "typical_min", "daily_trains",
+                    "n_patterns")
+
+
 def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions) -> pd.DataFrame:
     """Every directly served ordered pair of stations with its common-lines time (see the module docstring).
 
@@ -130,61 +134,79 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
     codes = np.array(sorted(pos), dtype=object)
     px, py = np.array([pos[c][0] for c in codes], dtype="float64"), np.array([pos[c][1] for c in codes], dtype="float64")
     number = {c: k for k, c in enumerate(codes.tolist())}
-    fr, to, ride, trains = [], [], [], []
-    skipped = 0
-    for stops, n in zip(patterns["stops"], patterns["daily_trains"].to_numpy(dtype="float64")):
-        s = np.fromiter((number[c] for c in pattern_stops(stops) if c in number), dtype=np.int64)
-        if len(s):
-            s = s[np.r_[True, s[1:] != s[:-1]]]
-        if len(s) < 2 or not (np.isfinite(n) and n > 0):
-            skipped += 1
-            continue
-        L = np.hypot(np.diff(px[s]), np.diff(py[s])) / 1000.0
-        cum = np.r_[0.0, np.cumsum(pattern_ride_min(L, assumptions))]
-        i, j = np.triu_indices(len(s), k=1)
-        keep = s[i] != s[j]
-        i, j = i[keep], j[keep]
-        # a pattern that calls at a station twice (a loop) serves a pair once, by its shortest ride
-        r = cum[j] - cum[i]
-        o = np.lexsort((r, s[j], s[i]))
-        pair = s[i][o] * len(codes) + s[j][o]
-        once = np.r_[True, pair[1:] != pair[:-1]]
-        fr.append(s[i][o][once])
-        to.append(s[j][o][once])
-        ride.append(r[o][once])
-        trains.append(np.full(int(once.sum()), n))
-    empty_i, empty_f = np.array([], dtype=np.int64), np.array([], dtype="float64")
-    f_i = np.concatenate(fr) if fr else empty_i
-    t_i = np.concatenate(to) if to else empty_i
-    ride_a = np.concatenate(ride) if ride else empty_f
-    n_a = np.concatenate(trains) if trains else empty_f
+    # every pattern's calls as one array (station numbers), repeated calls in a row dropped
+    calls = [[number[c] for c in pattern_stops(stops) if c in number] for stops in patterns["stops"]]
+    n_pat = patterns["daily_trains"].to_numpy(dtype="float64")
+    m_raw = np.fromiter((len(c) for c in calls), dtype=np.int64, count=len(calls))
+    st = np.fromiter((k for c in calls for k in c), dtype=np.int64, count=int(m_raw.sum()))
+    pid = np.repeat(np.arange(len(calls)), m_raw)
+    keep = np.r_[True, (st[1:] != st[:-1]) | (pid[1:] != pid[:-1])] if len(st) else np.array([], dtype=bool)
+    st, pid = st[keep], pid[keep]
+    m = np.bincount(pid, minlength=len(calls))
+    used = (m >= 2) & np.isfinite(n_pat) & (n_pat > 0)
+    skipped = int((~used).sum())
+    sel = used[pid]
+    st, pid = st[sel], pid[sel]
+    if not len(st):
+        out = pd.DataFrame({c: pd.Series(dtype=object if c.endswith("crs") else "float64") for c in _SERVICE_COLUMNS})
+        out["n_patterns"] = out["n_patterns"].astype("int64")
+        out.attrs["skipped_patterns"] = skipped
+        return out
+    # links between consecutive calls of a pattern, timed by pattern_ride_min (express or stopping
+    # by the pattern's mean spacing); cum = minutes from the pattern's first call, summed in order
+    same = np.r_[pid[1:] == pid[:-1], False]
+    link_km = np.where(same, np.hypot(np.diff(px[st], append=0.0), np.diff(py[st], append=0.0)) / 1000.0, 0.0)
+    n_links = np.bincount(pid, weights=same.astype("float64"), minlength=len(calls))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_km = np.bincount(pid, weights=link_km, minlength=len(calls)) / n_links
+    express = mean_km >= assumptions["pt.express_spacing_km"]
+    v = np.where(express, assumptions["pt.express_kmh"], assumptions["pt.stopping_kmh"])[pid]
+    link_min = np.where(same, assumptions["pt.stop_penalty_min"] + link_km / v * 60.0, 0.0)
+    first = np.r_[True, pid[1:] != pid[:-1]]
+    q = np.arange(len(st)) - np.flatnonzero(first)[np.cumsum(first) - 1]  # each call's place in its pattern
+    # summed along each pattern in order (a row per pattern), as np.cumsum of one pattern's links
+    rows = np.cumsum(first) - 1
+    grid = np.zeros((int(first.sum()), int(m.max()) + 1))
+    grid[rows, q + 1] = link_min
+    cum = np.cumsum(grid, axis=1)[rows, q]
+    # every ordered pair of calls (i before j) of the same pattern
+    after = m[pid] - q - 1
+    i = np.repeat(np.arange(len(st)), after)
+    j = i + 1 + (np.arange(len(i)) - np.repeat(np.cumsum(after) - after, after))
+    ok = st[i] != st[j]
+    i, j = i[ok], j[ok]
+    r = cum[j] - cum[i]
+    # a pattern that calls at a station twice (a loop) serves a pair once, by its shortest ride
+    o = np.lexsort((r, st[j], st[i], pid[i]))
+    i, j, r = i[o], j[o], r[o]
+    once = np.r_[True, (pid[i][1:] != pid[i][:-1]) | (st[i][1:] != st[i][:-1]) | (st[j][1:] != st[j][:-1])]
+    f_i, t_i, ride_a, n_a = st[i][once], st[j][once], r[once], n_pat[pid[i][once]]
     # the common-lines strategy of every pair at once: each prefix of its patterns sorted by ride,
     # the prefix with the least expected time (as common_lines, vectorised); ties in ride keep the
     # patterns' order
     o = np.lexsort((ride_a, t_i, f_i))
     f_i, t_i, ride_a, n_a = f_i[o], t_i[o], ride_a[o], n_a[o]
-    start = np.r_[True, (f_i[1:] != f_i[:-1]) | (t_i[1:] != t_i[:-1])] if len(f_i) else np.array([], dtype=bool)
+    start = np.r_[True, (f_i[1:] != f_i[:-1]) | (t_i[1:] != t_i[:-1])]
     grp = np.cumsum(start) - 1
     starts = np.flatnonzero(start)
 
     def cumsum_by_group(x: np.ndarray) -> np.ndarray:  # added in order within each pair, as groupby().cumsum()
-        return pd.Series(x).groupby(grp, sort=False).cumsum().to_numpy(dtype="float64") if len(x) else x
+        return pd.Series(x).groupby(grp, sort=False).cumsum().to_numpy(dtype="float64")
 
     F = cumsum_by_group(n_a)
     FR = cumsum_by_group(n_a * ride_a)
     wait = headway_wait_min(F, assumptions)
     e = wait + FR / F
-    k = np.arange(len(f_i)) - starts[grp] + 1 if len(f_i) else empty_i
-    ends = np.r_[starts[1:], len(f_i)] - 1 if len(f_i) else empty_i
-    typical = (FR[ends] / F[ends])[grp] if len(f_i) else empty_f
+    k = np.arange(len(f_i)) - starts[grp] + 1
+    ends = np.r_[starts[1:], len(f_i)] - 1
+    typical = (FR[ends] / F[ends])[grp]
     # the first position of each group's least expected time (as idxmin)
-    best_e = np.minimum.reduceat(e, starts) if len(f_i) else empty_f
+    best_e = np.minimum.reduceat(e, starts)
     hit = np.flatnonzero(e == best_e[grp])
-    best = hit[np.r_[True, grp[hit][1:] != grp[hit][:-1]]] if len(hit) else empty_i
-    out = pd.DataFrame({"from_crs": codes[f_i[best]] if len(best) else np.array([], dtype=object),
-                        "to_crs": codes[t_i[best]] if len(best) else np.array([], dtype=object),
+    best = hit[np.r_[True, grp[hit][1:] != grp[hit][:-1]]]
+    out = pd.DataFrame({"from_crs": codes[f_i[best]], "to_crs": codes[t_i[best]],
                         "time_min": e[best], "wait_min": wait[best], "ride_min": FR[best] / F[best],
-                        "fastest_min": ride_a[starts] if len(starts) else empty_f, "typical_min": typical[best],
+                        "fastest_min": ride_a[starts], "typical_min": typical[best],
                         "daily_trains": F[best], "n_patterns": k[best].astype("int64")})
     out.attrs["skipped_patterns"] = skipped
     return out
@@ -210,7 +232,8 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
     G.add_nodes_from(nodes)
     G.add_edges_from(edges)
     services = rail_services(stations, patterns, assumptions)
-    add_edge_table(G, node_ids(NodeRole.STATION, services["from_crs"]), node_ids(NodeRole.ARRIVAL, services["to_crs"]),
+    add_edge_table(G, node_ids(NodeRole.STATION, services["from_crs"].to_numpy(dtype=object)),
+                   node_ids(NodeRole.ARRIVAL, services["to_crs"].to_numpy(dtype=object)),
                    {"time_min": services["time_min"].to_numpy(dtype="float64"), "mode": EdgeMode.RAIL,
                     "wait_min": services["wait_min"].to_numpy(dtype="float64"),
                     "ride_min": services["ride_min"].to_numpy(dtype="float64"),
