@@ -111,3 +111,16 @@ def test_failed_write_leaves_old_file_untouched(tmp_path, monkeypatch):
 def test_unknown_extension(tmp_path):
     with pytest.raises(LisgeoError, match=".gpkg, .geojson, .parquet, .csv"):
         write_frame(_zones([box(0, 0, 1, 1)]), tmp_path / "x.shp")
+
+
+def test_codes_in_answers_as_isin():
+    import numpy as np
+    import pandas as pd
+
+    from lisgeo.checks import codes_in
+
+    pool = pd.Index(["E01000001", "E01000002", "E01000002", np.nan], dtype="str")
+    values = pd.Series(["E01000002", "E01000009", np.nan, "E01000001"], dtype="str")
+    got = codes_in(values, pool)
+    assert got.dtype == bool and got.tolist() == values.isin(pool).tolist() == [True, False, True, True]
+    assert codes_in(["x"], []).tolist() == [False] and codes_in([], ["x"]).tolist() == []

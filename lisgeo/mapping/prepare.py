@@ -8,6 +8,7 @@ Geometry stays in EPSG:27700 here; it is projected to WGS84 only when written as
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 from dataclasses import dataclass, field
@@ -84,18 +85,31 @@ def simplify_for_display(gdf: gpd.GeoDataFrame, *, tolerance_m: float = DEFAULT_
     if kind == "point":
         return gdf
     arr = np.asarray(geoms, dtype=object)
-    out = None
-    if kind == "polygon" and hasattr(shapely, "coverage_simplify"):
-        try:
-            if bool(shapely.coverage_is_valid(arr)):
-                out = shapely.coverage_simplify(arr, tolerance_m, simplify_boundary=True)
-        except Exception:  # noqa: BLE001 - fall back to per-geometry simplification
-            out = None
+    # the maps of one build draw the same zones again and again: simplify each set of shapes once
+    key = (kind, float(tolerance_m), hashlib.blake2b(b"".join(shapely.to_wkb(arr)), digest_size=16).hexdigest())
+    out = _SIMPLIFIED.get(key)
     if out is None:
-        out = shapely.simplify(arr, tolerance_m, preserve_topology=True)
+        out = _simplify(arr, kind, tolerance_m)
+        if len(_SIMPLIFIED) >= 16:
+            _SIMPLIFIED.pop(next(iter(_SIMPLIFIED)))
+        _SIMPLIFIED[key] = out
     res = gdf.copy()
     res[gdf.geometry.name] = gpd.GeoSeries(out, index=gdf.index, crs=gdf.crs)
     return res
+
+
+#: simplified shapes by (kind, tolerance, digest of the shapes' WKB); shapely geometries are immutable
+_SIMPLIFIED: dict[tuple, np.ndarray] = {}
+
+
+def _simplify(arr: np.ndarray, kind: str, tolerance_m: float) -> np.ndarray:
+    if kind == "polygon" and hasattr(shapely, "coverage_simplify"):
+        try:
+            if bool(shapely.coverage_is_valid(arr)):
+                return shapely.coverage_simplify(arr, tolerance_m, simplify_boundary=True)
+        except Exception:  # noqa: BLE001 - fall back to per-geometry simplification
+            pass
+    return shapely.simplify(arr, tolerance_m, preserve_topology=True)
 
 
 def js_safe(text: str) -> str:
@@ -304,6 +318,7 @@ def district_table(spec: MapSpec, layers: dict[str, PreparedLayer]) -> tuple[pd.
     if t.by not in df.columns:
         raise MissingColumnError(f"[table] by = {t.by!r} is not a column of layer {t.layer!r}")
     groups = sorted(df[t.by].dropna().unique(), key=str)
+    rows = df.groupby(t.by, sort=False, dropna=True).indices  # each group's row positions, in order
     cols: dict[str, list] = {}
     units: dict[str, tuple[str, int]] = {}
     for col, stat in t.stats.items():
@@ -315,7 +330,7 @@ def district_table(spec: MapSpec, layers: dict[str, PreparedLayer]) -> tuple[pd.
             u, word = "areas", ""  # a count of flagged areas
         heading = f"{lab} ({word})" if word else lab
         w = df[t.weight] if t.weight and t.weight in df.columns else None
-        vals = [_stat(df.loc[df[t.by] == g, col], stat, None if w is None else w[df[t.by] == g]) for g in groups]
+        vals = [_stat(df[col].iloc[rows[g]], stat, None if w is None else w.iloc[rows[g]]) for g in groups]
         total = _stat(df[col], stat, w) if stat != "first" else ""
         cols[heading] = vals + [total]
         units[heading] = (u if stat != "count" else "", dec if stat not in ("count",) else 0)

@@ -27,6 +27,7 @@ keys in the message, so a typo never silently drops an option::
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -206,6 +207,7 @@ _COVERAGE = {"sfbb": "Superfast broadband (30 Mbit/s+) coverage", "ufbb": "Ultra
              "below_uso": "Premises below the broadband USO (10 Mbit/s)"}
 
 
+@lru_cache(maxsize=4096)
 def column_info(column: str) -> ColumnInfo:
     """Label, units and decimals for a column: a score column of lisgeo's naming scheme
     (:func:`lisgeo.measures.columns.column`), a layer attribute, or any other (its name, capitalised)."""

@@ -119,12 +119,20 @@ def sector_links(src_xy: np.ndarray, dst_xy: np.ndarray, sectors: int, max_m: fl
     d = np.hypot(dx, dy)
     keep = d > 0
     i, j, d, dx, dy = i[keep], j[keep], d[keep], dx[keep], dy[keep]
+    if not len(i):
+        return e, e, np.array([], dtype="float64")
     sec = np.minimum((np.arctan2(dy, dx) + np.pi) / (2 * np.pi) * sectors, sectors - 1).astype(np.int64)
-    order = np.lexsort((d, sec, i))
-    i, sec, j, d = i[order], sec[order], j[order], d[order]
-    first = np.ones(len(i), dtype=bool)
-    first[1:] = (i[1:] != i[:-1]) | (sec[1:] != sec[:-1])
-    return i[first], j[first], d[first]
+    # the nearest of each (point, sector), the first found among equals: one integer sort, then
+    # the first position of each group's least distance (as a lexsort by (point, sector, distance))
+    key = i * sectors + sec
+    o = np.argsort(key, kind="stable")
+    key, d_o = key[o], d[o]
+    start = np.r_[True, key[1:] != key[:-1]]
+    grp = np.cumsum(start) - 1
+    least = np.minimum.reduceat(d_o, np.flatnonzero(start))
+    hit = np.flatnonzero(d_o == least[grp])
+    pick = o[hit[np.r_[True, grp[hit][1:] != grp[hit][:-1]]]]
+    return i[pick], j[pick], d[pick]
 
 
 def _within(src_xy: np.ndarray, dst_xy: np.ndarray, max_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -69,3 +69,30 @@ def test_edge_modes_and_their_travel_modes():
     assert MODE_EDGES[TransportMode.RAIL] == {"rail", "hs2", "interchange", "concourse", "access_walk", "park_ride"}
     # park and ride ends a car trip at a station and starts a rail trip there; local links are not rail
     assert EdgeMode.LOCAL not in MODE_EDGES[TransportMode.RAIL]
+
+
+def test_add_edge_table_equals_add_edges_from():
+    """The bulk writer gives the graph add_edges_from gives: keys of parallel edges, order, own dicts."""
+    import networkx as nx
+    import numpy as np
+
+    from lisgeo.network.schema import add_edge_table
+
+    u = ["a", "b", "a", "c", "a"]
+    v = ["b", "a", "b", "a", "c"]
+    t = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    G = nx.MultiDiGraph()
+    G.add_node("a", kind="zone")
+    H = G.copy()
+    add_edge_table(G, u, v, {"time_min": t, "mode": "local"})
+    H.add_edges_from((a, b, {"time_min": float(x), "mode": "local"}) for a, b, x in zip(u, v, t))
+    assert list(G.edges(keys=True, data=True)) == list(H.edges(keys=True, data=True))
+    assert list(G.pred["a"]) == list(H.pred["a"]) and dict(G.nodes(data=True)) == dict(H.nodes(data=True))
+    assert G["a"]["b"][1] == {"time_min": 3.0, "mode": "local"} and type(G["a"]["b"][1]["time_min"]) is float
+    G["a"]["b"][0]["time_min"] = 9.0  # every edge has a dict of its own
+    assert G["a"]["b"][1]["time_min"] == 3.0
+    with pytest.raises(ValueError, match="3 values for 5 edges"):
+        add_edge_table(G, u, v, {"time_min": t[:3]})
+    F = nx.freeze(nx.MultiDiGraph())
+    with pytest.raises(nx.NetworkXError):
+        add_edge_table(F, ["a"], ["b"], {})  # a frozen graph stays frozen
