@@ -169,8 +169,11 @@ def compare_cmd(region: str, base: str, scenario: str, threshold: float, output:
 @click.option("--class", "classes", multiple=True, help="Only these classes (repeatable): intercity_rail, local_rail, hs2, urban_car, rural_car, pt_door_to_door.")
 @click.option("--no-gains", is_flag=True, help="Skip the HS2 gains check (it builds a network per scenario).")
 @click.option("--connectivity/--no-connectivity", default=True, show_default=True,
-              help="Also score both LEPs and rank every measure against the IoD 2025 transport connectivity score.")
-def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connectivity: bool) -> None:
+              help="Also score the region and rank every measure against the IoD 2025 transport connectivity score.")
+@click.option("--region", "-r", default="d2n2_llep", show_default=True,
+              help=REGION_HELP + " The network is built from its zones (every pair of the set is answered: the roads "
+                   "reach each point); the HS2 gains per district and the connectivity check cover its LSOAs.")
+def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connectivity: bool, region: str) -> None:
     """Check every modelled time against an independent published figure, with the error shown.
 
     The published figures are layers/validation/journey_times.csv and hs2_gains.csv, every row with
@@ -179,18 +182,22 @@ def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connect
     from .measures.validation import error_summary
     from .pipeline.validate import validate_connectivity, validate_gains, validate_times, write_validation
 
-    res = validate_times(classes=classes or None, progress=sys.stderr.isatty())
+    from .regions import get_region
+
+    get_region(region)  # an unknown name fails here, before any network is built
+    reg = region
+    res = validate_times(classes=classes or None, region=reg, progress=sys.stderr.isatty())
     summary = error_summary(res)
     cols = ["class", "pairs", "modelled", "median_abs_pct", "bias_pct", "share_over_25", "worst_pair", "baseline_median_abs_pct"]
     click.echo(summary[cols].round(1).to_string(index=False))
     extra = {}
     if not no_gains:
-        sites, districts = validate_gains(progress=sys.stderr.isatty())
+        sites, districts = validate_gains(region=reg, progress=sys.stderr.isatty())
         extra["hs2_gains.csv"], extra["hs2_gains_by_district.csv"] = sites, districts
         click.echo(sites[["scenario", "origin", "destination", "gain_min", "published_low", "published_high", "within"]]
                    .round(1).to_string(index=False))
     if connectivity:
-        agree = validate_connectivity(progress=sys.stderr.isatty())
+        agree = validate_connectivity(region=reg, progress=sys.stderr.isatty())
         extra["connectivity_agreement.csv"] = agree
         click.echo(agree.head(12).round(3).to_string(index=False))
     paths = write_validation(res, output, extra=extra)

@@ -73,3 +73,17 @@ def test_layers_list_names_every_family(capsys):
     assert main(["layers", "list"]) == 0
     out = capsys.readouterr().out
     assert "boundaries" in out and "lsoa21" in out
+
+
+def test_validate_takes_a_region(real_data, tmp_path, capsys):
+    """`lisgeo validate --region R`: an unknown region fails before any work; a region builds the
+    network from its zones, answers the pairs and records itself in provenance.json."""
+    import json
+
+    assert main(["validate", "--region", "atlantis", "-o", str(tmp_path / "no")]) == 2
+    assert "unknown region 'atlantis'" in capsys.readouterr().err and not (tmp_path / "no").exists()
+    out = tmp_path / "v"
+    assert main(["validate", "--region", "d2n2", "--class", "urban_car", "--no-gains", "--no-connectivity", "-o", str(out)]) == 0
+    res = pd.read_csv(out / "validation.csv")
+    assert len(res) >= 10 and set(res["class"]) == {"urban_car"} and res["model_min"].notna().all()
+    assert json.loads((out / "provenance.json").read_text())["region"] == "d2n2"

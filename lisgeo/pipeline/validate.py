@@ -141,20 +141,21 @@ def _point_urban(xy: np.ndarray) -> np.ndarray:
     return out
 
 
-def validation_network(scenario: Any, points: pd.DataFrame, *, assumptions: Any = None) -> nx.MultiDiGraph:
-    """The network of both LEPs under ``scenario``, reaching every validation point, with the sites
-    and ``lonlat:`` points of the set as terminals (``site:<id>``, ``site:point_<n>``)."""
+def validation_network(scenario: Any, points: pd.DataFrame, *, assumptions: Any = None, region: Any = _REGION) -> nx.MultiDiGraph:
+    """The network of ``region`` (default both LEPs) under ``scenario``, its roads reaching every
+    validation point, with the sites and ``lonlat:`` points of the set as terminals
+    (``site:<id>``, ``site:point_<n>``)."""
     from ..layers.boundaries import region_outline
     from ..network import build_network
     from ..network.access import attach_terminals, terminal_table
     from ..network.schema import NodeRole
 
-    outline = region_outline(_REGION)
+    outline = region_outline(region)
     far = max(float(shapely.distance(outline, shapely.Point(x, y))) for x, y in points[["x", "y"]].to_numpy()) / 1000.0
     a = as_assumptions(assumptions)
     buffer_km = float(np.ceil(far + a["access.site_road_km"]))
     sites = points.loc[points["kind"] == "site", "code"].tolist()
-    G = build_network(region=_REGION, scenario=scenario, assumptions=assumptions, buffer_km=buffer_km, sites=sites)
+    G = build_network(region=region, scenario=scenario, assumptions=assumptions, buffer_km=buffer_km, sites=sites)
     extra = points[points["kind"] == "lonlat"]
     if len(extra):
         gdf = pd.DataFrame(extra[["x", "y"]])
@@ -225,10 +226,13 @@ def _car_times(G: nx.MultiDiGraph, pairs: pd.DataFrame, points: pd.DataFrame) ->
 
 
 def validate_times(*, classes: Iterable[str] | None = None, scenarios: Iterable[str] | None = None, assumptions: Any = None,
-                   path: str | os.PathLike | None = None, progress: bool = False) -> pd.DataFrame:
+                   path: str | os.PathLike | None = None, region: Any = _REGION, progress: bool = False) -> pd.DataFrame:
     """Model time of every pair of the validation set against its published time.
 
-    ``classes`` / ``scenarios`` restrict the pairs (default: all). Returns one row per pair with the
+    ``classes`` / ``scenarios`` restrict the pairs (default: all). ``region``: whose zones (and
+    their local links and station access) the network is built from (default both LEPs, which
+    the set covers); every pair is answered whatever the region, the network's roads reaching
+    each point. Returns one row per pair with the
     set's columns, ``model_min``, ``error_min``, ``error_pct``, ``abs_pct``, ``crow_km``,
     ``baseline_min`` (the leave-one-out crow-fly baseline) and ``status`` ("ok", or why a pair has no
     model time). ``attrs["assumptions"]`` records the values used.
@@ -258,7 +262,7 @@ def validate_times(*, classes: Iterable[str] | None = None, scenarios: Iterable[
         if progress:
             print(f"validate: scenario {sc_name} ({len(part)} pairs)", file=sys.stderr, flush=True)
         need = points.loc[list(dict.fromkeys(pd.concat([part["origin_ref"], part["destination_ref"]])))]
-        G = validation_network(sc_name, need, assumptions=assumptions)
+        G = validation_network(sc_name, need, assumptions=assumptions, region=region)
         rail = part[part["class"].map(CLASSES) == "rail"]
         car = part[part["class"].map(CLASSES) == "car"]
         if len(rail):
@@ -279,6 +283,7 @@ def validate_times(*, classes: Iterable[str] | None = None, scenarios: Iterable[
     out["status"] = status
     out.index.name = None
     out.attrs["assumptions"] = as_assumptions(assumptions).to_dict()
+    out.attrs["region"] = region if isinstance(region, str) else list(region)
     return out
 
 
@@ -299,7 +304,7 @@ def write_validation(results: pd.DataFrame, directory: str | os.PathLike, *,
     directory = check_output_dir(directory)
     summary = error_summary(results)
     scenarios = sorted(map(str, results["scenario"].dropna().unique())) if "scenario" in results.columns else []
-    prov = build_provenance("validation", attrs=results.attrs, region=_REGION,
+    prov = build_provenance("validation", attrs=results.attrs, region=results.attrs.get("region", _REGION),
                             datasets=list(results.attrs.get("sources") or layer_datasets(NETWORK_LAYERS)),
                             authored=[validation_path()] + ([gains_path()] if extra and "hs2_gains.csv" in extra else []),
                             details={"scenarios": scenarios, "pairs": len(results)})
@@ -348,13 +353,13 @@ def gains_path() -> Path:
 
 
 def validate_gains(*, assumptions: Any = None, path: str | os.PathLike | None = None, threshold_min: float = 5.0,
-                   progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   region: Any = _REGION, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Door-to-door rail gains of each HS2 scenario against the base, checked two ways.
 
     1. Site gains: for each row of ``hs2_gains.csv`` (a town or city centre, a destination group,
        the range of gains published figures imply, with its source), the model's gain
        ``base − scenario`` from the site to the group, and whether it lies in the range.
-    2. Region gains: for every zone of both LEPs and every destination group, the gain; per
+    2. Region gains: for every zone of ``region`` (default both LEPs) and every destination group, the gain; per
        scenario, group and district the population-weighted median gain and the share of people
        gaining more than ``threshold_min``. A scheme gains nothing for places it does not serve
        (Leicester under 2b, Leeds under the IRP, the East Midlands under Phase 1): an artefact
@@ -376,7 +381,7 @@ def validate_gains(*, assumptions: Any = None, path: str | os.PathLike | None = 
     groups = sorted(set(gains["destination"]) | {"london", "birmingham", "leeds"})
     from ..layers.people import load_lsoa21_centroids
 
-    zones = load_lsoa21_centroids(region=_REGION)
+    zones = load_lsoa21_centroids(region=region)
     zones = zones.set_index(zones["LSOA21CD"].astype(str), drop=False)
 
     def times(scenario: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -384,7 +389,7 @@ def validate_gains(*, assumptions: Any = None, path: str | os.PathLike | None = 
 
         if progress:
             print(f"validate: gains, scenario {scenario}", file=sys.stderr, flush=True)
-        G = build_network(region=_REGION, scenario=scenario, assumptions=assumptions, sites=sites)
+        G = build_network(region=region, scenario=scenario, assumptions=assumptions, sites=sites)
         z = pd.DataFrame({g: travel_time_matrix(G, list(zones.index), destination_nodes(G, g), mode="rail").min(axis=1)
                           for g in groups})
         s = pd.DataFrame({g: travel_time_matrix(G, [node_id(NodeRole.SITE, x) for x in sites], destination_nodes(G, g),
