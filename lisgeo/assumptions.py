@@ -27,7 +27,7 @@ __all__ = ["Assumptions", "load_assumptions", "as_assumptions", "assumptions_pat
 
 # key -> kind. Kinds: pos (float > 0), nonneg (float >= 0), ratio (float >= 1), int (int >= 1),
 # bool, bands (increasing positive floats), speeds (list of positive floats), crs (list of str),
-# decay (one of DECAYS).
+# names (list of str, may be empty), decay (one of DECAYS).
 SCHEMA: dict[str, str] = {
     "road.motorway_kmh": "pos", "road.trunk_kmh": "pos", "road.default_kmh": "pos", "road.straight_circuity": "ratio",
     "access.circuity": "ratio", "access.urban_kmh": "pos", "access.rural_kmh": "pos",
@@ -38,6 +38,7 @@ SCHEMA: dict[str, str] = {
     "walk.walk_kmh": "pos", "walk.max_walk_km": "nonneg", "bicycle.cycle_kmh": "pos",
     "pt.car_max_km": "nonneg", "pt.car_park_min": "nonneg", "pt.car_egress": "bool",
     "pt.stop_penalty_min": "nonneg", "pt.express_spacing_km": "pos", "pt.express_kmh": "pos", "pt.stopping_kmh": "pos",
+    "pt.fast_line_operators": "names", "pt.fast_line_factor": "pos",
     "pt.service_span_hours": "pos", "pt.max_wait_min": "pos", "pt.min_wait_min": "nonneg",
     "pt.interchange_penalty_min": "nonneg", "pt.board_penalty_min": "nonneg",
     "hs2.trains_per_hour": "pos", "hs2.hub_classic_trains_per_hour": "pos", "hs2.reuse_station_m": "nonneg",
@@ -130,6 +131,10 @@ def _check(key: str, v: Any) -> Any:
         if not isinstance(v, (list, tuple)) or not v or not all(isinstance(s, str) for s in v):
             raise NetworkError(f"assumption {key!r} must be a non-empty list of CRS codes, got {v!r}")
         return tuple(s.strip().upper() for s in v)
+    if kind == "names":
+        if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) and x.strip() for x in v):
+            raise NetworkError(f"assumption {key!r} must be a list of names (text), e.g. [\"East Coast\"], got {v!r}")
+        return tuple(x.strip() for x in v)
     if kind in ("bands", "speeds"):
         if not isinstance(v, (list, tuple)):
             raise NetworkError(f"assumption {key!r} must be a list of numbers, got {v!r}")

@@ -12,8 +12,10 @@ trains.
 a later one is the sum, over the links between consecutive calls, of ``pt.stop_penalty_min``
 (slowing, the stop and pulling away) and the link's straight-line km at ``pt.express_kmh`` when
 the pattern's calls are on average at least ``pt.express_spacing_km`` apart (an express or
-semi-fast on a main line), else at ``pt.stopping_kmh`` (:func:`pattern_ride_min`). The three constants are
-fitted to published station-to-station times (:mod:`lisgeo.pipeline.calibrate`).
+semi-fast on a main line), else at ``pt.stopping_kmh`` (:func:`pattern_ride_min`), both times
+``pt.fast_line_factor`` for the patterns of ``pt.fast_line_operators`` (the 125 mph East and West
+Coast main lines, :func:`fast_line_patterns`). The four constants are fitted to published
+station-to-station times (:mod:`lisgeo.pipeline.calibrate`).
 
 One edge runs from the street side of X to the arrival side of Z for every pair (X, Z) that some
 pattern serves (mode ``rail``). Its time is the expected time of the *common-lines* strategy
@@ -53,7 +55,7 @@ from ..assumptions import Assumptions
 from ..errors import NetworkError, UnknownNameError
 from .schema import EdgeMode, NodeKind, NodeRole, add_edge_table, node_code, node_id, node_ids
 
-__all__ = ["headway_wait_min", "pattern_ride_min", "common_lines", "rail_services", "add_rail", "add_hs2",
+__all__ = ["headway_wait_min", "pattern_ride_min", "fast_line_patterns", "common_lines", "rail_services", "add_rail", "add_hs2",
            "destination_nodes", "pattern_stops", "DESTINATION_GROUPS"]
 
 DESTINATION_GROUPS = ("london", "birmingham", "leeds", "sheffield", "manchester", "nottingham", "derby", "leicester")
@@ -78,14 +80,27 @@ def headway_wait_min(daily_trains: np.ndarray | pd.Series | float, assumptions: 
     return np.where(np.isfinite(n) & (n > 0), w, np.nan)
 
 
-def pattern_ride_min(link_km: np.ndarray, assumptions: Assumptions) -> np.ndarray:
+def pattern_ride_min(link_km: np.ndarray, assumptions: Assumptions, *, fast_line: bool = False) -> np.ndarray:
     """Minutes on each link between consecutive calls of one pattern: ``pt.stop_penalty_min`` +
     straight km / speed × 60, the speed ``pt.express_kmh`` when the pattern's links average at least
-    ``pt.express_spacing_km``, else ``pt.stopping_kmh``."""
+    ``pt.express_spacing_km``, else ``pt.stopping_kmh``; × ``pt.fast_line_factor`` for a pattern on
+    a fast main line (``fast_line``, :func:`fast_line_patterns`)."""
     L = np.asarray(link_km, dtype="float64")
     express = len(L) > 0 and float(L.mean()) >= assumptions["pt.express_spacing_km"]
     v = assumptions["pt.express_kmh"] if express else assumptions["pt.stopping_kmh"]
+    if fast_line:
+        v = v * assumptions["pt.fast_line_factor"]
     return assumptions["pt.stop_penalty_min"] + L / v * 60.0
+
+
+def fast_line_patterns(patterns: pd.DataFrame, assumptions: Assumptions) -> np.ndarray:
+    """Which patterns run on a fast main line: those run by any of ``pt.fast_line_operators``
+    (``operators``: ";"-joined names, as ``rail_patterns`` gives them; without the column, none)."""
+    names = set(assumptions["pt.fast_line_operators"])
+    if "operators" not in patterns.columns or not names:
+        return np.zeros(len(patterns), dtype=bool)
+    ops = patterns["operators"].to_numpy(dtype=object)
+    return np.fromiter((isinstance(o, str) and bool(names.intersection(o.split(";"))) for o in ops), dtype=bool, count=len(ops))
 
 
 def common_lines(rides: np.ndarray, trains: np.ndarray, assumptions: Assumptions) -> tuple[float, float, float, float, int, float]:
@@ -119,7 +134,7 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
     """Every directly served ordered pair of stations with its common-lines time (see the module docstring).
 
     ``stations``: [crs, geometry POINT] (``rail_stations``); ``patterns``: [pattern_id, stops (";"-joined
-    CRS codes or a sequence), daily_trains] (``rail_patterns``). Calls at stations missing from
+    CRS codes or a sequence), daily_trains, optionally operators] (``rail_patterns``). Calls at stations missing from
     ``stations`` are dropped (the train links the known calls either side); patterns without trains
     or with fewer than two known calls are skipped (``attrs["skipped_patterns"]``).
 
@@ -160,7 +175,9 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_km = np.bincount(pid, weights=link_km, minlength=len(calls)) / n_links
     express = mean_km >= assumptions["pt.express_spacing_km"]
-    v = np.where(express, assumptions["pt.express_kmh"], assumptions["pt.stopping_kmh"])[pid]
+    fast = fast_line_patterns(patterns, assumptions)
+    v = (np.where(express, assumptions["pt.express_kmh"], assumptions["pt.stopping_kmh"])
+         * np.where(fast, assumptions["pt.fast_line_factor"], 1.0))[pid]
     link_min = np.where(same, assumptions["pt.stop_penalty_min"] + link_km / v * 60.0, 0.0)
     first = np.r_[True, pid[1:] != pid[:-1]]
     q = np.arange(len(st)) - np.flatnonzero(first)[np.cumsum(first) - 1]  # each call's place in its pattern

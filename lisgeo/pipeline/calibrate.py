@@ -2,7 +2,8 @@
 
 The rail model (:mod:`lisgeo.network.rail`) times each link between consecutive calls of a service
 pattern as ``stop_penalty_min + straight km / speed × 60``, the speed ``express_kmh`` for patterns
-whose calls are on average ``express_spacing_km`` or more apart, else ``stopping_kmh``. Those three
+whose calls are on average ``express_spacing_km`` or more apart, else ``stopping_kmh``, both times
+``fast_line_factor`` for the patterns of ``fast_line_operators`` (the 125 mph main lines). Those four
 constants are fitted here to the published station-to-station times of the validation set
 (``layers/validation/journey_times.csv``, classes ``intercity_rail`` and ``local_rail``, the pairs
 with a direct train) by minimising the mean absolute log error (Nelder–Mead):
@@ -32,7 +33,7 @@ from ..assumptions import as_assumptions
 
 __all__ = ["RailCalibration", "rail_candidates", "candidate_rides", "calibrate_rail"]
 
-_PARAMS = ("pt.stop_penalty_min", "pt.express_kmh", "pt.stopping_kmh")
+_PARAMS = ("pt.stop_penalty_min", "pt.express_kmh", "pt.stopping_kmh", "pt.fast_line_factor")
 
 
 @dataclass
@@ -49,22 +50,25 @@ class RailCalibration:
                 "loo_share_over_25": float(100 * (lo > 25).mean()), "bias_pct": float(self.pairs["error_pct"].median())}
 
 
-def rail_candidates(pairs: pd.DataFrame, stations: pd.DataFrame, patterns: pd.DataFrame, *, spacing_km: float) -> pd.DataFrame:
+def rail_candidates(pairs: pd.DataFrame, stations: pd.DataFrame, patterns: pd.DataFrame, *, spacing_km: float,
+                    assumptions: Any = None) -> pd.DataFrame:
     """Every pattern that runs directly from each pair's origin to its destination (either
     direction of travel may be published, so the pattern may serve destination→origin).
 
-    ``pairs``: [pair_id, from_crs, to_crs]. Returns [pair_id, links, km_long, km_short, trains]: the
-    number of links between the two calls, their straight km (as ``km_long`` for an express pattern,
-    whose calls average ``spacing_km`` or more apart, else as ``km_short``), its weekday trains.
+    ``pairs``: [pair_id, from_crs, to_crs]. Returns [pair_id, links, km_long, km_short, trains, fast]:
+    the number of links between the two calls, their straight km (as ``km_long`` for an express
+    pattern, whose calls average ``spacing_km`` or more apart, else as ``km_short``), its weekday
+    trains, and whether it runs on a fast main line (:func:`lisgeo.network.rail.fast_line_patterns`).
     """
-    from ..network.rail import pattern_stops
+    from ..network.rail import fast_line_patterns, pattern_stops
 
     pos = dict(zip(stations.index.astype(str), zip(stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())))
     want: dict[tuple[str, str], list[str]] = {}
     for pid, a, b in pairs[["pair_id", "from_crs", "to_crs"]].itertuples(index=False):
         want.setdefault((a, b), []).append(pid)
     rows = []
-    for stops, n in zip(patterns["stops"], patterns["daily_trains"].to_numpy(dtype="float64")):
+    fast_of = fast_line_patterns(patterns, as_assumptions(assumptions))
+    for stops, n, fast in zip(patterns["stops"], patterns["daily_trains"].to_numpy(dtype="float64"), fast_of):
         s = [c for c in pattern_stops(stops) if c in pos]
         if len(s) < 2 or not n > 0:
             continue
@@ -84,18 +88,22 @@ def rail_candidates(pairs: pd.DataFrame, stations: pd.DataFrame, patterns: pd.Da
                     continue
                 i, j = min(ij, key=lambda q: q[1] - q[0])
                 for pid in ids:
-                    rows.append((pid, j - i, long_[j] - long_[i], short[j] - short[i], n))
-    return pd.DataFrame(rows, columns=["pair_id", "links", "km_long", "km_short", "trains"])
+                    rows.append((pid, j - i, long_[j] - long_[i], short[j] - short[i], n, bool(fast)))
+    return pd.DataFrame(rows, columns=["pair_id", "links", "km_long", "km_short", "trains", "fast"])
 
 
 def candidate_rides(cands: pd.DataFrame, params: dict[str, float], assumptions: Any = None) -> pd.DataFrame:
     """Per pair: the fastest pattern's ride and the train-weighted mean ride of all patterns (the
-    network's rail edges' ``fastest_min`` and ``typical_min``) under ``params`` (the three fitted constants)."""
+    network's rail edges' ``fastest_min`` and ``typical_min``) under ``params`` (the fitted constants;
+    ``pt.fast_line_factor`` 1 when absent)."""
     from ..network.rail import headway_wait_min
 
     a = as_assumptions(assumptions)
-    ride = (cands["links"].to_numpy() * params["pt.stop_penalty_min"] + cands["km_long"].to_numpy() / params["pt.express_kmh"] * 60.0
-            + cands["km_short"].to_numpy() / params["pt.stopping_kmh"] * 60.0)
+    factor = np.where(cands["fast"].to_numpy(dtype=bool) if "fast" in cands.columns else False,
+                      params.get("pt.fast_line_factor", 1.0), 1.0)
+    ride = (cands["links"].to_numpy() * params["pt.stop_penalty_min"]
+            + cands["km_long"].to_numpy() / (params["pt.express_kmh"] * factor) * 60.0
+            + cands["km_short"].to_numpy() / (params["pt.stopping_kmh"] * factor) * 60.0)
     df = cands[["pair_id", "trains"]].assign(ride=ride).sort_values(["pair_id", "ride"], kind="stable")
     g = df.groupby("pair_id", sort=False)
     F = g["trains"].cumsum().to_numpy()
@@ -115,7 +123,7 @@ def _predict(cands, params, kinds, assumptions) -> pd.Series:
 
 def calibrate_rail(*, spacing_km: float | None = None, path: Any = None, assumptions: Any = None,
                    start: tuple[float, float, float] | None = None, loo: bool = True) -> RailCalibration:
-    """Fit ``pt.stop_penalty_min``, ``pt.express_kmh`` and ``pt.stopping_kmh`` to the validation set's
+    """Fit ``pt.stop_penalty_min``, ``pt.express_kmh``, ``pt.stopping_kmh`` and ``pt.fast_line_factor`` to the validation set's
     direct station-to-station pairs; refit leaving each pair out to predict it (``loo``; see the
     module docstring)."""
     from ..layers.rail import load_rail_patterns, load_rail_stations
@@ -128,10 +136,10 @@ def calibrate_rail(*, spacing_km: float | None = None, path: Any = None, assumpt
           & v["origin_ref"].str.startswith("crs:") & v["destination_ref"].str.startswith("crs:")]
     pairs = pd.DataFrame({"pair_id": v["pair_id"], "from_crs": v["origin_ref"].str[4:], "to_crs": v["destination_ref"].str[4:]})
     stations, patterns = load_rail_stations(region=None), load_rail_patterns(region=None)
-    fwd = rail_candidates(pairs, stations, patterns, spacing_km=spacing)
+    fwd = rail_candidates(pairs, stations, patterns, spacing_km=spacing, assumptions=a)
     have = set(fwd["pair_id"])
     back = pairs[~pairs["pair_id"].isin(have)].rename(columns={"from_crs": "to_crs", "to_crs": "from_crs"})
-    cands = pd.concat([fwd, rail_candidates(back, stations, patterns, spacing_km=spacing)], ignore_index=True)
+    cands = pd.concat([fwd, rail_candidates(back, stations, patterns, spacing_km=spacing, assumptions=a)], ignore_index=True)
     ids = pd.Index(sorted(set(cands["pair_id"])))
     v = v.loc[ids]
     pub = v["published_min"].astype("float64")

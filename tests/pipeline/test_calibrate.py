@@ -56,10 +56,30 @@ def test_real_calibration_reproduces_the_file(real_data):
 
     a = load_assumptions()
     fit = calibrate_rail(loo=False)  # Nelder-Mead from the file's values
-    for k in ("pt.stop_penalty_min", "pt.express_kmh", "pt.stopping_kmh"):
+    for k in ("pt.stop_penalty_min", "pt.express_kmh", "pt.stopping_kmh", "pt.fast_line_factor"):
         assert fit.params[k] == pytest.approx(a[k], rel=0.03), k
     p = fit.pairs
     assert len(p) == 73 and p["pair_id"].is_unique and p["loo_min"].isna().all()  # no leave-one-out asked
     assert set(p["class"]) == {"intercity_rail", "local_rail"} and set(p["time_kind"]) <= {"fastest", "typical"}
     s = fit.summary()
     assert s["pairs"] == 73 and s["median_abs_pct"] < 15 and abs(s["bias_pct"]) < 5 and 0 < fit.loss < 0.2
+
+
+def test_fast_line_factor_speeds_up_only_its_operators_patterns():
+    """Hand case: the fast-line pattern's running time divides by the factor (the stop penalty does
+    not), in the calibration's candidates and in the network's rail services alike."""
+    from lisgeo.network.rail import fast_line_patterns, rail_services
+
+    a = load_assumptions(pt__fast_line_operators=["Fast Co"], pt__fast_line_factor=2.0, pt__stop_penalty_min=2.0,
+                         pt__express_kmh=120.0, pt__stopping_kmh=60.0, pt__min_wait_min=0.0, pt__board_penalty_min=0.0)
+    pats = _patterns().assign(operators=["Slow Co", "Fast Co;Other", "Slow Co", "Slow Co", None])
+    assert fast_line_patterns(pats, a).tolist() == [False, True, False, False, False]
+    pairs = pd.DataFrame({"pair_id": ["ac"], "from_crs": ["AAA"], "to_crs": ["CCC"]})
+    c = rail_candidates(pairs, _stations(), pats, spacing_km=20.0, assumptions=a)
+    assert sorted(c["fast"].tolist()) == [False, True]
+    params = {k: a[k] for k in ("pt.stop_penalty_min", "pt.express_kmh", "pt.stopping_kmh", "pt.fast_line_factor")}
+    # express on the fast line: 2 + 20 / (120 x 2) x 60 = 7 min; stopping: 2 x 2 + 20 = 24
+    assert candidate_rides(c, params).loc["ac", "fastest"] == pytest.approx(7.0)
+    svc = rail_services(_stations(), pats, a).set_index(["from_crs", "to_crs"])
+    assert svc.loc[("AAA", "CCC"), "fastest_min"] == pytest.approx(7.0)
+    assert svc.loc[("AAA", "BBB"), "fastest_min"] == pytest.approx(12.0)  # a slow pattern keeps its speed

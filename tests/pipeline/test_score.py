@@ -116,9 +116,10 @@ def test_rural_dales_less_connected_than_nottingham(d2n2_scores):
 def test_hs2_never_slower_to_london(d2n2_scores, d2n2_hs2):
     d = d2n2_hs2["tt_rail_london"] - d2n2_scores["tt_rail_london"]
     assert (d <= 1e-9).all()
-    # most LSOAs gain more than 5 minutes (88 % since park and ride is a first leg only: before,
-    # mid-trip drives between stations inflated the gains; High Peak looks to Manchester)
-    assert (d < -5).mean() > 0.85
+    # most LSOAs gain more than 5 minutes (83 %): not High Peak, which looks to Manchester, nor
+    # Bassetlaw and most of Newark and Sherwood, whose East Coast Main Line trains to King's Cross
+    # (at the fast-line speed) already beat a drive to Toton and HS2
+    assert (d < -5).mean() > 0.8
     for c in ("tt_rail_birmingham", "tt_rail_leeds"):
         assert ((d2n2_hs2[c] - d2n2_scores[c]) <= 1e-9).all()
     # car times do not depend on the rail scenario
