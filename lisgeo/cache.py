@@ -276,6 +276,14 @@ def _discard(path: Path, exc: BaseException) -> None:
         pass
 
 
+def _await(kind: str, key: str) -> None:
+    """Wait for the entry ``kind/key`` if a second process is making it (:mod:`lisgeo.background`)."""
+    from . import background
+
+    if background._ACTIVE:
+        background.wait_for(f"{kind}:{key}")
+
+
 def store_frame(kind: str, key: str, df: pd.DataFrame) -> Path | None:
     """Write ``df`` (a GeoDataFrame as GeoParquet, else Parquet) with its ``attrs`` as the entry
     ``kind/key``; None when it cannot be stored exactly (nothing is written then)."""
@@ -331,6 +339,7 @@ def _frames_same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
 
 def load_frame(kind: str, key: str) -> pd.DataFrame | None:
     """The frame stored as ``kind/key`` with its ``attrs``, or None when absent or unreadable (then removed)."""
+    _await(kind, key)
     path = entry_path(kind, key, ".parquet")
     if not path.is_file():
         return None
@@ -369,6 +378,7 @@ def store_pickle(kind: str, key: str, obj: Any) -> Path | None:
 
 def load_pickle(kind: str, key: str, expect: type | tuple[type, ...] = object) -> Any:
     """The object stored as ``kind/key`` (of type ``expect``), or None when absent or unreadable."""
+    _await(kind, key)
     path = entry_path(kind, key, ".pickle")
     if not path.is_file():
         return None

@@ -132,9 +132,12 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
     sustainable-modes index uses them.
     """
     from .pipeline import recompute_claims, score_region, write_scores
+    from .pipeline.claims import claims_task
 
+    # the claims, independent of the scores, are recomputed alongside on a second core
     gdf = score_region(region=region, scenario=scenario, weights=weights, progress=sys.stderr.isatty(),
-                       gtfs=list(gtfs) or None, gtfs_date=gtfs_date, departure=departure, window_min=window_min)
+                       gtfs=list(gtfs) or None, gtfs_date=gtfs_date, departure=departure, window_min=window_min,
+                       warm=[] if no_claims else [claims_task(region)])
     click.echo(f"public transport: {gdf.attrs['public_transport']}")
     claims = None if no_claims else recompute_claims(region)
     paths = write_scores(gdf, output, claims=claims if claims is not None else False)

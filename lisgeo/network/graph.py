@@ -237,11 +237,12 @@ def _destination_terminals(G: nx.MultiDiGraph, region: Any, buffer_km: float, a:
     Manchester, Leicester ...). Treated as urban for their local access speed (job centres);
     points beyond ``access.max_junction_km`` of every junction in reach are left out.
     """
-    from ..layers.jobs import load_job_destinations
+    from ..layers import load_layer
 
     if buffer_km <= 0:
         return pd.DataFrame(columns=["node", "kind", "x", "y", "urban", "jobs"])
-    d = load_job_destinations(region=region, buffer_km=buffer_km)
+    # through the layers cache: a second process may have read it already (warm_tasks)
+    d = load_layer("job_destinations", region=region, buffer_km=float(buffer_km))
     d = d[~d["in_region"].astype(bool)]
     xy = np.column_stack([d.geometry.x.to_numpy(), d.geometry.y.to_numpy()])
     junctions = [n for n, k in G.nodes(data="kind") if k == NodeKind.ROAD]
@@ -316,6 +317,34 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     _check_zone_reach(G, [node_id(NodeRole.SITE, s) for s in need], _table=table)
     _BUILT_TABLES[G] = table
     return G
+
+
+def warm_tasks(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", assumptions: Any = None,
+               buffer_km: float | None = None, sites: Iterable[str] = ()) -> list:
+    """:class:`lisgeo.background.Task` a second process can run ahead of the same ``build_network``
+    call: the job destinations beyond the region (the longest layer read of a build, about 2.5 s
+    cold), left in the layers cache where the build reads them. Empty when the build itself is on
+    disk already, or caching is off."""
+    from .. import cache as _cache
+    from ..background import Task
+    from ..layers._registry import LAYERS, _ensure_loaded, _layer_key
+
+    if not _cache.enabled(None):
+        return []
+    sc = load_scenario(scenario)
+    key = tuple(sorted(get_region(region).lad_codes))
+    buffer_km = float(reach_km("network", buffer_km))
+    extra = tuple(dict.fromkeys(str(s) for s in ([sites] if isinstance(sites, str) else sites)))
+    disk_key = _disk_key(key, sc, tuple(sorted(assumption_overrides(assumptions).items())), buffer_km, extra)
+    if _cache.entry_path("network", disk_key, ".pickle").is_file() or buffer_km <= 0:
+        return []
+    _ensure_loaded()
+    reg = get_region(list(key))  # the region as _build_cached sees it
+    layer_key = _layer_key(LAYERS["job_destinations"], reg, {"buffer_km": buffer_km})
+    if layer_key is None or _cache.entry_path("layers", layer_key, ".parquet").is_file():
+        return []
+    return [Task(f"layers:{layer_key}", "lisgeo.layers:load_layer", ("job_destinations",),
+                 {"region": reg, "buffer_km": buffer_km})]
 
 
 def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",

@@ -7,7 +7,7 @@ unit, method, source`` (the measures are the pure functions of :mod:`lisgeo.meas
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,10 @@ from ..measures.claims import (MILE_M, STRATEGY_CLAIMS, GridPoints, commuting_se
                                population_within_distance, population_within_drive)
 from ..regions import Region, get_region
 
-__all__ = ["recompute_claims", "uk_grid"]
+if TYPE_CHECKING:
+    from ..background import Task
+
+__all__ = ["recompute_claims", "claims_task", "uk_grid"]
 
 _GRID_SOURCE = "UKCEH gridded population 2021, 1 km (Carnell, Tomlinson & Reis 2025), OGL v3"
 
@@ -51,9 +54,7 @@ def recompute_claims(region: Any = "d2n2", *, drive_hours: float | None = None, 
     miles = a["claims.miles"] if miles is None else miles
     key = None
     if disk.enabled(cache):
-        key = disk.make_key({"kind": "claims", "region": reg.name, "districts": sorted(reg.lad_codes),
-                             "hours": float(hours), "miles": float(miles), "assumptions": a.to_dict(),
-                             "authored": disk.authored_digests(), "datasets": disk.dataset_digests(layer_datasets(CLAIMS_LAYERS))})
+        key = _claims_key(reg, a, hours, miles)
         hit = disk.load_frame("claims", key)
         if hit is not None:
             return hit
@@ -61,6 +62,24 @@ def recompute_claims(region: Any = "d2n2", *, drive_hours: float | None = None, 
     if key is not None:
         disk.store_frame("claims", key, out)
     return out
+
+
+def _claims_key(reg: Region, a: Assumptions, hours: float, miles: float) -> str:
+    from .. import cache as disk
+    from ..provenance import CLAIMS_LAYERS, layer_datasets
+
+    return disk.make_key({"kind": "claims", "region": reg.name, "districts": sorted(reg.lad_codes),
+                          "hours": float(hours), "miles": float(miles), "assumptions": a.to_dict(),
+                          "authored": disk.authored_digests(), "datasets": disk.dataset_digests(layer_datasets(CLAIMS_LAYERS))})
+
+
+def claims_task(region: Any = "d2n2") -> "Task":
+    """The :class:`lisgeo.background.Task` that leaves ``recompute_claims(region)`` in the disk cache."""
+    from ..background import Task
+
+    a = as_assumptions(None)
+    key = _claims_key(get_region(region), a, a["claims.drive_hours"], a["claims.miles"])
+    return Task(f"claims:{key}", "lisgeo.pipeline.claims:recompute_claims", (region,))
 
 
 def _recompute_claims(reg: Region, a: Assumptions, hours: float, miles: float) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import geopandas as gpd
 import pandas as pd
@@ -331,6 +331,47 @@ class BuildResult:
     claims_note: str = ""
 
 
+def scenarios_needed(specs: Iterable[MapSpec], scenario: str | None = None) -> list[str]:
+    """The scenarios whose scores or network the maps ``specs`` draw (``scenario`` overriding each
+    map's own), in the order the maps first need them."""
+    out: list[str] = []
+    for spec in specs:
+        own = scenario or spec.scenario
+        for ld in spec.layers:
+            if ld.source == "compare":
+                out += [ld.base, ld.scenario or own]
+            elif ld.source in ("scores", "isochrones"):
+                out.append(ld.scenario or own)
+    return list(dict.fromkeys(out))
+
+
+def _warm_build(region: str, specs: list[MapSpec], scenario: str | None) -> None:
+    """On a second core (:mod:`lisgeo.background`): read the layers the scores and the maps read,
+    score every other scenario the maps need, and recompute the claims, while this process scores
+    the main scenario (``scenario``, else base) and draws the maps."""
+    from ..background import Task, start
+    from .claims import claims_task
+    from .score import _network_tasks, inputs_task, scores_task
+
+    from ..layers._registry import LAYERS, _ensure_loaded, _layer_key
+    from ..network import load_scenario
+
+    first = scenario or "base"
+    later = [s for s in scenarios_needed(specs, scenario) if s != first]
+    _ensure_loaded()
+    layers = []
+    for spec in specs:
+        for ld in spec.layers:
+            if ld.source == "layer" and ld.layer in LAYERS:
+                key = _layer_key(LAYERS[ld.layer], region, dict(ld.options or {}))
+                if key is not None:
+                    layers.append(Task(f"layers:{key}", "lisgeo.layers:load_layer", (ld.layer,),
+                                       {"region": region, **dict(ld.options or {})}))
+    tasks = [*_network_tasks(get_region(region), load_scenario(first), None, ()), inputs_task(region),
+             *{t.name: t for t in layers}.values(), *(scores_task(region, s) for s in later), claims_task(region)]
+    start(tasks)
+
+
 def build_region(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path | None = None,
                  scenario: str | None = None, inline: bool = True, scores: bool = True, progress: bool = True,
                  data: MapData | None = None) -> BuildResult:
@@ -343,7 +384,11 @@ def build_region(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | P
     from .score import write_scores
 
     out = Path(out_dir)
-    data = data or MapData(region=region)
+    if data is None:
+        data = MapData(region=region)
+        _warm_build(region, list_specs(maps_dir), scenario)
+    if scores:
+        data.scores(scenario or "base")  # first: the longest step, while the second process reads the maps' layers
     built = make_maps(region=region, out_dir=out, maps_dir=maps_dir, scenario=scenario, inline=inline,
                       progress=progress, data=data)
     claims, note = _claims(region)

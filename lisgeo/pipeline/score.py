@@ -28,6 +28,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .. import background
 from ..assumptions import reach_km
 from ..errors import EmptyResultError, MissingColumnError, ParameterError, UnknownNameError
 from ..measures.accessibility import cumulative_opportunities, e2sfca, gravity_access, nearest_time
@@ -120,6 +121,13 @@ def load_inputs(region: Any = "d2n2") -> Inputs:
         jobs=jobs, digital=_by_code(load_digital_lsoa21(region=reg)), stops=load_stops(region=reg),
         stations=stations[served], sites=load_sites(region=reg, buffer_km=reach_km("network")),
     )
+
+
+def _network_tasks(reg: Region, sc: Any, assumptions: Any, sites: Iterable[str]) -> list:
+    """What a second process can read ahead of :func:`score_network` (same arguments)."""
+    from ..network.graph import warm_tasks
+
+    return warm_tasks(region=reg, scenario=sc, assumptions=assumptions, sites=list(dict.fromkeys([*FIXED_SITES.values(), *sites])))
 
 
 def score_network(region: Any, *, scenario: Any = "base", assumptions: Any = None, sites: Iterable[str] = (),
@@ -303,6 +311,8 @@ def score_region(
     window_min: int = 60,
     street_graph: Any = None,
     cache: bool = True,
+    workers: int | None = None,
+    warm: Iterable[Any] = (),
 ) -> gpd.GeoDataFrame:
     """Score every LSOA 2021 of ``region`` under ``scenario``.
 
@@ -336,6 +346,11 @@ def score_region(
         ``LISGEO_NO_CACHE=1``) scores afresh and stores nothing; with ``street_graph`` nothing is cached.
         A cached result equals a fresh one, ``attrs`` included, except ``attrs["timings"]``, which
         then gives this call's time (``{"cache": s, "total": s}``).
+    workers: processes to use (default ``LISGEO_WORKERS``, else 2 on a machine with two cores or
+        more). With two and the cache on, the region's layers are read in a second process while
+        this one builds the network (:mod:`lisgeo.background`): the same scores, sooner.
+    warm: more :class:`lisgeo.background.Task` for that second process, after the layers (e.g.
+        :func:`lisgeo.pipeline.claims.claims_task`, as ``lisgeo score`` does).
 
     Returns
     -------
@@ -362,11 +377,33 @@ def score_region(
             clock("from the cache")
             hit.attrs["timings"] = {"cache": clock.stages["from the cache"], "total": clock.total}
             return hit
-    inputs = _cached_inputs(reg) if key is not None else load_inputs(reg)
-    clock("layers")
-    G = score_network(reg, scenario=sc, assumptions=assumptions, sites=sites, gtfs=gtfs, gtfs_date=gtfs_date,
-                      departure=departure, window_min=window_min)
-    clock("network")
+    def network() -> nx.MultiDiGraph:
+        return score_network(reg, scenario=sc, assumptions=assumptions, sites=sites, gtfs=gtfs, gtfs_date=gtfs_date,
+                             departure=departure, window_min=window_min)
+
+    alongside, task = False, None
+    if key is not None:
+        task = inputs_task(reg)
+        if _inputs_stored(task.name.split(":", 1)[1]):
+            task = None
+        ahead = _network_tasks(reg, sc, assumptions, sites) if task is not None else []
+        background.start([t for t in (*ahead, task, *warm) if t is not None], n_workers=workers)
+        alongside = task is not None and background.pending(task.name)  # (this call's warmer or an earlier one)
+    if alongside:  # the layers are read in the second process while this one builds the network
+        try:
+            G = network()
+        except Exception:
+            if background.wait_for(task.name) is False:
+                _cached_inputs(reg)  # a failure of the layers is reported first, as in one process
+            raise
+        clock("network (layers alongside)")
+        inputs = _cached_inputs(reg)
+        clock("layers")
+    else:
+        inputs = _cached_inputs(reg) if key is not None else load_inputs(reg)
+        clock("layers")
+        G = network()
+        clock("network")
     tt = travel_times(G, inputs, sites=sites, street_graph=street_graph)
     if tt.transit_groups is not None and cfg.get("sustainable"):
         # with timetables, the sustainable-modes index weighs walk + bus + tram + rail, not rail alone
@@ -405,16 +442,46 @@ def score_region(
 _INPUT_FRAMES = ("zones", "polygons", "imd", "digital", "stops", "stations", "sites", "jobs")
 
 
+def _inputs_key(reg: Region) -> str:
+    from .. import cache as disk
+    from ..provenance import SCORE_LAYERS, layer_datasets
+
+    return disk.make_key({"kind": "inputs", "districts": sorted(reg.lad_codes), "authored": disk.authored_digests(),
+                          "datasets": disk.dataset_digests(layer_datasets(SCORE_LAYERS))})
+
+
+def _inputs_stored(key: str) -> bool:
+    from .. import cache as disk
+
+    return all(disk.entry_path("inputs", f"{key}-{n}", ".parquet").is_file() for n in _INPUT_FRAMES)
+
+
+def inputs_task(region: Any) -> "background.Task":
+    """The :class:`lisgeo.background.Task` that reads ``region``'s layers into the disk cache
+    (named after the first entry :func:`_cached_inputs` reads; the task reports once all are written)."""
+    reg = get_region(region)
+    return background.Task(f"inputs:{_inputs_key(reg)}-{_INPUT_FRAMES[0]}", "lisgeo.pipeline.score:_cached_inputs", (reg,))
+
+
+def scores_task(region: Any = "d2n2", scenario: Any = "base") -> "background.Task":
+    """The :class:`lisgeo.background.Task` that leaves ``score_region(region=region, scenario=scenario)``
+    (every other option at its default) in the disk cache."""
+    from ..network import load_scenario
+
+    reg = get_region(region)
+    sc = load_scenario(scenario)
+    key = _scores_key(region, reg, sc, None, load_index_config(None), [], None, None, None, "08:00", 60)
+    return background.Task(f"scores:{key}", "lisgeo.pipeline.score:score_region", (), {"region": region, "scenario": scenario})
+
+
 def _cached_inputs(reg: Region) -> Inputs:
     """:func:`load_inputs` through the disk cache (kind ``inputs``; keyed on the region's districts,
     the authored files' bytes, the datasets' pinned sha256 and lisgeo's code): a scoring run that
     misses the scores cache (other weights, scenario or assumptions) reads the region's layers back
     in a fraction of a second. Every frame round-trips exactly or nothing is kept."""
     from .. import cache as disk
-    from ..provenance import SCORE_LAYERS, layer_datasets
 
-    key = disk.make_key({"kind": "inputs", "districts": sorted(reg.lad_codes), "authored": disk.authored_digests(),
-                         "datasets": disk.dataset_digests(layer_datasets(SCORE_LAYERS))})
+    key = _inputs_key(reg)
     parts = {}
     for name in _INPUT_FRAMES:
         parts[name] = disk.load_frame("inputs", f"{key}-{name}")

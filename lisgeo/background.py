@@ -1,0 +1,234 @@
+"""Work done alongside, in a second process whose only effect is the disk cache.
+
+A cold ``lisgeo score`` spends about as long reading the region's layers as building its network,
+and the two do not depend on each other; ``lisgeo build`` scores two scenarios. On a machine with
+two cores a :class:`Warmer` runs such independent steps in a child process (a fresh
+``python -m lisgeo.background``: the same on every platform, from scripts and notebooks) while the
+caller goes on with its own. Each task is a lisgeo function whose result the disk cache (:mod:`lisgeo.cache`)
+keeps, and a task is named after the entry it leaves (``"<kind>:<key>"``): the cache's readers
+(:func:`lisgeo.cache.load_frame`, :func:`lisgeo.cache.load_pickle`) wait for a pending task of
+that name, then read the entry exactly as on any rerun. Nothing else passes between the processes: a result comes back through the
+cache's exact round trip, and a task that fails in the child is simply run again by the caller,
+which then raises its error where a run in one process would. The answers are the same with one
+process or two; only the time changes (``benchmarks/README.md``).
+
+How many processes: ``workers`` arguments, else ``LISGEO_WORKERS``, else two where the machine has
+two cores or more. One process (``LISGEO_WORKERS=1``), or the cache turned off
+(``LISGEO_NO_CACHE=1``), runs everything in order in the calling process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import json
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+__all__ = ["Task", "Warmer", "workers", "start", "pending", "wait_for", "stop_all"]
+
+log = logging.getLogger(__name__)
+
+#: Warmers started by this process and not yet finished.
+_ACTIVE: list["Warmer"] = []
+
+
+@dataclass(frozen=True)
+class Task:
+    """One step for the child: ``target`` (``"module:function"``) called with ``args`` and ``kwargs``.
+
+    ``name`` is what :func:`wait_for` waits for: by convention ``"<cache kind>:<cache key>"``, the
+    entry the call leaves in the disk cache."""
+
+    name: str
+    target: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+def workers(requested: int | None = None) -> int:
+    """The number of processes a run may use: ``requested``, else ``LISGEO_WORKERS``, else
+    ``min(2, cores)`` (never below 1)."""
+    if requested is None:
+        env = os.environ.get("LISGEO_WORKERS", "").strip()
+        if env:
+            try:
+                requested = int(env)
+            except ValueError:
+                from .errors import ParameterError
+
+                raise ParameterError(f"LISGEO_WORKERS must be a whole number of processes (1 = no second process), got {env!r}") from None
+        else:
+            requested = min(2, os.cpu_count() or 1)
+    return max(1, int(requested))
+
+
+def _resolve(target: str):
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _child(tasks: list[Task], out) -> None:
+    """The child's loop: each task in order; one JSON line per task on ``out`` (done, with its
+    warnings; or failed, and nothing after it)."""
+    os.environ["LISGEO_WORKERS"] = "1"  # no process of its own
+    for t in tasks:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            try:
+                _resolve(t.target)(*t.args, **t.kwargs)
+            except BaseException as exc:  # the caller runs the task again and raises it there
+                out.write(json.dumps({"status": "failed", "name": t.name, "detail": f"{type(exc).__name__}: {exc}"}) + "\n")
+                out.flush()
+                return
+        seen: list[list[str]] = []
+        for w in caught:
+            item = [w.category.__module__, w.category.__qualname__, str(w.message)]
+            if item not in seen:
+                seen.append(item)
+        out.write(json.dumps({"status": "done", "name": t.name, "detail": seen}) + "\n")
+        out.flush()
+
+
+def _main() -> None:
+    """``python -m lisgeo.background``: the tasks (pickled) on stdin, the reports on stdout."""
+    tasks = pickle.loads(sys.stdin.buffer.read())
+    out = sys.stdout
+    sys.stdout = sys.stderr  # anything a task prints stays off the report channel
+    _child(tasks, out)
+
+
+def _warning_class(module: str, qualname: str) -> type[Warning]:
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        if isinstance(obj, type) and issubclass(obj, Warning):
+            return obj
+    except Exception:
+        pass
+    return UserWarning
+
+
+class Warmer:
+    """A child process running ``tasks`` in order (see the module docstring); use :func:`start`.
+
+    The child is a fresh ``python -m lisgeo.background`` (not :mod:`multiprocessing`, whose
+    ``spawn`` re-runs the caller's script when it has no ``if __name__ == "__main__"`` guard)."""
+
+    def __init__(self, tasks: Iterable[Task]):
+        self.tasks = list(tasks)
+        self.status: dict[str, str] = {}  # name -> "done" | "failed"
+        payload = pickle.dumps(self.tasks)
+        env = dict(os.environ)
+        home = str(Path(__file__).resolve().parents[1])  # lisgeo importable even when not installed
+        env["PYTHONPATH"] = os.pathsep.join([home, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+        self._proc = subprocess.Popen([sys.executable, "-m", "lisgeo.background"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, env=env, text=False)
+        try:
+            self._proc.stdin.write(payload)
+            self._proc.stdin.close()
+        except OSError:
+            self.stop()
+            raise
+        _ACTIVE.append(self)
+
+    def names(self) -> list[str]:
+        return [t.name for t in self.tasks]
+
+    def wait_for(self, name: str) -> bool:
+        """Wait until task ``name`` has finished in the child; True when it succeeded (its
+        warnings are then issued here, as a run in one process would issue them)."""
+        while name not in self.status:
+            line = self._proc.stdout.readline() if self._proc.stdout is not None else b""
+            if not line:  # the child is gone: what it did not report is not done
+                for n in self.names():
+                    self.status.setdefault(n, "failed")
+                break
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            self.status[msg["name"]] = msg["status"]
+            if msg["status"] == "done":
+                for module, qualname, message in msg["detail"]:
+                    warnings.warn(message, _warning_class(module, qualname), stacklevel=3)
+            else:  # nothing after it runs
+                log.info("lisgeo: %s failed in the second process (%s); running it here", msg["name"], msg["detail"])
+                for n in self.names():
+                    self.status.setdefault(n, "failed")
+        if all(n in self.status for n in self.names()):
+            self.stop()
+        return self.status.get(name) == "done"
+
+    def stop(self) -> None:
+        """End the child (at once if it is still working) and forget it."""
+        if self._proc.poll() is None:
+            self._proc.terminate()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
+
+
+def start(tasks: Iterable[Task], *, n_workers: int | None = None) -> Warmer | None:
+    """A :class:`Warmer` for the ``tasks`` that neither a running warmer has nor the cache holds
+    already, or None (one process, caching off, or nothing left to do)."""
+    from . import cache
+
+    if workers(n_workers) < 2 or not cache.enabled(None):
+        return None
+    todo = [t for t in tasks if t is not None and not pending(t.name) and not _stored(t.name)]
+    if not todo:
+        return None
+    try:
+        return Warmer(todo)
+    except Exception as exc:  # no second process (e.g. not allowed to start one): go on in one
+        log.info("lisgeo: no second process (%s: %s); running in one", type(exc).__name__, exc)
+        return None
+
+
+def _stored(name: str) -> bool:
+    """Whether the cache already holds the entry a task is named after."""
+    from . import cache
+
+    kind, _, key = name.partition(":")
+    return any(cache.entry_path(kind, key, suffix).is_file() for suffix in (".parquet", ".pickle"))
+
+
+def pending(name: str) -> bool:
+    """Whether a running warmer has task ``name`` not yet reported."""
+    return any(name in w.names() and name not in w.status for w in _ACTIVE)
+
+
+def wait_for(name: str) -> bool | None:
+    """Wait for task ``name`` if a warmer has it: True (done: read the cache), False (failed: run it
+    here), None (no warmer has it)."""
+    for w in list(_ACTIVE):
+        if name in w.names():
+            return w.wait_for(name)
+    return None
+
+
+def stop_all() -> None:
+    """End every running warmer (what they finished stays in the cache)."""
+    for w in list(_ACTIVE):
+        w.stop()
+
+
+atexit.register(stop_all)
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,99 @@
+"""lisgeo.background: work done alongside in a second process whose only effect is the disk cache."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import pandas as pd
+import pytest
+
+from lisgeo import background, cache
+from lisgeo.background import Task
+from lisgeo.errors import ParameterError
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("LISGEO_NO_CACHE", raising=False)
+    yield tmp_path / "cache"
+    background.stop_all()
+
+
+def test_workers_setting(monkeypatch):
+    monkeypatch.setenv("LISGEO_WORKERS", "3")
+    assert background.workers() == 3 and background.workers(1) == 1 and background.workers(0) == 1
+    monkeypatch.setenv("LISGEO_WORKERS", "two")
+    with pytest.raises(ParameterError, match="LISGEO_WORKERS must be a whole number"):
+        background.workers()
+
+
+def test_one_process_or_no_cache_starts_nothing(fresh_cache, monkeypatch):
+    t = Task("layers:x", "warnings:warn", ("never",))
+    assert background.start([t], n_workers=1) is None
+    monkeypatch.setenv("LISGEO_NO_CACHE", "1")
+    assert background.start([t], n_workers=2) is None
+    assert not background.pending("layers:x")
+
+
+def test_tasks_run_in_order_with_their_warnings_and_a_failure_stops_the_rest(fresh_cache):
+    tasks = [Task("a:1", "warnings:warn", ("from the second process",)),
+             Task("b:2", "lisgeo.layers:load_layer", ("no_such_layer",)),  # UnknownNameError in the child
+             Task("c:3", "warnings:warn", ("never reached",))]
+    w = background.start(tasks, n_workers=2)
+    assert w is not None and all(background.pending(t.name) for t in tasks)
+    assert background.start(tasks, n_workers=2) is None  # already pending: no second warmer
+    with pytest.warns(UserWarning, match="from the second process"):
+        assert background.wait_for("a:1") is True
+    assert background.wait_for("b:2") is False  # the caller runs it itself and raises there
+    assert background.wait_for("c:3") is None  # the warmer is gone: nobody has it
+    assert w.status == {"a:1": "done", "b:2": "failed", "c:3": "failed"}
+    assert not background._ACTIVE
+
+
+def test_cache_readers_wait_for_the_entry_being_made(fresh_cache, real_data):
+    from lisgeo.layers import load_layer
+    from lisgeo.layers._registry import LAYERS, _ensure_loaded, _layer_key
+
+    _ensure_loaded()
+    key = _layer_key(LAYERS["districts"], "d2n2", {})
+    assert key is not None
+    name = f"layers:{key}"
+    assert background.start([Task(name, "lisgeo.layers:load_layer", ("districts",), {"region": "d2n2"})], n_workers=2)
+    assert not cache.entry_path("layers", key, ".parquet").is_file() or not background.pending(name)
+    got = cache.load_frame("layers", key)  # waits for the child, then reads what it stored
+    assert got is not None and not background.pending(name)
+    pd.testing.assert_frame_equal(got, load_layer("districts", region="d2n2", cache=False))
+    # an entry the cache holds already is not made again
+    assert background.start([Task(name, "lisgeo.layers:load_layer", ("districts",), {"region": "d2n2"})], n_workers=2) is None
+
+
+def test_a_script_without_a_main_guard_runs_once(fresh_cache, tmp_path):
+    script = tmp_path / "analysis.py"
+    script.write_text(textwrap.dedent("""
+        from lisgeo import background
+        print("analysis ran")
+        background.start([background.Task("a:1", "warnings:warn", ("hi",))], n_workers=2)
+        print("waited:", background.wait_for("a:1"))
+    """))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("analysis ran") == 1 and "waited: True" in out.stdout
+
+
+@pytest.mark.realdata
+def test_two_processes_give_the_same_scores_and_claims(real_data, fresh_cache):
+    from lisgeo.pipeline import recompute_claims, score_region
+    from lisgeo.pipeline.claims import claims_task
+
+    one = score_region(region="d2n2", workers=1, cache=False)
+    two = score_region(region="d2n2", workers=2, warm=[claims_task("d2n2")])
+    assert "network (layers alongside)" in two.attrs["timings"]  # the layers were read in the second process
+    pd.testing.assert_frame_equal(two, one, check_exact=True)
+    assert {k: v for k, v in two.attrs.items() if k != "timings"} == {k: v for k, v in one.attrs.items() if k != "timings"}
+    assert any((fresh_cache / "results" / "claims").glob("*.parquet"))  # made by the second process
+    pd.testing.assert_frame_equal(recompute_claims("d2n2"), recompute_claims("d2n2", cache=False), check_exact=True)
+    assert not background._ACTIVE
