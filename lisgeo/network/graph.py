@@ -32,7 +32,7 @@ from .access import attach_terminals, knn_links, node_xy, terminal_table, urban_
 from .rail import add_hs2, add_rail
 from .road import add_road_links
 from .scenario import Scenario, apply_edits, load_scenario
-from .schema import MODE_EDGES, NodeKind, NodeRole, TransportMode, node_id
+from .schema import MODE_EDGES, NodeKind, NodeRole, TransportMode, forget_edge_log, logged_edge_table, node_id
 
 __all__ = ["build_network", "zone_terminals", "site_terminals", "check_graph", "graph_summary"]
 
@@ -312,7 +312,12 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     apply_edits(G, sc.edits, where=f"scenario {sc.name}")
     from .engine import _edge_table
 
-    table = _edge_table(G)  # one pass over the edges: the checks and, later, the engines read it
+    # the edges as written (or, after other changes, one pass over the graph): the checks and,
+    # later, the engines read it
+    table = logged_edge_table(G)
+    forget_edge_log(G)
+    if table is None:
+        table = _edge_table(G)
     check_graph(G, _table=table)
     _check_zone_reach(G, [node_id(NodeRole.SITE, s) for s in need], _table=table)
     _BUILT_TABLES[G] = table

@@ -53,7 +53,7 @@ import pandas as pd
 
 from ..assumptions import Assumptions
 from ..errors import NetworkError, UnknownNameError
-from .schema import EdgeMode, NodeKind, NodeRole, add_edge_table, node_code, node_id, node_ids
+from .schema import EdgeMode, NodeKind, NodeRole, add_edge_list, add_edge_table, node_code, node_id, node_ids
 
 __all__ = ["headway_wait_min", "pattern_ride_min", "fast_line_patterns", "common_lines", "rail_services", "add_rail", "add_hs2",
            "destination_nodes", "pattern_stops", "DESTINATION_GROUPS"]
@@ -247,7 +247,7 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
         edges.append((_street(c), _arrival(c), {"time_min": 0.0, "mode": EdgeMode.CONCOURSE}))
         edges.append((_arrival(c), _street(c), {"time_min": pen, "mode": EdgeMode.INTERCHANGE}))
     G.add_nodes_from(nodes)
-    G.add_edges_from(edges)
+    add_edge_list(G, edges)
     services = rail_services(stations, patterns, assumptions)
     add_edge_table(G, node_ids(NodeRole.STATION, services["from_crs"].to_numpy(dtype=object)),
                    node_ids(NodeRole.ARRIVAL, services["to_crs"].to_numpy(dtype=object)),
@@ -321,7 +321,7 @@ def add_hs2(G: nx.MultiDiGraph, stations: pd.DataFrame, links: pd.DataFrame, ass
         for u, v in ((a, b), (b, a)):
             edges.append((_street(u), _arrival(v), {"time_min": float(tm) + w, "mode": mode, "wait_min": w, "ride_min": float(tm),
                                                     "fastest_min": float(tm), "typical_min": float(tm)}))
-    G.add_edges_from(edges)
+    add_edge_list(G, edges)
     G.graph["hs2_station_codes"] = dict(code_of)
     return G
 

@@ -10,7 +10,7 @@ import shapely
 from ..errors import NetworkError
 from ..checks import check_frame
 from ..assumptions import Assumptions
-from .schema import EdgeMode, NodeKind, NodeRole, node_id, node_ids
+from .schema import EdgeMode, NodeKind, NodeRole, add_edge_list, node_id, node_ids
 
 __all__ = ["road_speed_kmh", "road_link_times", "add_road_links"]
 
@@ -75,8 +75,8 @@ def add_road_links(G: nx.MultiDiGraph, links: pd.DataFrame, assumptions: Assumpt
     G.add_nodes_from((n, {"kind": NodeKind.ROAD, "x": xy[0], "y": xy[1]}) for n, xy in pos.items() if n in used)
     road = links["road"].astype(str).tolist() if "road" in links.columns else [""] * len(links)
     rc = links["road_class"].astype(str).tolist()
-    G.add_edges_from(
+    add_edge_list(G, [
         (f, t, {"time_min": float(tm), "mode": EdgeMode.ROAD, "length_km": float(lk), "road": r, "road_class": c})
         for f, t, tm, lk, r, c in zip(fr, to, times, _effective_length(links, assumptions), road, rc)
-    )
+    ])
     return G

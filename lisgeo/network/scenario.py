@@ -37,7 +37,7 @@ import networkx as nx
 from ..assumptions import SCHEMA
 from ..config import authored_path, read_toml
 from ..errors import ConfigError, DataNotFoundError, NetworkError, UnknownNameError
-from .schema import EdgeMode, NodeRole, node_code, node_id, node_role
+from .schema import EdgeMode, NodeRole, forget_edge_log, node_code, node_id, node_role
 
 __all__ = ["Scenario", "scenarios_dir", "list_scenarios", "load_scenario", "apply_edits", "EDGE_MODES", "STATES"]
 
@@ -167,6 +167,8 @@ def _reverse(u: str, v: str) -> tuple[str, str]:
 
 def apply_edits(G: nx.MultiDiGraph, edits: "tuple[dict[str, Any], ...] | list[dict[str, Any]]", *, where: str = "scenario") -> nx.MultiDiGraph:
     """Apply validated edits to ``G`` in place (see the module docstring); returns ``G``."""
+    if edits:
+        forget_edge_log(G)  # edges change in place: the engines read them from the graph
     for i, e in enumerate(edits):
         op = e["op"]
         if op == "add_link":

@@ -25,6 +25,8 @@ Edge modes (:class:`EdgeMode`) are what an edge is (a road link, a walk to a sta
 
 from __future__ import annotations
 
+import weakref
+
 from enum import StrEnum
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -36,7 +38,8 @@ from ..errors import UnknownNameError
 
 __all__ = [
     "NodeRole", "NodeKind", "EdgeMode", "TransportMode", "ROUTABLE_MODES", "MODE_EDGES", "TERMINAL_KINDS",
-    "STATION_ROLES", "node_id", "node_ids", "node_role", "node_code", "parse_mode", "add_edge_table",
+    "STATION_ROLES", "node_id", "node_ids", "node_role", "node_code", "parse_mode", "add_edge_table", "add_edge_list",
+    "logged_edge_table", "forget_edge_log",
 ]
 
 
@@ -188,6 +191,50 @@ def codes_of(nodes: Iterable[str]) -> pd.Index:
     return pd.Index([node_code(n) for n in nodes])
 
 
+#: The edges each plain graph received through :func:`add_edge_table`, as (u, v, mode, time_min)
+#: lists per call: ``build_network`` reads its engines' edge table from here rather than from the
+#: graph (:func:`logged_edge_table`). Any other change to the graph's edges makes it unusable
+#: (:func:`logged_edge_table` then says None), and ``apply_edits`` drops it.
+_EDGE_LOG: "weakref.WeakKeyDictionary[nx.MultiDiGraph, list[tuple[list, list, list, list]]]" = weakref.WeakKeyDictionary()
+
+
+def logged_edge_table(G: nx.MultiDiGraph) -> pd.DataFrame | None:
+    """Every edge of ``G`` as [u, v, mode, time_min] (the engines' table, in the order added),
+    from the log of :func:`add_edge_table`; None when some edge of ``G`` came another way."""
+    parts = _EDGE_LOG.get(G)
+    if not parts:
+        return None
+    n = sum(len(p[0]) for p in parts)
+    if n != sum(len(kd) for nbrs in G._succ.values() for kd in nbrs.values()):
+        return None
+
+    def column(i: int) -> np.ndarray:
+        out = np.empty(n, dtype=object)
+        out[:] = [x for p in parts for x in p[i]]
+        return out
+
+    return pd.DataFrame({"u": column(0), "v": column(1), "mode": column(2), "time_min": column(3)}, dtype=object)
+
+
+def _log_edges(G: nx.MultiDiGraph, us: list, vs: list, modes: list, times: list) -> None:
+    if type(G) is nx.MultiDiGraph and not nx.is_frozen(G) and (G in _EDGE_LOG or G.number_of_edges() == 0):
+        _EDGE_LOG.setdefault(G, []).append((us, vs, modes, times))
+
+
+def add_edge_list(G: nx.MultiDiGraph, edges: Iterable[tuple[str, str, dict]]) -> None:
+    """``G.add_edges_from(edges)`` for ``(u, v, attributes)`` triples, recorded in the log that
+    :func:`logged_edge_table` reads."""
+    edges = list(edges)
+    _log_edges(G, [e[0] for e in edges], [e[1] for e in edges], [e[2].get("mode") for e in edges],
+               [e[2].get("time_min") for e in edges])
+    G.add_edges_from(edges)
+
+
+def forget_edge_log(G: nx.MultiDiGraph) -> None:
+    """Drop ``G``'s edge log (its edges change in ways the log does not see)."""
+    _EDGE_LOG.pop(G, None)
+
+
 def add_edge_table(G: nx.MultiDiGraph, u: Sequence[str], v: Sequence[str], attrs: Mapping[str, Any]) -> None:
     """Add one edge per row, ``u[i] -> v[i]``, to ``G`` with the attributes ``attrs``: each value an
     array of one value per edge or a scalar shared by all (every edge gets its own attribute dict).
@@ -217,6 +264,8 @@ def add_edge_table(G: nx.MultiDiGraph, u: Sequence[str], v: Sequence[str], attrs
     if type(G) is not nx.MultiDiGraph or nx.is_frozen(G):  # a subclass, or a frozen graph (which refuses)
         G.add_edges_from(zip(us, vs, dicts))
         return
+    k_mode, k_time = (names.index(k) if k in names else None for k in ("mode", "time_min"))
+    _log_edges(G, us, vs, cols[k_mode] if k_mode is not None else [None] * n, cols[k_time] if k_time is not None else [None] * n)
     succ, pred, node = G._succ, G._pred, G._node
     for a, b, d in zip(us, vs, dicts):
         if a not in succ:

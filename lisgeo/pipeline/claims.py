@@ -46,7 +46,6 @@ def recompute_claims(region: Any = "d2n2", *, drive_hours: float | None = None, 
         the datasets read and lisgeo's code; ``cache=False`` or ``LISGEO_NO_CACHE=1`` recomputes.
     """
     from .. import cache as disk
-    from ..provenance import CLAIMS_LAYERS, layer_datasets
 
     reg = get_region(region)
     a = as_assumptions(assumptions)

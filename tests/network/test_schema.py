@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import pytest
 
 from lisgeo.errors import UnknownNameError
@@ -96,3 +97,52 @@ def test_add_edge_table_equals_add_edges_from():
     F = nx.freeze(nx.MultiDiGraph())
     with pytest.raises(nx.NetworkXError):
         add_edge_table(F, ["a"], ["b"], {})  # a frozen graph stays frozen
+
+
+def test_edge_log_gives_the_engines_table_until_edges_change_another_way():
+    """logged_edge_table: the edges written by add_edge_table/add_edge_list, the same rows the graph
+    holds; None as soon as an edge came another way, or after forget_edge_log (apply_edits)."""
+    import networkx as nx
+
+    from lisgeo.network.engine import _edge_table
+    from lisgeo.network.schema import add_edge_list, add_edge_table, forget_edge_log, logged_edge_table
+
+    G = nx.MultiDiGraph()
+    add_edge_list(G, [("a", "b", {"time_min": 1.0, "mode": "road"}), ("b", "a", {"time_min": 2.0, "mode": "road"})])
+    add_edge_table(G, ["a", "c"], ["c", "a"], {"time_min": [3.0, 4.0], "mode": "local"})
+    got = logged_edge_table(G)
+    rows = lambda df: sorted(map(tuple, df[["u", "v", "mode", "time_min"]].to_numpy().tolist()))
+    assert rows(got) == rows(_edge_table(G)) == [("a", "b", "road", 1.0), ("a", "c", "local", 3.0),
+                                                 ("b", "a", "road", 2.0), ("c", "a", "local", 4.0)]
+    G.add_edge("c", "b", time_min=5.0, mode="local")  # not through the log
+    assert logged_edge_table(G) is None
+    H = nx.MultiDiGraph()
+    H.add_edge("x", "y", time_min=1.0)  # edges before the first logged write: never a log
+    add_edge_table(H, ["y"], ["x"], {"time_min": [1.0]})
+    assert logged_edge_table(H) is None
+    K = nx.MultiDiGraph()
+    add_edge_table(K, ["a"], ["b"], {"time_min": [1.0], "mode": "local"})
+    forget_edge_log(K)
+    assert logged_edge_table(K) is None
+
+
+@pytest.mark.realdata
+def test_built_network_reads_its_edge_table_from_the_log(real_data, monkeypatch):
+    """build_network's checks and engines read the logged table: the same edges as one pass over
+    the graph; a scenario's edits (apply_edits) drop the log."""
+    import lisgeo.network.graph as graph
+    from lisgeo.network.engine import _edge_table
+    from lisgeo.network.scenario import apply_edits
+    from lisgeo.network.schema import add_edge_table, logged_edge_table
+
+    seen = []
+    real = graph.logged_edge_table
+    monkeypatch.setattr(graph, "logged_edge_table", lambda G: seen.append(real(G)) or seen[-1])
+    G = graph.build_network(region=["E06000015"], scenario="base", copy=False, cache=False, buffer_km=5.0)
+    assert seen and seen[-1] is not None  # (a first build of these arguments in this process)
+    key = lambda df: sorted(zip(df["u"], df["v"], df["mode"].astype(str), df["time_min"].astype(float)))
+    assert key(seen[-1]) == key(_edge_table(G))
+    H = nx.MultiDiGraph()
+    add_edge_table(H, ["rail:DBY"], ["arr:NOT"], {"time_min": [20.0], "mode": "rail"})
+    apply_edits(H, [{"op": "add_link", "from": "rail:DBY", "to": "arr:NOT", "time_min": 15.0, "mode": "rail"}])
+    assert logged_edge_table(H) is None
