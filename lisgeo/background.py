@@ -99,10 +99,16 @@ def _child(tasks: list[Task], out) -> None:
 
 def _main() -> None:
     """``python -m lisgeo.background``: the tasks (pickled) on stdin, the reports on stdout."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's; it ends this process (stop_all)
     tasks = pickle.loads(sys.stdin.buffer.read())
     out = sys.stdout
     sys.stdout = sys.stderr  # anything a task prints stays off the report channel
-    _child(tasks, out)
+    try:
+        _child(tasks, out)
+    except (BrokenPipeError, OSError):  # the caller is gone: what is stored stays stored
+        os._exit(0)
 
 
 def _warning_class(module: str, qualname: str) -> type[Warning]:
@@ -189,6 +195,13 @@ def start(tasks: Iterable[Task], *, n_workers: int | None = None) -> Warmer | No
     from . import cache
 
     if workers(n_workers) < 2 or not cache.enabled(None):
+        return None
+    try:  # a cache that cannot be written would make the child's work lost
+        folder = cache.results_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return None
+    except OSError:
         return None
     todo = [t for t in tasks if t is not None and not pending(t.name) and not _stored(t.name)]
     if not todo:
