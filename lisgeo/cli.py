@@ -173,17 +173,22 @@ def compare_cmd(region: str, base: str, scenario: str, threshold: float, output:
 @click.option("--no-gains", is_flag=True, help="Skip the HS2 gains check (it builds a network per scenario).")
 @click.option("--connectivity/--no-connectivity", default=True, show_default=True,
               help="Also score the region and rank every measure against the IoD 2025 transport connectivity score.")
+@click.option("--timetable/--no-timetable", default=True, show_default=True,
+              help="Also check every station pair of a real rail timetable (GTFS, 5 March 2024 around Newport; "
+                   "out of sample): timetable.csv, timetable_summary.csv.")
 @click.option("--region", "-r", default="d2n2_llep", show_default=True,
               help=REGION_HELP + " The network is built from its zones (every pair of the set is answered: the roads "
                    "reach each point); the HS2 gains per district and the connectivity check cover its LSOAs.")
-def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connectivity: bool, region: str) -> None:
+def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connectivity: bool, timetable: bool,
+                 region: str) -> None:
     """Check every modelled time against an independent published figure, with the error shown.
 
     The published figures are layers/validation/journey_times.csv and hs2_gains.csv, every row with
     its source; docs/validation.md explains the method and records the figures.
     """
     from .measures.validation import error_summary
-    from .pipeline.validate import validate_connectivity, validate_gains, validate_times, write_validation
+    from .pipeline.validate import (timetable_summary, validate_connectivity, validate_gains, validate_timetable,
+                                    validate_times, write_validation)
 
     from .regions import get_region
 
@@ -198,6 +203,13 @@ def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connect
         sites, districts = validate_gains(region=reg, progress=sys.stderr.isatty())
         extra["hs2_gains.csv"], extra["hs2_gains_by_district.csv"] = sites, districts
         click.echo(sites[["scenario", "origin", "destination", "gain_min", "published_low", "published_high", "within"]]
+                   .round(1).to_string(index=False))
+    if timetable:
+        pairs = validate_timetable(region=reg)
+        extra["timetable.csv"], extra["timetable_summary.csv"] = pairs, timetable_summary(pairs)
+        click.echo(f"timetable check ({len(pairs)} station pairs of {Path(pairs.attrs['gtfs']).name}, {pairs.attrs['date']}):")
+        click.echo(extra["timetable_summary.csv"][["band", "pairs", "typical_median_abs_pct", "typical_bias_pct",
+                                                  "typical_share_over_25", "baseline_typical_median_abs_pct"]]
                    .round(1).to_string(index=False))
     if connectivity:
         agree = validate_connectivity(region=reg, progress=sys.stderr.isatty())

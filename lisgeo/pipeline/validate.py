@@ -17,6 +17,12 @@ How each class is modelled:
 * ``pt_door_to_door``: bus and coach times between town centres. The strategic model has no buses,
   so these pairs stay unmodelled (status says so) unless a GTFS timetable is given.
 
+:func:`validate_timetable` adds an independent, out-of-sample check: every pair of stations that one
+train of a real GTFS rail timetable serves (by default the national rail timetable of Tuesday 5
+March 2024 around Newport, South Wales, catalogued as ``gtfs_newport_rail``: Wales, the West and
+CrossCountry to Birmingham, Derby and Nottingham), its fastest and typical timetabled time against
+the model's. Nothing of it was used to fit the model's constants.
+
 The validation network is the network of both LEPs (``d2n2_llep``) with the strategic roads within
 reach of every validation point, so long car pairs (to London, Manchester) run on the same road
 model as the scores.
@@ -40,7 +46,8 @@ from ..errors import ConfigError
 from ..measures.validation import crowfly_baseline, error_summary, time_errors
 
 __all__ = ["CLASSES", "validation_path", "gains_path", "read_validation_set", "validation_network", "validate_times",
-           "validate_gains", "validate_connectivity", "write_validation"]
+           "validate_gains", "validate_connectivity", "timetable_pairs", "validate_timetable", "timetable_summary",
+           "write_validation"]
 
 #: Classes of the validation set and the model that answers each.
 CLASSES: dict[str, str] = {
@@ -223,6 +230,139 @@ def _car_times(G: nx.MultiDiGraph, pairs: pd.DataFrame, points: pd.DataFrame) ->
     d = [_point_node(points, r) for r in pairs["destination_ref"]]
     tt = travel_time_matrix(G, list(dict.fromkeys(o)), list(dict.fromkeys(d)), mode="car")
     return pd.Series([tt.loc[a, b] for a, b in zip(o, d)], index=pairs.index, dtype="float64")
+
+
+#: Crow-fly bands (km) of the timetable check's summary.
+TIMETABLE_BANDS = (0, 10, 20, 40, 80, 160, 1000)
+
+
+def timetable_pairs(feed: Any, stop_crs: "pd.Series | dict") -> pd.DataFrame:
+    """Every (origin, destination) pair of stations a single trip of ``feed`` (a
+    :class:`~lisgeo.network.gtfs.TransitFeed`) serves, boarding allowed at the origin and alighting
+    at the destination: ``origin_crs``, ``destination_crs``, ``fastest_min`` (the quickest trip),
+    ``typical_min`` (the median trip), ``trains`` (trips serving the pair). ``stop_crs`` maps the
+    feed's stop ids to CRS codes (GTFS ``stop_code`` of the national rail timetable); stops
+    without one are left out."""
+    crs = pd.Series(stop_crs, dtype=object)
+    code = crs.reindex(pd.Index(feed.stop_id)).to_numpy(dtype=object)
+    o_all, d_all, t_all = [], [], []
+    ptr = feed.trip_ptr
+    for t in range(len(ptr) - 1):
+        a, b = ptr[t], ptr[t + 1]
+        i, j = np.triu_indices(b - a, k=1)
+        keep = feed.st_pickup[a:b][i] & feed.st_dropoff[a:b][j]
+        i, j = i[keep], j[keep]
+        o_all.append(code[feed.st_stop[a:b][i]])
+        d_all.append(code[feed.st_stop[a:b][j]])
+        t_all.append((feed.st_arr[a:b][j] - feed.st_dep[a:b][i]) / 60.0)
+    if not o_all:
+        return pd.DataFrame(columns=["origin_crs", "destination_crs", "fastest_min", "typical_min", "trains"])
+    df = pd.DataFrame({"origin_crs": np.concatenate(o_all), "destination_crs": np.concatenate(d_all),
+                       "time": np.concatenate(t_all)})
+    df = df[df["origin_crs"].notna() & df["destination_crs"].notna() & (df["origin_crs"] != df["destination_crs"])]
+    out = df.groupby(["origin_crs", "destination_crs"], sort=True)["time"].agg(
+        fastest_min="min", typical_min="median", trains="count").reset_index()
+    return out
+
+
+def _gtfs_stop_codes(path: str | os.PathLike) -> pd.Series:
+    """``stop_id`` → ``stop_code`` (CRS) from a GTFS zip's or folder's stops.txt."""
+    import zipfile
+
+    p = Path(path)
+    if p.is_dir():
+        stops = pd.read_csv(p / "stops.txt", dtype=str)
+    else:
+        with zipfile.ZipFile(p) as z:
+            name = next((n for n in z.namelist() if n.rsplit("/", 1)[-1] == "stops.txt"), None)
+            if name is None:
+                raise ConfigError(f"{p} has no stops.txt; give a GTFS zip or folder")
+            with z.open(name) as fh:
+                stops = pd.read_csv(fh, dtype=str)
+    if "stop_code" not in stops.columns:
+        raise ConfigError(f"{p}: stops.txt has no stop_code column (the stations' CRS codes); the check needs it")
+    codes = stops["stop_code"].str.strip().str.upper()
+    return pd.Series(codes.where(codes.str.fullmatch(r"[A-Z]{3}", na=False)).to_numpy(), index=stops["stop_id"].to_numpy())
+
+
+def validate_timetable(*, gtfs: "str | os.PathLike | None" = None, date: str = "2024-03-05", region: Any = _REGION,
+                       assumptions: Any = None) -> pd.DataFrame:
+    """The model's station-to-station rail times against a real timetable (see the module docstring).
+
+    ``gtfs``: a rail GTFS zip or folder whose ``stops.txt`` has CRS codes in ``stop_code`` (default
+    the catalogued ``gtfs_newport_rail``, for ``date`` 2024-03-05). One row per pair of stations
+    the model has: ``fastest_min`` and ``typical_min`` (timetable), ``model_fastest_min`` and
+    ``model_typical_min`` (as :func:`validate_times` times rail pairs: the fastest, or the
+    typical, train's ride, then any change), their ``*_error_pct``, ``crow_km``, ``trains``.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    from ..catalog import resolve_dataset
+    from ..network import build_network
+    from ..network.engine import build_engine
+    from ..network.gtfs import read_gtfs
+    from ..network.schema import EdgeMode, NodeRole, node_id
+
+    if gtfs is None:
+        (gtfs,) = resolve_dataset("gtfs_newport_rail")
+    feed = read_gtfs(gtfs, date=date, start="00:00", end="23:59", max_time_min=24 * 60)
+    pairs = timetable_pairs(feed, _gtfs_stop_codes(gtfs))
+    G = build_network(region=region, assumptions=assumptions, copy=False)
+    eng = build_engine(G, mode="rail")
+    rev = eng.csr.T.tocsr()
+    street = pairs["origin_crs"].map(lambda c: node_id(NodeRole.STATION, c))
+    arrive = pairs["destination_crs"].map(lambda c: node_id(NodeRole.ARRIVAL, c))
+    pairs = pairs[street.map(lambda n: n in G).to_numpy() & arrive.map(lambda n: n in eng.index).to_numpy()].copy()
+    legs = {}
+    for c in pairs["origin_crs"].unique():
+        rows = [(eng.index.get_loc(z), float(e["fastest_min"]), float(e["typical_min"]))
+                for _, z, e in G.out_edges(node_id(NodeRole.STATION, c), data=True)
+                if e.get("mode") in (EdgeMode.RAIL, EdgeMode.HS2) and z in eng.index]
+        legs[c] = np.array(rows, dtype="float64").reshape(-1, 3)
+    fast = np.full(len(pairs), np.nan)
+    typ = np.full(len(pairs), np.nan)
+    pos = pd.Series(np.arange(len(pairs)), index=pairs.index)
+    for d, grp in pairs.groupby("destination_crs"):
+        dist = dijkstra(rev, directed=True, indices=eng.index.get_loc(node_id(NodeRole.ARRIVAL, d)))
+        for idx, o in zip(grp.index, grp["origin_crs"]):
+            L = legs[o]
+            if len(L):
+                rest = dist[L[:, 0].astype(np.int64)]
+                fast[pos[idx]], typ[pos[idx]] = np.min(L[:, 1] + rest), np.min(L[:, 2] + rest)
+    pairs["model_fastest_min"] = np.where(np.isfinite(fast), fast, np.nan)
+    pairs["model_typical_min"] = np.where(np.isfinite(typ), typ, np.nan)
+    for k in ("fastest", "typical"):
+        pairs[f"{k}_error_pct"] = 100.0 * (pairs[f"model_{k}_min"] - pairs[f"{k}_min"]) / pairs[f"{k}_min"]
+    xy = {n: (G.nodes[n]["x"], G.nodes[n]["y"]) for n in set(street[pairs.index]) | {node_id(NodeRole.STATION, c) for c in pairs["destination_crs"]}}
+    o_xy = np.array([xy[node_id(NodeRole.STATION, c)] for c in pairs["origin_crs"]], dtype="float64").reshape(-1, 2)
+    d_xy = np.array([xy[node_id(NodeRole.STATION, c)] for c in pairs["destination_crs"]], dtype="float64").reshape(-1, 2)
+    pairs["crow_km"] = np.hypot(*(o_xy - d_xy).T) / 1000.0
+    out = pairs.reset_index(drop=True)
+    out.attrs.update({"gtfs": str(gtfs), "date": str(date), "assumptions": dict(G.graph.get("assumptions", {}))})
+    return out
+
+
+def timetable_summary(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per crow-fly band (and all): pairs, median |error| and bias (%), share > 25 % off, for the
+    typical and the fastest times, beside a naive baseline for the typical times: crow-fly km × the
+    timetable's own median minutes per km over all pairs (fitted on the answers themselves, so it
+    flatters the baseline)."""
+    bands = pd.cut(pairs["crow_km"], list(TIMETABLE_BANDS), right=False)
+    rows = []
+    for label, sub in [*((f"{b.left:g}-{b.right:g} km", pairs[bands == b]) for b in bands.cat.categories), ("all", pairs)]:
+        row = {"band": label, "pairs": int(len(sub))}
+        for k in ("typical", "fastest"):
+            e = sub[f"{k}_error_pct"].dropna()
+            row[f"{k}_median_abs_pct"] = float(e.abs().median()) if len(e) else np.nan
+            row[f"{k}_bias_pct"] = float(e.median()) if len(e) else np.nan
+            row[f"{k}_share_over_25"] = float((e.abs() > 25).mean() * 100) if len(e) else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    per_km = float(np.median(pairs["typical_min"] / pairs["crow_km"].clip(lower=0.1)))
+    base = 100.0 * (pairs["crow_km"] * per_km - pairs["typical_min"]) / pairs["typical_min"]
+    out["baseline_typical_median_abs_pct"] = [float(base[bands == b].abs().median()) if (bands == b).any() else np.nan
+                                              for b in bands.cat.categories] + [float(base.abs().median())]
+    return out
 
 
 def validate_times(*, classes: Iterable[str] | None = None, scenarios: Iterable[str] | None = None, assumptions: Any = None,

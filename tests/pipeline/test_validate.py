@@ -197,3 +197,57 @@ def test_real_hs2_gains_in_the_published_ranges(real_data):
     assert key.loc[("hs2_2b", "Leicester city centre", "london"), "gain_min"] < 1.0
     assert key.loc[("irp", "Nottingham city centre", "leeds"), "gain_min"] < 1.0
     assert key.loc[("hs2_phase1", "Nottingham city centre", "london"), "gain_min"] < 1.0
+
+
+# ------------------------------------------------------------------ the independent timetable check
+def test_timetable_pairs_hand_computed(tmp_path):
+    """Every pair one trip serves (boarding and alighting allowed), fastest and median over trips."""
+    import zipfile
+
+    from lisgeo.network.gtfs import read_gtfs
+    from lisgeo.pipeline.validate import _gtfs_stop_codes, timetable_pairs
+
+    files = {
+        "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\nNR,Rail,https://example.org,Europe/London\n",
+        "stops.txt": ("stop_id,stop_code,stop_name,stop_lat,stop_lon\nAAA,NWP,Newport,51.5886,-3.0003\n"
+                      "BBB,CDF,Cardiff,51.4752,-3.1792\nCCC,,Depot,51.5,-3.1\nDDD,BRI,Bristol,51.4491,-2.5813\n"),
+        "routes.txt": "route_id,agency_id,route_short_name,route_type\nR,NR,,2\n",
+        "trips.txt": "route_id,service_id,trip_id\nR,WK,T1\nR,WK,T2\nR,WK,T3\n",
+        "stop_times.txt": ("trip_id,arrival_time,departure_time,stop_id,stop_sequence,pickup_type,drop_off_type\n"
+                           "T1,08:00:00,08:00:00,DDD,1,0,1\nT1,08:20:00,08:21:00,AAA,2,0,0\nT1,08:35:00,08:35:00,BBB,3,1,0\n"
+                           "T2,09:00:00,09:00:00,DDD,1,0,1\nT2,09:24:00,09:25:00,AAA,2,0,0\nT2,09:30:00,09:30:00,CCC,3,0,0\n"
+                           "T2,09:45:00,09:45:00,BBB,4,1,0\n"
+                           "T3,10:00:00,10:00:00,DDD,1,0,1\nT3,10:40:00,10:40:00,BBB,2,1,0\n"),
+        "calendar.txt": ("service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
+                         "WK,1,1,1,1,1,0,0,20240101,20241231\n"),
+    }
+    path = tmp_path / "rail.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    feed = read_gtfs(path, date="2024-03-05", start="00:00", end="23:59", max_time_min=600)
+    codes = _gtfs_stop_codes(path)
+    assert codes.drop("CCC").to_dict() == {"AAA": "NWP", "BBB": "CDF", "DDD": "BRI"} and pd.isna(codes["CCC"])
+    got = timetable_pairs(feed, codes).set_index(["origin_crs", "destination_crs"])
+    # BRI->NWP: 20 (T1), 24 (T2) ; BRI->CDF: 35, 45, 40 ; NWP->CDF: 14, 20 ; no pair from CDF (no boarding),
+    # none into BRI (no alighting), the depot has no CRS
+    assert got.index.tolist() == [("BRI", "CDF"), ("BRI", "NWP"), ("NWP", "CDF")]
+    assert got.loc[("BRI", "CDF")].tolist() == [35.0, 40.0, 3]
+    assert got.loc[("BRI", "NWP")].tolist() == [20.0, 22.0, 2]
+    assert got.loc[("NWP", "CDF")].tolist() == [14.0, 17.0, 2]
+
+
+@pytest.mark.realdata
+def test_real_timetable_check_beats_the_crowfly_baseline(real_data):
+    """Out of sample (2024 GTFS around Newport, never used to fit): the model's typical rail times
+    are closer to the timetable than crow-fly distance at the timetable's own minutes per km."""
+    from lisgeo.pipeline.validate import timetable_summary, validate_timetable
+
+    pairs = validate_timetable(region="d2n2")
+    assert len(pairs) > 5000 and pairs["model_typical_min"].notna().mean() > 0.95
+    assert {"NOT", "DBY", "BHM"} <= set(pairs["origin_crs"])  # CrossCountry to the East Midlands
+    s = timetable_summary(pairs).set_index("band")
+    assert s.loc["all", "typical_median_abs_pct"] < 15.0  # 12.7 % when written
+    assert s.loc["all", "typical_median_abs_pct"] < 0.6 * s.loc["all", "baseline_typical_median_abs_pct"]
+    mid = pairs[(pairs["crow_km"] >= 20) & (pairs["crow_km"] < 160)]
+    assert mid["typical_error_pct"].abs().median() < 12.0  # 10.4 % when written
