@@ -87,3 +87,5 @@ def test_validate_takes_a_region(real_data, tmp_path, capsys):
     res = pd.read_csv(out / "validation.csv")
     assert len(res) >= 10 and set(res["class"]) == {"urban_car"} and res["model_min"].notna().all()
     assert json.loads((out / "provenance.json").read_text())["region"] == "d2n2"
+    tt = pd.read_csv(out / "timetable_summary.csv")  # the out-of-sample timetable check, on by default
+    assert tt["band"].iloc[-1] == "all" and tt["pairs"].iloc[-1] > 5000

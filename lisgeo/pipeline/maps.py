@@ -345,7 +345,8 @@ def scenarios_needed(specs: Iterable[MapSpec], scenario: str | None = None) -> l
     return list(dict.fromkeys(out))
 
 
-def _warm_build(region: str, specs: list[MapSpec], scenario: str | None) -> None:
+def _warm_build(region: str, specs: list[MapSpec], scenario: str | None, *, maps_dir: str | Path | None = None,
+                inline: bool = True) -> None:
     """On a second core (:mod:`lisgeo.background`): read the layers the scores and the maps read,
     score every other scenario the maps need, and recompute the claims, while this process scores
     the main scenario (``scenario``, else base) and draws the maps."""
@@ -367,9 +368,39 @@ def _warm_build(region: str, specs: list[MapSpec], scenario: str | None) -> None
                 if key is not None:
                     layers.append(Task(f"layers:{key}", "lisgeo.layers:load_layer", (ld.layer,),
                                        {"region": region, **dict(ld.options or {})}))
+    # the maps that need another scenario are drawn there too, once its scores are in (the
+    # caller copies them from the cache, as on a rebuild)
+    drawn = []
+    for spec in specs:
+        if any(s != first for s in scenarios_needed([spec], scenario)):
+            key = _map_key(spec, region=region, scenario=scenario, inline=inline, png=True)
+            if key is not None:
+                drawn.append(Task(f"maps:{key}", "lisgeo.pipeline.maps:cache_map", (spec.name,),
+                                  {"region": region, "maps_dir": None if maps_dir is None else str(maps_dir),
+                                   "scenario": scenario, "inline": inline}))
     tasks = [*_network_tasks(get_region(region), load_scenario(first), None, ()), inputs_task(region),
-             *{t.name: t for t in layers}.values(), *(scores_task(region, s) for s in later), claims_task(region)]
+             *{t.name: t for t in layers}.values(), *(scores_task(region, s) for s in later), *drawn, claims_task(region)]
     start(tasks)
+
+
+def cache_map(name: str, *, region: str = "d2n2", maps_dir: str | Path | None = None, scenario: str | None = None,
+              inline: bool = True) -> None:
+    """Draw the map definition ``name`` (of ``maps_dir``) for ``region`` into the disk cache only
+    (kind ``maps``, the entry :func:`make_maps` copies from): the step a second process does for
+    ``lisgeo build`` (:func:`_warm_build`)."""
+    import tempfile
+
+    spec = next((s for s in list_specs(maps_dir) if s.name == name), None)
+    if spec is None:
+        raise ParameterError(f"no map definition {name!r} in {maps_dir or 'maps/'}")
+    key = _map_key(spec, region=region, scenario=scenario, inline=inline, png=True)
+    if key is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="lisgeo-map-") as tmp:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)  # as make_maps draws them
+            res = make_map(spec, region=region, scenario=scenario, data=MapData(region=region))
+        _store_map(key, write_map(res, Path(tmp) / f"{spec.name}.html", inline=inline, png=True))
 
 
 def build_region(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path | None = None,
@@ -386,7 +417,7 @@ def build_region(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | P
     out = Path(out_dir)
     if data is None:
         data = MapData(region=region)
-        _warm_build(region, list_specs(maps_dir), scenario)
+        _warm_build(region, list_specs(maps_dir), scenario, maps_dir=maps_dir, inline=inline)
     if scores:
         data.scores(scenario or "base")  # first: the longest step, while the second process reads the maps' layers
     built = make_maps(region=region, out_dir=out, maps_dir=maps_dir, scenario=scenario, inline=inline,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from lisgeo.errors import ParameterError
+
 MAP = '''title = "Broadband"
 subtitle = "Gigabit coverage by district"
 
@@ -96,3 +98,47 @@ def test_no_cache_for_frames_given_or_when_off(real_data, counted, tmp_path, mon
     _run(mod, folder, tmp_path / "a")
     _run(mod, folder, tmp_path / "a")
     assert calls == ["bb"] * 4
+
+
+# ------------------------------------------------------------------ lisgeo build on two cores
+def test_scenarios_needed_in_the_order_the_maps_need_them():
+    from lisgeo.mapping.spec import LayerDef, MapSpec
+    from lisgeo.pipeline.maps import scenarios_needed
+
+    a = MapSpec(name="a", title="a", subtitle="", layers=(LayerDef(name="s", source="scores"),))
+    b = MapSpec(name="b", title="b", subtitle="", scenario="hs2_2b",
+                layers=(LayerDef(name="c", source="compare", base="base"),
+                        LayerDef(name="i", source="isochrones", site="ema", scenario="irp")))
+    assert scenarios_needed([a, b]) == ["base", "hs2_2b", "irp"]
+    assert scenarios_needed([a, b], "irp") == ["irp", "base"]  # an override replaces each map's own
+
+
+@pytest.mark.realdata
+def test_build_hands_the_second_process_its_steps(real_data, tmp_path, monkeypatch):
+    """_warm_build: the network's layer read, the region's layers, every map layer, the other
+    scenario's scores, the map that needs it, then the claims; cache_map leaves the entry that
+    make_maps copies."""
+    import lisgeo.background as background
+    from lisgeo.mapping.spec import list_specs
+    from lisgeo.pipeline import maps
+
+    monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path / "cache"))
+    got = []
+    monkeypatch.setattr(background, "start", lambda tasks, **kw: got.extend(tasks))
+    maps._warm_build("d2n2", list_specs(), None)
+    targets = [t.target.rsplit(":", 1)[1] for t in got]
+    assert targets[0] == "load_layer" and got[0].args == ("job_destinations",)
+    assert targets[1] == "_cached_inputs" and targets[-1] == "recompute_claims"
+    scored = [t.kwargs["scenario"] for t in got if t.target.endswith(":score_region")]
+    drawn = [t.args[0] for t in got if t.target.endswith(":cache_map")]
+    assert scored == ["hs2_2b"] and drawn == ["6_scenario_hs2"]
+    assert targets.index("cache_map") > targets.index("score_region")
+    assert all(t.name.split(":", 1)[0] in ("layers", "inputs", "scores", "maps", "claims") for t in got)
+    # cache_map draws a definition into the cache only; make_maps then copies it
+    spec = next(s for s in list_specs() if s.name == "1_overview")
+    maps.cache_map("1_overview", region="d2n2")
+    key = maps._map_key(spec, region="d2n2", scenario=None, inline=True, png=True)
+    hit = maps._cached_map(key, tmp_path / "out" / "1_overview.html")
+    assert hit is not None and hit.html.stat().st_size > 100_000 and hit.png.is_file()
+    with pytest.raises(ParameterError, match="no map definition"):
+        maps.cache_map("no_such_map", region="d2n2")
