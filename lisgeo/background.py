@@ -2,19 +2,21 @@
 
 A cold ``lisgeo score`` spends about as long reading the region's layers as building its network,
 and the two do not depend on each other; ``lisgeo build`` scores two scenarios. On a machine with
-two cores a :class:`Warmer` runs such independent steps in a child process (a fresh
-``python -m lisgeo.background``: the same on every platform, from scripts and notebooks) while the
-caller goes on with its own. Each task is a lisgeo function whose result the disk cache (:mod:`lisgeo.cache`)
-keeps, and a task is named after the entry it leaves (``"<kind>:<key>"``): the cache's readers
-(:func:`lisgeo.cache.load_frame`, :func:`lisgeo.cache.load_pickle`) wait for a pending task of
-that name, then read the entry exactly as on any rerun. Nothing else passes between the processes: a result comes back through the
-cache's exact round trip, and a task that fails in the child is simply run again by the caller,
-which then raises its error where a run in one process would. The answers are the same with one
-process or two; only the time changes (``benchmarks/README.md``).
+two cores a :class:`Warmer` runs such independent steps in a child process (a fresh ``python -m
+lisgeo.background``: the same on every platform, from scripts and notebooks) while the caller goes
+on with its own.
+
+Each task is a lisgeo function whose result the disk cache (:mod:`lisgeo.cache`) keeps, and is
+named after the entry it leaves (``"<kind>:<key>"``). The cache's readers
+(:func:`lisgeo.cache.load_frame`, :func:`lisgeo.cache.load_pickle`) wait for a pending task of that
+name, then read the entry exactly as on any rerun. Nothing else passes between the processes: a
+result comes back through the cache's exact round trip, and a task that fails in the child is
+simply run again by the caller, which then raises its error where a run in one process would. The
+answers are the same with one process or two; only the time changes (``benchmarks/README.md``).
 
 How many processes: ``workers`` arguments, else ``LISGEO_WORKERS``, else two where the machine has
-two cores or more. One process (``LISGEO_WORKERS=1``), or the cache turned off
-(``LISGEO_NO_CACHE=1``), runs everything in order in the calling process.
+two cores or more. One process (``LISGEO_WORKERS=1``), the cache turned off (``LISGEO_NO_CACHE=1``)
+or a cache folder that cannot be written runs everything in order in the calling process.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ import pickle
 import subprocess
 import sys
 import warnings
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable
 
 __all__ = ["Task", "Warmer", "workers", "start", "pending", "wait_for", "stop_all"]
