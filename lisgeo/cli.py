@@ -193,6 +193,14 @@ def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connect
     from .regions import get_region
 
     get_region(region)  # an unknown name fails here, before any network is built
+    if timetable:  # the timetable is read last: a missing or corrupt file fails here, before any work
+        from .catalog import resolve_dataset
+        from .errors import DataNotFoundError, HashMismatchError
+
+        try:
+            resolve_dataset("gtfs_newport_rail")
+        except (DataNotFoundError, HashMismatchError) as exc:
+            raise type(exc)(f"{exc} (or skip the timetable check with --no-timetable)") from None
     reg = region
     res = validate_times(classes=classes or None, region=reg, progress=sys.stderr.isatty())
     summary = error_summary(res)

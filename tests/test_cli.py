@@ -89,3 +89,12 @@ def test_validate_takes_a_region(real_data, tmp_path, capsys):
     assert json.loads((out / "provenance.json").read_text())["region"] == "d2n2"
     tt = pd.read_csv(out / "timetable_summary.csv")  # the out-of-sample timetable check, on by default
     assert tt["band"].iloc[-1] == "all" and tt["pairs"].iloc[-1] > 5000
+
+
+def test_validate_without_the_timetable_file_fails_before_any_work(isolated_data, tmp_path, capsys):
+    """The out-of-sample timetable check is on by default: without its GTFS file `lisgeo validate`
+    stops at once, naming the file and --no-timetable, and writes nothing."""
+    out = tmp_path / "v"
+    assert main(["validate", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "rail.zip" in err and "--no-timetable" in err and "Traceback" not in err and not out.exists()
