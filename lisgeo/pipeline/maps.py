@@ -417,7 +417,14 @@ def build_region(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | P
     out = Path(out_dir)
     if data is None:
         data = MapData(region=region)
-        _warm_build(region, list_specs(maps_dir), scenario, maps_dir=maps_dir, inline=inline)
+        try:
+            _warm_build(region, list_specs(maps_dir), scenario, maps_dir=maps_dir, inline=inline)
+        except LisgeoError:
+            raise  # bad input: the build would stop at it anyway
+        except Exception as exc:  # the second process only saves time: never a reason to fail
+            import logging
+
+            logging.getLogger(__name__).info("lisgeo: no second process for this build (%s: %s)", type(exc).__name__, exc)
     if scores:
         data.scores(scenario or "base")  # first: the longest step, while the second process reads the maps' layers
     built = make_maps(region=region, out_dir=out, maps_dir=maps_dir, scenario=scenario, inline=inline,
