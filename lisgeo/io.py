@@ -17,7 +17,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import geopandas as gpd
 import pandas as pd
@@ -173,10 +173,13 @@ class FileSet:
     final names until every file is written.
     """
 
-    def __init__(self, directory: str | os.PathLike):
+    def __init__(self, directory: str | os.PathLike, *, replaces: Iterable[str] = ()):
         self.directory = Path(directory)
         self._tmp: dict[str, Path] = {}
         self._made = False
+        # files of this kind of set that a run may leave out (an option turned off): an earlier
+        # run's copy is removed with the swap, so the folder never mixes two runs
+        self._replaces = tuple(dict.fromkeys(Path(n).name for n in replaces))
 
     # ---------------------------------------------------------------- adding files
     def path(self, name: str, *, suffix: str | None = None) -> Path:
@@ -247,8 +250,9 @@ class FileSet:
         placed: list[Path] = []
         failed: Path | None = None
         try:
-            # 1. move each old file aside (a file held open elsewhere fails here, before any change)
-            for name in self._tmp:
+            # 1. move each old file aside (a file held open elsewhere fails here, before any change),
+            #    and an earlier run's copy of a file of this kind of set that this run leaves out
+            for name in [*self._tmp, *(n for n in self._replaces if n not in self._tmp)]:
                 target = self.directory / name
                 if target.exists() or target.is_symlink():
                     failed = target
@@ -290,8 +294,12 @@ class FileSet:
 
 
 @contextmanager
-def atomic_set(directory: str | os.PathLike) -> Iterator[FileSet]:
+def atomic_set(directory: str | os.PathLike, *, replaces: Iterable[str] = ()) -> Iterator[FileSet]:
     """Write a set of files into ``directory`` all or nothing.
+
+    ``replaces``: the names of every file this kind of set can hold; those that this run does not
+    write (an option turned off) are removed from the folder with the swap (and put back if it
+    fails), so that the folder never holds files of two runs. Other files are never touched.
 
     ::
 
@@ -306,7 +314,7 @@ def atomic_set(directory: str | os.PathLike) -> Iterator[FileSet]:
     whole set into place or, if one file cannot be replaced, restores the old set and raises
     :class:`~lisgeo.errors.OutputError`.
     """
-    fs = FileSet(check_output_dir(directory))
+    fs = FileSet(check_output_dir(directory), replaces=replaces)
     try:
         yield fs
         fs.commit()

@@ -55,6 +55,37 @@ def test_set_writes_every_file_and_leaves_no_temporary(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(paths)
 
 
+def test_a_rerun_without_an_optional_file_removes_the_earlier_runs_copy(tmp_path, monkeypatch):
+    """replaces=: the files this kind of set can hold; one the rerun leaves out goes with the swap
+    (and comes back if the swap fails); files of the user's own are never touched."""
+    folder = tmp_path / "out"
+    kinds = ("a.csv", "b.csv", "notes.csv")
+    with atomic_set(folder, replaces=kinds) as out:
+        out.write_frame(pd.DataFrame({"x": [1]}), "a.csv")
+        out.write_frame(pd.DataFrame({"y": [1]}), "b.csv")
+    (folder / "mine.txt").write_text("my notes")
+    with atomic_set(folder, replaces=kinds) as out:  # b.csv turned off this time
+        out.write_frame(pd.DataFrame({"x": [2]}), "a.csv")
+    assert sorted(p.name for p in folder.iterdir()) == ["a.csv", "mine.txt"]
+    # a failed swap keeps the earlier set whole, the optional file included
+    with atomic_set(folder, replaces=kinds) as out:
+        out.write_frame(pd.DataFrame({"y": [3]}), "b.csv")
+        out.write_frame(pd.DataFrame({"x": [3]}), "a.csv")
+    before = _snapshot(folder)
+    real_replace = os.replace
+
+    def replace(src, dst, *a, **k):
+        if Path(src).name.startswith(".a.csv.") and not Path(src).name.endswith(".old"):  # the new a.csv
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OutputError, match="a.csv"):
+        with atomic_set(folder, replaces=kinds) as out:  # b.csv left out, then the swap fails
+            out.write_frame(pd.DataFrame({"x": [4]}), "a.csv")
+    assert _snapshot(folder) == before
+
+
 def test_failure_while_writing_changes_nothing(tmp_path):
     folder = tmp_path / "out"
     before = _old_set(folder)

@@ -586,7 +586,7 @@ def write_scores(gdf: gpd.GeoDataFrame, directory: str | os.PathLike, *, claims:
         details={"rows": len(frame), "claims": has_claims},
     )
     # compute everything before writing anything; then write the set all or nothing
-    with atomic_set(directory) as out:
+    with atomic_set(directory, replaces=("scores.gpkg", "scores.csv", "claims.csv", "provenance.json")) as out:
         out.write_frame(frame, "scores.gpkg", layer="lsoa", metadata=gpkg_metadata(prov))
         out.write_frame(frame, "scores.csv")
         if has_claims:

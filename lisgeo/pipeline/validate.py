@@ -232,6 +232,11 @@ def _car_times(G: nx.MultiDiGraph, pairs: pd.DataFrame, points: pd.DataFrame) ->
     return pd.Series([tt.loc[a, b] for a, b in zip(o, d)], index=pairs.index, dtype="float64")
 
 
+#: Every file a ``lisgeo validate`` set can hold (a rerun with a check turned off removes the
+#: earlier run's file of that check: :func:`lisgeo.io.atomic_set`).
+OUTPUT_FILES = ("validation.csv", "summary.csv", "scatter.png", "hs2_gains.csv", "hs2_gains_by_district.csv",
+                "timetable.csv", "timetable_summary.csv", "connectivity_agreement.csv", "provenance.json")
+
 #: Crow-fly bands (km) of the timetable check's summary.
 TIMETABLE_BANDS = (0, 10, 20, 40, 80, 160, 1000)
 
@@ -448,7 +453,7 @@ def write_validation(results: pd.DataFrame, directory: str | os.PathLike, *,
                             datasets=list(results.attrs.get("sources") or layer_datasets(NETWORK_LAYERS)),
                             authored=[validation_path()] + ([gains_path()] if extra and "hs2_gains.csv" in extra else []),
                             details={"scenarios": scenarios, "pairs": len(results)})
-    with atomic_set(directory) as out:
+    with atomic_set(directory, replaces=OUTPUT_FILES) as out:
         out.write_frame(results, "validation.csv")
         out.write_frame(summary, "summary.csv")
         _scatter(results, out.path("scatter.png"))
