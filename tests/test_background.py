@@ -96,3 +96,23 @@ def test_two_processes_give_the_same_scores_and_claims(real_data, fresh_cache):
     assert any((fresh_cache / "results" / "claims").glob("*.parquet"))  # made by the second process
     pd.testing.assert_frame_equal(recompute_claims("d2n2"), recompute_claims("d2n2", cache=False), check_exact=True)
     assert not background._ACTIVE
+
+
+def test_task_names_are_the_entries_the_readers_wait_for(fresh_cache, real_data, monkeypatch):
+    """A task named after another key than its reader's would run for nothing (the reader would not
+    wait, and build again): network_task and warm_tasks carry build_network's own disk key."""
+    import lisgeo.network.graph as graph
+    from lisgeo.pipeline.score import FIXED_SITES, network_task, score_network
+
+    seen = {}
+
+    def fake(region_key, scenario_path, over_key, buffer_km, stamp=(), sites=(), disk_key=None):
+        seen["key"] = disk_key
+        raise RuntimeError("stop before building")
+
+    monkeypatch.setattr(graph, "_build_cached", fake)
+    for scenario, over in (("hs2_2b", None), ("base", {"road.motorway_kmh": 100.0})):
+        with pytest.raises(RuntimeError, match="stop before building"):
+            score_network("d2n2", scenario=scenario, assumptions=over)
+        assert network_task("d2n2", scenario, assumptions=over).name == f"network:{seen['key']}"
+    assert graph.network_cache_name(region="d2n2", sites=list(FIXED_SITES.values())) != network_task("d2n2", "hs2_2b").name

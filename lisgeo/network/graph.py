@@ -324,6 +324,17 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     return G
 
 
+def network_cache_name(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", assumptions: Any = None,
+                       buffer_km: float | None = None, sites: Iterable[str] = ()) -> str:
+    """``"network:<key>"``: the disk-cache entry the same ``build_network`` call reads and writes
+    (the name a :class:`lisgeo.background.Task` that builds it carries)."""
+    sc = load_scenario(scenario)
+    key = tuple(sorted(get_region(region).lad_codes))
+    extra = tuple(dict.fromkeys(str(s) for s in ([sites] if isinstance(sites, str) else sites)))
+    over_key = tuple(sorted(assumption_overrides(assumptions).items()))
+    return "network:" + _disk_key(key, sc, over_key, float(reach_km("network", buffer_km)), extra)
+
+
 def warm_tasks(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", assumptions: Any = None,
                buffer_km: float | None = None, sites: Iterable[str] = ()) -> list:
     """:class:`lisgeo.background.Task` a second process can run ahead of the same ``build_network``
@@ -336,12 +347,10 @@ def warm_tasks(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", ass
 
     if not _cache.enabled(None):
         return []
-    sc = load_scenario(scenario)
     key = tuple(sorted(get_region(region).lad_codes))
     buffer_km = float(reach_km("network", buffer_km))
-    extra = tuple(dict.fromkeys(str(s) for s in ([sites] if isinstance(sites, str) else sites)))
-    disk_key = _disk_key(key, sc, tuple(sorted(assumption_overrides(assumptions).items())), buffer_km, extra)
-    if _cache.entry_path("network", disk_key, ".pickle").is_file() or buffer_km <= 0:
+    name = network_cache_name(region=region, scenario=scenario, assumptions=assumptions, buffer_km=buffer_km, sites=sites)
+    if _cache.entry_path("network", name.split(":", 1)[1], ".pickle").is_file() or buffer_km <= 0:
         return []
     _ensure_loaded()
     reg = get_region(list(key))  # the region as _build_cached sees it

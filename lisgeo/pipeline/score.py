@@ -130,6 +130,16 @@ def _network_tasks(reg: Region, sc: Any, assumptions: Any, sites: Iterable[str])
     return warm_tasks(region=reg, scenario=sc, assumptions=assumptions, sites=list(dict.fromkeys([*FIXED_SITES.values(), *sites])))
 
 
+def network_task(region: Any = "d2n2", scenario: Any = "base", *, assumptions: Any = None) -> "background.Task":
+    """The :class:`lisgeo.background.Task` that leaves :func:`score_network`'s build of ``scenario``
+    in the disk cache (for a second process: ``lisgeo compare`` builds the scenario's network there
+    while it scores the base)."""
+    from ..network.graph import network_cache_name
+
+    name = network_cache_name(region=region, scenario=scenario, assumptions=assumptions, sites=list(FIXED_SITES.values()))
+    return background.Task(name, "lisgeo.pipeline.score:score_network", (region,), {"scenario": scenario, "assumptions": assumptions})
+
+
 def score_network(region: Any, *, scenario: Any = "base", assumptions: Any = None, sites: Iterable[str] = (),
                   gtfs: Any = None, gtfs_date: Any = None, departure: str = "08:00", window_min: int = 60) -> nx.MultiDiGraph:
     """Stage 2: the network of ``scenario`` with the contract's fixed sites and ``sites`` in it (and the
