@@ -94,6 +94,10 @@ def test_two_processes_give_the_same_scores_and_claims(real_data, fresh_cache):
     pd.testing.assert_frame_equal(two, one, check_exact=True)
     assert {k: v for k, v in two.attrs.items() if k != "timings"} == {k: v for k, v in one.attrs.items() if k != "timings"}
     assert any((fresh_cache / "results" / "claims").glob("*.parquet"))  # made by the second process
+    from lisgeo.pipeline import score
+    from lisgeo.regions import get_region
+
+    assert score._inputs_stored(score._inputs_key(get_region("d2n2")))  # a rerun reads the layers back, no child
     pd.testing.assert_frame_equal(recompute_claims("d2n2"), recompute_claims("d2n2", cache=False), check_exact=True)
     assert not background._ACTIVE
 

@@ -387,15 +387,14 @@ def score_region(
             clock("from the cache")
             hit.attrs["timings"] = {"cache": clock.stages["from the cache"], "total": clock.total}
             return hit
+
     def network() -> nx.MultiDiGraph:
         return score_network(reg, scenario=sc, assumptions=assumptions, sites=sites, gtfs=gtfs, gtfs_date=gtfs_date,
                              departure=departure, window_min=window_min)
 
     alongside, task = False, None
     if key is not None:
-        task = inputs_task(reg)
-        if _inputs_stored(task.name.split(":", 1)[1]):
-            task = None
+        task = None if _inputs_stored(_inputs_key(reg)) else inputs_task(reg)
         ahead = _network_tasks(reg, sc, assumptions, sites) if task is not None else []
         background.start([t for t in (*ahead, task, *warm) if t is not None], n_workers=workers)
         alongside = task is not None and background.pending(task.name)  # (this call's warmer or an earlier one)
