@@ -324,15 +324,22 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     return G
 
 
-def network_cache_name(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", assumptions: Any = None,
-                       buffer_km: float | None = None, sites: Iterable[str] = ()) -> str:
-    """``"network:<key>"``: the disk-cache entry the same ``build_network`` call reads and writes
-    (the name a :class:`lisgeo.background.Task` that builds it carries)."""
+def _build_args(region: Any, scenario: "str | Scenario", assumptions: Any, buffer_km: float | None,
+                sites: Iterable[str]) -> tuple[tuple[str, ...], Scenario, tuple, float, tuple[str, ...]]:
+    """What a build is keyed on, as ``build_network`` and the second process's tasks both see it:
+    (district codes, scenario, sorted overrides, buffer km, extra site ids)."""
     sc = load_scenario(scenario)
     key = tuple(sorted(get_region(region).lad_codes))
     extra = tuple(dict.fromkeys(str(s) for s in ([sites] if isinstance(sites, str) else sites)))
     over_key = tuple(sorted(assumption_overrides(assumptions).items()))
-    return "network:" + _disk_key(key, sc, over_key, float(reach_km("network", buffer_km)), extra)
+    return key, sc, over_key, float(reach_km("network", buffer_km)), extra
+
+
+def network_cache_name(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", assumptions: Any = None,
+                       buffer_km: float | None = None, sites: Iterable[str] = ()) -> str:
+    """``"network:<key>"``: the disk-cache entry the same ``build_network`` call reads and writes
+    (the name a :class:`lisgeo.background.Task` that builds it carries)."""
+    return "network:" + _disk_key(*_build_args(region, scenario, assumptions, buffer_km, sites))
 
 
 def warm_tasks(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", assumptions: Any = None,
@@ -347,10 +354,9 @@ def warm_tasks(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", ass
 
     if not _cache.enabled(None):
         return []
-    key = tuple(sorted(get_region(region).lad_codes))
-    buffer_km = float(reach_km("network", buffer_km))
-    name = network_cache_name(region=region, scenario=scenario, assumptions=assumptions, buffer_km=buffer_km, sites=sites)
-    if _cache.entry_path("network", name.split(":", 1)[1], ".pickle").is_file() or buffer_km <= 0:
+    args = _build_args(region, scenario, assumptions, buffer_km, sites)
+    key, buffer_km = args[0], args[3]
+    if buffer_km <= 0 or _cache.entry_path("network", _disk_key(*args), ".pickle").is_file():
         return []
     _ensure_loaded()
     reg = get_region(list(key))  # the region as _build_cached sees it
@@ -401,20 +407,15 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
     Returns a ``networkx.MultiDiGraph`` with ``G.graph["scenario"]``, ``["assumptions"]`` (dict of
     every value used), ``["region"]``.
     """
-    sc = load_scenario(scenario)
-    over = assumption_overrides(assumptions)
-    load_assumptions(**{**sc.assumptions, **over})  # validate before the (slow) layer reads
+    key, sc, over_key, buffer_km, extra = _build_args(region, scenario, assumptions, buffer_km, sites)
+    load_assumptions(**{**sc.assumptions, **dict(over_key)})  # validate before the (slow) layer reads
     reg = get_region(region)
-    key = tuple(sorted(reg.lad_codes))
-    buffer_km = reach_km("network", buffer_km)
     # edits to the scenario or assumptions file invalidate the cache
     stamp = tuple(os.stat(p).st_mtime_ns if os.path.exists(p) else 0 for p in (sc.path, assumptions_path()))
-    extra = tuple(dict.fromkeys(str(s) for s in ([sites] if isinstance(sites, str) else sites)))
     from .. import cache as _cache
 
-    over_key = tuple(sorted(over.items()))
-    disk_key = _disk_key(key, sc, over_key, float(buffer_km), extra) if _cache.enabled(cache) else None
-    built = _build_cached(key, sc.path, over_key, float(buffer_km), stamp, extra, disk_key)
+    disk_key = _disk_key(key, sc, over_key, buffer_km, extra) if _cache.enabled(cache) else None
+    built = _build_cached(key, sc.path, over_key, buffer_km, stamp, extra, disk_key)
     G = _copy_graph(built) if copy else _shared_graph(built)
     table = _BUILT_TABLES.get(built)
     if table is not None:
