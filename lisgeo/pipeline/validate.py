@@ -271,21 +271,13 @@ def timetable_pairs(feed: Any, stop_crs: "pd.Series | dict") -> pd.DataFrame:
 
 
 def _gtfs_stop_codes(path: str | os.PathLike) -> pd.Series:
-    """``stop_id`` → ``stop_code`` (CRS) from a GTFS zip's or folder's stops.txt."""
-    import zipfile
+    """``stop_id`` → ``stop_code`` (CRS) from a GTFS feed's stops (read as :func:`read_gtfs` reads it)."""
+    from ..network.gtfs import _open
 
-    p = Path(path)
-    if p.is_dir():
-        stops = pd.read_csv(p / "stops.txt", dtype=str)
-    else:
-        with zipfile.ZipFile(p) as z:
-            name = next((n for n in z.namelist() if n.rsplit("/", 1)[-1] == "stops.txt"), None)
-            if name is None:
-                raise ConfigError(f"{p} has no stops.txt; give a GTFS zip or folder")
-            with z.open(name) as fh:
-                stops = pd.read_csv(fh, dtype=str)
+    label, _, feed = _open(path)
+    stops = feed.stops
     if "stop_code" not in stops.columns:
-        raise ConfigError(f"{p}: stops.txt has no stop_code column (the stations' CRS codes); the check needs it")
+        raise ConfigError(f"{label}: stops.txt has no stop_code column (the stations' CRS codes); the check needs it")
     codes = stops["stop_code"].str.strip().str.upper()
     return pd.Series(codes.where(codes.str.fullmatch(r"[A-Z]{3}", na=False)).to_numpy(), index=stops["stop_id"].to_numpy())
 
