@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -21,7 +22,7 @@ from ._registry import finish_layer, register_layer
 
 __all__ = [
     "load_lsoa21", "load_msoa21", "load_lsoa11", "load_msoa11", "load_districts", "load_lep",
-    "load_national_parks", "load_peak_district", "region_outline",
+    "load_national_parks", "load_peak_district", "region_outline", "union_coverage",
 ]
 
 POLY = ("Polygon", "MultiPolygon")
@@ -95,11 +96,32 @@ def load_districts(*, region="d2n2") -> gpd.GeoDataFrame:
     return _districts(get_region(region).lad_codes).copy()
 
 
+def union_coverage(geoms) -> shapely.Geometry:
+    """The union of polygons that tile without overlapping (a *coverage*: ONS small areas, the
+    districts dissolved from them), by GEOS's coverage union: about 25x faster than a general
+    union and equal to it on a coverage. Checked: a result that is invalid or whose area differs
+    from the parts' total (the parts overlap) is replaced by the general ``shapely.union_all``."""
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)] if len(geoms) else geoms
+    if len(geoms) == 0:
+        return shapely.MultiPolygon()
+    total = float(shapely.area(geoms).sum())
+    try:
+        out = shapely.coverage_union_all(geoms)
+        if out.is_valid and abs(out.area - total) <= 1e-9 * max(total, 1.0):
+            return out
+    except shapely.errors.GEOSException:
+        pass
+    return shapely.make_valid(shapely.union_all(geoms))
+
+
 @lru_cache(maxsize=16)
 def _districts(lad_codes: tuple[str, ...]) -> gpd.GeoDataFrame:
     lsoa = load_lsoa21(region=list(lad_codes))
-    gdf = lsoa[["LADCD", "LADNM", "LEP", "geometry"]].dissolve(by="LADCD", as_index=False, aggfunc="first")
-    gdf["geometry"] = shapely.make_valid(gdf.geometry.values)
+    first = lsoa[["LADCD", "LADNM", "LEP"]].drop_duplicates("LADCD").sort_values("LADCD", ignore_index=True)
+    lad = lsoa["LADCD"].to_numpy()
+    geoms = [union_coverage(lsoa.geometry.values[lad == c]) for c in first["LADCD"]]
+    gdf = gpd.GeoDataFrame(first, geometry=geoms, crs=lsoa.crs)[["LADCD", "geometry", "LADNM", "LEP"]]
     gdf["area_km2"] = (gdf.area / 1e6).round(2)
     gdf = gdf.set_index("LADCD", drop=False)
     gdf.index.name = None
@@ -128,7 +150,7 @@ def region_outline(region="d2n2") -> shapely.Geometry:
 
 @lru_cache(maxsize=16)
 def _outline(lad_codes: tuple[str, ...]) -> shapely.Geometry:
-    out = shapely.union_all(load_districts(region=list(lad_codes)).geometry.values)
+    out = union_coverage(load_districts(region=list(lad_codes)).geometry.values)
     shapely.prepare(out)
     return out
 

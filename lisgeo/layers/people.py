@@ -12,8 +12,6 @@ All counts are people (usual residents, Census day 21 March 2021).
 
 from __future__ import annotations
 
-import gzip
-import json
 from functools import lru_cache
 
 import geopandas as gpd
@@ -89,20 +87,26 @@ def load_population(*, region="d2n2") -> gpd.GeoDataFrame:
 
 @lru_cache(maxsize=2)
 def _centroids(dataset: str) -> gpd.GeoSeries:
-    """All ONS population-weighted centroids of a dataset (E&W), BNG points indexed by code."""
+    """All ONS population-weighted centroids of a dataset (E&W), BNG points indexed by code.
+
+    The files are newline-delimited GeoJSON features (one ``Point`` per line, gzipped), read by
+    Arrow's JSON reader (compiled; about 15x faster than ``json.loads`` per line)."""
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
     (path,) = resolve_dataset(dataset)
-    codes, xs, ys = [], [], []
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip().rstrip(",")
-            if not line.startswith("{"):
-                continue
-            feat = json.loads(line)
-            codes.append(feat["properties"]["areacd"])
-            x, y = feat["geometry"]["coordinates"][:2]
-            xs.append(x)
-            ys.append(y)
-    pts = gpd.GeoSeries(shapely.points(xs, ys), index=pd.Index(codes, name=None), crs="EPSG:4326")
+    try:
+        table = pa_json.read_json(path)
+        codes = table.column("properties").combine_chunks().field("areacd")
+        coords = table.column("geometry").combine_chunks().field("coordinates")
+        lengths = pa.compute.list_value_length(coords).to_numpy(zero_copy_only=False)
+        if len(codes) == 0 or codes.null_count or coords.null_count or (lengths != 2).any():
+            raise ValueError("expected one Point feature with an areacd per line")
+        xy = coords.flatten().to_numpy(zero_copy_only=False).reshape(-1, 2)
+    except (pa.ArrowException, KeyError, ValueError, OSError, EOFError) as exc:
+        raise DataFormatError(f"{dataset}: cannot read the centroids in {path} ({type(exc).__name__}: {exc}); "
+                              "run `lisgeo data verify` to check the pinned files") from None
+    pts = gpd.GeoSeries(shapely.points(xy), index=pd.Index(codes.to_pylist(), name=None), crs="EPSG:4326")
     return pts.to_crs(BNG)
 
 

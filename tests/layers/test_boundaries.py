@@ -71,3 +71,30 @@ def test_layer_registry_entry_and_unknown_district():
     assert len(load_layer("lsoa21", region="E06000015")) == 152
     with pytest.raises(UnknownNameError, match="E06000015"):
         load_lsoa21(region="E09000001")
+
+
+def test_union_coverage_equals_a_general_union_and_falls_back_on_overlaps():
+    import shapely
+
+    from lisgeo.layers.boundaries import union_coverage
+
+    tiles = [shapely.box(x, y, x + 1, y + 1) for x in range(3) for y in range(2)] + [shapely.box(5, 0, 6, 1)]
+    got = union_coverage(tiles)
+    assert got.is_valid and got.area == 7.0 and got.equals(shapely.union_all(tiles))
+    assert len(got.geoms) == 2  # the block and the island apart
+    overlapping = [shapely.box(0, 0, 2, 1), shapely.box(1, 0, 3, 1)]  # not a coverage: the general union
+    assert union_coverage(overlapping).equals(shapely.box(0, 0, 3, 1)) and union_coverage(overlapping).area == 3.0
+    assert union_coverage([]).is_empty and union_coverage([None, shapely.box(0, 0, 1, 1)]).area == 1.0
+
+
+def test_districts_and_outline_by_coverage_union_equal_a_general_union():
+    import shapely
+
+    from lisgeo.layers.boundaries import region_outline
+
+    lsoa = load_lsoa21(region="llep")
+    d = load_districts(region="llep")
+    for code, geom in d.geometry.items():
+        assert geom.is_valid and geom.symmetric_difference(shapely.union_all(lsoa.geometry[lsoa["LADCD"] == code].values)).area < 1e-3
+    assert region_outline("llep").symmetric_difference(shapely.union_all(lsoa.geometry.values)).area < 1e-3
+    assert list(d.columns) == ["LADCD", "geometry", "LADNM", "LEP", "area_km2"]

@@ -125,3 +125,32 @@ def test_population_grid_layer(real_data):
     assert set(g.area.round()) == {1e6}
     assert g.loc["E458N0304", "pop"] > 1000  # central Leicester
     assert g["pop"].sum() > 1_080_943  # the bbox holds all of Leicester and Leicestershire
+
+
+def test_centroids_read_by_arrow_equal_json_per_line_and_bad_files_say_so(real_data, monkeypatch, tmp_path):
+    import gzip
+    import json
+
+    from lisgeo.catalog import resolve_dataset
+    from lisgeo.errors import DataFormatError
+    from lisgeo.layers import people
+
+    (path,) = resolve_dataset("msoa21_centroids")
+    people._centroids.cache_clear()
+    got = people._centroids("msoa21_centroids")
+    with gzip.open(path, "rt", encoding="utf-8") as fh:  # the file read one feature per line
+        feats = [json.loads(line) for line in fh if line.strip()]
+    assert list(got.index) == [f["properties"]["areacd"] for f in feats]
+    ref = gpd.GeoSeries(shapely.points([f["geometry"]["coordinates"] for f in feats]), crs="EPSG:4326").to_crs(27700)
+    assert (got.x.to_numpy() == ref.x.to_numpy()).all() and (got.y.to_numpy() == ref.y.to_numpy()).all()
+    for name, text in [("truncated", '{ "type": "Feature", "properties": { "areacd": "E02000001" }, "geometry": { "type": "Po'),
+                       ("no_code", '{ "type": "Feature", "properties": { "name": "x" }, "geometry": { "type": "Point", "coordinates": [ 0.1, 52.0 ] } }'),
+                       ("three_coordinates", '{ "type": "Feature", "properties": { "areacd": "E02000001" }, "geometry": { "type": "Point", "coordinates": [ 0.1, 52.0, 3.0 ] } }')]:
+        bad = tmp_path / f"{name}.json.gz"
+        with gzip.open(bad, "wt", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        monkeypatch.setattr(people, "resolve_dataset", lambda dataset, _p=bad: [_p])
+        people._centroids.cache_clear()
+        with pytest.raises(DataFormatError, match="cannot read the centroids.*lisgeo data verify"):
+            people._centroids("msoa21_centroids")
+    people._centroids.cache_clear()
