@@ -308,3 +308,48 @@ def test_isochrone_rows_use_the_origins_park_and_ride():
     eng = build_engine(_park_ride_graph(), mode="rail")
     row = eng.distances(np.array([eng.index.get_loc("zone:a")]))[0]
     assert row[eng.index.get_loc("zone:b")] == 28.0 and row[eng.index.get_loc("zone:c")] == 72.0
+
+
+def _sink_graph() -> nx.MultiDiGraph:
+    """Four zones on a road (a -3- j1 -10- j2 -4- b; c and d off j1 and j2) and three stations
+    that every zone drives to (park and ride, a sink by car): links into sinks are most of the
+    car edges, so the engine skips them in its forward searches. By hand: a -> S1 directly 7,
+    a -> S3 = min(direct 30, a->b 17 + b->S3 2) = 19; the sinks' links never lead on."""
+    nodes = [("zone:a", "zone", 0), ("zone:b", "zone", 17), ("zone:c", "zone", 3), ("zone:d", "zone", 13),
+             ("road:j1", "road", 3), ("road:j2", "road", 13),
+             ("rail:S1", "station", 1), ("rail:S2", "station", 8), ("rail:S3", "station", 16)]
+    edges = [("zone:a", "road:j1", 3.0, "access_car"), ("road:j1", "zone:a", 3.0, "access_car"),
+             ("road:j1", "road:j2", 10.0, "road"), ("road:j2", "road:j1", 10.0, "road"),
+             ("road:j2", "zone:b", 4.0, "access_car"), ("zone:b", "road:j2", 4.0, "access_car"),
+             ("zone:c", "road:j1", 1.0, "access_car"), ("road:j1", "zone:c", 1.0, "access_car"),
+             ("zone:d", "road:j2", 1.0, "access_car"), ("road:j2", "zone:d", 1.0, "access_car")]
+    times = {"zone:a": (7.0, 12.0, 30.0), "zone:b": (25.0, 11.0, 2.0), "zone:c": (6.0, 9.0, 20.0), "zone:d": (15.0, 6.0, 5.0)}
+    for z, ts in times.items():
+        for s, t in zip(("rail:S1", "rail:S2", "rail:S3"), ts):
+            edges.append((z, s, t, "park_ride"))
+            edges.append((z, s, t + 1.0, "park_ride"))  # parallel, slower: the CSR keeps the fastest
+    return _tiny_graph(nodes, edges)
+
+
+def test_links_into_sinks_are_skipped_and_sink_times_searched_backwards():
+    G = _sink_graph()
+    zones = ["zone:a", "zone:b", "zone:c", "zone:d"]
+    dests = zones + ["rail:S1", "rail:S2", "rail:S3"]
+    eng = build_engine(G, mode="car")
+    is_sink, reduced = eng._sink_split()
+    assert sorted(eng.index[is_sink]) == ["rail:S1", "rail:S2", "rail:S3"]
+    assert reduced.nnz == eng.csr.nnz - 12  # the 12 links into stations (parallel ones collapsed)
+    got = travel_time_matrix(G, zones, dests, mode="car", method="dijkstra")
+    assert got.loc["zone:a", "rail:S1"] == 7.0
+    assert got.loc["zone:a", "rail:S3"] == 19.0  # drive to b (17), then b's 2 minutes beat a's own 30
+    assert got.loc["zone:a", "zone:b"] == 17.0
+    ref = _nx_matrix(G, zones, dests, {"road", "local", "access_car", "park_ride"})
+    np.testing.assert_array_equal(got.to_numpy(), ref)
+    # a station as an origin goes nowhere but to itself; with a cut-off, the same rule
+    st = travel_time_matrix(G, ["rail:S2", "zone:c"], ["rail:S2", "zone:a"], mode="car", method="dijkstra")
+    assert st.loc["rail:S2", "rail:S2"] == 0.0 and np.isnan(st.loc["rail:S2", "zone:a"]) and st.loc["zone:c", "zone:a"] == 4.0
+    cut = travel_time_matrix(G, zones, dests, mode="car", method="dijkstra", cutoff_min=10.0)
+    np.testing.assert_array_equal(cut.to_numpy(), np.where(ref <= 10.0, ref, np.nan))
+    # and without the split (too few links into sinks), the same matrix
+    eng._sinks = False
+    np.testing.assert_array_equal(travel_time_matrix(G, zones, dests, mode="car", method="dijkstra").to_numpy(), ref)
