@@ -394,7 +394,11 @@ def test_claims_cached_on_everything_they_depend_on(monkeypatch, cache_dir):
 def test_region_road_links_equal_matching_the_region_alone(real_data, cache_dir):
     from lisgeo.layers import roads
 
-    own = roads._road_links(roads._srn_in_reach("llep", None), "llep", None)
-    got = roads.load_road_links(region="llep")
-    pd.testing.assert_frame_equal(got, own, check_exact=True)
-    assert got.attrs["hapms_share"] == own.attrs["hapms_share"]
+    roads._national_road_links.cache_clear()
+    alone = roads.load_road_links(region="llep")  # nothing at hand: the region's links matched alone
+    assert roads._national_road_links.cache_info().currsize == 0
+    national = roads._national_road_links()  # England's, matched once
+    got = roads.load_road_links(region="llep")  # picked from them
+    pd.testing.assert_frame_equal(got, alone, check_exact=True)
+    pd.testing.assert_frame_equal(got, national.loc[alone.index], check_exact=True)
+    assert got.attrs["hapms_share"] == alone.attrs["hapms_share"]
