@@ -89,10 +89,12 @@ def test_two_processes_give_the_same_scores_and_claims(real_data, fresh_cache):
     from lisgeo.pipeline.claims import claims_task
 
     one = score_region(region="d2n2", workers=1, cache=False)
-    two = score_region(region="d2n2", workers=2, warm=[claims_task("d2n2")])
+    claims = claims_task("d2n2")
+    two = score_region(region="d2n2", workers=2, warm=[claims])
     assert "network (layers alongside)" in two.attrs["timings"]  # the layers were read in the second process
     pd.testing.assert_frame_equal(two, one, check_exact=True)
     assert {k: v for k, v in two.attrs.items() if k != "timings"} == {k: v for k, v in one.attrs.items() if k != "timings"}
+    assert background.wait_for(claims.name) in (True, None)  # still running, or done and reported already
     assert any((fresh_cache / "results" / "claims").glob("*.parquet"))  # made by the second process
     from lisgeo.pipeline import score
     from lisgeo.regions import get_region

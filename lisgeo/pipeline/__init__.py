@@ -15,19 +15,19 @@ _HOMES = {
     "recompute_claims": "claims",
     "compare_scenarios": "compare", "write_comparison": "compare",
     "MapData": "maps", "build_region": "maps", "make_map": "maps", "make_maps": "maps", "write_report": "maps",
-    "load_inputs": "score", "score_network": "score", "score_region": "score", "travel_times": "score",
+    "load_inputs": "score", "score_network": "score", "score_region": "score", "graph_times": "score", "travel_times": "score",
     "write_scores": "score",
 }
 __all__ = [
     "recompute_claims", "compare_scenarios", "write_comparison", "MapData", "build_region", "make_map", "make_maps",
-    "write_report", "load_inputs", "score_network", "score_region", "travel_times", "write_scores",
+    "write_report", "load_inputs", "score_network", "score_region", "graph_times", "travel_times", "write_scores",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .claims import recompute_claims
     from .compare import compare_scenarios, write_comparison
     from .maps import MapData, build_region, make_map, make_maps, write_report
-    from .score import load_inputs, score_network, score_region, travel_times, write_scores
+    from .score import graph_times, load_inputs, score_network, score_region, travel_times, write_scores
 
 
 def __getattr__(name: str):

@@ -4,7 +4,8 @@
 
 1. :func:`load_inputs` – the layers (zones, polygons, deprivation, jobs, digital, stops, stations, sites);
 2. :func:`score_network` – the network of the scenario, with the contract's fixed sites;
-3. :func:`travel_times` – the travel-time matrices (car; rail to the destination groups and to jobs);
+3. :func:`graph_times` and :func:`travel_times` – the travel-time matrices (car; rail to the destination groups
+   and to jobs; the first needs only the network, so it runs while a second process still reads the layers);
 4. :func:`measure_zones` – every measure of the column contract, from the pure functions of
    :mod:`lisgeo.measures`;
 5. :func:`finish_scores` – indices, unreachable flags, geometry and provenance (``attrs``).
@@ -37,7 +38,7 @@ from ..measures.connectivity import digital_score, rail_trains_nearest, stops_wi
 from ..measures.indices import add_indices, load_index_config
 from ..regions import Region, get_region
 
-__all__ = ["Inputs", "TravelTimes", "load_inputs", "score_network", "travel_times", "measure_zones", "finish_scores",
+__all__ = ["Inputs", "TravelTimes", "GraphTimes", "load_inputs", "score_network", "graph_times", "travel_times", "measure_zones", "finish_scores",
            "score_region", "write_scores", "scores_to_frame"]
 
 log = logging.getLogger(__name__)
@@ -167,38 +168,90 @@ class TravelTimes:
     transit_jobs: pd.DataFrame | None = None    # with GTFS: zones × (zones, job destinations) within 60 min
 
 
-def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (), street_graph: Any = None) -> TravelTimes:
-    """Stage 3: car times from every zone to zones, job destinations, sites and stations; rail
-    times to the destination groups and (within 60 minutes) to every zone and job destination;
-    walking and cycling times (within 45 minutes) to every zone and job destination, on
-    ``street_graph`` if given, else crow-fly × circuity (:mod:`lisgeo.network.active`)."""
-    from ..network.active import active_travel_matrix
+@dataclass
+class GraphTimes:
+    """The matrices of stage 3 that need only the network (so they can run before the layers are in):
+    rows = the network's zones (codes); car to every zone, job destination, site and station."""
 
-    from ..network import destination_nodes, travel_time_matrix
-    from ..network.schema import NodeKind, NodeRole, node_id
+    car: pd.DataFrame
+    rail_groups: pd.DataFrame
+    rail_jobs: pd.DataFrame
+    dest_jobs: pd.Series
+    groups: dict[str, list[str]]
+    transit_groups: pd.DataFrame | None = None
+    transit_jobs: pd.DataFrame | None = None
 
-    codes = list(inputs.codes)
+
+def graph_times(G: nx.MultiDiGraph, *, sites: Iterable[str] = ()) -> GraphTimes:
+    """Stage 3a: the matrices that need only the network ``G``: car times from every zone to every
+    zone, job destination, site and station (street side) the car network reaches; rail times to
+    the destination groups and, within 60 minutes, to every zone and job destination; with GTFS,
+    the transit times likewise. :func:`travel_times` picks from them what the region's layers ask for."""
+    from ..network import build_engine, destination_nodes, travel_time_matrix
+    from ..network.schema import NodeKind, NodeRole, has_role, node_code, node_id
+
     sites_in_graph = {n for n, k in G.nodes(data="kind") if k == NodeKind.SITE}
     need_sites = list(dict.fromkeys([*FIXED_SITES.values(), *sites]))
     for sid in need_sites:
         if node_id(NodeRole.SITE, sid) not in sites_in_graph:
             raise UnknownNameError("site", sid, sorted(s.split(":", 1)[1] for s in sites_in_graph),
                                    "Site ids come from the sites layer (`lisgeo layers export sites`).")
+    zones = [n for n, k in G.nodes(data="kind") if k == NodeKind.ZONE]
+    codes = [node_code(n) for n in zones]
+    dests = [n for n, k in G.nodes(data="kind") if k == NodeKind.DEST]
+    dest_jobs = pd.Series([float(G.nodes[n].get("jobs", 0.0)) for n in dests], index=dests, dtype="float64")
+    car_nodes = build_engine(G, mode="car").index
+    stations = [n for n, ok in zip(car_nodes, has_role(list(car_nodes), NodeRole.STATION)) if ok]
+    site_nodes = [n for n, k in G.nodes(data="kind") if k == NodeKind.SITE]
+    car = travel_time_matrix(G, codes, codes + dests + site_nodes + stations, mode="car")
+    groups = {col: destination_nodes(G, name) for col, name in RAIL_DESTINATIONS.items()}
+    group_nodes = list(dict.fromkeys(n for g in groups.values() for n in g))
+    rail = travel_time_matrix(G, codes, group_nodes, mode="rail")
+    # jobs by rail are counted within 60 minutes only: the cut-off bounds the search
+    rail_jobs = travel_time_matrix(G, codes, codes + dests, mode="rail", cutoff_min=60.0)
+    transit_groups = transit_jobs = None
+    if G.graph.get("transit_feed") is not None:
+        transit_groups = travel_time_matrix(G, codes, group_nodes, mode="transit", cutoff_min=180.0)
+        transit_jobs = travel_time_matrix(G, codes, codes + dests, mode="transit", cutoff_min=60.0)
+    return GraphTimes(car, rail, rail_jobs, dest_jobs, groups, transit_groups, transit_jobs)
+
+
+def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (), street_graph: Any = None,
+                 network: GraphTimes | None = None) -> TravelTimes:
+    """Stage 3: car times from every zone to zones, job destinations, sites and stations; rail
+    times to the destination groups and (within 60 minutes) to every zone and job destination;
+    walking and cycling times (within 45 minutes) to every zone and job destination, on
+    ``street_graph`` if given, else crow-fly × circuity (:mod:`lisgeo.network.active`).
+    ``network``: :func:`graph_times` of ``G`` made already (e.g. while the layers were read)."""
+    from ..network.active import active_travel_matrix
+    from ..network.schema import NodeRole, node_id
+
+    gt = graph_times(G, sites=sites) if network is None else network
+    codes = list(inputs.codes)
+    missing = pd.Index(codes).difference(gt.car.index)
+    if len(missing):
+        raise ParameterError(f"{len(missing)} zone(s) of the layers are not in the network (e.g. {list(missing[:3])}); "
+                             "build the network for the same region")
+    need_sites = list(dict.fromkeys([*FIXED_SITES.values(), *sites]))
     site_layer = inputs.sites
     ez_ids = [s for s in site_layer.index[site_layer["category"] == "enterprise_zone"].astype(str)
-              if node_id(NodeRole.SITE, s) in sites_in_graph]
+              if node_id(NodeRole.SITE, s) in gt.car.columns]
     station_ids = [c for c in inputs.stations.index.astype(str) if node_id(NodeRole.STATION, c) in G]
     if not station_ids:
         raise EmptyResultError(f"no rail station of the network lies within reach of {inputs.region.label}")
-    dests = [n for n, k in G.nodes(data="kind") if k == NodeKind.DEST]
-    dest_jobs = pd.Series([float(G.nodes[n].get("jobs", 0.0)) for n in dests], index=dests, dtype="float64")
+    dests = list(gt.dest_jobs.index)
     car_dest = (codes + dests + [node_id(NodeRole.SITE, s) for s in dict.fromkeys(need_sites + ez_ids)]
                 + [node_id(NodeRole.STATION, c) for c in station_ids])
-    car = travel_time_matrix(G, codes, car_dest, mode="car")
-    groups = {col: destination_nodes(G, name) for col, name in RAIL_DESTINATIONS.items()}
-    rail = travel_time_matrix(G, codes, list(dict.fromkeys(n for g in groups.values() for n in g)), mode="rail")
-    # jobs by rail are counted within 60 minutes only: the cut-off bounds the search
-    rail_jobs = travel_time_matrix(G, codes, codes + dests, mode="rail", cutoff_min=60.0)
+    car = gt.car.reindex(index=pd.Index(codes, name=gt.car.index.name), columns=pd.Index(car_dest, name=gt.car.columns.name))
+    car.attrs = dict(gt.car.attrs)
+
+    def rows(df: pd.DataFrame | None) -> pd.DataFrame | None:
+        if df is None:
+            return None
+        out = df.reindex(index=pd.Index(codes, name=df.index.name))
+        out.attrs = dict(df.attrs)
+        return out
+
     targets = pd.concat([pd.DataFrame({"x": inputs.zones.geometry.x.to_numpy(), "y": inputs.zones.geometry.y.to_numpy()},
                                       index=pd.Index(codes)),
                          pd.DataFrame({"x": [G.nodes[n]["x"] for n in dests], "y": [G.nodes[n]["y"] for n in dests]},
@@ -206,12 +259,8 @@ def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (
     a = G.graph.get("assumptions")
     active = {m: active_travel_matrix(targets.loc[codes], targets, mode=m, max_time_min=45.0, street_graph=street_graph,
                                       assumptions=a) for m in ("walk", "bicycle")}
-    transit_groups = transit_jobs = None
-    if G.graph.get("transit_feed") is not None:
-        group_nodes = list(dict.fromkeys(n for g in groups.values() for n in g))
-        transit_groups = travel_time_matrix(G, codes, group_nodes, mode="transit", cutoff_min=180.0)
-        transit_jobs = travel_time_matrix(G, codes, codes + dests, mode="transit", cutoff_min=60.0)
-    return TravelTimes(car, rail, rail_jobs, dest_jobs, groups, ez_ids, station_ids, active, transit_groups, transit_jobs)
+    return TravelTimes(car, rows(gt.rail_groups), rows(gt.rail_jobs), gt.dest_jobs, gt.groups, ez_ids, station_ids, active,
+                       rows(gt.transit_groups), rows(gt.transit_jobs))
 
 
 def measure_zones(inputs: Inputs, tt: TravelTimes, *, config: dict, sites: Iterable[str] = ()) -> pd.DataFrame:
@@ -398,14 +447,17 @@ def score_region(
         ahead = _network_tasks(reg, sc, assumptions, sites) if task is not None else []
         background.start([t for t in (*ahead, task, *warm) if t is not None], n_workers=workers)
         alongside = task is not None and background.pending(task.name)  # (this call's warmer or an earlier one)
+    gt = None
     if alongside:  # the layers are read in the second process while this one builds the network
         try:
             G = network()
+            clock("network (layers alongside)")
+            gt = graph_times(G, sites=sites)  # what needs only the network, while the layers are still read
+            clock("network travel times (layers alongside)")
         except Exception:
             if background.wait_for(task.name) is False:
                 _cached_inputs(reg)  # a failure of the layers is reported first, as in one process
             raise
-        clock("network (layers alongside)")
         inputs = _cached_inputs(reg)
         clock("layers")
     else:
@@ -413,7 +465,7 @@ def score_region(
         clock("layers")
         G = network()
         clock("network")
-    tt = travel_times(G, inputs, sites=sites, street_graph=street_graph)
+    tt = travel_times(G, inputs, sites=sites, street_graph=street_graph, network=gt)
     if tt.transit_groups is not None and cfg.get("sustainable"):
         # with timetables, the sustainable-modes index weighs walk + bus + tram + rail, not rail alone
         cfg = dict(cfg, sustainable={k.replace("_rail_", "_transit_"): w for k, w in cfg["sustainable"].items()})
