@@ -16,7 +16,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import mapclassify
 import matplotlib
 import matplotlib.colors as mcolors
 import numpy as np
@@ -70,13 +69,21 @@ class Categories:
         return len(self.values)
 
 
+def _mapclassify():
+    """mapclassify, imported when classes are first computed: it brings scipy.stats and pyplot
+    (about 2.5 s), which ``lisgeo build`` would otherwise pay before starting its second process."""
+    import mapclassify
+
+    return mapclassify
+
+
 def _natural_breaks(y: np.ndarray, k: int) -> np.ndarray:
     sample = np.unique(y)
     if len(sample) > NATURAL_BREAKS_SAMPLE:
         sample = np.unique(np.quantile(y, np.linspace(0, 1, NATURAL_BREAKS_SAMPLE)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        bins = np.asarray(mapclassify.FisherJenks(sample, k=min(k, len(np.unique(sample)))).bins, dtype=float)
+        bins = np.asarray(_mapclassify().FisherJenks(sample, k=min(k, len(np.unique(sample)))).bins, dtype=float)
     if len(sample) < len(y):
         # edges found on the sample: data between an edge and the next sample point join the
         # nearer of the two (so a gap between clusters is never split inside a cluster)
@@ -129,11 +136,11 @@ def classify_values(values: pd.Series, *, scheme: str = "quantiles", k: int = 5,
     elif scheme == "quantiles":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            bins = np.asarray(mapclassify.Quantiles(y, k=k_eff).bins, dtype=float)
+            bins = np.asarray(_mapclassify().Quantiles(y, k=k_eff).bins, dtype=float)
     elif scheme == "natural_breaks":
         bins = _natural_breaks(y, k_eff)
     elif scheme == "equal_interval":
-        bins = np.asarray(mapclassify.EqualInterval(y, k=k_eff).bins, dtype=float)
+        bins = np.asarray(_mapclassify().EqualInterval(y, k=k_eff).bins, dtype=float)
     else:
         raise UnknownNameError("numeric classification scheme", scheme, ("quantiles", "natural_breaks", "equal_interval"))
     bins = np.unique(bins)

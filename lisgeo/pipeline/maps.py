@@ -378,8 +378,10 @@ def _warm_build(region: str, specs: list[MapSpec], scenario: str | None, *, maps
                 drawn.append(Task(f"maps:{key}", "lisgeo.pipeline.maps:cache_map", (spec.name,),
                                   {"region": region, "maps_dir": None if maps_dir is None else str(maps_dir),
                                    "scenario": scenario, "inline": inline}))
+    # the claims before the drawn maps: the caller needs them only to write the scores, after its
+    # own maps, and a map drawn here last overlaps the caller's drawing of the others
     tasks = [*_network_tasks(get_region(region), load_scenario(first), None, ()), inputs_task(region),
-             *{t.name: t for t in layers}.values(), *(scores_task(region, s) for s in later), *drawn, claims_task(region)]
+             *{t.name: t for t in layers}.values(), *(scores_task(region, s) for s in later), claims_task(region), *drawn]
     start(tasks)
 
 

@@ -116,8 +116,8 @@ def test_scenarios_needed_in_the_order_the_maps_need_them():
 @pytest.mark.realdata
 def test_build_hands_the_second_process_its_steps(real_data, tmp_path, monkeypatch):
     """_warm_build: the network's layer read, the region's layers, every map layer, the other
-    scenario's scores, the map that needs it, then the claims; cache_map leaves the entry that
-    make_maps copies."""
+    scenario's scores, the claims, then the map that needs the other scenario (the caller wants it
+    last); cache_map leaves the entry that make_maps copies."""
     import lisgeo.background as background
     from lisgeo.mapping.spec import list_specs
     from lisgeo.pipeline import maps
@@ -128,11 +128,11 @@ def test_build_hands_the_second_process_its_steps(real_data, tmp_path, monkeypat
     maps._warm_build("d2n2", list_specs(), None)
     targets = [t.target.rsplit(":", 1)[1] for t in got]
     assert targets[0] == "load_layer" and got[0].args == ("job_destinations",)
-    assert targets[1] == "_cached_inputs" and targets[-1] == "recompute_claims"
+    assert targets[1] == "_cached_inputs" and targets[-1] == "cache_map"
     scored = [t.kwargs["scenario"] for t in got if t.target.endswith(":score_region")]
     drawn = [t.args[0] for t in got if t.target.endswith(":cache_map")]
     assert scored == ["hs2_2b"] and drawn == ["6_scenario_hs2"]
-    assert targets.index("cache_map") > targets.index("score_region")
+    assert targets.index("cache_map") > targets.index("recompute_claims") > targets.index("score_region")
     assert all(t.name.split(":", 1)[0] in ("layers", "inputs", "scores", "maps", "claims") for t in got)
     # cache_map draws a definition into the cache only; make_maps then copies it
     spec = next(s for s in list_specs() if s.name == "1_overview")
@@ -142,3 +142,17 @@ def test_build_hands_the_second_process_its_steps(real_data, tmp_path, monkeypat
     assert hit is not None and hit.html.stat().st_size > 100_000 and hit.png.is_file()
     with pytest.raises(ParameterError, match="no map definition"):
         maps.cache_map("no_such_map", region="d2n2")
+
+
+def test_the_build_module_starts_without_the_classification_stack():
+    """lisgeo build starts its second process before anything draws: importing the pipeline's maps
+    module must not pull mapclassify (scipy.stats, pyplot: about 2.5 s); classes import it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, lisgeo.pipeline.maps; print('mapclassify' in sys.modules); "
+            "from lisgeo.mapping.classify import classify_values; import numpy as np; "
+            "classify_values(np.arange(20.0), scheme='quantiles', k=4); print('mapclassify' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]
