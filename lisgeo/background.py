@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-__all__ = ["Task", "Warmer", "workers", "start", "pending", "wait_for", "stop_all"]
+__all__ = ["Task", "Warmer", "workers", "prestart", "start", "pending", "wait_for", "stop_all"]
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +99,26 @@ def _child(tasks: list[Task], out) -> None:
         out.flush()
 
 
+#: What a child imports before it reads its tasks: a process started ahead (:func:`prestart`)
+#: spends the time its caller takes to work out the tasks on these.
+_PRELOAD = ("lisgeo.pipeline.score", "lisgeo.layers")
+
+
 def _main() -> None:
-    """``python -m lisgeo.background``: the tasks (pickled) on stdin, the reports on stdout."""
+    """``python -m lisgeo.background``: the tasks (pickled) on stdin, the reports on stdout; no
+    tasks (stdin closed empty) ends it."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's; it ends this process (stop_all)
-    tasks = pickle.loads(sys.stdin.buffer.read())
+    for module in _PRELOAD:
+        try:
+            importlib.import_module(module)
+        except Exception:  # a task that needs it reports the error itself
+            pass
+    payload = sys.stdin.buffer.read()
+    if not payload:
+        return
+    tasks = pickle.loads(payload)
     out = sys.stdout
     sys.stdout = sys.stderr  # anything a task prints stays off the report channel
     try:
@@ -135,11 +149,7 @@ class Warmer:
         self.tasks = list(tasks)
         self.status: dict[str, str] = {}  # name -> "done" | "failed"
         payload = pickle.dumps(self.tasks)
-        env = dict(os.environ)
-        home = str(Path(__file__).resolve().parents[1])  # lisgeo importable even when not installed
-        env["PYTHONPATH"] = os.pathsep.join([home, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
-        self._proc = subprocess.Popen([sys.executable, "-m", "lisgeo.background"], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, env=env, text=False)
+        self._proc = _take_spare() or _spawn()
         try:
             self._proc.stdin.write(payload)
             self._proc.stdin.close()
@@ -178,17 +188,60 @@ class Warmer:
 
     def stop(self) -> None:
         """End the child (at once if it is still working) and forget it."""
-        if self._proc.poll() is None:
-            self._proc.terminate()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()
+        _end(self._proc)
         if self in _ACTIVE:
             _ACTIVE.remove(self)
+
+
+#: A child started ahead of its tasks (:func:`prestart`), not yet given any.
+_SPARE: list[subprocess.Popen] = []
+
+
+def _spawn() -> subprocess.Popen:
+    env = dict(os.environ)
+    home = str(Path(__file__).resolve().parents[1])  # lisgeo importable even when not installed
+    env["PYTHONPATH"] = os.pathsep.join([home, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+    return subprocess.Popen([sys.executable, "-m", "lisgeo.background"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, env=env, text=False)
+
+
+def _take_spare() -> subprocess.Popen | None:
+    while _SPARE:
+        proc = _SPARE.pop()
+        if proc.poll() is None:
+            return proc
+    return None
+
+
+def _end(proc: subprocess.Popen) -> None:
+    """End a child: at once if it is still working."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None and not stream.closed:
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def prestart(*, n_workers: int | None = None) -> None:
+    """Start the second process now, before its tasks are known: it imports lisgeo (about 0.8 s)
+    while this process works out what to give it. The next :func:`start` hands it the tasks; unused,
+    it ends with this process. Nothing happens with one process or the cache off."""
+    from . import cache
+
+    if _SPARE or workers(n_workers) < 2 or not cache.enabled(None):
+        return
+    try:
+        _SPARE.append(_spawn())
+    except Exception as exc:  # no second process: start() will say so or run in one
+        log.info("lisgeo: no second process started ahead (%s: %s)", type(exc).__name__, exc)
 
 
 def start(tasks: Iterable[Task], *, n_workers: int | None = None) -> Warmer | None:
@@ -230,17 +283,24 @@ def pending(name: str) -> bool:
 
 def wait_for(name: str) -> bool | None:
     """Wait for task ``name`` if a warmer has it: True (done: read the cache), False (failed: run it
-    here), None (no warmer has it)."""
+    here), None (no warmer has it). Before waiting, this process writes the cache entries it kept
+    back (:func:`lisgeo.cache.flush_deferred`): time it would otherwise spend idle."""
     for w in list(_ACTIVE):
         if name in w.names():
+            if name not in w.status:
+                from . import cache
+
+                cache.flush_deferred()
             return w.wait_for(name)
     return None
 
 
 def stop_all() -> None:
-    """End every running warmer (what they finished stays in the cache)."""
+    """End every running warmer (what they finished stays in the cache) and an unused child started ahead."""
     for w in list(_ACTIVE):
         w.stop()
+    while _SPARE:
+        _end(_SPARE.pop())
 
 
 atexit.register(stop_all)

@@ -25,6 +25,7 @@ run: a cache never makes a run fail.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import io
@@ -366,8 +367,25 @@ def load_frame(kind: str, key: str) -> pd.DataFrame | None:
         return None
 
 
-def store_pickle(kind: str, key: str, obj: Any) -> Path | None:
+#: Pickles whose writing waits until this process would otherwise wait (see :func:`store_pickle`).
+_DEFERRED: dict[tuple[str, str], Any] = {}
+
+
+def store_pickle(kind: str, key: str, obj: Any, *, defer: bool = False) -> Path | None:
+    """Write ``obj`` as the entry ``kind/key``; None when it cannot be stored.
+
+    ``defer``: while a second process (:mod:`lisgeo.background`) works for this one, the write
+    (D2N2's network: 0.7 s) waits until this process would wait for the other anyway
+    (:func:`flush_deferred`, called by :func:`lisgeo.background.wait_for`, by ``score_region`` when
+    it is done, and at exit); with no second process it is written at once. ``obj`` must not
+    change meanwhile (the network builds are frozen)."""
     path = entry_path(kind, key, ".pickle")
+    if defer:
+        from . import background
+
+        if background._ACTIVE:
+            _DEFERRED[(kind, key)] = obj
+            return path
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
@@ -376,8 +394,21 @@ def store_pickle(kind: str, key: str, obj: Any) -> Path | None:
     return path if _write_atomic(path, write) else None
 
 
+def flush_deferred() -> None:
+    """Write every deferred pickle now (:func:`store_pickle`)."""
+    while _DEFERRED:
+        (kind, key), obj = next(iter(_DEFERRED.items()))
+        del _DEFERRED[(kind, key)]
+        store_pickle(kind, key, obj)
+
+
+atexit.register(flush_deferred)
+
+
 def load_pickle(kind: str, key: str, expect: type | tuple[type, ...] = object) -> Any:
     """The object stored as ``kind/key`` (of type ``expect``), or None when absent or unreadable."""
+    if (kind, key) in _DEFERRED:  # kept back by this process: written first, then read as any entry
+        store_pickle(kind, key, _DEFERRED.pop((kind, key)))
     _await(kind, key)
     path = entry_path(kind, key, ".pickle")
     if not path.is_file():

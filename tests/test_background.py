@@ -122,3 +122,42 @@ def test_task_names_are_the_entries_the_readers_wait_for(fresh_cache, real_data,
             score_network("d2n2", scenario=scenario, assumptions=over)
         assert network_task("d2n2", scenario, assumptions=over).name == f"network:{seen['key']}"
     assert graph.network_cache_name(region="d2n2", sites=list(FIXED_SITES.values())) != network_task("d2n2", "hs2_2b").name
+
+
+def test_a_kept_back_pickle_is_written_when_the_caller_would_wait(fresh_cache, tmp_path, monkeypatch):
+    """store_pickle(defer=True) while a second process works: nothing on disk until this process
+    waits for it (or reads the entry, or exits); with no second process, written at once."""
+    path = cache.entry_path("network", "k1", ".pickle")
+    assert cache.store_pickle("network", "k0", {"at": "once"}, defer=True) is not None
+    assert cache.entry_path("network", "k0", ".pickle").is_file()  # no second process: at once
+    (tmp_path / "slow_task.py").write_text("import time\n\ndef nap():\n    time.sleep(1.0)\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the child imports the task from there
+    w = background.start([Task("a:nap", "slow_task:nap")], n_workers=2)
+    assert w is not None and background.pending("a:nap")
+    cache.store_pickle("network", "k1", {"graph": 1}, defer=True)
+    assert not path.is_file()  # kept back while the other process works
+    assert cache.load_pickle("network", "k1") == {"graph": 1}  # a read writes it first
+    cache.store_pickle("network", "k2", {"graph": 2}, defer=True)
+    assert not cache.entry_path("network", "k2", ".pickle").is_file()
+    assert background.wait_for("a:nap") is True  # waiting writes what was kept back first
+    assert cache.entry_path("network", "k2", ".pickle").is_file() and not cache._DEFERRED
+
+
+def test_a_child_started_ahead_takes_the_tasks_or_ends_unused(fresh_cache, monkeypatch):
+    monkeypatch.setenv("LISGEO_WORKERS", "1")
+    background.prestart()
+    assert not background._SPARE  # one process: nothing started
+    monkeypatch.setenv("LISGEO_WORKERS", "2")
+    background.prestart()
+    assert len(background._SPARE) == 1
+    spare = background._SPARE[0]
+    background.prestart()
+    assert background._SPARE == [spare]  # one at a time
+    w = background.start([Task("a:hi", "warnings:warn", ("hi",))])
+    assert w is not None and w._proc is spare and not background._SPARE  # the tasks went to it
+    with pytest.warns(UserWarning, match="hi"):
+        assert background.wait_for("a:hi") is True
+    background.prestart()
+    unused = background._SPARE[0]
+    background.stop_all()  # an unused child ends with its caller
+    assert unused.poll() is not None and not background._SPARE

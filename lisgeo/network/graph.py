@@ -154,8 +154,8 @@ def _build_cached(region_key: tuple[str, ...], scenario_path: str, over_key: tup
         if G is not None:
             return G
     G = _build(get_region(list(region_key)), load_scenario(scenario_path), dict(over_key), buffer_km, sites)
-    if disk_key is not None:
-        cache.store_pickle("network", disk_key, G)
+    if disk_key is not None:  # written when this process would wait for a second one anyway
+        cache.store_pickle("network", disk_key, G, defer=True)
     return G
 
 

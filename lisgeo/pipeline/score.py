@@ -497,6 +497,8 @@ def score_region(
     })
     if key is not None:
         disk.store_frame("scores", key, gdf)
+        if not background._ACTIVE:  # nothing left to wait for: what was kept back is written now
+            disk.flush_deferred()
     return gdf
 
 
