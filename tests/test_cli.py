@@ -98,3 +98,22 @@ def test_validate_without_the_timetable_file_fails_before_any_work(isolated_data
     assert main(["validate", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert "rail.zip" in err and "--no-timetable" in err and "Traceback" not in err and not out.exists()
+
+
+def test_the_command_exits_quickly_yet_runs_the_exit_handlers_and_keeps_its_status_and_output(tmp_path):
+    """``lisgeo`` (cli.run) ends with os._exit after main(): exit handlers still run, the output is
+    complete even through a pipe, and the status is main()'s."""
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print('handler ran'))\n"
+            "from lisgeo.cli import run\n"
+            "sys.argv = ['lisgeo'] + sys.argv[1:]\n"
+            "run()\n")
+    script = tmp_path / "entry.py"
+    script.write_text(code)
+    ok = subprocess.run([sys.executable, str(script), "layers", "list"], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "districts" in ok.stdout and ok.stdout.rstrip().endswith("handler ran")
+    bad = subprocess.run([sys.executable, str(script), "score", "--region", "atlantis", "-o", str(tmp_path / "o")],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "unknown region 'atlantis'" in bad.stderr and "handler ran" in bad.stdout
+    assert not (tmp_path / "o").exists()
