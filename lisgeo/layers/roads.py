@@ -143,14 +143,29 @@ def _chain_parts(parts: Sequence[np.ndarray], t0: np.ndarray, t1: np.ndarray) ->
     return np.concatenate(pieces), gaps
 
 
-def _substring(coords: np.ndarray, s0: float, s1: float, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """The vertices of the polyline ``coords`` from ``s0`` to ``s1`` m along it (0 <= s0 < s1), as
-    ``shapely.ops.substring`` gives them: its points at ``s0`` (``start``) and ``s1`` (``end``) and
-    the vertices strictly between."""
-    seg = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))
-    at = np.r_[0.0, np.cumsum(seg)][:-1]  # distance along the line at each segment's first vertex
-    inner = coords[:-1][(at > s0) & (at < s1)]
-    return np.vstack([start, inner, end])
+def _routes(chain_xy: list[np.ndarray], take: np.ndarray, s0: np.ndarray, s1: np.ndarray, q0: np.ndarray,
+            q1: np.ndarray, e0: np.ndarray, e1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The routes of the chains ``take``, all at once: for chain ``c`` (the m-th taken) the link's
+    start ``e0[m]``, the chain's point at ``s0[c]`` m along it (``q0[m]``), the chain's vertices
+    strictly between ``s0[c]`` and ``s1[c]`` (as ``shapely.ops.substring`` keeps them), its point
+    at ``s1[c]`` (``q1[m]``) and the link's end ``e1[m]``. Returns (coordinates, route of each row)."""
+    xy = np.concatenate([chain_xy[c] for c in take])
+    n = np.array([len(chain_xy[c]) for c in take])
+    owner = np.repeat(np.arange(len(take)), n)
+    seg = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
+    start = np.r_[0, np.cumsum(n)[:-1]]
+    at = np.empty(len(xy))  # distance along its own chain at each vertex (summed per chain, as one line would be)
+    for a, m in zip(start.tolist(), n.tolist()):
+        at[a] = 0.0
+        np.cumsum(seg[a:a + m - 1], out=at[a + 1:a + m])
+    is_last = np.zeros(len(xy), dtype=bool)
+    is_last[start + n - 1] = True
+    inner = ~is_last & (at > s0[take][owner]) & (at < s1[take][owner])
+    parts = [e0, q0, xy[inner], q1, e1]
+    rank = [np.arange(len(take)), np.arange(len(take)), owner[inner], np.arange(len(take)), np.arange(len(take))]
+    order = np.lexsort((np.concatenate([np.full(len(r), i) for i, r in enumerate(rank)]), np.concatenate(rank)))
+    coords = np.concatenate(parts)[order]
+    return coords, np.concatenate(rank)[order]
 
 
 def match_link_geometry(
@@ -251,20 +266,29 @@ def match_link_geometry(
         q0, q1 = shapely.line_interpolate_point(chains[ok], s0[ok]), shapely.line_interpolate_point(chains[ok], s1[ok])
         q0, q1 = shapely.get_coordinates(q0), shapely.get_coordinates(q1)
         e0, e1 = shapely.get_coordinates(p0[ok]), shapely.get_coordinates(p1[ok])
-        for m, c in enumerate(np.flatnonzero(ok)):
-            k = chain_k[c]
-            sub = _substring(chain_xy[c], s0[c], s1[c], q0[m], q1[m])
-            rc = np.vstack([e0[m], sub, e1[m]])
-            sub_len = float(np.hypot(np.diff(sub[:, 0]), np.diff(sub[:, 1])).sum())
-            route_len = float(np.hypot(np.diff(rc[:, 0]), np.diff(rc[:, 1])).sum())
-            if chain_gaps[c] > max_gap_frac * max(sub_len, 1.0) or route_len > max_detour * L[k] + 500.0:
-                continue
-            # refuse a route that doubles back along the link (a loop or a wrong turn in the chain)
-            along = (rc - rc[0]) @ ((rc[-1] - rc[0]) / max(L[k], 1e-9))
-            if np.clip(-np.diff(along), 0, None).sum() > max(max_backtrack_m, 0.05 * L[k]):
-                continue
-            geoms[k] = shapely.LineString(rc)
-            source[k] = "hapms"
+        take = np.flatnonzero(ok)
+        if len(take):
+            rc, owner = _routes(chain_xy, take, s0, s1, q0, q1, e0, e1)
+            # per route: the substring's length, the whole route's, and how far it runs backwards
+            seg = np.hypot(np.diff(rc[:, 0]), np.diff(rc[:, 1]))
+            same = owner[1:] == owner[:-1]
+            seg = np.where(same, seg, 0.0)
+            first = np.flatnonzero(np.r_[True, ~same])
+            last = np.r_[first[1:], len(rc)] - 1
+            route_len = np.add.reduceat(np.r_[seg, 0.0], first)
+            sub_len = route_len - seg[first] - seg[last - 1]  # less the legs from and to the junctions
+            k = chain_k[take]
+            unit = (rc[last] - rc[first]) / np.maximum(L[k], 1e-9)[:, None]
+            along = ((rc - rc[first][owner]) * unit[owner]).sum(axis=1)
+            back = np.where(same, np.clip(-np.diff(along), 0, None), 0.0)
+            backwards = np.add.reduceat(np.r_[back, 0.0], first)
+            good = ~((np.asarray(chain_gaps)[take] > max_gap_frac * np.maximum(sub_len, 1.0))
+                     | (route_len > max_detour * L[k] + 500.0)
+                     | (backwards > np.maximum(max_backtrack_m, 0.05 * L[k])))  # a loop or a wrong turn in the chain
+            keep_rows = good[owner]
+            lines = shapely.linestrings(rc[keep_rows], indices=np.searchsorted(np.flatnonzero(good), owner[keep_rows]))
+            geoms[k[good]] = lines
+            source[k[good]] = "hapms"
     out = gpd.GeoDataFrame({"geometry_source": pd.array(source, dtype="string")}, geometry=geoms, index=links.index, crs=BNG)
     out["length_km"] = out.geometry.length / 1000.0
     straight_km = L / 1000.0

@@ -117,3 +117,24 @@ def test_srn_self_loops_removed_nationally(real_data):
     loops = int((raw["StartCluster"] == raw["EndCluster"]).sum())
     assert loops == 84
     assert len(R._srn_links()) == len(raw) - loops == 2388
+
+
+def test_matcher_takes_each_link_on_its_own_when_matching_many_at_once():
+    """The routes of all links are built and checked together: each link's answer is the one it
+    gets alone (a trimmed bend, a refused detour, a refused loop back, a trimmed straight)."""
+    rows_links = [("M1", [(0, 0), (10000, 0)]), ("M6", [(0, 5000), (2000, 5000)]),
+                  ("A38", [(0, 9000), (4000, 9000)]), ("A52", [(0, 14000), (10000, 14000)])]
+    rows_secs = [("M1", [(-2000, 0), (5000, 2000), (12000, 0)], False),          # bent, beyond both ends
+                 ("M6", [(0, 5000), (1000, 8000), (2000, 5000)], False),          # 6.3 km for 2 km: refused
+                 ("A38", [(0, 9000), (3000, 9000), (1000, 9100), (4000, 9100)], False),  # runs 2 km back: refused
+                 ("A52", [(-500, 14100), (10500, 14100)], False)]                  # straight, 100 m aside
+    together = R.match_link_geometry(_links(rows_links), _sections(rows_secs))
+    for i, (link, sec) in enumerate(zip(rows_links, rows_secs)):
+        alone = R.match_link_geometry(_links([link]), _sections([sec]))
+        assert together["geometry_source"].iloc[i] == alone["geometry_source"].iloc[0]
+        assert together.geometry.iloc[i].equals_exact(alone.geometry.iloc[0], 0.0)
+    assert together["geometry_source"].tolist() == ["hapms", "straight", "straight", "hapms"]
+    bend = together.geometry.iloc[0]
+    assert bend.coords[0] == (0.0, 0.0) and bend.coords[-1] == (10000.0, 0.0)
+    assert (5000.0, 2000.0) in list(bend.coords)  # the bend's vertex kept, the sections' ends beyond the junctions trimmed
+    assert together["length_km"].iloc[3] == pytest.approx(10.2)
