@@ -302,11 +302,16 @@ def store_frame(kind: str, key: str, df: pd.DataFrame) -> Path | None:
     path = entry_path(kind, key, ".parquet")
 
     def write(tmp: Path) -> None:
-        buf = io.BytesIO()
         plain = df.copy(deep=False)
         plain.attrs = {}
-        plain.to_parquet(buf, index=True)
-        table = pq.read_table(io.BytesIO(buf.getvalue()))
+        if isinstance(df, gpd.GeoDataFrame):  # GeoParquet's metadata comes with geopandas' writer
+            buf = io.BytesIO()
+            plain.to_parquet(buf, index=True)
+            table = pq.read_table(io.BytesIO(buf.getvalue()))
+        else:  # the table pandas' to_parquet writes, made once
+            import pyarrow as pa
+
+            table = pa.Table.from_pandas(plain, preserve_index=True)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: meta})
         pq.write_table(table, tmp)
 

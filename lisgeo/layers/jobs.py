@@ -60,7 +60,7 @@ from ..regions import DISTRICTS, get_region
 from ..checks import check_frame, codes_in
 from ._registry import finish_layer, register_layer
 from ..assumptions import reach_km
-from .boundaries import load_districts, load_lsoa11, load_lsoa21, load_msoa11, load_msoa21, region_reach
+from .boundaries import load_districts, load_lsoa21, load_msoa11, load_msoa21, region_reach, small_area_names
 from .people import read_census2021_population
 
 __all__ = [
@@ -162,7 +162,7 @@ def read_workplace_msoa11() -> pd.DataFrame:
 def _lsoa21_to_msoa11(lads: tuple[str, ...]) -> pd.DataFrame:
     """Links [LSOA21CD, MSOA11CD, frac, link] for the LSOA 2021 of ``lads`` (see module docstring)."""
     l21 = load_lsoa21(region=lads)
-    l11 = load_lsoa11(region=lads)
+    l11 = small_area_names("lsoa11", lads)  # only the 2011 names are needed, not the polygons
     m11 = load_msoa11(region=lads)
     name_to_m11 = pd.Series(m11["MSOA11CD"].to_numpy(), index=m11["MSOA11NM"].to_numpy())
     known = codes_in(l21["LSOA21CD"], l11.index)

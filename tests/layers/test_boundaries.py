@@ -98,3 +98,13 @@ def test_districts_and_outline_by_coverage_union_equal_a_general_union():
         assert geom.is_valid and geom.symmetric_difference(shapely.union_all(lsoa.geometry[lsoa["LADCD"] == code].values)).area < 1e-3
     assert region_outline("llep").symmetric_difference(shapely.union_all(lsoa.geometry.values)).area < 1e-3
     assert list(d.columns) == ["LADCD", "geometry", "LADNM", "LEP", "area_km2"]
+
+
+def test_small_area_names_equal_the_polygons_codes_and_names():
+    from lisgeo.layers.boundaries import load_lsoa11, small_area_names
+
+    names = small_area_names("lsoa11", "llep")
+    polys = load_lsoa11(region="llep")
+    assert list(names.index) == list(polys.index)
+    assert (names["LSOA11NM"].to_numpy() == polys["LSOA11NM"].to_numpy()).all()
+    assert (names["LADCD"].to_numpy() == polys["LADCD"].to_numpy()).all() and "geometry" not in names.columns
