@@ -292,19 +292,12 @@ class Engine:
             csr, fwd = self.csr, np.arange(len(d))
         else:
             csr, fwd = split[1], np.flatnonzero(~sink_d)
-        tw = self.twin[o] if len(self.twin) else np.full(len(o), -1, dtype=np.int64)
-        if (tw >= 0).any():
-            # an origin with a twin (see ORIGIN_ONLY_EDGES): one search from both at once (scipy's
-            # min_only: the least time from either), not one from each (D2N2 rail to jobs, 60 min:
-            # 0.6 s instead of 1.0 s; the same times)
-            cols = d[fwd]
-            for i, (a, b) in enumerate(zip(o.tolist(), tw.tolist())):
-                row = dijkstra(csr, directed=True, indices=[a, b] if b >= 0 else [a], min_only=True, limit=limit)
-                out[i, fwd] = row[cols]
-        else:
-            step = max(1, int(2e7 // max(1, len(self.nodes))))
-            for s in range(0, len(o), step):
-                out[s:s + step, fwd] = dijkstra(csr, directed=True, indices=o[s:s + step], limit=limit)[:, d[fwd]]
+        step = max(1, int(2e7 // max(1, len(self.nodes))))
+        for s in range(0, len(o), step):
+            src = o[s:s + step]
+            rows = dijkstra(csr, directed=True, indices=src, limit=limit)
+            rows = self._with_twins(src, rows, lambda t: dijkstra(csr, directed=True, indices=t, limit=limit))
+            out[s:s + step, fwd] = rows[:, d[fwd]]
         if len(fwd) < len(d):
             back = np.flatnonzero(sink_d)
             rev = dijkstra(self._reversed(), directed=True, indices=np.asarray(d[back], dtype=np.int64), limit=limit)

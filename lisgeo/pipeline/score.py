@@ -100,7 +100,6 @@ def load_inputs(region: Any = "d2n2") -> Inputs:
     from ..layers.digital import load_digital_lsoa21
     from ..layers.jobs import load_jobs_lsoa21
     from ..layers.people import load_lsoa21_centroids
-    from ..layers.rail import load_rail_stations
     from ..layers.sites import load_sites
     from ..layers.stops import load_stops
 
@@ -111,17 +110,29 @@ def load_inputs(region: Any = "d2n2") -> Inputs:
     lack = zones.index.difference(jobs.dropna().index)
     if len(lack):
         raise MissingColumnError(f"{len(lack)} zones lack a jobs count (e.g. {list(lack[:3])}); check the jobs_lsoa21 layer")
-    stations = load_rail_stations(region=reg)
-    served = (pd.to_numeric(stations["daily_trains"], errors="coerce") > 0).to_numpy()
-    if not served.any():
+    stations = _served_station_frame(reg)
+    if stations.empty:
         raise EmptyResultError(f"no rail station with weekday trains lies within reach of {reg.label}")
     jobs = jobs.reindex(zones.index)
     jobs.attrs = dict(jobs_layer.attrs)
     return Inputs(
         region=reg, zones=zones, polygons=_by_code(load_lsoa21(region=reg)), imd=_by_code(load_imd2025(region=reg)),
         jobs=jobs, digital=_by_code(load_digital_lsoa21(region=reg)), stops=load_stops(region=reg),
-        stations=stations[served], sites=load_sites(region=reg, buffer_km=reach_km("network")),
+        stations=stations, sites=load_sites(region=reg, buffer_km=reach_km("network")),
     )
+
+
+def _served_station_frame(reg: Region) -> gpd.GeoDataFrame:
+    """The stations the scores use: in reach of ``reg``, with weekday trains."""
+    from ..layers.rail import load_rail_stations
+
+    stations = load_rail_stations(region=reg)
+    return stations[(pd.to_numeric(stations["daily_trains"], errors="coerce") > 0).to_numpy()]
+
+
+def _served_stations(reg: Region) -> list[str]:
+    """The CRS codes of :func:`_served_station_frame` (what :func:`load_inputs` keeps)."""
+    return _served_station_frame(reg).index.astype(str).tolist()
 
 
 def _network_tasks(reg: Region, sc: Any, assumptions: Any, sites: Iterable[str]) -> list:
@@ -182,11 +193,12 @@ class GraphTimes:
     transit_jobs: pd.DataFrame | None = None
 
 
-def graph_times(G: nx.MultiDiGraph, *, sites: Iterable[str] = ()) -> GraphTimes:
+def graph_times(G: nx.MultiDiGraph, *, sites: Iterable[str] = (), stations: Iterable[str] | None = None) -> GraphTimes:
     """Stage 3a: the matrices that need only the network ``G``: car times from every zone to every
-    zone, job destination, site and station (street side) the car network reaches; rail times to
-    the destination groups and, within 60 minutes, to every zone and job destination; with GTFS,
-    the transit times likewise. :func:`travel_times` picks from them what the region's layers ask for."""
+    zone, job destination, site and station (street side; ``stations``: only these CRS codes) the
+    car network reaches; rail times to the destination groups and, within 60 minutes, to every zone
+    and job destination; with GTFS, the transit times likewise. :func:`travel_times` picks from them
+    what the region's layers ask for."""
     from ..network import build_engine, destination_nodes, travel_time_matrix
     from ..network.schema import NodeKind, NodeRole, has_role, node_code, node_id
 
@@ -201,9 +213,11 @@ def graph_times(G: nx.MultiDiGraph, *, sites: Iterable[str] = ()) -> GraphTimes:
     dests = [n for n, k in G.nodes(data="kind") if k == NodeKind.DEST]
     dest_jobs = pd.Series([float(G.nodes[n].get("jobs", 0.0)) for n in dests], index=dests, dtype="float64")
     car_nodes = build_engine(G, mode="car").index
-    stations = [n for n, ok in zip(car_nodes, has_role(list(car_nodes), NodeRole.STATION)) if ok]
+    wanted = None if stations is None else {node_id(NodeRole.STATION, c) for c in stations}
+    station_nodes = [n for n, ok in zip(car_nodes, has_role(list(car_nodes), NodeRole.STATION))
+                     if ok and (wanted is None or n in wanted)]
     site_nodes = [n for n, k in G.nodes(data="kind") if k == NodeKind.SITE]
-    car = travel_time_matrix(G, codes, codes + dests + site_nodes + stations, mode="car")
+    car = travel_time_matrix(G, codes, codes + dests + site_nodes + station_nodes, mode="car")
     groups = {col: destination_nodes(G, name) for col, name in RAIL_DESTINATIONS.items()}
     group_nodes = list(dict.fromkeys(n for g in groups.values() for n in g))
     rail = travel_time_matrix(G, codes, group_nodes, mode="rail")
@@ -223,10 +237,11 @@ def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (
     walking and cycling times (within 45 minutes) to every zone and job destination, on
     ``street_graph`` if given, else crow-fly × circuity (:mod:`lisgeo.network.active`).
     ``network``: :func:`graph_times` of ``G`` made already (e.g. while the layers were read)."""
+    from ..network import travel_time_matrix
     from ..network.active import active_travel_matrix
     from ..network.schema import NodeRole, node_id
 
-    gt = graph_times(G, sites=sites) if network is None else network
+    gt = graph_times(G, sites=sites, stations=inputs.stations.index.astype(str)) if network is None else network
     codes = list(inputs.codes)
     missing = pd.Index(codes).difference(gt.car.index)
     if len(missing):
@@ -242,7 +257,12 @@ def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (
     dests = list(gt.dest_jobs.index)
     car_dest = (codes + dests + [node_id(NodeRole.SITE, s) for s in dict.fromkeys(need_sites + ez_ids)]
                 + [node_id(NodeRole.STATION, c) for c in station_ids])
-    car = gt.car.reindex(index=pd.Index(codes, name=gt.car.index.name), columns=pd.Index(car_dest, name=gt.car.columns.name))
+    car = gt.car
+    absent = [c for c in car_dest if c not in car.columns]  # (graph_times made for other stations)
+    if absent:
+        car = pd.concat([car, travel_time_matrix(G, list(car.index), absent, mode="car")], axis=1)
+        car.attrs = dict(gt.car.attrs)
+    car = car.reindex(index=pd.Index(codes, name=gt.car.index.name), columns=pd.Index(car_dest, name=gt.car.columns.name))
     car.attrs = dict(gt.car.attrs)
 
     def rows(df: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -452,7 +472,9 @@ def score_region(
         try:
             G = network()
             clock("network (layers alongside)")
-            gt = graph_times(G, sites=sites)  # what needs only the network, while the layers are still read
+            # what needs only the network, while the layers are still read (car times to the
+            # stations the layers will keep: those in reach with trains, as load_inputs reads them)
+            gt = graph_times(G, sites=sites, stations=_served_stations(reg))
             clock("network travel times (layers alongside)")
         except Exception:
             if background.wait_for(task.name) is False:
