@@ -283,7 +283,7 @@ class Engine:
         ~160 MB). When links into sinks are many (see :meth:`_sink_split`) and fewer destinations
         are sinks than there are origins, the forward searches skip those links and each sink's
         column comes from one search backwards from it (D2N2 by car: 1,335 zones to 311 stations
-        among 4,400 destinations, 1.6 s instead of 2.1 s; the same times up to the order of the
+        among 4,400 destinations, about 1.6 s instead of 2.2 s; the same times up to the order of the
         additions, ~1e-15 min)."""
         out = np.empty((len(o), len(d)))
         split = self._sink_split()
