@@ -38,8 +38,8 @@ from ..measures.connectivity import digital_score, rail_trains_nearest, stops_wi
 from ..measures.indices import add_indices, load_index_config
 from ..regions import Region, get_region
 
-__all__ = ["Inputs", "TravelTimes", "GraphTimes", "load_inputs", "score_network", "graph_times", "travel_times", "measure_zones", "finish_scores",
-           "score_region", "write_scores", "scores_to_frame"]
+__all__ = ["Inputs", "TravelTimes", "GraphTimes", "load_inputs", "score_network", "graph_times", "travel_times",
+           "measure_zones", "finish_scores", "score_region", "write_scores", "scores_to_frame"]
 
 log = logging.getLogger(__name__)
 
