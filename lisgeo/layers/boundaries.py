@@ -44,11 +44,15 @@ def _district_file(dataset: str, lad: str):
     raise UnknownNameError("district code", lad, have, f"Dataset {dataset!r} only covers these districts.")
 
 
+def _small_area_path(key: str, lad: str):
+    """The verified local file of district ``lad``'s small areas ``key``."""
+    return resolve_file(_district_file(_SMALL_AREA[key][0], lad))
+
+
 @lru_cache(maxsize=64)
 def _read_small_area(key: str, lad: str) -> gpd.GeoDataFrame:
-    dataset, code, nm = _SMALL_AREA[key]
-    path = resolve_file(_district_file(dataset, lad))
-    gdf = gpd.read_file(path, columns=[code, nm, "LADCD_ACTIVE"])
+    _, code, nm = _SMALL_AREA[key]
+    gdf = gpd.read_file(_small_area_path(key, lad), columns=[code, nm, "LADCD_ACTIVE"])
     gdf = gdf.rename(columns={"LADCD_ACTIVE": "LADCD"})
     gdf["LADCD"] = lad
     return gdf.to_crs(BNG)
@@ -58,9 +62,8 @@ def _read_small_area(key: str, lad: str) -> gpd.GeoDataFrame:
 def _read_small_area_names(key: str, lad: str) -> pd.DataFrame:
     import pyogrio
 
-    dataset, code, nm = _SMALL_AREA[key]
-    path = resolve_file(_district_file(dataset, lad))
-    return pyogrio.read_dataframe(path, columns=[code, nm], read_geometry=False)
+    _, code, nm = _SMALL_AREA[key]
+    return pyogrio.read_dataframe(_small_area_path(key, lad), columns=[code, nm], read_geometry=False)
 
 
 def small_area_names(key: str, region) -> pd.DataFrame:
@@ -68,7 +71,7 @@ def small_area_names(key: str, region) -> pd.DataFrame:
     ``region``, without their polygons (about half the time of :func:`load_lsoa11` and the like):
     [code, name, LADCD] indexed by code."""
     reg = get_region(region)
-    dataset, code, nm = _SMALL_AREA[key]
+    _, code, nm = _SMALL_AREA[key]
     parts = [_read_small_area_names(key, lad).assign(LADCD=lad) for lad in reg.lad_codes]
     df = pd.concat(parts, ignore_index=True)
     df = check_frame(df, name=f"{key} names", required=[code, nm], codes=[code, "LADCD"], unique=code)

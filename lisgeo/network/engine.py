@@ -300,9 +300,14 @@ class Engine:
             out[s:s + step, fwd] = rows[:, d[fwd]]
         if len(fwd) < len(d):
             back = np.flatnonzero(sink_d)
-            rev = dijkstra(self._reversed(), directed=True, indices=np.asarray(d[back], dtype=np.int64), limit=limit)
-            out[:, back] = self._with_twins(o, np.array(rev[:, o].T), lambda t: rev[:, t].T)
+            out[:, back] = self._backwards(o, d[back], limit=limit)
         return out
+
+    def _backwards(self, o: np.ndarray, d: np.ndarray, *, limit: float) -> np.ndarray:
+        """Times from origins ``o`` to destinations ``d`` by one search per destination on the
+        reversed graph (an origin's twin included, see :data:`ORIGIN_ONLY_EDGES`)."""
+        rev = dijkstra(self._reversed(), directed=True, indices=np.asarray(d, dtype=np.int64), limit=limit)
+        return self._with_twins(o, np.array(rev[:, o].T), lambda t: rev[:, t].T)
 
     def _with_twins(self, src: np.ndarray, out: np.ndarray, rows) -> np.ndarray:
         """``out`` (rows from ``src``) with each row that has a twin replaced by the minimum of it
@@ -348,8 +353,7 @@ class Engine:
         if method == "auto" and 4 * len(d) < len(o):
             method = "reverse"  # a few destinations (e.g. London's termini): search backwards from them
         if method == "reverse":
-            rev = dijkstra(self._reversed(), directed=True, indices=np.asarray(d, dtype=np.int64), limit=limit)
-            out = self._with_twins(o, np.array(rev[:, o].T), lambda t: rev[:, t].T)
+            out = self._backwards(o, d, limit=limit)
             out = np.where(np.isfinite(out) & (out <= limit), out, np.nan)
             df = pd.DataFrame(out, index=pd.Index(o_ids, name="origin"), columns=pd.Index(d_ids, name="destination"))
             df.attrs.update({"units": "minutes", "mode": self.mode.value, "cutoff_min": cutoff_min, **self.graph_info})
