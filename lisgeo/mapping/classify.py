@@ -1,4 +1,10 @@
-"""Choropleth classes (mapclassify) and categories, with an explicit no-data class.
+"""Choropleth classes and categories, with an explicit no-data class.
+
+Quantiles and equal intervals follow mapclassify's definitions (linear-interpolated percentiles
+at ``100/k`` steps; ``k`` equal widths from the minimum, the last edge the maximum); natural
+breaks are Fisher–Jenks, exact, by jenkspy's compiled implementation (the same edges as
+mapclassify's ``FisherJenks``, tested, in milliseconds instead of a second and without its
+2.5 s import of scipy.stats and scikit-learn).
 
 A :class:`Classification` keeps the real class edges: class ``i`` holds values in
 ``(edges[i-1], edges[i]]`` and the first class starts at the minimum, so the legend can
@@ -13,7 +19,6 @@ the first edge join the first class and values above the last edge the last clas
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import matplotlib
@@ -28,8 +33,9 @@ __all__ = ["Classification", "Categories", "classify_values", "classify_breaks",
            "NATURAL_BREAKS_SAMPLE"]
 
 NODATA_COLOR = "#d4d4d4"
-#: Fisher–Jenks is exact up to this many values; beyond it runs on this many evenly spaced quantiles.
-NATURAL_BREAKS_SAMPLE = 500
+#: Fisher–Jenks is exact up to this many distinct values (about 0.1 s; the work grows with the
+#: square); beyond it runs on this many evenly spaced quantiles.
+NATURAL_BREAKS_SAMPLE = 5000
 
 
 @dataclass(frozen=True)
@@ -69,25 +75,39 @@ class Categories:
         return len(self.values)
 
 
-def _mapclassify():
-    """mapclassify, imported when classes are first computed: it brings scipy.stats and pyplot
-    (about 2.5 s), which ``lisgeo build`` would otherwise pay before starting its second process."""
-    import mapclassify
+def _quantile_edges(y: np.ndarray, k: int) -> np.ndarray:
+    """Upper edges of ``k`` quantile classes: the ``100/k``, ``200/k``, ... 100th percentiles
+    (linear interpolation), as mapclassify's ``Quantiles``."""
+    w = 100.0 / k
+    p = np.minimum(np.arange(w, 100 + w, w), 100.0)[:k]
+    return np.percentile(y, p)
 
-    return mapclassify
+
+def _equal_interval_edges(y: np.ndarray, k: int) -> np.ndarray:
+    """Upper edges of ``k`` classes of equal width from the minimum, the last at the maximum, as
+    mapclassify's ``EqualInterval``."""
+    lo, hi = float(y.min()), float(y.max())
+    edges = lo + (hi - lo) / k * np.arange(1, k + 1)
+    edges[-1] = hi
+    return edges
 
 
 def _natural_breaks(y: np.ndarray, k: int) -> np.ndarray:
+    """Upper edges of ``k`` Fisher–Jenks classes (the partition with the least sum of squared
+    deviations within classes) of the distinct values of ``y``, or of evenly spaced quantiles of
+    ``y`` when it has more than :data:`NATURAL_BREAKS_SAMPLE` of them."""
+    import jenkspy
+
     sample = np.unique(y)
     if len(sample) > NATURAL_BREAKS_SAMPLE:
         sample = np.unique(np.quantile(y, np.linspace(0, 1, NATURAL_BREAKS_SAMPLE)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bins = np.asarray(_mapclassify().FisherJenks(sample, k=min(k, len(np.unique(sample)))).bins, dtype=float)
-    if len(sample) < len(y):
+    k = min(k, len(sample))
+    if k < 2:
+        return np.array([y.max()])
+    bins = np.asarray(jenkspy.jenks_breaks(sample, n_classes=k)[1:], dtype=float)
+    if len(sample) < len(np.unique(y)):
         # edges found on the sample: data between an edge and the next sample point join the
         # nearer of the two (so a gap between clusters is never split inside a cluster)
-        sample = np.sort(sample)
         for i, b in enumerate(bins[:-1]):
             nxt = sample[sample > b]
             if len(nxt):
@@ -134,13 +154,11 @@ def classify_values(values: pd.Series, *, scheme: str = "quantiles", k: int = 5,
     if n_unique == 1:
         bins = np.array([y[0]])
     elif scheme == "quantiles":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            bins = np.asarray(_mapclassify().Quantiles(y, k=k_eff).bins, dtype=float)
+        bins = _quantile_edges(y, k_eff)
     elif scheme == "natural_breaks":
         bins = _natural_breaks(y, k_eff)
     elif scheme == "equal_interval":
-        bins = np.asarray(_mapclassify().EqualInterval(y, k=k_eff).bins, dtype=float)
+        bins = _equal_interval_edges(y, k_eff)
     else:
         raise UnknownNameError("numeric classification scheme", scheme, ("quantiles", "natural_breaks", "equal_interval"))
     bins = np.unique(bins)

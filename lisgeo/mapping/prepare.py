@@ -225,6 +225,11 @@ def prepare_layer(ldef: LayerDef, gdf: gpd.GeoDataFrame) -> PreparedLayer:
         )
     attribution = str(gdf.attrs.get("attribution", ""))
     sources = list(gdf.attrs.get("sources", []))
+    scenario, base = str(gdf.attrs.get("scenario") or ""), str(gdf.attrs.get("base") or "")
+    # what the layer needs of its frame's attrs is read: pandas deep-copies attrs (a score frame's
+    # carry its provenance) into every row, column and subset taken below; without them, no copies
+    gdf = gdf.copy(deep=False)
+    gdf.attrs = {}
     data = gdf
     kind = _geom_kind(gdf)
     legend: Legend | None = None
@@ -275,7 +280,7 @@ def prepare_layer(ldef: LayerDef, gdf: gpd.GeoDataFrame) -> PreparedLayer:
     out["_pop"] = [popup_html(r, ldef, ldef.popup) for _, r in gdf.iterrows()] if ldef.popup else ""
     return PreparedLayer(ldef, out, kind, legend, classes, attribution, sources, data,
                          tooltip_labels(ldef, tip_fields) if tip_fields else [],
-                         str(gdf.attrs.get("scenario") or ""), str(gdf.attrs.get("base") or ""))
+                         scenario, base)
 
 
 # ------------------------------------------------------------------ text alternative

@@ -78,7 +78,7 @@ class LayerDef:
     """One layer of a map, as declared in ``[[layers]]``.
 
     ``style`` is how features are drawn; ``scheme`` (with ``column``) colours them: numeric
-    classes from mapclassify or one colour per category. Distances are in metres (BNG),
+    classes (quantiles, natural breaks, equal intervals) or one colour per category. Distances are in metres (BNG),
     ``weight`` and ``radius`` in screen pixels. ``breaks`` (class edges in the column's units,
     increasing) fixes the classes instead of ``scheme``, so a map reads the same in every region
     and scenario; values beyond the outer edges join the first or last class, and the legend says so.

@@ -9,8 +9,8 @@ and :mod:`lisgeo.mapping`.
 import importlib
 from typing import TYPE_CHECKING
 
-# Lazy (PEP 562): ``lisgeo score`` should not pay for the mapping stack (folium, matplotlib,
-# mapclassify: about 2 s) that only the map runs need.
+# Lazy (PEP 562): ``lisgeo score`` should not pay for the mapping stack (folium, matplotlib:
+# about 2 s) that only the map runs need.
 _HOMES = {
     "recompute_claims": "claims",
     "compare_scenarios": "compare", "write_comparison": "compare",

@@ -1,4 +1,4 @@
-"""Classes: real edges from mapclassify, hand-checked; no data kept apart; categories in order."""
+"""Classes: real edges, hand-checked and equal to mapclassify's (the peer); no data kept apart; categories in order."""
 
 from __future__ import annotations
 
@@ -33,11 +33,38 @@ def test_natural_breaks_find_the_gaps():
 
 
 def test_natural_breaks_large_input_is_sampled_but_exact_on_clusters():
+    from lisgeo.mapping.classify import NATURAL_BREAKS_SAMPLE
+
     rng = np.random.default_rng(1)
-    s = pd.Series(np.concatenate([rng.uniform(0, 1, 700), rng.uniform(100, 101, 700)]))
+    n = NATURAL_BREAKS_SAMPLE  # 2n distinct values: Fisher-Jenks runs on a sample of them
+    s = pd.Series(np.concatenate([rng.uniform(0, 1, n), rng.uniform(100, 101, n)]))
     c = classify_values(s, scheme="natural_breaks", k=2)
-    assert c.counts == (700, 700)
+    assert c.counts == (n, n)
     assert c.upper[1] == s.max()
+
+
+@pytest.mark.parametrize("scheme,peer", [("quantiles", "Quantiles"), ("equal_interval", "EqualInterval"),
+                                         ("natural_breaks", "FisherJenks")])
+def test_edges_equal_mapclassify(scheme, peer):
+    """The same edges as mapclassify's classifier (the field's reference) on skewed, tied, rounded
+    and clustered data, for 2 to 7 classes; natural breaks on up to NATURAL_BREAKS_SAMPLE distinct
+    values is exact Fisher-Jenks, so equal to mapclassify's FisherJenks of the same values."""
+    import warnings
+
+    mapclassify = pytest.importorskip("mapclassify")
+    rng = np.random.default_rng(7)
+    cases = [rng.lognormal(size=300), np.round(rng.normal(size=200) * 3), rng.integers(0, 4, 60).astype(float),
+             np.concatenate([rng.normal(0, 1, 80), rng.normal(30, 2, 40)]), np.arange(11.0), rng.uniform(-5, 5, 25)]
+    for y in cases:
+        for k in range(2, 8):
+            c = classify_values(pd.Series(y), scheme=scheme, k=k)
+            ref_y = np.unique(y) if scheme == "natural_breaks" else y
+            k_ref = min(k, len(np.unique(y)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ref = np.unique(np.asarray(getattr(mapclassify, peer)(ref_y, k=k_ref).bins, dtype=float))
+            ref[-1] = y.max()
+            assert c.upper == pytest.approx(tuple(ref), rel=1e-12, abs=1e-12), (scheme, k, y[:5])
 
 
 def test_fewer_distinct_values_than_classes():

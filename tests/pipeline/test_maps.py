@@ -144,15 +144,17 @@ def test_build_hands_the_second_process_its_steps(real_data, tmp_path, monkeypat
         maps.cache_map("no_such_map", region="d2n2")
 
 
-def test_the_build_module_starts_without_the_classification_stack():
-    """lisgeo build starts its second process before anything draws: importing the pipeline's maps
-    module must not pull mapclassify (scipy.stats, pyplot: about 2.5 s); classes import it."""
+def test_classes_never_import_the_heavy_classification_stack():
+    """lisgeo build starts its second process before anything draws, and each process draws maps:
+    neither importing the pipeline's maps module nor computing classes of every scheme may pull
+    mapclassify (scipy.stats, scikit-learn, pyplot: about 2.5 s per process)."""
     import subprocess
     import sys
 
     code = ("import sys, lisgeo.pipeline.maps; print('mapclassify' in sys.modules); "
             "from lisgeo.mapping.classify import classify_values; import numpy as np; "
-            "classify_values(np.arange(20.0), scheme='quantiles', k=4); print('mapclassify' in sys.modules)")
+            "[classify_values(np.arange(20.0), scheme=s, k=4) for s in ('quantiles', 'natural_breaks', 'equal_interval')]; "
+            "print('mapclassify' in sys.modules, 'sklearn' in sys.modules, 'scipy.stats' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["False", "True"]
+    assert out.stdout.split() == ["False", "False", "False", "False"]
