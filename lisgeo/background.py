@@ -9,7 +9,10 @@ on with its own.
 Each task is a lisgeo function whose result the disk cache (:mod:`lisgeo.cache`) keeps, and is
 named after the entry it leaves (``"<kind>:<key>"``). The cache's readers
 (:func:`lisgeo.cache.load_frame`, :func:`lisgeo.cache.load_pickle`) wait for a pending task of that
-name, then read the entry exactly as on any rerun. Nothing else passes between the processes: a
+name, then read the entry exactly as on any rerun. A task the child has not started when the caller
+needs it is the caller's: each process claims a task before starting it (a file created once,
+:func:`_claim`), so the caller takes it over instead of waiting while the child works through the
+tasks before it, and the child skips it. Nothing else passes between the processes: a
 result comes back through the cache's exact round trip, and a task that fails in the child is
 simply run again by the caller, which then raises its error where a run in one process would. The
 answers are the same with one process or two; only the time changes (``benchmarks/README.md``).
@@ -22,13 +25,16 @@ or a cache folder that cannot be written runs everything in order in the calling
 from __future__ import annotations
 
 import atexit
+import hashlib
 import importlib
 import json
 import logging
 import os
 import pickle
+import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,11 +83,36 @@ def _resolve(target: str):
     return getattr(importlib.import_module(module), name)
 
 
-def _child(tasks: list[Task], out) -> None:
-    """The child's loop: each task in order; one JSON line per task on ``out`` (done, with its
-    warnings; or failed, and nothing after it)."""
+def _claim_file(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+def _claim(folder: str | None, name: str) -> bool:
+    """Claim task ``name`` for this process: True once, for the first process to ask (the file
+    ``folder/<digest of name>`` is created exclusively); True without a folder, or when the folder
+    cannot be written (each process then runs what it needs, as before there was a claim)."""
+    if folder is None:
+        return True
+    path = os.path.join(folder, _claim_file(name))
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _child(tasks: list[Task], out, claims: str | None = None) -> None:
+    """The child's loop: each task in order, unless the caller has claimed it (:func:`_claim`:
+    reported as taken); one JSON line per task on ``out`` (done, with its warnings; taken; or
+    failed, and nothing after it)."""
     os.environ["LISGEO_WORKERS"] = "1"  # no process of its own
     for t in tasks:
+        if not _claim(claims, t.name):
+            out.write(json.dumps({"status": "taken", "name": t.name, "detail": []}) + "\n")
+            out.flush()
+            continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
             try:
@@ -118,11 +149,11 @@ def _main() -> None:
     payload = sys.stdin.buffer.read()
     if not payload:
         return
-    tasks = pickle.loads(payload)
+    work = pickle.loads(payload)
     out = sys.stdout
     sys.stdout = sys.stderr  # anything a task prints stays off the report channel
     try:
-        _child(tasks, out)
+        _child(work["tasks"], out, work.get("claims"))
     except (BrokenPipeError, OSError):  # the caller is gone: what is stored stays stored
         os._exit(0)
 
@@ -147,16 +178,39 @@ class Warmer:
 
     def __init__(self, tasks: Iterable[Task]):
         self.tasks = list(tasks)
-        self.status: dict[str, str] = {}  # name -> "done" | "failed"
-        payload = pickle.dumps(self.tasks)
-        self._proc = _take_spare() or _spawn()
+        self.status: dict[str, str] = {}  # name -> "done" | "failed" | "taken" (run by the caller)
+        try:  # where each process claims a task before running it (:func:`_claim`)
+            self._claims: str | None = tempfile.mkdtemp(prefix="lisgeo-claims-")
+        except OSError:
+            self._claims = None
+        payload = pickle.dumps({"tasks": self.tasks, "claims": self._claims})
+        self._proc = None
         try:
+            self._proc = _take_spare() or _spawn()
             self._proc.stdin.write(payload)
             self._proc.stdin.close()
         except OSError:
             self.stop()
             raise
         _ACTIVE.append(self)
+
+    def started(self, name: str) -> bool:
+        """Whether the child has claimed task ``name`` (it is running it, or has run it)."""
+        if self.status.get(name) == "taken":
+            return False
+        if name in self.status or self._claims is None:
+            return name in self.status
+        return os.path.exists(os.path.join(self._claims, _claim_file(name)))
+
+    def take(self, name: str) -> bool:
+        """Claim task ``name`` for the caller if the child has not started it: True when the caller
+        is to run it now (the child will skip it), False when the child has it (wait for it)."""
+        if name in self.status or self._claims is None or not _claim(self._claims, name):
+            return False
+        self.status[name] = "taken"
+        if all(n in self.status for n in self.names()):
+            self.stop()
+        return True
 
     def names(self) -> list[str]:
         return [t.name for t in self.tasks]
@@ -174,6 +228,9 @@ class Warmer:
                 msg = json.loads(line)
             except ValueError:
                 continue
+            if msg["status"] == "taken":  # the caller claimed it first
+                self.status.setdefault(msg["name"], "taken")
+                continue
             self.status[msg["name"]] = msg["status"]
             if msg["status"] == "done":
                 for module, qualname, message in msg["detail"]:
@@ -188,7 +245,10 @@ class Warmer:
 
     def stop(self) -> None:
         """End the child (at once if it is still working) and forget it."""
-        _end(self._proc)
+        if self._proc is not None:
+            _end(self._proc)
+        if self._claims is not None:
+            shutil.rmtree(self._claims, ignore_errors=True)
         if self in _ACTIVE:
             _ACTIVE.remove(self)
 
@@ -282,12 +342,15 @@ def pending(name: str) -> bool:
 
 
 def wait_for(name: str) -> bool | None:
-    """Wait for task ``name`` if a warmer has it: True (done: read the cache), False (failed: run it
-    here), None (no warmer has it). Before waiting, this process writes the cache entries it kept
-    back (:func:`lisgeo.cache.flush_deferred`): time it would otherwise spend idle."""
+    """Wait for task ``name`` if a warmer has it: True (done: read the cache), False (run it here:
+    it failed there, or the child had not started it and this process has taken it over, see
+    :meth:`Warmer.take`), None (no warmer has it). Before waiting, this process writes the cache
+    entries it kept back (:func:`lisgeo.cache.flush_deferred`): time it would otherwise spend idle."""
     for w in list(_ACTIVE):
         if name in w.names():
             if name not in w.status:
+                if w.take(name):
+                    return False
                 from . import cache
 
                 cache.flush_deferred()

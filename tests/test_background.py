@@ -14,6 +14,17 @@ from lisgeo.background import Task
 from lisgeo.errors import ParameterError
 
 
+def started(w, name: str, timeout: float = 60.0) -> None:
+    """Wait until the child has started task ``name`` (so the caller waits for it rather than
+    taking it over)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while not w.started(name):
+        assert time.monotonic() < end, f"the second process never started {name}"
+        time.sleep(0.01)
+
+
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path / "cache"))
@@ -45,6 +56,7 @@ def test_tasks_run_in_order_with_their_warnings_and_a_failure_stops_the_rest(fre
     w = background.start(tasks, n_workers=2)
     assert w is not None and all(background.pending(t.name) for t in tasks)
     assert background.start(tasks, n_workers=2) is None  # already pending: no second warmer
+    started(w, "a:1")
     with pytest.warns(UserWarning, match="from the second process"):
         assert background.wait_for("a:1") is True
     assert background.wait_for("b:2") is False  # the caller runs it itself and raises there
@@ -61,7 +73,9 @@ def test_cache_readers_wait_for_the_entry_being_made(fresh_cache, real_data):
     key = _layer_key(LAYERS["districts"], "d2n2", {})
     assert key is not None
     name = f"layers:{key}"
-    assert background.start([Task(name, "lisgeo.layers:load_layer", ("districts",), {"region": "d2n2"})], n_workers=2)
+    w = background.start([Task(name, "lisgeo.layers:load_layer", ("districts",), {"region": "d2n2"})], n_workers=2)
+    assert w is not None
+    started(w, name)
     assert not cache.entry_path("layers", key, ".parquet").is_file() or not background.pending(name)
     got = cache.load_frame("layers", key)  # waits for the child, then reads what it stored
     assert got is not None and not background.pending(name)
@@ -75,7 +89,10 @@ def test_a_script_without_a_main_guard_runs_once(fresh_cache, tmp_path):
     script.write_text(textwrap.dedent("""
         from lisgeo import background
         print("analysis ran")
-        background.start([background.Task("a:1", "warnings:warn", ("hi",))], n_workers=2)
+        import time
+        w = background.start([background.Task("a:1", "warnings:warn", ("hi",))], n_workers=2)
+        while not w.started("a:1"):
+            time.sleep(0.01)
         print("waited:", background.wait_for("a:1"))
     """))
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
@@ -139,6 +156,7 @@ def test_a_kept_back_pickle_is_written_when_the_caller_would_wait(fresh_cache, t
     assert cache.load_pickle("network", "k1") == {"graph": 1}  # a read writes it first
     cache.store_pickle("network", "k2", {"graph": 2}, defer=True)
     assert not cache.entry_path("network", "k2", ".pickle").is_file()
+    started(w, "a:nap")
     assert background.wait_for("a:nap") is True  # waiting writes what was kept back first
     assert cache.entry_path("network", "k2", ".pickle").is_file() and not cache._DEFERRED
 
@@ -155,9 +173,61 @@ def test_a_child_started_ahead_takes_the_tasks_or_ends_unused(fresh_cache, monke
     assert background._SPARE == [spare]  # one at a time
     w = background.start([Task("a:hi", "warnings:warn", ("hi",))])
     assert w is not None and w._proc is spare and not background._SPARE  # the tasks went to it
+    started(w, "a:hi")
     with pytest.warns(UserWarning, match="hi"):
         assert background.wait_for("a:hi") is True
     background.prestart()
     unused = background._SPARE[0]
     background.stop_all()  # an unused child ends with its caller
     assert unused.poll() is not None and not background._SPARE
+
+
+def test_a_task_not_started_yet_is_taken_over_by_the_caller(fresh_cache, tmp_path, monkeypatch):
+    """The caller needs an entry whose task the child has not started (it is busy with the one
+    before): the caller takes the task over at once (wait_for is False: run it here; a cache
+    reader finds no entry and makes it), the child skips it, and the tasks after it still run there."""
+    (tmp_path / "slow_task.py").write_text(textwrap.dedent("""
+        import os, time
+        from pathlib import Path
+
+        def nap(marker):
+            time.sleep(1.5)
+            Path(marker).write_text("napped")
+
+        def mark(marker):
+            Path(marker).write_text(f"ran in {os.getpid()}")
+    """))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    tasks = [Task("a:nap", "slow_task:nap", (str(tmp_path / "nap"),)),
+             Task("frame:k-taken", "slow_task:mark", (str(tmp_path / "taken"),)),
+             Task("c:after", "slow_task:mark", (str(tmp_path / "after"),))]
+    w = background.start(tasks, n_workers=2)
+    assert w is not None
+    started(w, "a:nap")
+    assert cache.load_frame("frame", "k-taken") is None  # not started there: this process makes it
+    assert w.status["frame:k-taken"] == "taken" and not w.started("frame:k-taken")
+    assert background.wait_for("frame:k-taken") is None or w.status["frame:k-taken"] == "taken"
+    started(w, "c:after")  # the child went on past the task it skipped
+    assert background.wait_for("c:after") is True
+    assert (tmp_path / "nap").read_text() == "napped" and (tmp_path / "after").is_file()
+    assert not (tmp_path / "taken").exists()  # the child never ran the task taken from it
+    claims = w._claims
+    assert not background._ACTIVE and not __import__("os").path.exists(claims)  # claims removed with the warmer
+
+
+def test_a_started_task_is_waited_for_not_run_twice(fresh_cache, tmp_path, monkeypatch):
+    (tmp_path / "slow_task.py").write_text(textwrap.dedent("""
+        import time
+        from pathlib import Path
+
+        def nap(marker):
+            time.sleep(1.0)
+            with open(marker, "a") as f:
+                f.write("ran ")
+    """))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    w = background.start([Task("a:nap", "slow_task:nap", (str(tmp_path / "nap"),))], n_workers=2)
+    started(w, "a:nap")
+    assert not w.take("a:nap")  # the child has it
+    assert background.wait_for("a:nap") is True
+    assert (tmp_path / "nap").read_text() == "ran "

@@ -17,6 +17,8 @@ import matplotlib
 
 matplotlib.use("Agg", force=False)
 import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
+import shapely  # noqa: E402
 import matplotlib.patheffects as pe  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -168,6 +170,37 @@ def _no_redraw(*args, **kwargs) -> None:
     return None
 
 
+def _fill_polygons(ax, geoms, *, facecolor, edgecolor, linewidth: float, alpha: float, zorder: float) -> None:
+    """Fill (Multi)Polygons as one collection of paths, one path per geometry (its parts and holes,
+    rings normalised so holes stay holes): what geopandas' ``plot`` draws, made from the shapes'
+    coordinate arrays at once rather than a patch per shape (about a third of a print map's time)."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.path import Path as MplPath
+
+    arr = shapely.normalize(np.asarray(geoms, dtype=object))
+    keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    faces = np.asarray(facecolor, dtype=object)
+    if faces.ndim == 1 and len(faces) == len(arr):
+        faces = faces[keep]
+    arr = arr[keep]
+    if not len(arr):
+        return
+    kind, coords, offsets = shapely.to_ragged_array(arr)
+    if kind == shapely.GeometryType.POLYGON:
+        ring_at, geom_rings = offsets
+    else:  # MultiPolygon (polygons among them are promoted)
+        ring_at, poly_rings, geom_polys = offsets
+        geom_rings = poly_rings[geom_polys]
+    codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
+    codes[ring_at[:-1]] = MplPath.MOVETO
+    codes[ring_at[1:] - 1] = MplPath.CLOSEPOLY
+    at = ring_at[geom_rings]
+    paths = [MplPath(coords[a:b], codes[a:b]) for a, b in zip(at[:-1], at[1:])]
+    ax.add_collection(PathCollection(paths, facecolors=list(faces) if faces.ndim else facecolor, edgecolors=edgecolor,
+                                     linewidths=linewidth, alpha=alpha, zorder=zorder), autolim=True)
+    ax.autoscale_view()
+
+
 def draw_png(result, *, dpi: int = 150, width_in: float = 11.0, height_in: float = 8.0):
     """The print map as a matplotlib figure (the caller closes it); :func:`render_png` saves it."""
     spec = result.spec
@@ -189,7 +222,8 @@ def draw_png(result, *, dpi: int = 150, width_in: float = 11.0, height_in: float
                 elif ld.style == "outline":
                     g.boundary.plot(ax=ax, color=list(g["_color"]), linewidth=ld.weight * 0.6, zorder=4)
                 else:
-                    g.plot(ax=ax, color=list(g["_color"]), edgecolor="#666666", linewidth=0.1, alpha=_alpha(ld), zorder=1)
+                    _fill_polygons(ax, g.geometry.values, facecolor=list(g["_color"]), edgecolor="#666666", linewidth=0.1,
+                                   alpha=_alpha(ld), zorder=1)
             ax.set_aspect("equal")
             ax.set_axis_off()
             ax.set_xticks([])  # no tick labels made later, outside these settings (the axes are off)

@@ -279,7 +279,7 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     from ..layers.boundaries import load_lsoa21
     from ..layers.people import load_lsoa21_centroids
     from ..layers.sites import load_hs2_links, load_hs2_stations
-    from ..layers.rail import load_rail_patterns, load_rail_stations
+    from ..layers import load_layer
     from ..layers.roads import load_road_links, load_road_nodes
 
     a = load_assumptions(**{**sc.assumptions, **overrides})
@@ -294,7 +294,9 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
         links = pd.concat([links, extra[0][~extra[0]["link_id"].isin(links["link_id"])]])
         nodes = pd.concat([nodes, extra[1][~extra[1]["node_id"].isin(nodes["node_id"])]])
     add_road_links(G, links, a, nodes=nodes)
-    add_rail(G, load_rail_stations(region=None), load_rail_patterns(region=None), a)
+    # Great Britain's stations and service patterns through the layers cache: read once for every
+    # build of a run and its second process, and by later runs
+    add_rail(G, load_layer("rail_stations", region=None), load_layer("rail_patterns", region=None), a)
     if sc.hs2_scheme:
         add_hs2(G, load_hs2_stations(scheme=sc.hs2_scheme), load_hs2_links(scheme=sc.hs2_scheme), a)
     zones = load_lsoa21_centroids(region=region)

@@ -19,10 +19,14 @@ from typing import Any, Iterable, Mapping
 import geopandas as gpd
 import pandas as pd
 
+from typing import TYPE_CHECKING
+
 from ..errors import LisgeoError, OutputError, ParameterError
-from ..mapping.draw import BuiltMap, MapResult, draw_map, write_map
 from ..mapping.spec import LayerDef, MapSpec, list_specs, read_spec
 from ..regions import get_region
+
+if TYPE_CHECKING:  # the drawing stack (folium, matplotlib) is imported when a map is drawn
+    from ..mapping.draw import BuiltMap, MapResult
 
 __all__ = ["MapData", "make_map", "make_maps", "write_report", "build_region", "BuildResult"]
 
@@ -171,6 +175,8 @@ def make_map(spec: MapSpec | str | Path, *, region: str | None = None, scenario:
     spec = spec.with_options(region=region, scenario=scenario)
     if data is None:
         data = MapData(region=spec.region)
+    from ..mapping.draw import draw_map
+
     return draw_map(spec, frames=frames, load=data.frame_for)
 
 
@@ -180,6 +186,8 @@ def make_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path
     """Draw every map definition in ``maps_dir`` (default ``maps/``) for ``region`` into ``out_dir/maps/``:
     self-contained pages (``inline=False``: Leaflet from CDNs) and, with ``png``, print PNGs."""
     from tqdm.auto import tqdm
+
+    from ..mapping.draw import write_map
 
     specs = list_specs(maps_dir)
     data = data or MapData(region=region)
@@ -269,6 +277,7 @@ def _cached_map(key: str, path: Path) -> BuiltMap | None:
     """The map kept under ``key``, its files written (atomically) to ``path`` and its PNG beside it."""
     from .. import cache as disk
     from ..io import atomic_path
+    from ..mapping.draw import BuiltMap
 
     entry = disk.load_pickle("maps", key, expect=dict)
     if entry is None:
@@ -391,6 +400,8 @@ def cache_map(name: str, *, region: str = "d2n2", maps_dir: str | Path | None = 
     (kind ``maps``, the entry :func:`make_maps` copies from): the step a second process does for
     ``lisgeo build`` (:func:`_warm_build`)."""
     import tempfile
+
+    from ..mapping.draw import write_map
 
     spec = next((s for s in list_specs(maps_dir) if s.name == name), None)
     if spec is None:

@@ -311,3 +311,35 @@ def test_destination_nodes_arrival_sides_and_new_hs2_stations():
         destination_nodes(G, "atlantis")
     with pytest.raises(NetworkError, match="london"):
         destination_nodes(G, "london")  # none of the termini is in this graph
+
+
+def test_rail_services_are_computed_once_per_content_and_assumptions(tmp_path, monkeypatch):
+    """add_rail reads Great Britain's services through the disk cache: a second build (or a second
+    process) reads them back exactly; other stations, patterns or assumptions are another entry."""
+    import lisgeo.network.rail as rail
+
+    monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("LISGEO_NO_CACHE", raising=False)
+    calls = []
+    real = rail.rail_services
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rail, "rail_services", counted)
+    a = _round()
+    pats = pd.DataFrame({"pattern_id": [1, 2], "stops": ["AAA;BBB;CCC", "AAA;CCC;DDD"], "daily_trains": [36.0, 18.0]})
+    first = rail._cached_rail_services(_line(), pats, a)
+    again = rail._cached_rail_services(_line(), pats, a)
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(again, real(_line(), pats, a), check_exact=True)
+    assert again.attrs == first.attrs == {"skipped_patterns": 0}
+    more = pats.assign(daily_trains=[36.0, 36.0])
+    assert rail._cached_rail_services(_line(), more, a).loc[lambda d: (d.from_crs == "CCC") & (d.to_crs == "DDD"), "daily_trains"].item() == 36.0
+    rail._cached_rail_services(_line(), pats, _round(**{"pt.max_wait_min": 10.0}))
+    moved = _line().assign(geometry=_line().geometry.translate(1000.0, 0.0))
+    rail._cached_rail_services(moved, pats, a)
+    assert len(calls) == 4  # other trains, other assumptions, other places: each computed
+    G = add_rail(nx.MultiDiGraph(), _line(), pats, a)
+    assert len(calls) == 4 and G.graph["rail_services"] == len(first)  # the build read it back
