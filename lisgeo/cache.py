@@ -295,7 +295,10 @@ def store_frame(kind: str, key: str, df: pd.DataFrame) -> Path | None:
     try:
         crs = df.crs.to_string() if isinstance(df, gpd.GeoDataFrame) and df.crs is not None else None
         meta = json.dumps({"attrs": attrs_to_json(df.attrs), "geo": isinstance(df, gpd.GeoDataFrame),
-                           "crs": crs, "index_string": _string_dtype(df.index.dtype)}).encode()
+                           "crs": crs, "index_string": _string_dtype(df.index.dtype),
+                           # text kept as Python objects (Parquet gives it back as pandas' string dtype)
+                           "object_columns": [i for i, dt in enumerate(df.dtypes) if dt == object],
+                           "object_index": bool(df.index.dtype == object)}).encode()
     except TypeError as exc:
         log.info("lisgeo cache: not storing %s/%s: %s", kind, key, exc)
         return None
@@ -365,6 +368,11 @@ def load_frame(kind: str, key: str) -> pd.DataFrame | None:
         idx = meta.get("index_string")
         if idx is not None and _string_dtype(df.index.dtype) != idx:
             df.index = df.index.astype(pd.StringDtype(storage=idx[0], na_value=np.nan if idx[1] == "nan" else pd.NA))
+        if meta.get("object_index") and df.index.dtype != object:
+            df.index = df.index.astype(object)
+        for i in meta.get("object_columns", []):
+            if df.dtypes.iloc[i] != object:
+                df[df.columns[i]] = df.iloc[:, i].astype(object)
         df.attrs = attrs_from_json(meta["attrs"])
         return df
     except Exception as exc:  # a cache entry never makes a run fail

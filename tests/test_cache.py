@@ -62,6 +62,21 @@ def test_frame_round_trips_exactly(cache_dir):
     assert back.index.dtype == df.index.dtype and back.attrs == df.attrs
 
 
+def test_text_held_as_python_objects_round_trips(cache_dir):
+    """Object-dtype text columns and index (as some layers build them) come back as objects, not as
+    pandas' string dtype Parquet would give: without it such a layer could never be cached."""
+    ix = pd.Index(["E06000015", "E06000018", "E07000032"], dtype=object, name="LADCD")
+    gdf = gpd.GeoDataFrame({"LADNM": pd.Series(["Derby", "Nottingham", "Amber Valley"], dtype=object, index=ix),
+                            "n": [1, 2, 3], "label": pd.Series(["a", "b", "c"], index=ix)},
+                           geometry=gpd.points_from_xy([0, 1, 2], [0, 1, 2]), index=ix, crs="EPSG:27700")
+    assert cache.store_frame("t", "objects", gdf) is not None
+    back = cache.load_frame("t", "objects")
+    pd.testing.assert_frame_equal(back, gdf, check_exact=True)
+    assert list(back.dtypes) == list(gdf.dtypes) and back.index.dtype == object and back["LADNM"].dtype == object
+    mixed = gdf.assign(LADNM=pd.Series(["Derby", 2, 3.5], dtype=object, index=ix))  # not text: not kept
+    assert cache.store_frame("t", "mixed", mixed) is None
+
+
 def test_unstorable_attrs_are_not_cached(cache_dir):
     gdf = _tricky_frame()
     gdf.attrs["obj"] = object()
