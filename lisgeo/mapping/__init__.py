@@ -15,8 +15,9 @@ Loading the data a definition names for a region is a pipeline stage:
 ``lisgeo.pipeline.make_map("maps/3_jobs_access.toml", region="llep")``.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 # Lazy (PEP 562): reading map definitions (``spec``) does not import folium and the drawing stack,
 # so ``lisgeo build`` hands its second process the work about a second and a half sooner.
@@ -33,17 +34,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str):
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{home}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOMES])
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -6,8 +6,9 @@ the analysis itself lives in :mod:`lisgeo.layers`, :mod:`lisgeo.network`, :mod:`
 and :mod:`lisgeo.mapping`.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 # Lazy (PEP 562): ``lisgeo score`` should not pay for the mapping stack (folium, matplotlib:
 # about 2 s) that only the map runs need.
@@ -30,14 +31,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .score import graph_times, load_inputs, score_network, score_region, travel_times, write_scores
 
 
-def __getattr__(name: str):
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{home}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals(), __all__)
