@@ -343,6 +343,10 @@ def _frames_same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
         pd.testing.assert_frame_equal(a, b, check_exact=True)
     except AssertionError:
         return False
+    # pandas counts None and NaN as equal in object columns; the cache gives back what it was given
+    for i, dt in enumerate(a.dtypes):
+        if dt == object and not a.iloc[:, i].map(type, na_action=None).equals(b.iloc[:, i].map(type, na_action=None)):
+            return False
     return type(a) is type(b) and getattr(a, "crs", None) == getattr(b, "crs", None) and _same(dict(a.attrs), dict(b.attrs))
 
 

@@ -75,6 +75,8 @@ def test_text_held_as_python_objects_round_trips(cache_dir):
     assert list(back.dtypes) == list(gdf.dtypes) and back.index.dtype == object and back["LADNM"].dtype == object
     mixed = gdf.assign(LADNM=pd.Series(["Derby", 2, 3.5], dtype=object, index=ix))  # not text: not kept
     assert cache.store_frame("t", "mixed", mixed) is None
+    holes = gdf.assign(LADNM=pd.Series(["Derby", None, "Erewash"], dtype=object, index=ix))  # would come back NaN
+    assert cache.store_frame("t", "holes", holes) is None and cache.load_frame("t", "holes") is None
 
 
 def test_unstorable_attrs_are_not_cached(cache_dir):
