@@ -229,24 +229,6 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
     return out
 
 
-def _frame_digest(df: pd.DataFrame) -> str:
-    """sha256 of a frame's index, columns and values (geometry as WKB)."""
-    import hashlib
-
-    import geopandas as gpd
-    import shapely
-
-    h = hashlib.sha256(repr((list(map(str, df.columns)), str(df.index.dtype))).encode())
-    h.update(pd.util.hash_pandas_object(pd.Series(df.index.to_numpy(dtype=object)).map(repr), index=False).to_numpy().tobytes())
-    for col in df.columns:
-        v = df[col]
-        if isinstance(v.dtype, gpd.array.GeometryDtype):
-            h.update(b"".join(shapely.to_wkb(np.asarray(v.values, dtype=object), hex=False)))
-        else:
-            h.update(pd.util.hash_pandas_object(v.map(repr) if v.dtype == object else v, index=False).to_numpy().tobytes())
-    return h.hexdigest()
-
-
 def _cached_rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions) -> pd.DataFrame:
     """:func:`rail_services` through the disk cache (kind ``rail``), keyed on the two frames' contents,
     every assumption and lisgeo's code: each build of a run (base, then a scenario, often in a second
@@ -256,8 +238,8 @@ def _cached_rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assump
     if not cache.enabled():
         return rail_services(stations, patterns, assumptions)
     try:
-        key = cache.make_key({"kind": "rail_services", "stations": _frame_digest(stations),
-                              "patterns": _frame_digest(patterns),
+        key = cache.make_key({"kind": "rail_services", "stations": cache.frame_digest(stations),
+                              "patterns": cache.frame_digest(patterns),
                               "assumptions": dict(assumptions.to_dict() if hasattr(assumptions, "to_dict") else assumptions)})
     except Exception:  # noqa: BLE001 - a frame that cannot be digested is simply not cached
         return rail_services(stations, patterns, assumptions)
