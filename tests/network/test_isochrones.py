@@ -38,6 +38,38 @@ def test_surface_hand_computed(tmp_path):
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temporary file left
 
 
+def test_cells_are_joined_once_per_frozen_graph(monkeypatch):
+    """Isochrones from several sites of a read-only (frozen) network over the same grid join the
+    grid's cells to it once; a graph that can change is joined afresh every time."""
+    import sys
+
+    iso_mod = sys.modules["lisgeo.network.isochrones"]
+    calls = []
+    real = iso_mod.point_links
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(iso_mod, "point_links", counted)
+    G = _graph()
+    G.add_node("site:t", kind="site", x=4000.0, y=-100.0, urban=False)
+    G.add_edge("site:t", "road:2", time_min=1.0, mode="access_car")
+    open_s = travel_time_surface(G, "s", grid=GRID)[0]
+    travel_time_surface(G, "s", grid=GRID)
+    assert len(calls) == 2  # a graph that can change: joined every time
+    F = nx.freeze(G)
+    froze_s = travel_time_surface(F, "s", grid=GRID)[0]
+    froze_t = travel_time_surface(F, "t", grid=GRID)[0]
+    assert len(calls) == 3  # frozen: once for both sites
+    np.testing.assert_array_equal(froze_s, open_s)
+    d1, d2 = np.hypot(500, 500) / 1000, np.hypot(1500, 500) / 1000
+    # from t: junction 2 at 1 min; junction 1 unreachable (the road runs one way, 1 -> 2)
+    np.testing.assert_allclose(froze_t[0], [np.nan, np.nan, 1 + d2, 1 + d1])
+    travel_time_surface(F, "s", grid=(GRID[0], Affine(1000, 0, 500, 0, -1000, 1000)))  # other cells: joined again
+    assert len(calls) == 4
+
+
 def test_bands_population_and_polygons():
     iso = isochrones(_graph(), "site:s", bands=(4, 2, 5), grid=GRID)
     assert iso["minutes"].tolist() == [2.0, 4.0, 5.0]
