@@ -42,11 +42,11 @@ from scipy.spatial import cKDTree
 
 from ..assumptions import Assumptions
 from ..errors import NetworkError
-from .schema import EdgeMode, NodeKind, NodeRole, TransportMode, add_edge_table, has_role, node_code, node_id, node_ids
+from .schema import TERMINAL_KINDS, EdgeMode, NodeKind, NodeRole, TransportMode, add_edge_table, has_role, node_code, node_id, node_ids
 
 __all__ = [
     "local_speed_kmh", "urban_flags", "access_minutes", "drive_minutes", "knn_links", "local_pairs", "node_xy", "terminal_table",
-    "attach_terminals", "station_nodes", "egress_node", "station_link_floor_min", "junction_links", "point_links",
+    "attach_terminals", "attach_stations", "station_nodes", "egress_node", "station_link_floor_min", "junction_links", "point_links",
 ]
 
 
@@ -260,6 +260,19 @@ def _add_both_ways(G: nx.MultiDiGraph, a: np.ndarray, b: np.ndarray, attrs: dict
     add_edge_table(G, _interleave(a, b if back is None else back), _interleave(b, a), twice)
 
 
+def attach_stations(G: nx.MultiDiGraph, stations: list[str], assumptions: Assumptions) -> None:
+    """Join stations added after the terminals (a scheme's new stations) to every terminal of ``G``
+    by the same walk and park-and-ride rules as :func:`attach_terminals` (the same links as if
+    they had been there when the terminals were attached)."""
+    if not stations:
+        return
+    terms = [(n, d) for n, d in G.nodes(data=True) if d.get("kind") in TERMINAL_KINDS]
+    names = np.asarray([n for n, _ in terms], dtype=object)
+    xy = np.array([(d["x"], d["y"]) for _, d in terms], dtype="float64").reshape(-1, 2)
+    speed = local_speed_kmh(np.array([bool(d.get("urban", True)) for _, d in terms], dtype=bool), assumptions)
+    _station_access(G, names, xy, speed, assumptions, group=stations)
+
+
 def station_nodes(G: nx.MultiDiGraph) -> list[str]:
     """The street sides of every station (classic and HS2) in ``G``."""
     nodes = list(G.nodes)
@@ -283,10 +296,12 @@ def station_link_floor_min(assumptions: Mapping[str, Any]) -> float:
     return float(assumptions["pt.interchange_penalty_min"]) / 2.0
 
 
-def _station_access(G, names: np.ndarray, xy, speed, a: Assumptions) -> None:
+def _station_access(G, names: np.ndarray, xy, speed, a: Assumptions, group: list[str] | None = None) -> None:
+    """Walk and park-and-ride links between the terminals ``names`` (at ``xy``, local ``speed``) and
+    the stations ``group`` (default: every station of ``G``)."""
     floor = station_link_floor_min(a)
     circ = a["access.circuity"]
-    group = station_nodes(G)
+    group = station_nodes(G) if group is None else list(group)
     if not group:
         return
     group_arr = np.asarray(group, dtype=object)

@@ -298,3 +298,47 @@ def test_cli_network_export(real_data, tmp_path):
     assert layers == {"nodes": "Point", "edges": "LineString"}
     nodes = pyogrio.read_dataframe(out, layer="nodes")
     assert (nodes["kind"] == "zone").sum() == 1335 and (nodes["kind"] == "hs2").sum() > 0
+
+
+@pytest.mark.realdata
+def test_a_scheme_network_built_on_the_base_equals_one_built_from_the_data(real_data, tmp_path, monkeypatch):
+    """A scenario that adds an HS2 scheme to the base is built from the base's build when one is at
+    hand (made in this process, or in the disk cache: the second process's case) and from the data
+    otherwise; the three are the same network: nodes in the same order with the same attributes,
+    the same edges in the same order, the same graph record, and so the same travel times."""
+    from lisgeo.network import graph
+
+    monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("LISGEO_NO_CACHE", raising=False)
+
+    def fresh():
+        graph._build_cached.cache_clear()
+        graph._BUILT_BY_ARGS.clear()
+
+    def state(G):
+        nodes = [(n, {k: v for k, v in d.items() if v == v}) for n, d in G.nodes(data=True)]  # NaN != NaN
+        return nodes, [(u, v, k, d) for u, v, k, d in G.edges(keys=True, data=True)], list(G.graph.items())
+
+    fresh()
+    scratch = build_network(region="d2n2", scenario="hs2_2b", copy=True, cache=False)
+    fresh()
+    calls = []
+    real_base_at_hand = graph._base_at_hand
+    monkeypatch.setattr(graph, "_base_at_hand", lambda *a: calls.append(r := real_base_at_hand(*a)) or r)
+    base = build_network(region="d2n2", scenario="base", copy=False)  # in this process and on disk
+    on_base = build_network(region="d2n2", scenario="hs2_2b", copy=True, cache=False)
+    assert calls[-1] is not None  # built on the base at hand
+    from lisgeo import cache
+
+    cache.flush_deferred()
+    graph._build_cached.cache_clear()
+    graph._BUILT_BY_ARGS.clear()  # as in a second process: the base only on disk
+    from_disk = build_network(region="d2n2", scenario="hs2_2b", copy=True, cache=False)
+    assert calls[-1] is not None
+    assert state(on_base) == state(scratch) == state(from_disk)
+    assert base.graph["hs2_scheme"] == "none" and "hs2_station_codes" not in base.graph  # the base is untouched
+    assert not any(k == "hs2" for _, k in base.nodes(data="kind"))
+    zones = [n for n, k in scratch.nodes(data="kind") if k == "zone"][:40]
+    a = travel_time_matrix(scratch, zones, zones, mode="rail")
+    b = travel_time_matrix(from_disk, zones, zones, mode="rail")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
