@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-__all__ = ["Task", "Warmer", "workers", "prestart", "start", "pending", "wait_for", "stop_all"]
+__all__ = ["Task", "Warmer", "workers", "prestart", "start", "pending", "wanted", "wait_for", "stop_all"]
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +176,9 @@ class Warmer:
     The child is a fresh ``python -m lisgeo.background`` (not :mod:`multiprocessing`, whose
     ``spawn`` re-runs the caller's script when it has no ``if __name__ == "__main__"`` guard)."""
 
-    def __init__(self, tasks: Iterable[Task]):
+    def __init__(self, tasks: Iterable[Task], wanted: Iterable[str] = ()):
         self.tasks = list(tasks)
+        self.wanted = frozenset(wanted)  # entries the caller makes that the child's tasks read
         self.status: dict[str, str] = {}  # name -> "done" | "failed" | "taken" (run by the caller)
         try:  # where each process claims a task before running it (:func:`_claim`)
             self._claims: str | None = tempfile.mkdtemp(prefix="lisgeo-claims-")
@@ -304,9 +305,11 @@ def prestart(*, n_workers: int | None = None) -> None:
         log.info("lisgeo: no second process started ahead (%s: %s)", type(exc).__name__, exc)
 
 
-def start(tasks: Iterable[Task], *, n_workers: int | None = None) -> Warmer | None:
+def start(tasks: Iterable[Task], *, n_workers: int | None = None, wanted: Iterable[str] = ()) -> Warmer | None:
     """A :class:`Warmer` for the ``tasks`` that neither a running warmer has nor the cache holds
-    already, or None (one process, caching off, or nothing left to do)."""
+    already, or None (one process, caching off, or nothing left to do). ``wanted``: names of
+    entries this process makes that the tasks read (written at once, never kept back: see
+    :func:`lisgeo.cache.store_pickle`)."""
     from . import cache
 
     if workers(n_workers) < 2 or not cache.enabled(None):
@@ -322,7 +325,7 @@ def start(tasks: Iterable[Task], *, n_workers: int | None = None) -> Warmer | No
     if not todo:
         return None
     try:
-        return Warmer(todo)
+        return Warmer(todo, wanted)
     except Exception as exc:  # no second process (e.g. not allowed to start one): go on in one
         log.info("lisgeo: no second process (%s: %s); running in one", type(exc).__name__, exc)
         return None
@@ -334,6 +337,11 @@ def _stored(name: str) -> bool:
 
     kind, _, key = name.partition(":")
     return any(cache.entry_path(kind, key, suffix).is_file() for suffix in (".parquet", ".pickle"))
+
+
+def wanted(name: str) -> bool:
+    """Whether a running warmer's tasks read the entry ``name`` that this process makes."""
+    return any(name in w.wanted for w in _ACTIVE)
 
 
 def pending(name: str) -> bool:

@@ -394,13 +394,14 @@ def store_pickle(kind: str, key: str, obj: Any, *, defer: bool = False) -> Path 
     ``defer``: while a second process (:mod:`lisgeo.background`) works for this one, the write
     (D2N2's network: 0.7 s) waits until this process would wait for the other anyway
     (:func:`flush_deferred`, called by :func:`lisgeo.background.wait_for`, by ``score_region`` when
-    it is done, and at exit); with no second process it is written at once. ``obj`` must not
-    change meanwhile (the network builds are frozen)."""
+    it is done, and at exit); with no second process, or when the second process is to read the
+    entry (:func:`lisgeo.background.wanted`), it is written at once. ``obj`` must not change
+    meanwhile (the network builds are frozen)."""
     path = entry_path(kind, key, ".pickle")
     if defer:
         from . import background
 
-        if background._ACTIVE:
+        if background._ACTIVE and not background.wanted(f"{kind}:{key}"):
             _DEFERRED[(kind, key)] = obj
             return path
 

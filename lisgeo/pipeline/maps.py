@@ -391,7 +391,13 @@ def _warm_build(region: str, specs: list[MapSpec], scenario: str | None, *, maps
     # own maps, and a map drawn here last overlaps the caller's drawing of the others
     tasks = [*_network_tasks(get_region(region), load_scenario(first), None, ()), inputs_task(region),
              *{t.name: t for t in layers}.values(), *(scores_task(region, s) for s in later), claims_task(region), *drawn]
-    start(tasks)
+    # the other scenarios' networks are built on this process's base network (an HS2 scheme adds
+    # to it): written for the second process as soon as it is built
+    from ..network.graph import network_cache_name
+    from .score import FIXED_SITES
+
+    wanted = [network_cache_name(region=region, scenario="base", sites=list(FIXED_SITES.values()))] if later and first == "base" else []
+    start(tasks, wanted=wanted)
 
 
 def cache_map(name: str, *, region: str = "d2n2", maps_dir: str | Path | None = None, scenario: str | None = None,

@@ -123,9 +123,13 @@ def test_build_hands_the_second_process_its_steps(real_data, tmp_path, monkeypat
     from lisgeo.pipeline import maps
 
     monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path / "cache"))
-    got = []
-    monkeypatch.setattr(background, "start", lambda tasks, **kw: got.extend(tasks))
+    got, wanted = [], []
+    monkeypatch.setattr(background, "start", lambda tasks, **kw: got.extend(tasks) or wanted.extend(kw.get("wanted", ())))
     maps._warm_build("d2n2", list_specs(), None)
+    from lisgeo.pipeline.score import network_task
+
+    # the base network, which hs2_2b's is built on, is written for the child as soon as it is built
+    assert wanted == [network_task("d2n2", "base").name]
     targets = [t.target.rsplit(":", 1)[1] for t in got]
     assert targets[0] == "load_layer" and got[0].args == ("job_destinations",)
     assert targets[1] == "_cached_inputs" and targets[-1] == "cache_map"
