@@ -269,7 +269,7 @@ def fake_build(monkeypatch, cache_dir):
 
     builds = []
 
-    def _build(region, sc, overrides, buffer_km, extra_sites=()):
+    def _build(region, sc, overrides, buffer_km, extra_sites=(), base=None):
         builds.append(sc.name)
         G = nx.MultiDiGraph(name="fake", scenario=sc.name, assumptions={"a": 1}, sites=list(extra_sites))
         G.add_node("zone:a", kind="zone", x=0.0, y=0.0)
@@ -280,8 +280,10 @@ def fake_build(monkeypatch, cache_dir):
 
     monkeypatch.setattr(graph, "_build", _build)
     graph._build_cached.cache_clear()
+    graph._BUILT_BY_ARGS.clear()
     yield graph, builds
     graph._build_cached.cache_clear()
+    graph._BUILT_BY_ARGS.clear()
 
 
 def test_network_build_is_kept_on_disk(fake_build, cache_dir):
