@@ -11,6 +11,13 @@ Sites named in ``sites=`` are terminals wherever they lie: a site farther than `
 ``access.site_road_km`` of the site or of the straight line from the site to the region outline
 (so the roads join the region's). Each must then reach, and be reached from, the main car
 network (else :class:`~lisgeo.errors.NetworkError`).
+
+A scenario's network is built in this order: roads, GB rail, the terminals and their access links,
+then its HS2 scheme (the scheme's new stations joined to every terminal by the same rules, after
+them), then its edits. A scheme adds, it never changes: so a scenario that only adds a scheme (and
+edits) to ``base`` with the same assumptions is built on the base's build when one is at hand, in
+this process or in the disk cache (``lisgeo build``'s second process reads the one its caller has
+just built), and is the same network as one built from the data (tested).
 """
 
 from __future__ import annotations
