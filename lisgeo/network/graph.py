@@ -322,8 +322,7 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
         terms = pd.concat([zt, site_terminals(sites, zt), dt.drop(columns="jobs")], ignore_index=True)
         attach_terminals(G, terms, a)
         nx.set_node_attributes(G, dict(zip(dt["node"], dt["jobs"].astype(float))), "jobs")
-        G.graph.update({"crs": "EPSG:27700", "region": reg.label, "scenario": sc.name, "hs2_scheme": sc.hs2_scheme or "none",
-                        "assumptions": a.to_dict(), "assumptions_path": a.path, "scenario_path": sc.path,
+        G.graph.update({"crs": "EPSG:27700", "region": reg.label, **_scenario_record(reg, sc, a),
                         "buffer_km": float(buffer_km), "sites": need,
                         "site_road_links": 0 if extra is None else int(len(extra[0]))})
     else:
@@ -332,8 +331,7 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
         G.graph.pop("edits", None)  # the base's record of its (no) edits: this scenario's own come below
     if sc.hs2_scheme:
         _add_scheme(G, sc.hs2_scheme, a)
-    G.graph.update({"name": f"lisgeo {reg.label} {sc.name}", "scenario": sc.name, "hs2_scheme": sc.hs2_scheme or "none",
-                    "assumptions": a.to_dict(), "assumptions_path": a.path, "scenario_path": sc.path})
+    G.graph.update(_scenario_record(reg, sc, a))  # (on a base's build: this scenario's, in the same places)
     apply_edits(G, sc.edits, where=f"scenario {sc.name}")
     from .engine import _edge_table
 
@@ -347,6 +345,12 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     _check_zone_reach(G, [node_id(NodeRole.SITE, s) for s in need], _table=table)
     _BUILT_TABLES[G] = table
     return G
+
+
+def _scenario_record(reg: Any, sc: Scenario, a: Assumptions) -> dict[str, Any]:
+    """What a build records of its scenario in ``G.graph``."""
+    return {"name": f"lisgeo {reg.label} {sc.name}", "scenario": sc.name, "hs2_scheme": sc.hs2_scheme or "none",
+            "assumptions": a.to_dict(), "assumptions_path": a.path, "scenario_path": sc.path}
 
 
 def _add_scheme(G: nx.MultiDiGraph, scheme: str, a: Assumptions) -> None:
