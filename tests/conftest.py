@@ -100,3 +100,22 @@ def read_only_folder():
             folder.chmod(0o755)
 
     return ro
+
+
+@pytest.fixture
+def count_calls(monkeypatch):
+    """``count_calls(module, "name")``: replace ``module.name`` by a wrapper that records each call
+    (the returned list) and calls the real function."""
+
+    def count(module, name: str) -> list:
+        calls: list = []
+        real = getattr(module, name)
+
+        def counted(*args, **kwargs):
+            calls.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+        return calls
+
+    return count

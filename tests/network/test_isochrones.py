@@ -38,20 +38,12 @@ def test_surface_hand_computed(tmp_path):
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temporary file left
 
 
-def test_cells_are_joined_once_per_frozen_graph(monkeypatch):
+def test_cells_are_joined_once_per_frozen_graph(count_calls):
     """Isochrones from several sites of a read-only (frozen) network over the same grid join the
     grid's cells to it once; a graph that can change is joined afresh every time."""
     import sys
 
-    iso_mod = sys.modules["lisgeo.network.isochrones"]
-    calls = []
-    real = iso_mod.point_links
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(iso_mod, "point_links", counted)
+    calls = count_calls(sys.modules["lisgeo.network.isochrones"], "point_links")
     G = _graph()
     G.add_node("site:t", kind="site", x=4000.0, y=-100.0, urban=False)
     G.add_edge("site:t", "road:2", time_min=1.0, mode="access_car")

@@ -313,21 +313,15 @@ def test_destination_nodes_arrival_sides_and_new_hs2_stations():
         destination_nodes(G, "london")  # none of the termini is in this graph
 
 
-def test_rail_services_are_computed_once_per_content_and_assumptions(tmp_path, monkeypatch):
+def test_rail_services_are_computed_once_per_content_and_assumptions(tmp_path, monkeypatch, count_calls):
     """add_rail reads Great Britain's services through the disk cache: a second build (or a second
     process) reads them back exactly; other stations, patterns or assumptions are another entry."""
     import lisgeo.network.rail as rail
 
     monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("LISGEO_NO_CACHE", raising=False)
-    calls = []
     real = rail.rail_services
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(rail, "rail_services", counted)
+    calls = count_calls(rail, "rail_services")
     a = _round()
     pats = pd.DataFrame({"pattern_id": [1, 2], "stops": ["AAA;BBB;CCC", "AAA;CCC;DDD"], "daily_trains": [36.0, 18.0]})
     first = rail._cached_rail_services(_line(), pats, a)
