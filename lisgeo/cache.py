@@ -320,6 +320,8 @@ def store_frame(kind: str, key: str, df: pd.DataFrame) -> Path | None:
 
     if not _write_atomic(path, write):
         return None
+    if _exact_by_construction(df):
+        return path
     back = load_frame(kind, key)
     if back is None or not _frames_same(back, df):  # what cannot be read back exactly is not kept
         log.info("lisgeo cache: %s/%s does not round-trip exactly; not cached", kind, key)
@@ -329,6 +331,36 @@ def store_frame(kind: str, key: str, df: pd.DataFrame) -> Path | None:
             pass
         return None
     return path
+
+
+#: Column dtypes that Parquet (with pandas' metadata) gives back exactly, missing values included.
+_EXACT_DTYPES = frozenset({"float64", "int64", "bool", "Float64", "Int64", "boolean", "datetime64[ns]"})
+
+
+def _exact_by_construction(df: pd.DataFrame) -> bool:
+    """True when ``df`` comes back from :func:`load_frame` equal to itself without reading it back
+    (about 1 s of a cold score): a plain (Geo)DataFrame with unique text column labels, a range,
+    int64 or text index, columns of the dtypes in :data:`_EXACT_DTYPES`, text (pandas' pyarrow-backed
+    string dtypes) and one geometry column (WKB keeps every coordinate). Anything else (Python objects,
+    categories, other labels) is read back and compared before it is kept.
+    ``tests/test_cache.py`` checks each of these dtypes, with missing values, by reading back."""
+    import geopandas as gpd
+
+    if type(df) not in (pd.DataFrame, gpd.GeoDataFrame) or isinstance(df.columns, pd.MultiIndex):
+        return False
+    if not df.columns.is_unique or not all(type(c) is str for c in df.columns):
+        return False
+    idx = df.index
+    if isinstance(idx, pd.MultiIndex) or not (idx.name is None or type(idx.name) is str):
+        return False
+    if not (type(idx) is pd.RangeIndex or str(idx.dtype) == "int64" or isinstance(idx.dtype, pd.StringDtype)):
+        return False
+    geo = [c for c, dt in df.dtypes.items() if str(dt) == "geometry"]
+    if geo and not (isinstance(df, gpd.GeoDataFrame) and geo == [df.geometry.name]):
+        return False
+    # text: pyarrow-backed strings (Parquet gives python-backed ones back as pyarrow-backed)
+    return all(str(dt) in _EXACT_DTYPES or (isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow")
+               or str(dt) == "geometry" for dt in df.dtypes)
 
 
 def _string_dtype(dtype: Any) -> list | None:
@@ -432,7 +464,9 @@ def load_pickle(kind: str, key: str, expect: type | tuple[type, ...] = object) -
     if not path.is_file():
         return None
     try:
-        with open(path, "rb") as fh:
+        from ._gc import gc_paused
+
+        with open(path, "rb") as fh, gc_paused():  # a network: a few hundred thousand dicts
             obj = pickle.load(fh)
         if not isinstance(obj, expect):
             raise TypeError(f"expected {expect}, found {type(obj).__name__}")

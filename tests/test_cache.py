@@ -79,6 +79,56 @@ def test_text_held_as_python_objects_round_trips(cache_dir):
     assert cache.store_frame("t", "holes", holes) is None and cache.load_frame("t", "holes") is None
 
 
+def _exact_frames() -> dict[str, pd.DataFrame]:
+    """Frames :func:`cache.store_frame` keeps without reading them back: every dtype it trusts,
+    with missing values, under each kind of index it trusts."""
+    n = 4
+    cols = {
+        "f": [1.5, np.nan, -0.0, np.inf],
+        "i": np.array([1, -2, 3, 2**62], dtype="int64"),
+        "b": [True, False, True, False],
+        "F": pd.array([1.5, pd.NA, 3.0, np.nan], dtype="Float64"),
+        "I": pd.array([1, pd.NA, 3, -4], dtype="Int64"),
+        "B": pd.array([True, pd.NA, False, True], dtype="boolean"),
+        "t": pd.array(["a", pd.NA, "", "é"], dtype="string"),
+        "s": pd.Series(["a", np.nan, "", "é"], dtype="str").array,
+        "d": pd.to_datetime(["2021-03-21", None, "1970-01-01", "2026-12-01 08:00:00.000000001"], format="ISO8601").astype("datetime64[ns]"),
+    }
+    geoms = [shapely.Polygon([(0, 0), (1, 0.1), (1.000000000001, 1), (0, 0)]), None, shapely.Point(), shapely.LineString([(1e6, 2e5), (3.25, 4)])]
+    out = {}
+    for name, idx in {"range": pd.RangeIndex(n), "int": pd.Index([5, 3, 9, 1], dtype="int64", name="id"),
+                      "str": pd.Index(["E01", "E02", "E03", "E04"], dtype="str"),
+                      "string": pd.Index(["a", "b", "c", "d"], dtype=pd.StringDtype("python"))}.items():
+        df = pd.DataFrame(cols, index=idx)
+        df.attrs = {"layer": name, "t": (1, 2)}
+        out[name] = df
+        g = gpd.GeoDataFrame(df.copy(), geometry=geoms, crs="EPSG:27700")
+        g.attrs = dict(df.attrs)
+        out[f"geo_{name}"] = g
+    return out
+
+
+def test_frames_trusted_without_reading_back_round_trip_exactly(cache_dir):
+    """The dtypes and indexes store_frame trusts come back exactly (checked here by reading back);
+    anything else is still read back and compared before it is kept."""
+    for name, df in _exact_frames().items():
+        assert cache._exact_by_construction(df), name
+        assert cache.store_frame("t", name, df) is not None, name
+        back = cache.load_frame("t", name)
+        assert back is not None and cache._frames_same(back, df), name
+        assert list(back.dtypes) == list(df.dtypes) and back.index.dtype == df.index.dtype, name
+    df = _exact_frames()["range"]
+    for other in (df.assign(o=pd.Series(["x", None, "z", "w"], dtype=object)),  # Python objects
+                  df.assign(c=pd.Categorical(["a", "b", "a", "b"])),
+                  df.assign(tp=pd.array(["a", pd.NA, "", "é"], dtype=pd.StringDtype("python"))),  # back as pyarrow's
+                  df.rename(columns={"f": 0}),  # a label that is not text
+                  df.set_axis(pd.MultiIndex.from_arrays([[1, 1, 2, 2], list("abab")]), axis=0),
+                  df.set_axis(pd.Index([0.5, 1.5, 2.5, 3.5]), axis=0),
+                  df.set_axis(pd.Index(["a", "b", "c", "d"], dtype=object), axis=0)):
+        assert not cache._exact_by_construction(other)
+    assert not cache._exact_by_construction(df.loc[:, ["f", "f"]].set_axis(["f", "f"], axis=1))
+
+
 def test_unstorable_attrs_are_not_cached(cache_dir):
     gdf = _tricky_frame()
     gdf.attrs["obj"] = object()
@@ -421,3 +471,29 @@ def test_region_road_links_equal_matching_the_region_alone(real_data, cache_dir)
     pd.testing.assert_frame_equal(got, alone, check_exact=True)
     pd.testing.assert_frame_equal(got, national.loc[alone.index], check_exact=True)
     assert got.attrs["hapms_share"] == alone.attrs["hapms_share"]
+
+
+def test_gc_paused_restores_the_collector_and_nests():
+    """Bulk builds pause the cyclic collector (lisgeo._gc); it comes back as it was, also after an
+    error, and an inner pause never turns it on inside an outer one."""
+    import gc
+
+    from lisgeo._gc import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(KeyError), gc_paused():
+        raise KeyError("x")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # off before: left off
+    finally:
+        gc.enable()

@@ -81,9 +81,15 @@ def small_area_names(key: str, region) -> pd.DataFrame:
 
 
 def _small_areas(key: str, region) -> gpd.GeoDataFrame:
-    reg = get_region(region)
+    """The small areas ``key`` of ``region``, read and checked once per process and region (each
+    call gets its own copy: a build and the layers of a score ask for them a dozen times)."""
+    return _small_areas_of(key, get_region(region).lad_codes).copy()
+
+
+@lru_cache(maxsize=16)
+def _small_areas_of(key: str, lad_codes: tuple[str, ...]) -> gpd.GeoDataFrame:
     dataset, code, nm = _SMALL_AREA[key]
-    parts = [_read_small_area(key, lad) for lad in reg.lad_codes]
+    parts = [_read_small_area(key, lad) for lad in lad_codes]
     gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=BNG)
     gdf["LADNM"] = gdf["LADCD"].map(lambda c: DISTRICTS.get(c, ("", ""))[0])
     gdf["LEP"] = gdf["LADCD"].map(lep_of)

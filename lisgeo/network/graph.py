@@ -155,14 +155,16 @@ def _build_cached(region_key: tuple[str, ...], scenario_path: str, over_key: tup
     """One build per arguments in this process; across processes on disk (``disk_key``, see
     :func:`_disk_key`; :mod:`lisgeo.cache`, kind ``network``) when caching is on."""
     from .. import cache
+    from .._gc import gc_paused
 
-    G = cache.load_pickle("network", disk_key, nx.MultiDiGraph) if disk_key is not None else None
-    if G is None:
-        sc = load_scenario(scenario_path)
-        base = _base_at_hand(region_key, sc, over_key, buffer_km, sites)
-        G = _build(get_region(list(region_key)), sc, dict(over_key), buffer_km, sites, base=base)
-        if disk_key is not None:  # written when this process would wait for a second one anyway
-            cache.store_pickle("network", disk_key, G, defer=True)
+    with gc_paused():  # a few hundred thousand long-lived dicts (see gc_paused)
+        G = cache.load_pickle("network", disk_key, nx.MultiDiGraph) if disk_key is not None else None
+        if G is None:
+            sc = load_scenario(scenario_path)
+            base = _base_at_hand(region_key, sc, over_key, buffer_km, sites)
+            G = _build(get_region(list(region_key)), sc, dict(over_key), buffer_km, sites, base=base)
+            if disk_key is not None:  # written when this process would wait for a second one anyway
+                cache.store_pickle("network", disk_key, G, defer=True)
     _BUILT_BY_ARGS[(region_key, scenario_path, over_key, buffer_km, stamp, sites)] = G
     return G
 
@@ -208,6 +210,13 @@ def _own_graph_dict(graph: Mapping[str, Any]) -> dict[str, Any]:
 def _copy_graph(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """``G.copy()`` (new node, adjacency and attribute dicts; values shared), about 1.5x faster for
     a plain MultiDiGraph: the dicts are built directly rather than edge by edge."""
+    from .._gc import gc_paused
+
+    with gc_paused():
+        return _copy_graph_dicts(G)
+
+
+def _copy_graph_dicts(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     if type(G) is not nx.MultiDiGraph:
         H = G.copy()
         H.graph = _own_graph_dict(G.graph)
