@@ -141,6 +141,9 @@ def _main() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's; it ends this process (stop_all)
+    from ._gc import collect_never
+
+    collect_never()  # a one-shot process, as the command that starts it
     for module in _PRELOAD:
         try:
             importlib.import_module(module)
