@@ -292,12 +292,20 @@ class Engine:
             csr, fwd = self.csr, np.arange(len(d))
         else:
             csr, fwd = split[1], np.flatnonzero(~sink_d)
-        step = max(1, int(2e7 // max(1, len(self.nodes))))
+        twins = len(self.twin) > 0
+        step = max(1, int(2e7 // max(1, len(self.nodes) * (2 if twins else 1))))
+        cols = d[fwd]
         for s in range(0, len(o), step):
             src = o[s:s + step]
-            rows = dijkstra(csr, directed=True, indices=src, limit=limit)
-            rows = self._with_twins(src, rows, lambda t: dijkstra(csr, directed=True, indices=t, limit=limit))
-            out[s:s + step, fwd] = rows[:, d[fwd]]
+            # an origin's twin (first-leg-only links) searched in the same call; the minimum taken
+            # over the wanted columns only
+            tw = self.twin[src] if twins else np.array([], dtype=np.int64)
+            has = np.flatnonzero(tw >= 0)
+            rows = dijkstra(csr, directed=True, indices=np.r_[src, tw[has]], limit=limit)
+            block = rows[:len(src)][:, cols]
+            if len(has):
+                block[has] = np.fmin(block[has], rows[len(src):][:, cols])
+            out[s:s + step, fwd] = block
         if len(fwd) < len(d):
             back = np.flatnonzero(sink_d)
             out[:, back] = self._backwards(o, d[back], limit=limit)
