@@ -223,29 +223,48 @@ class Warmer:
         """Wait until task ``name`` has finished in the child; True when it succeeded (its
         warnings are then issued here, as a run in one process would issue them)."""
         while name not in self.status:
-            line = self._proc.stdout.readline() if self._proc.stdout is not None else b""
-            if not line:  # the child is gone: what it did not report is not done
-                for n in self.names():
-                    self.status.setdefault(n, "failed")
-                break
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                continue
-            if msg["status"] == "taken":  # the caller claimed it first
-                self.status.setdefault(msg["name"], "taken")
-                continue
-            self.status[msg["name"]] = msg["status"]
-            if msg["status"] == "done":
-                for module, qualname, message in msg["detail"]:
-                    warnings.warn(message, _warning_class(module, qualname), stacklevel=3)
-            else:  # nothing after it runs
-                log.info("lisgeo: %s failed in the second process (%s); running it here", msg["name"], msg["detail"])
-                for n in self.names():
-                    self.status.setdefault(n, "failed")
+            self._read_report()
         if all(n in self.status for n in self.names()):
             self.stop()
         return self.status.get(name) == "done"
+
+    def reported(self, name: str) -> bool:
+        """Whether the child has reported task ``name`` (read what it has sent, without waiting)."""
+        import select
+
+        out = self._proc.stdout if self._proc is not None else None
+        while name not in self.status and out is not None and not out.closed:
+            try:
+                ready = select.select([out], [], [], 0)[0]
+            except (OSError, ValueError):
+                break
+            if not ready:
+                break
+            self._read_report()
+        return name in self.status
+
+    def _read_report(self) -> None:
+        """Read one report line of the child (waiting for it) into :attr:`status`."""
+        line = self._proc.stdout.readline() if self._proc is not None and self._proc.stdout is not None else b""
+        if not line:  # the child is gone: what it did not report is not done
+            for n in self.names():
+                self.status.setdefault(n, "failed")
+            return
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return
+        if msg["status"] == "taken":  # the caller claimed it first
+            self.status.setdefault(msg["name"], "taken")
+            return
+        self.status[msg["name"]] = msg["status"]
+        if msg["status"] == "done":
+            for module, qualname, message in msg["detail"]:
+                warnings.warn(message, _warning_class(module, qualname), stacklevel=4)
+        else:  # nothing after it runs
+            log.info("lisgeo: %s failed in the second process (%s); running it here", msg["name"], msg["detail"])
+            for n in self.names():
+                self.status.setdefault(n, "failed")
 
     def stop(self) -> None:
         """End the child (at once if it is still working) and forget it."""
@@ -339,7 +358,7 @@ def _stored(name: str) -> bool:
     from . import cache
 
     kind, _, key = name.partition(":")
-    return any(cache.entry_path(kind, key, suffix).is_file() for suffix in (".parquet", ".pickle"))
+    return cache.entry_path(kind, key, ".parquet").is_file() or cache.pickle_at_hand(kind, key)
 
 
 def wanted(name: str) -> bool:
@@ -359,12 +378,12 @@ def wait_for(name: str) -> bool | None:
     entries it kept back (:func:`lisgeo.cache.flush_deferred`): time it would otherwise spend idle."""
     for w in list(_ACTIVE):
         if name in w.names():
-            if name not in w.status:
+            if not w.reported(name):
                 if w.take(name):
                     return False
                 from . import cache
 
-                cache.flush_deferred()
+                cache.flush_deferred()  # only when there is a wait ahead
             return w.wait_for(name)
     return None
 

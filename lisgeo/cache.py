@@ -454,6 +454,83 @@ def flush_deferred() -> None:
 
 atexit.register(flush_deferred)
 
+#: How long a reader waits for an entry that a finished command is still writing (:func:`write_behind`).
+WRITE_BEHIND_WAIT_S = 60.0
+#: Set by the ``lisgeo`` command: what is kept back is written after it returns (:func:`write_behind`),
+#: not when a stage is done with it.
+WRITE_BEHIND = False
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + ".writing")
+
+
+def write_behind() -> bool:
+    """At the end of a one-shot command (the ``lisgeo`` command, never a caller's session): hand
+    the deferred pickles (:func:`store_pickle`) to a detached copy of this process that writes them
+    after the command has returned (D2N2's network: 0.6 s). Each entry gets a marker first
+    (``<entry>.writing``), removed once it is written or given up: a reader that finds the marker
+    and no entry waits for it (:func:`writing`), so a command run at once after this one reads the
+    network rather than building it again. False (nothing handed over: the caller writes them as
+    usual) when nothing is deferred or this platform cannot fork."""
+    if not _DEFERRED or not hasattr(os, "fork"):
+        return False
+    items = list(_DEFERRED.items())
+    markers = []
+    try:
+        for (kind, key), _ in items:
+            m = _marker(entry_path(kind, key, ".pickle"))
+            m.parent.mkdir(parents=True, exist_ok=True)
+            m.touch()
+            markers.append(m)
+        pid = os.fork()
+    except OSError:
+        for m in markers:
+            m.unlink(missing_ok=True)
+        return False
+    if pid == 0:  # the writer: its own session, no terminal, nothing to report
+        try:
+            os.setsid()
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            for ((kind, key), obj), m in zip(items, markers):
+                try:
+                    store_pickle(kind, key, obj)
+                finally:
+                    m.unlink(missing_ok=True)
+        finally:
+            os._exit(0)
+    _DEFERRED.clear()
+    return True
+
+
+def writing(kind: str, key: str) -> bool:
+    """Wait while the entry ``kind/key`` (a pickle) is being written by a command that has
+    finished (:func:`write_behind`); True when it was (read it now), False when it was not.
+    A marker older than :data:`WRITE_BEHIND_WAIT_S` is a writer that died: removed, not waited for."""
+    import time
+
+    m = _marker(entry_path(kind, key, ".pickle"))
+    waited = False
+    while True:
+        try:
+            age = time.time() - m.stat().st_mtime
+        except OSError:  # no marker (any more): written, or given up
+            return waited
+        if age > WRITE_BEHIND_WAIT_S:
+            m.unlink(missing_ok=True)
+            return waited
+        waited = True
+        time.sleep(0.05)
+
+
+def pickle_at_hand(kind: str, key: str) -> bool:
+    """Whether the pickle ``kind/key`` is stored, kept back by this process, or being written by a
+    command that has finished (:func:`write_behind`): :func:`load_pickle` will have it."""
+    path = entry_path(kind, key, ".pickle")
+    return path.is_file() or (kind, key) in _DEFERRED or _marker(path).exists()
+
 
 def load_pickle(kind: str, key: str, expect: type | tuple[type, ...] = object) -> Any:
     """The object stored as ``kind/key`` (of type ``expect``), or None when absent or unreadable."""
@@ -461,6 +538,8 @@ def load_pickle(kind: str, key: str, expect: type | tuple[type, ...] = object) -
         store_pickle(kind, key, _DEFERRED.pop((kind, key)))
     _await(kind, key)
     path = entry_path(kind, key, ".pickle")
+    if not path.is_file() and not writing(kind, key):
+        return None
     if not path.is_file():
         return None
     try:

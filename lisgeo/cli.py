@@ -435,13 +435,18 @@ def run() -> None:
     process is ended, kept-back cache entries are written) and the output is flushed, but the
     interpreter does not free the run's objects one by one, which takes about 0.8 s after a run
     that held a region's network. The cyclic garbage collector is off for the run
-    (:func:`lisgeo._gc.collect_never`). (Call :func:`main` to run the CLI inside a Python process.)"""
+    (:func:`lisgeo._gc.collect_never`), and cache entries kept back are written after the command
+    has returned (:func:`lisgeo.cache.write_behind`). (Call :func:`main` to run the CLI inside a Python process.)"""
     import atexit
 
     from ._gc import collect_never
 
+    from . import cache
+
     collect_never()
+    cache.WRITE_BEHIND = True
     code = main()
+    cache.write_behind()  # the network pickle is written after the command returns (a reader waits for it)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -233,3 +233,33 @@ def test_a_started_task_is_waited_for_not_run_twice(fresh_cache, tmp_path, monke
     assert not w.take("a:nap")  # the child has it
     assert background.wait_for("a:nap") is True
     assert (tmp_path / "nap").read_text() == "ran "
+
+
+def test_a_finished_task_is_read_without_writing_what_was_kept_back(fresh_cache, tmp_path, monkeypatch):
+    """wait_for a task the child has already reported: no wait, so nothing kept back is written
+    then (it is written when this process would wait, or after the command: cache.write_behind)."""
+    import time
+
+    (tmp_path / "slow_task.py").write_text(textwrap.dedent("""
+        import time
+
+        def quick():
+            pass
+
+        def nap():
+            time.sleep(3.0)
+    """))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    w = background.start([Task("a:quick", "slow_task:quick"), Task("b:nap", "slow_task:nap")], n_workers=2)
+    assert w is not None
+    started(w, "b:nap")  # so a:quick has been reported (not yet read here)
+    for _ in range(100):
+        if w.reported("a:quick"):
+            break
+        time.sleep(0.05)
+    cache.store_pickle("network", "kept", {"graph": 1}, defer=True)
+    assert ("network", "kept") in cache._DEFERRED
+    assert background.wait_for("a:quick") is True
+    assert ("network", "kept") in cache._DEFERRED  # not written: there was no wait
+    assert background.wait_for("b:nap") is True  # a real wait: written first
+    assert not cache._DEFERRED and cache.entry_path("network", "kept", ".pickle").is_file()

@@ -408,7 +408,7 @@ def _base_at_hand(region_key: tuple[str, ...], sc: Scenario, over_key: tuple, bu
     if not cache.enabled(None):
         return None
     key = _disk_key(region_key, base, over_key, buffer_km, sites)
-    if not (cache.entry_path("network", key, ".pickle").is_file() or ("network", key) in cache._DEFERRED):
+    if not cache.pickle_at_hand("network", key):
         return None  # not waited for: a second process may still be making it
     return cache.load_pickle("network", key, nx.MultiDiGraph)
 
@@ -445,7 +445,7 @@ def warm_tasks(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", ass
         return []
     args = _build_args(region, scenario, assumptions, buffer_km, sites)
     key, buffer_km = args[0], args[3]
-    if buffer_km <= 0 or _cache.entry_path("network", _disk_key(*args), ".pickle").is_file():
+    if buffer_km <= 0 or _cache.pickle_at_hand("network", _disk_key(*args)):
         return []
     _ensure_loaded()
     reg = get_region(list(key))  # the region as _build_cached sees it

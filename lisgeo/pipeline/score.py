@@ -519,7 +519,7 @@ def score_region(
     })
     if key is not None:
         disk.store_frame("scores", key, gdf)
-        if not background._ACTIVE:  # nothing left to wait for: what was kept back is written now
+        if not background._ACTIVE and not disk.WRITE_BEHIND:  # nothing left to wait for: what was kept back is written now
             disk.flush_deferred()
     return gdf
 
