@@ -124,6 +124,9 @@ def _prepare(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, bool]:
     # a named index that is not already a column becomes one; otherwise the index is not written
     named = df.index.name is not None and df.index.name not in df.columns
     out = df.reset_index() if named else df
+    if out.attrs and ext != ".parquet":  # (only Parquet keeps attrs) pandas deep-copies them on every column read
+        out = out.copy(deep=False)
+        out.attrs = {}
     return out, ext, is_geo
 
 

@@ -123,10 +123,14 @@ def load_inputs(region: Any = "d2n2") -> Inputs:
 
 
 def _served_station_frame(reg: Region) -> gpd.GeoDataFrame:
-    """The stations the scores use: in reach of ``reg``, with weekday trains."""
-    from ..layers.rail import load_rail_stations
+    """The stations the scores use: in reach of ``reg``, with weekday trains. (Great Britain's
+    stations, which the network reads through the layers cache, cut to the reach: the same frame as
+    ``load_rail_stations(region=reg)``, without counting GB's trains again in a second process.)"""
+    from ..layers import load_layer
+    from ..layers.boundaries import region_reach
 
-    stations = load_rail_stations(region=reg)
+    gb = load_layer("rail_stations", region=None)
+    stations = gb[gb.intersects(region_reach(reg, reach_km("stations")))]
     return stations[(pd.to_numeric(stations["daily_trains"], errors="coerce") > 0).to_numpy()]
 
 
@@ -612,7 +616,11 @@ def _scores_key(region: Any, reg: Region, sc: Any, assumptions: Any, cfg: dict, 
 def scores_to_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The scores ready for writing: booleans and strings as plain types GPKG/CSV accept, and a
     plain RangeIndex (the ids are columns already; a GPKG writer would add an ``index`` column)."""
-    out = gdf.reset_index(drop=True)
+    import copy
+
+    out = gdf.copy(deep=False)
+    out.attrs = {}  # (pandas deep-copies a frame's attrs on every column read and write: once, at the end)
+    out = out.reset_index(drop=True)
     for c in out.columns:
         if c == out.geometry.name:
             continue
@@ -623,6 +631,7 @@ def scores_to_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             out[c] = out[c].astype("float64") if out[c].isna().any() else out[c].astype("int64")
         elif isinstance(dt, pd.StringDtype):
             out[c] = out[c].astype(object).where(out[c].notna(), None)
+    out.attrs = copy.deepcopy(gdf.attrs)
     return out
 
 
