@@ -26,6 +26,8 @@ run: a cache never makes a run fail.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import contextvars
 import functools
 import hashlib
 import io
@@ -36,7 +38,7 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -57,11 +59,27 @@ _META = b"lisgeo_cache"
 
 
 # ------------------------------------------------------------------ where and whether
+#: True inside :func:`turned_off`.
+_OFF: contextvars.ContextVar[bool] = contextvars.ContextVar("lisgeo_cache_off", default=False)
+
+
 def enabled(flag: bool | None = True) -> bool:
-    """Whether the disk caches are on: ``flag`` (False turns them off for a call) and not ``LISGEO_NO_CACHE``."""
-    if flag is False:
+    """Whether the disk caches are on: ``flag`` (False turns them off for a call), not inside
+    :func:`turned_off` and not ``LISGEO_NO_CACHE``."""
+    if flag is False or _OFF.get():
         return False
     return os.environ.get(ENV_NO_CACHE, "").strip().lower() in ("", "0", "false", "no", "off")
+
+
+@contextlib.contextmanager
+def turned_off() -> Iterator[None]:
+    """No disk cache is read or written inside (e.g. ``load_layer(cache=False)``: a fresh read, all
+    the way down)."""
+    token = _OFF.set(True)
+    try:
+        yield
+    finally:
+        _OFF.reset(token)
 
 
 def results_dir() -> Path:

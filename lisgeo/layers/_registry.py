@@ -72,7 +72,13 @@ def load_layer(name: str, *, region="d2n2", cache: bool = True, **options) -> pd
         hit = disk.load_frame("layers", key)
         if hit is not None:
             return hit
-    df = spec.func(region=region, **options)
+    if cache:
+        df = spec.func(region=region, **options)
+    else:
+        from .. import cache as disk
+
+        with disk.turned_off():  # a fresh read all the way down (no shared geometry from the disk either)
+            df = spec.func(region=region, **options)
     if key is not None and isinstance(df, pd.DataFrame):
         disk.store_frame("layers", key, df)
     return df

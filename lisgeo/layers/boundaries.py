@@ -7,6 +7,7 @@ LSOA 2021 polygons, so every layer nests exactly.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import geopandas as gpd
@@ -17,7 +18,7 @@ import shapely
 from ..catalog import get_dataset, resolve_file
 from ..errors import ParameterError, UnknownNameError
 from ..regions import DISTRICTS, LEPS, get_region, lep_of
-from ..checks import BNG, check_frame
+from ..checks import BNG, GeometryRepairWarning, check_frame
 from ._registry import finish_layer, register_layer
 
 __all__ = [
@@ -82,12 +83,52 @@ def small_area_names(key: str, region) -> pd.DataFrame:
 
 def _small_areas(key: str, region) -> gpd.GeoDataFrame:
     """The small areas ``key`` of ``region``, read and checked once per process and region (each
-    call gets its own copy: a build and the layers of a score ask for them a dozen times)."""
-    return _small_areas_of(key, get_region(region).lad_codes).copy()
+    call gets its own copy: a build and the layers of a score ask for them a dozen times). What the
+    check repaired is said on every call, as a fresh read would say it."""
+    gdf, notes = _small_areas_of(key, get_region(region).lad_codes)
+    for note in notes:
+        warnings.warn(note, GeometryRepairWarning, stacklevel=3)
+    return gdf.copy()
+
+
+def _shared_key(kind: str, dataset: str, **parts) -> str | None:
+    """The disk-cache key (kind ``boundaries``) of a region's geometry that both processes of a command
+    need (:mod:`lisgeo.background`): the first to make it leaves it for the other. None: cache off."""
+    from .. import cache as disk
+
+    if not disk.enabled():
+        return None
+    return disk.make_key({"kind": kind, **parts, "datasets": disk.dataset_digests([dataset])})
 
 
 @lru_cache(maxsize=16)
-def _small_areas_of(key: str, lad_codes: tuple[str, ...]) -> gpd.GeoDataFrame:
+def _small_areas_of(key: str, lad_codes: tuple[str, ...]) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
+    """(the frame, the repair warnings its check gave), from the disk when the other process of a
+    command has read it already."""
+    from .. import cache as disk
+
+    dataset = _SMALL_AREA[key][0]
+    shared = _shared_key("small_areas", dataset, key=key, lad_codes=list(lad_codes))
+    hit = disk.load_frame("boundaries", shared) if shared is not None else None
+    if hit is not None:
+        return hit, tuple(hit.attrs.pop("repair_warnings", ()))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gdf = _read_small_areas(key, lad_codes)
+    notes = []
+    for w in caught:
+        if issubclass(w.category, GeometryRepairWarning):
+            notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if shared is not None:
+        stored = gdf.copy(deep=False)
+        stored.attrs = {**gdf.attrs, "repair_warnings": notes}
+        disk.store_frame("boundaries", shared, stored)
+    return gdf, tuple(notes)
+
+
+def _read_small_areas(key: str, lad_codes: tuple[str, ...]) -> gpd.GeoDataFrame:
     dataset, code, nm = _SMALL_AREA[key]
     parts = [_read_small_area(key, lad) for lad in lad_codes]
     gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=BNG)
@@ -196,8 +237,16 @@ def region_reach(region="d2n2", buffer_km: float = 0.0) -> shapely.Geometry:
 
 @lru_cache(maxsize=32)
 def _reach(lad_codes: tuple[str, ...], buffer_km: float) -> shapely.Geometry:
-    outline = _outline(lad_codes)
-    out = outline.buffer(buffer_km * 1000.0) if buffer_km > 0 else outline
+    from .. import cache as disk
+
+    if buffer_km <= 0:
+        return _outline(lad_codes)
+    shared = _shared_key("reach", "lsoa21_boundaries", lad_codes=list(lad_codes), buffer_km=buffer_km)
+    out = disk.load_pickle("boundaries", shared, shapely.Geometry) if shared is not None else None
+    if out is None:
+        out = _outline(lad_codes).buffer(buffer_km * 1000.0)
+        if shared is not None:
+            disk.store_pickle("boundaries", shared, out)
     shapely.prepare(out)
     return out
 

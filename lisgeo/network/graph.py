@@ -36,7 +36,7 @@ from ..assumptions import Assumptions, assumptions_path, load_assumptions, reach
 from ..errors import LisgeoError, NetworkError, UnknownNameError
 from ..regions import get_region
 from .access import attach_terminals, knn_links, node_xy, terminal_table, urban_flags
-from .rail import add_hs2, add_rail
+from .rail import _cached_rail_services, add_hs2, add_rail
 from .road import add_road_links
 from .scenario import Scenario, apply_edits, load_scenario
 from .schema import MODE_EDGES, NodeKind, NodeRole, TransportMode, forget_edge_log, logged_edge_table, node_id
@@ -311,6 +311,12 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     reg = get_region(region)
     if base is None:
         G = nx.MultiDiGraph(name=f"lisgeo {reg.label} {sc.name}")
+        # Great Britain's stations, patterns and services first (through the caches: read once for
+        # every build of a run, its second process and later runs): they need nothing of the region,
+        # and meanwhile a second process reads the region's small areas and reach, which the steps
+        # below then find in the disk cache (lisgeo.layers.boundaries)
+        rail_stations, rail_patterns = load_layer("rail_stations", region=None), load_layer("rail_patterns", region=None)
+        services = _cached_rail_services(rail_stations, rail_patterns, a)
         sites, need = _terminal_sites(region, buffer_km, extra_sites)
         links = load_road_links(region=region, buffer_km=buffer_km)
         nodes = load_road_nodes(region=region, buffer_km=buffer_km)
@@ -320,9 +326,7 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
             links = pd.concat([links, extra[0][~extra[0]["link_id"].isin(links["link_id"])]])
             nodes = pd.concat([nodes, extra[1][~extra[1]["node_id"].isin(nodes["node_id"])]])
         add_road_links(G, links, a, nodes=nodes)
-        # Great Britain's stations and service patterns through the layers cache: read once for every
-        # build of a run and its second process, and by later runs
-        add_rail(G, load_layer("rail_stations", region=None), load_layer("rail_patterns", region=None), a)
+        add_rail(G, rail_stations, rail_patterns, a, services=services)
         zones = load_lsoa21_centroids(region=region)
         polys = load_lsoa21(region=region)
         areas = pd.Series(polys.geometry.area.to_numpy() / 1e6, index=polys["LSOA21CD"].astype(str).to_numpy())

@@ -251,11 +251,14 @@ def _cached_rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assump
     return out
 
 
-def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions) -> nx.MultiDiGraph:
+def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions, *,
+             services: pd.DataFrame | None = None) -> nx.MultiDiGraph:
     """Add the stations and one ``rail`` edge per directly served pair (see the module docstring).
 
     ``stations``: [crs, daily_trains (departures per weekday), geometry POINT]; ``patterns`` as
     :func:`rail_services`. ``G.graph["skipped_rail_patterns"]`` counts the patterns skipped.
+    ``services``: :func:`rail_services` of the same stations, patterns and assumptions, when made
+    already (the network build makes them first, see :func:`lisgeo.network.graph.build_network`).
     """
     crs = stations["crs"].astype(str).str.upper().to_numpy() if "crs" in stations.columns else stations.index.astype(str).str.upper().to_numpy()
     x, y = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
@@ -270,7 +273,8 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
         edges.append((_arrival(c), _street(c), {"time_min": pen, "mode": EdgeMode.INTERCHANGE}))
     G.add_nodes_from(nodes)
     add_edge_list(G, edges)
-    services = _cached_rail_services(stations, patterns, assumptions)
+    if services is None:
+        services = _cached_rail_services(stations, patterns, assumptions)
     add_edge_table(G, node_ids(NodeRole.STATION, services["from_crs"].to_numpy(dtype=object)),
                    node_ids(NodeRole.ARRIVAL, services["to_crs"].to_numpy(dtype=object)),
                    {"time_min": services["time_min"].to_numpy(dtype="float64"), "mode": EdgeMode.RAIL,

@@ -108,3 +108,37 @@ def test_small_area_names_equal_the_polygons_codes_and_names():
     assert list(names.index) == list(polys.index)
     assert (names["LSOA11NM"].to_numpy() == polys["LSOA11NM"].to_numpy()).all()
     assert (names["LADCD"].to_numpy() == polys["LADCD"].to_numpy()).all() and "geometry" not in names.columns
+
+
+def test_small_areas_and_reach_are_shared_through_the_disk_and_repairs_are_still_said(tmp_path, monkeypatch):
+    """The two processes of a command share a region's small areas and reach through the disk cache
+    (kind ``boundaries``): what the other process reads back equals a fresh read, and the repair
+    of E02005824 is said on every call, from memory or from the disk, as a fresh read says it."""
+    import pandas as pd
+
+    from lisgeo.layers import boundaries
+    from lisgeo.layers.boundaries import region_reach
+
+    monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("LISGEO_NO_CACHE", raising=False)
+    region = "E07000033,E07000170,E07000174,E07000171,E07000175,E07000038,E07000034"
+    boundaries._small_areas_of.cache_clear()
+    boundaries._reach.cache_clear()
+    with pytest.warns(GeometryRepairWarning, match="E02005824"):
+        first = load_msoa21(region=region)
+    with pytest.warns(GeometryRepairWarning, match="E02005824"):
+        again = load_msoa21(region=region)  # from this process's memory: said again
+    assert list((tmp_path / "cache" / "results" / "boundaries").glob("*.parquet"))
+    boundaries._small_areas_of.cache_clear()  # as the other process would: from the disk
+    with pytest.warns(GeometryRepairWarning, match="E02005824"):
+        other = load_msoa21(region=region)
+    for got in (again, other):
+        pd.testing.assert_frame_equal(got, first, check_exact=True)
+        assert got.attrs == first.attrs and got.attrs["repaired"] == ["E02005824"]
+    reach = region_reach(region, 30.0)
+    boundaries._reach.cache_clear()
+    back = region_reach(region, 30.0)  # read back from the disk
+    assert back is not reach and back.equals_exact(reach, 0.0)
+    assert list((tmp_path / "cache" / "results" / "boundaries").glob("*.pickle"))
+    boundaries._small_areas_of.cache_clear()
+    boundaries._reach.cache_clear()
