@@ -280,7 +280,7 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
     """
     from . import background
 
-    background.prestart()
+    background.prestart(preload=("lisgeo.network",))  # its tasks build the other scenarios' networks
     from .pipeline.maps import build_region
 
     res = build_region(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline,

@@ -263,3 +263,22 @@ def test_a_finished_task_is_read_without_writing_what_was_kept_back(fresh_cache,
     assert ("network", "kept") in cache._DEFERRED  # not written: there was no wait
     assert background.wait_for("b:nap") is True  # a real wait: written first
     assert not cache._DEFERRED and cache.entry_path("network", "kept", ".pickle").is_file()
+
+
+def test_a_child_started_ahead_imports_what_the_caller_names(fresh_cache, tmp_path, monkeypatch):
+    """prestart(preload=...): the child imports those modules too before it reads its tasks."""
+    (tmp_path / "slow_task.py").write_text(textwrap.dedent("""
+        import sys
+        from pathlib import Path
+
+        def check(marker):
+            Path(marker).write_text(str(sorted(m for m in ("json.tool", "lisgeo.network") if m in sys.modules)))
+    """))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("LISGEO_WORKERS", "2")
+    background.prestart(preload=("json.tool",))
+    w = background.start([Task("a:check", "slow_task:check", (str(tmp_path / "seen"),))])
+    assert w is not None and not background._SPARE
+    started(w, "a:check")
+    assert background.wait_for("a:check") is True
+    assert (tmp_path / "seen").read_text() == "['json.tool']"  # named: imported; not named: not
