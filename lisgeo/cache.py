@@ -556,10 +556,10 @@ def load_pickle(kind: str, key: str, expect: type | tuple[type, ...] = object) -
         store_pickle(kind, key, _DEFERRED.pop((kind, key)))
     _await(kind, key)
     path = entry_path(kind, key, ".pickle")
-    if not path.is_file() and not writing(kind, key):
-        return None
     if not path.is_file():
-        return None
+        writing(kind, key)  # a command that has returned may still be writing it (write_behind)
+        if not path.is_file():
+            return None
     try:
         from ._gc import gc_paused
 
