@@ -51,7 +51,17 @@ def _run(cmd: list[str], cache: Path, workers: int | None = None) -> float:
     sec = time.perf_counter() - t
     if res.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stderr[-2000:]}")
+    _settle(cache)
     return sec
+
+
+def _settle(cache: Path, timeout: float = 60.0) -> None:
+    """Wait until the command's write-behind (:func:`lisgeo.cache.write_behind`: what it kept back,
+    written by a detached copy of it after it returned, each entry marked ``<entry>.writing``) is
+    done, so that the next command is not timed on a machine still busy with the last one's writes."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and any(cache.rglob("*.writing")):
+        time.sleep(0.05)
 
 
 def commands(region: str, rounds: int, skip_build: bool, work: Path) -> list[tuple[str, list[float], str]]:

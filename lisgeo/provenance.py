@@ -47,7 +47,7 @@ PROVENANCE_FILE = "provenance.json"
 NETWORK_LAYERS = ("road_links", "road_nodes", "rail_stations", "rail_patterns", "hs2_stations", "hs2_links",
                   "lsoa21_centroids", "lsoa21", "job_destinations", "sites")
 #: Layers a scoring run reads (:func:`lisgeo.pipeline.score.load_inputs` and the network).
-SCORE_LAYERS = (*NETWORK_LAYERS, "imd2025", "jobs_lsoa21", "digital_lsoa21", "stops")
+SCORE_LAYERS = (*NETWORK_LAYERS, "imd2025_main", "jobs_lsoa21", "digital_lsoa21", "stops")
 #: Layers :func:`lisgeo.pipeline.claims.recompute_claims` reads.
 CLAIMS_LAYERS = ("population_grid", "lsoa21", "road_links", "road_nodes", "commuting_lad")
 

@@ -41,7 +41,8 @@ from ..errors import DataFormatError, MissingColumnError, ParameterError
 from ._registry import finish_layer, register_layer
 from .boundaries import load_lsoa11, load_lsoa21
 
-__all__ = ["load_imd2025", "load_imd2019", "read_imd2025", "read_imd2019", "parse_number", "DOMAINS"]
+__all__ = ["load_imd2025", "load_imd2025_main", "load_imd2019", "read_imd2025", "read_imd2025_main", "read_imd2019",
+           "parse_number", "DOMAINS"]
 
 #: lisgeo domain names (lower_snake_case) of the seven IoD domains
 DOMAINS = ("income", "employment", "education", "health", "crime", "barriers", "living_environment")
@@ -160,12 +161,19 @@ def _tidy_2025_main(df: pd.DataFrame) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
+def read_imd2025_main() -> pd.DataFrame:
+    """IoD 2025 main file for every LSOA 2021 in England: ``LSOA21CD`` and the score, rank and decile
+    of the IMD and its seven domains (no sub-domains or indicators: one file of the three)."""
+    return _tidy_2025_main(_read_rda("imd2025_lsoa21"))
+
+
+@lru_cache(maxsize=1)
 def read_imd2025() -> pd.DataFrame:
     """IoD 2025 for every LSOA 2021 in England: main indices, sub-domains and indicators.
 
     Indexed by LSOA21CD (also a column). See the module docstring for the columns.
     """
-    main = _tidy_2025_main(_read_rda("imd2025_lsoa21"))
+    main = read_imd2025_main().copy()
     sub = _read_rda("imd2025_lsoa21_subdomains")
     _require(sub, ["lsoa21_code"], "IoD 2025 sub-domains file")
     sub = sub.rename(columns={"lsoa21_code": "LSOA21CD"})
@@ -209,6 +217,25 @@ def load_imd2025(*, region="d2n2") -> gpd.GeoDataFrame:
     gdf = _attach(load_lsoa21(region=region), read_imd2025(), "LSOA21CD", "IoD 2025")
     return finish_layer(gdf, name="imd2025", datasets=["lsoa21_boundaries", "imd2025_lsoa21",
                                                        "imd2025_lsoa21_subdomains", "imd2025_lsoa21_indicators"])
+
+
+@register_layer("imd2025_main", family="deprivation", kind="table",
+                description="IoD 2025 main indices on LSOA 2021, without polygons: imd/domain score, rank, decile "
+                            "(1 = most deprived); what the scores use (imd_decile)",
+                datasets=["lsoa21_boundaries", "imd2025_lsoa21"])
+def load_imd2025_main(*, region="d2n2") -> pd.DataFrame:
+    """The IoD 2025 main indices (``LSOA21CD``, ``imd_score/_rank/_decile`` and each domain's) of the
+    LSOA 2021 of ``region``, indexed by LSOA21CD: the table the scores read (one ``.rda`` file of
+    the three behind :func:`load_imd2025`, no polygons)."""
+    codes = load_lsoa21(region=region)["LSOA21CD"].astype(str)
+    table = read_imd2025_main()
+    missing = ~codes_in(codes, table["LSOA21CD"])
+    if missing.any():
+        raise ParameterError(f"IoD 2025 has no values for {int(missing.sum())} LSOA(s) of the region, e.g. "
+                             f"{codes[missing][:3].tolist()} (Welsh LSOAs are not in the English indices); choose a region of English districts")
+    out = table.set_index(table["LSOA21CD"].astype(str)).loc[codes.to_numpy()]
+    out.index.name = None
+    return finish_layer(out, name="imd2025_main", datasets=["lsoa21_boundaries", "imd2025_lsoa21"])
 
 
 def _tidy_2019_domains(df: pd.DataFrame) -> pd.DataFrame:

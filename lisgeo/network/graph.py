@@ -264,8 +264,7 @@ def _destination_terminals(G: nx.MultiDiGraph, region: Any, buffer_km: float, a:
     if buffer_km <= 0:
         return pd.DataFrame(columns=["node", "kind", "x", "y", "urban", "jobs"])
     # through the layers cache: a second process may have read it already (warm_tasks)
-    d = load_layer("job_destinations", region=region, buffer_km=float(buffer_km))
-    d = d[~d["in_region"].astype(bool)]
+    d = load_layer("job_destinations", region=region, buffer_km=float(buffer_km), beyond_region=True)
     xy = np.column_stack([d.geometry.x.to_numpy(), d.geometry.y.to_numpy()])
     junctions = [n for n, k in G.nodes(data="kind") if k == NodeKind.ROAD]
     i, _, _ = knn_links(xy, node_xy(G, junctions), 1, a["access.max_junction_km"] * 1000.0)
@@ -304,7 +303,6 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     graph of this call's own), which holds everything before the scheme: the result is the same."""
     from ..layers import load_layer
     from ..layers.boundaries import load_lsoa21
-    from ..layers.people import load_lsoa21_centroids
     from ..layers.roads import load_road_links, load_road_nodes
 
     a = load_assumptions(**{**sc.assumptions, **overrides})
@@ -327,7 +325,7 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
             nodes = pd.concat([nodes, extra[1][~extra[1]["node_id"].isin(nodes["node_id"])]])
         add_road_links(G, links, a, nodes=nodes)
         add_rail(G, rail_stations, rail_patterns, a, services=services)
-        zones = load_lsoa21_centroids(region=region)
+        zones = load_layer("lsoa21_centroids", region=region)  # (a second process may have read it: warm_tasks)
         polys = load_lsoa21(region=region)
         areas = pd.Series(polys.geometry.area.to_numpy() / 1e6, index=polys["LSOA21CD"].astype(str).to_numpy())
         zt = zone_terminals(zones.set_index(zones["LSOA21CD"].astype(str)), a, areas_km2=areas)
@@ -438,9 +436,10 @@ def network_cache_name(*, region: Any = "d2n2", scenario: "str | Scenario" = "ba
 def warm_tasks(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", assumptions: Any = None,
                buffer_km: float | None = None, sites: Iterable[str] = ()) -> list:
     """:class:`lisgeo.background.Task` a second process can run ahead of the same ``build_network``
-    call: the job destinations beyond the region (the longest layer read of a build, about 2.5 s
-    cold), left in the layers cache where the build reads them. Empty when the build itself is on
-    disk already, or caching is off."""
+    call, in the order the build needs them: the job destinations beyond the region (the longest
+    layer read of a build, about 1.5 s cold), then the region's zones (LSOA 2021 centroids), each
+    left in the layers cache where the build reads it. Empty when the build itself is on disk
+    already, or caching is off; without what is stored already."""
     from .. import cache as _cache
     from ..background import Task
     from ..layers._registry import LAYERS, _ensure_loaded, _layer_key
@@ -453,11 +452,12 @@ def warm_tasks(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", ass
         return []
     _ensure_loaded()
     reg = get_region(list(key))  # the region as _build_cached sees it
-    layer_key = _layer_key(LAYERS["job_destinations"], reg, {"buffer_km": buffer_km})
-    if layer_key is None or _cache.entry_path("layers", layer_key, ".parquet").is_file():
-        return []
-    return [Task(f"layers:{layer_key}", "lisgeo.layers:load_layer", ("job_destinations",),
-                 {"region": reg, "buffer_km": buffer_km})]
+    tasks = []
+    for name, options in (("job_destinations", {"buffer_km": buffer_km, "beyond_region": True}), ("lsoa21_centroids", {})):
+        layer_key = _layer_key(LAYERS[name], reg, options)
+        if layer_key is not None and not _cache.entry_path("layers", layer_key, ".parquet").is_file():
+            tasks.append(Task(f"layers:{layer_key}", "lisgeo.layers:load_layer", (name,), {"region": reg, **options}))
+    return tasks
 
 
 def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",

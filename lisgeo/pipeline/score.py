@@ -71,7 +71,7 @@ class Inputs:
     region: Region
     zones: gpd.GeoDataFrame      # LSOA 2021 population-weighted centroids, index LSOA21CD
     polygons: gpd.GeoDataFrame   # LSOA 2021 polygons, index LSOA21CD
-    imd: pd.DataFrame
+    imd: pd.DataFrame            # IoD 2025 main indices (no polygons), index LSOA21CD
     jobs: pd.Series              # jobs located in each zone
     digital: pd.DataFrame
     stops: gpd.GeoDataFrame
@@ -96,7 +96,7 @@ def _by_code(df: pd.DataFrame, col: str = "LSOA21CD") -> pd.DataFrame:
 def load_inputs(region: Any = "d2n2") -> Inputs:
     """Stage 1: read every layer the scores need for ``region``."""
     from ..layers.boundaries import load_lsoa21
-    from ..layers.deprivation import load_imd2025
+    from ..layers.deprivation import load_imd2025_main
     from ..layers.digital import load_digital_lsoa21
     from ..layers.jobs import load_jobs_lsoa21
     from ..layers.people import load_lsoa21_centroids
@@ -116,7 +116,7 @@ def load_inputs(region: Any = "d2n2") -> Inputs:
     jobs = jobs.reindex(zones.index)
     jobs.attrs = dict(jobs_layer.attrs)
     return Inputs(
-        region=reg, zones=zones, polygons=_by_code(load_lsoa21(region=reg)), imd=_by_code(load_imd2025(region=reg)),
+        region=reg, zones=zones, polygons=_by_code(load_lsoa21(region=reg)), imd=load_imd2025_main(region=reg),
         jobs=jobs, digital=_by_code(load_digital_lsoa21(region=reg)), stops=load_stops(region=reg),
         stations=stations, sites=load_sites(region=reg, buffer_km=reach_km("network")),
     )

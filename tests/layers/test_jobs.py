@@ -235,3 +235,23 @@ def test_destinations_buffer_zero_is_the_region(real_data):
         assert d["jobs"].sum() == pytest.approx(total, abs=1e-6) == ref["jobs"].sum()
     with pytest.raises(LisgeoError, match="buffer_km"):
         load_job_destinations(region="d2n2", buffer_km=-1)
+
+
+@pytest.mark.parametrize("region,buffer_km", [("d2n2", 30.0), ("llep", 60.0), ("d2n2", 0.0)])
+def test_destinations_beyond_region_are_the_rows_outside(real_data, monkeypatch, region, buffer_km):
+    """``beyond_region=True`` (what a network reads) gives exactly the rows with in_region False, in
+    order, without working out the region's own jobs."""
+    from lisgeo.layers import jobs
+
+    full = jobs.load_job_destinations(region=region, buffer_km=buffer_km)
+    asked = []
+    real = jobs._jobs_tables
+    monkeypatch.setattr(jobs, "_jobs_tables", lambda lads: asked.append(lads) or real(lads))
+    outside = jobs.load_job_destinations(region=region, buffer_km=buffer_km, beyond_region=True)
+    pd.testing.assert_frame_equal(outside, full[~full["in_region"]])
+    assert outside.attrs == full.attrs
+    assert tuple(get_region(region).lad_codes) not in asked  # the region's own jobs were not worked out
+    if buffer_km == 0:
+        assert outside.empty and not asked
+    else:
+        assert len(outside) > 100 and not outside["in_region"].any() and asked

@@ -131,8 +131,9 @@ def test_build_hands_the_second_process_its_steps(real_data, tmp_path, monkeypat
     # the base network, which hs2_2b's is built on, is written for the child as soon as it is built
     assert wanted == [network_task("d2n2", "base").name]
     targets = [t.target.rsplit(":", 1)[1] for t in got]
-    assert targets[0] == "load_layer" and got[0].args == ("job_destinations",)
-    assert targets[1] == "_cached_inputs" and targets[-1] == "cache_map"
+    assert targets[:2] == ["load_layer"] * 2 and [t.args for t in got[:2]] == [("job_destinations",), ("lsoa21_centroids",)]
+    assert got[0].kwargs["beyond_region"] is True  # what the network reads: the destinations beyond the region
+    assert targets[2] == "_cached_inputs" and targets[-1] == "cache_map"
     scored = [t.kwargs["scenario"] for t in got if t.target.endswith(":score_region")]
     drawn = [t.args[0] for t in got if t.target.endswith(":cache_map")]
     assert scored == ["hs2_2b"] and drawn == ["6_scenario_hs2"]
