@@ -258,9 +258,17 @@ def load_rail_stations(*, region="d2n2", buffer_km: float | None = None) -> gpd.
     station matched the station's name (``aquius_matched`` False, e.g. stations opened since).
     ``attrs["unmatched_aquius"]`` lists the Aquius calling nodes that found no CRS code.
     """
-    st = _stations_raw()
     if region is not None:
-        st = st[st.intersects(region_reach(region, reach_km("stations", buffer_km)))]
+        # Great Britain's stations (through the layers cache: every network reads them, and the
+        # trains are counted over all of GB anyway), cut to the reach: the same rows, in order
+        from ._registry import load_layer
+
+        gb = load_layer("rail_stations", region=None)
+        gdf = gb[gb.intersects(region_reach(region, reach_km("stations", buffer_km)))]
+        gdf = check_frame(gdf, name="rail_stations", geom_types=POINT, unique="crs")
+        gdf.attrs = dict(gb.attrs)
+        return gdf
+    st = _stations_raw()
     trains = _trains_by_station()
     match = match_aquius_stations()
     matched = set(match["crs"].dropna())

@@ -127,3 +127,27 @@ def test_rail_patterns_real(real_data):
     assert (diff["daily_trains_p"] > diff["daily_trains_l"].fillna(0.0)).all()
     reg = RL.load_rail_patterns(region="d2n2")
     assert 0 < len(reg) < len(pats) and reg["stops"].str.contains("NOT").any()
+
+
+@pytest.mark.parametrize("region", ["d2n2", "llep"])
+def test_region_stations_are_gb_cut_to_the_reach(real_data, region):
+    """A region's stations are Great Britain's layer cut to its reach: the same frame as counting the
+    trains of the region's stations alone (the way the layer was built before)."""
+    import numpy as np
+
+    from lisgeo.assumptions import reach_km
+    from lisgeo.layers import rail
+    from lisgeo.layers.boundaries import region_reach
+
+    got = rail.load_rail_stations(region=region)
+    st = rail._stations_raw()
+    st = st[st.intersects(region_reach(region, reach_km("stations")))]
+    matched = set(rail.match_aquius_stations()["crs"].dropna())
+    daily = st["crs"].map(rail._trains_by_station()).astype("float64").to_numpy(copy=True)
+    am = st["crs"].isin(matched).to_numpy()
+    daily[am & np.isnan(daily)] = 0.0
+    want = st.assign(daily_trains=daily, aquius_matched=am).set_index("crs", drop=False)
+    want.index.name = None
+    pd.testing.assert_frame_equal(got, want[["crs", "name", "daily_trains", "aquius_matched", "geometry"]])
+    assert got.attrs["layer"] == "rail_stations" and got.attrs["unmatched_aquius"] and got.attrs["attribution"]
+    assert 40 < len(got) < len(rail.load_rail_stations(region=None))
