@@ -52,7 +52,9 @@ sites or job destinations (``"E01013453"``, ``"ema"``), or a (Geo)DataFrame whos
 
 from __future__ import annotations
 
+import hashlib
 import weakref
+from collections import OrderedDict
 from typing import Iterable
 
 import networkx as nx
@@ -65,7 +67,7 @@ from ..errors import NetworkError, ParameterError, UnknownNameError
 from .schema import (MODE_EDGES, ROUTABLE_MODES, TERMINAL_KINDS, EdgeMode, NodeKind, NodeRole, TransportMode, has_role, node_code,
                      node_id, parse_mode)
 
-__all__ = ["Engine", "build_engine", "travel_time_matrix", "reachability", "mode_edges"]
+__all__ = ["Engine", "build_engine", "travel_time_matrix", "reachability", "mode_edges", "share_rows"]
 
 #: ``method="auto"`` on an engine not yet prepared: with a cut-off of at most this many minutes,
 #: plain Dijkstra per origin (each search stops at the cut-off) rather than the structured
@@ -160,6 +162,65 @@ def _minplus_rows(vals: np.ndarray, groups: np.ndarray, n_groups: int, axis: int
     else:
         out[:, idx] = red
     return out
+
+
+#: Forward searches of :meth:`Engine._plain` already made, by what decides them
+#: (:func:`_rows_digest`): a scenario that adds to a base network without touching a mode's links
+#: (an HS2 scheme and the car: its new stations are sinks, which no car trip passes through) gets
+#: that mode's rows back instead of searching again. Kept in this process (the last few) and, while
+#: :func:`share_rows` is on, on disk (kind ``rows``) for a second process.
+_ROWS: "OrderedDict[str, np.ndarray]" = OrderedDict()
+_ROWS_KEPT = 4
+_SHARE_ROWS = False
+
+
+def share_rows(on: bool = True) -> None:
+    """Also leave the forward searches this process makes in the disk cache (kind ``rows``), where
+    another process scoring a scenario of the same network finds them (``lisgeo build`` turns this
+    on when its second process scores another scenario). Reading them back is always on."""
+    global _SHARE_ROWS
+    _SHARE_ROWS = bool(on)
+
+
+def _rows_digest(csr: sp.csr_array, src: np.ndarray, twins: np.ndarray, cols: np.ndarray, limit: float) -> str:
+    """What decides the forward search rows ``src`` (with their ``twins``) of ``csr`` at ``cols``
+    within ``limit``: the graph's arrays up to its last node with a link, a source or a column
+    (nodes beyond have no link at all, so a network with nodes added at the end that no path of
+    this mode passes through has the same digest), the positions and the cut-off."""
+    n_rows = int(np.flatnonzero(np.diff(csr.indptr))[-1]) + 1 if csr.nnz else 0
+    m = max([n_rows, int(csr.indices.max()) + 1 if csr.nnz else 0]
+            + [int(a.max()) + 1 for a in (src, twins, cols) if len(a)])
+    h = hashlib.blake2b(digest_size=20)
+    for arr in (csr.indptr[:m + 1], csr.indices, csr.data, src, twins, cols):
+        a = np.ascontiguousarray(arr, dtype="float64" if arr is csr.data else np.int64)
+        h.update(len(a).to_bytes(8, "little"))
+        h.update(a.tobytes())
+    h.update(repr(float(limit)).encode())
+    return h.hexdigest()
+
+
+def _rows_found(digest: str, shape: tuple[int, int]) -> np.ndarray | None:
+    from .. import cache
+
+    hit = _ROWS.get(digest)
+    if hit is None and cache.enabled():
+        hit = cache.load_pickle("rows", cache.make_key({"kind": "rows", "digest": digest}), np.ndarray)
+    if hit is None or hit.shape != shape or hit.dtype != np.float64:
+        return None
+    _ROWS[digest] = hit
+    _ROWS.move_to_end(digest)
+    return hit
+
+
+def _rows_made(digest: str, rows: np.ndarray) -> None:
+    from .. import cache
+
+    _ROWS[digest] = rows
+    _ROWS.move_to_end(digest)
+    while len(_ROWS) > _ROWS_KEPT:
+        _ROWS.popitem(last=False)
+    if _SHARE_ROWS and cache.enabled():
+        cache.store_pickle("rows", cache.make_key({"kind": "rows", "digest": digest}), rows)
 
 
 #: Values (float64) in one block of :meth:`Engine._plain`'s Dijkstra rows: 16 MB, which the allocator
@@ -302,17 +363,23 @@ class Engine:
         twins = len(self.twin) > 0
         step = max(1, _BLOCK_VALUES // max(1, len(self.nodes) * (2 if twins else 1)))
         cols = d[fwd]
-        for s in range(0, len(o), step):
-            src = o[s:s + step]
-            # an origin's twin (first-leg-only links) searched in the same call; the minimum taken
-            # over the wanted columns only
-            tw = self.twin[src] if twins else np.array([], dtype=np.int64)
-            has = np.flatnonzero(tw >= 0)
-            rows = dijkstra(csr, directed=True, indices=np.r_[src, tw[has]], limit=limit)
-            block = rows[:len(src)][:, cols]
-            if len(has):
-                block[has] = np.fmin(block[has], rows[len(src):][:, cols])
-            out[s:s + step, fwd] = block
+        digest = _rows_digest(csr, o, self.twin[o] if twins else np.array([], dtype=np.int64), cols, limit)
+        found = _rows_found(digest, (len(o), len(cols)))
+        if found is not None:
+            out[:, fwd] = found
+        else:
+            for s in range(0, len(o), step):
+                src = o[s:s + step]
+                # an origin's twin (first-leg-only links) searched in the same call; the minimum
+                # taken over the wanted columns only
+                tw = self.twin[src] if twins else np.array([], dtype=np.int64)
+                has = np.flatnonzero(tw >= 0)
+                rows = dijkstra(csr, directed=True, indices=np.r_[src, tw[has]], limit=limit)
+                block = rows[:len(src)][:, cols]
+                if len(has):
+                    block[has] = np.fmin(block[has], rows[len(src):][:, cols])
+                out[s:s + step, fwd] = block
+            _rows_made(digest, out[:, fwd])
         if len(fwd) < len(d):
             back = np.flatnonzero(sink_d)
             out[:, back] = self._backwards(o, d[back], limit=limit)

@@ -397,6 +397,11 @@ def _warm_build(region: str, specs: list[MapSpec], scenario: str | None, *, maps
     from .score import FIXED_SITES
 
     wanted = [network_cache_name(region=region, scenario="base", sites=list(FIXED_SITES.values()))] if later and first == "base" else []
+    if later:
+        # the searches a scenario leaves unchanged (by car, an HS2 scheme's) are found there, not made again
+        from ..network.engine import share_rows
+
+        share_rows(True)
     start(tasks, wanted=wanted)
 
 
@@ -431,6 +436,17 @@ def build_region(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | P
     One :class:`MapData` serves the maps, the report and the scores, so the region is scored once
     per scenario; the claims are recomputed once for the report and ``claims.csv``.
     """
+    from ..network.engine import share_rows
+
+    try:
+        return _build_region(region=region, out_dir=out_dir, maps_dir=maps_dir, scenario=scenario, inline=inline,
+                             scores=scores, progress=progress, data=data)
+    finally:
+        share_rows(False)  # (turned on by _warm_build for this build's second process only)
+
+
+def _build_region(*, region: str, out_dir: str | Path, maps_dir: str | Path | None, scenario: str | None, inline: bool,
+                  scores: bool, progress: bool, data: MapData | None) -> BuildResult:
     from .score import write_scores
 
     out = Path(out_dir)

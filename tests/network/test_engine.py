@@ -353,3 +353,48 @@ def test_links_into_sinks_are_skipped_and_sink_times_searched_backwards():
     # and without the split (too few links into sinks), the same matrix
     eng._sinks = False
     np.testing.assert_array_equal(travel_time_matrix(G, zones, dests, mode="car", method="dijkstra").to_numpy(), ref)
+
+
+def test_forward_rows_reused_when_a_network_only_gains_sinks(monkeypatch, tmp_path):
+    """A station added with park-and-ride links into it (a sink by car, as an HS2 scheme's stations
+    are) changes no car path: the forward searches made on the network before are used again, in
+    this process and (with share_rows) from the disk in another; the matrix equals networkx. A
+    changed link time searches afresh."""
+    import lisgeo.network.engine as E
+
+    monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(E, "_ROWS", type(E._ROWS)())
+    zones = ["zone:a", "zone:b", "zone:c", "zone:d"]
+    modes = {"road", "local", "access_car", "park_ride"}
+
+    def with_s4(G):
+        G.add_node("rail:S4", kind="station", x=5000.0, y=0.0)
+        for z, t in zip(zones, (9.0, 14.0, 8.0, 12.0)):
+            G.add_edge(z, "rail:S4", time_min=t, mode="park_ride")
+        return G
+
+    calls = []
+    real = E.dijkstra
+    monkeypatch.setattr(E, "dijkstra", lambda *a, **k: calls.append(list(k["indices"])) or real(*a, **k))
+    travel_time_matrix(_sink_graph(), zones, zones, mode="car", method="dijkstra")
+    assert len(calls) == 1  # the forward searches, one call
+    H = with_s4(_sink_graph())
+    calls.clear()
+    got = travel_time_matrix(H, zones, zones + ["rail:S4"], mode="car", method="dijkstra")
+    assert calls == [[build_engine(H, mode="car").index.get_loc("rail:S4")]]  # only S4's search backwards
+    np.testing.assert_array_equal(got.to_numpy(), _nx_matrix(H, zones, zones + ["rail:S4"], modes))
+    # another process: the rows come from the disk when the first one shared them
+    monkeypatch.setattr(E, "_SHARE_ROWS", True)
+    travel_time_matrix(_sink_graph(), zones, ["zone:a", "zone:b"], mode="car", method="dijkstra")
+    E._ROWS.clear()
+    calls.clear()
+    again = travel_time_matrix(with_s4(_sink_graph()), zones, ["zone:a", "zone:b", "rail:S4"], mode="car", method="dijkstra")
+    assert len(calls) == 1
+    np.testing.assert_array_equal(again.to_numpy(), _nx_matrix(H, zones, ["zone:a", "zone:b", "rail:S4"], modes))
+    # a link changed: searched afresh, and right
+    K = with_s4(_sink_graph())
+    K["road:j1"]["road:j2"][0]["time_min"] = 6.0
+    calls.clear()
+    changed = travel_time_matrix(K, zones, zones, mode="car", method="dijkstra")
+    assert len(calls) == 1 and changed.loc["zone:a", "zone:b"] == 13.0
+    np.testing.assert_array_equal(changed.to_numpy(), _nx_matrix(K, zones, zones, modes))
