@@ -445,8 +445,9 @@ def store_pickle(kind: str, key: str, obj: Any, *, defer: bool = False) -> Path 
     (D2N2's network: 0.7 s) waits until this process would wait for the other anyway
     (:func:`flush_deferred`, called by :func:`lisgeo.background.wait_for`, by ``score_region`` when
     it is done, and at exit); with no second process, or when the second process is to read the
-    entry (:func:`lisgeo.background.wanted`), it is written at once. ``obj`` must not change
-    meanwhile (the network builds are frozen)."""
+    entry (:func:`lisgeo.background.wanted`), it is written at once (in the ``lisgeo`` command, the
+    latter by a forked writer beside this process's work, :func:`_fork_writer`). ``obj`` must not
+    change meanwhile (the network builds are frozen)."""
     path = entry_path(kind, key, ".pickle")
     if defer:
         from . import background
@@ -454,6 +455,8 @@ def store_pickle(kind: str, key: str, obj: Any, *, defer: bool = False) -> Path 
         if background._ACTIVE and not background.wanted(f"{kind}:{key}"):
             _DEFERRED[(kind, key)] = obj
             return path
+        if background._ACTIVE and WRITE_BEHIND and _fork_writer([((kind, key), obj)]):
+            return path  # wanted by the second process: written beside this one's work, as write_behind does
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
@@ -491,9 +494,21 @@ def write_behind() -> bool:
     and no entry waits for it (:func:`writing`), so a command run at once after this one reads the
     network rather than building it again. False (nothing handed over: the caller writes them as
     usual) when nothing is deferred or this platform cannot fork."""
-    if not _DEFERRED or not hasattr(os, "fork"):
+    if not _DEFERRED or not _fork_writer(list(_DEFERRED.items())):
         return False
-    items = list(_DEFERRED.items())
+    _DEFERRED.clear()
+    return True
+
+
+def _fork_writer(items: list) -> bool:
+    """Write the pickles ``items`` (``((kind, key), obj)``) in a detached copy of this process, each
+    entry marked ``<entry>.writing`` until it is written (:func:`writing`); False (nothing marked,
+    nothing forked) when the platform cannot fork. Only in the one-shot ``lisgeo`` command
+    (:data:`WRITE_BEHIND`): at its end (:func:`write_behind`), and while it runs for an entry its
+    second process is to read (D2N2's network for ``lisgeo build``'s other scenarios: 0.7 s of
+    pickling off this process's path)."""
+    if not items or not hasattr(os, "fork"):
+        return False
     markers = []
     try:
         for (kind, key), _ in items:
@@ -519,7 +534,6 @@ def write_behind() -> bool:
                     m.unlink(missing_ok=True)
         finally:
             os._exit(0)
-    _DEFERRED.clear()
     return True
 
 

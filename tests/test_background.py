@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 
 import pandas as pd
 import pytest
@@ -149,12 +150,23 @@ def test_a_kept_back_pickle_is_written_when_the_caller_would_wait(fresh_cache, t
     assert cache.entry_path("network", "k0", ".pickle").is_file()  # no second process: at once
     (tmp_path / "slow_task.py").write_text("import time\n\ndef nap():\n    time.sleep(1.0)\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # the child imports the task from there
-    w = background.start([Task("a:nap", "slow_task:nap")], n_workers=2, wanted=["network:k3"])
+    w = background.start([Task("a:nap", "slow_task:nap")], n_workers=2, wanted=["network:k3", "network:k4"])
     assert w is not None and background.pending("a:nap")
     cache.store_pickle("network", "k1", {"graph": 1}, defer=True)
     assert not path.is_file()  # kept back while the other process works
     cache.store_pickle("network", "k3", {"graph": 3}, defer=True)
     assert cache.entry_path("network", "k3", ".pickle").is_file()  # the child's tasks read it: at once
+    # in the lisgeo command, a forked writer writes it beside this process's work; a reader waits for it
+    monkeypatch.setattr(cache, "WRITE_BEHIND", True)
+    big = {"graph": list(range(300_000))}
+    cache.store_pickle("network", "k4", big, defer=True)
+    assert cache.pickle_at_hand("network", "k4") and cache.load_pickle("network", "k4") == big
+    for _ in range(200):  # the writer removes its marker right after the entry is in place
+        if not cache._marker(cache.entry_path("network", "k4", ".pickle")).exists():
+            break
+        time.sleep(0.05)
+    assert not cache._marker(cache.entry_path("network", "k4", ".pickle")).exists()
+    monkeypatch.setattr(cache, "WRITE_BEHIND", False)
     assert cache.load_pickle("network", "k1") == {"graph": 1}  # a read writes it first
     cache.store_pickle("network", "k2", {"graph": 2}, defer=True)
     assert not cache.entry_path("network", "k2", ".pickle").is_file()
