@@ -52,6 +52,7 @@ sites or job destinations (``"E01013453"``, ``"ema"``), or a (Geo)DataFrame whos
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import weakref
 from collections import OrderedDict
@@ -726,18 +727,39 @@ def build_engine(G: nx.MultiDiGraph, *, mode: TransportMode | str = "car", refre
         _ENGINES[G] = entry
     eng = entry.get(mode)
     if eng is None:
-        if entry["table"] is None:
-            entry["table"] = _edge_table(G)
-        eng = entry[mode] = Engine(G, mode, edges=entry["table"])
+        shared = entry.get("shared")
+        made = shared.setdefault("engines", {}) if shared is not None else {}
+        if mode in made:  # another view of the same frozen build made it
+            eng = copy.copy(made[mode])
+            eng.graph_info = {k: G.graph.get(k) for k in ("region", "scenario", "hs2_scheme")}
+        else:
+            if entry["table"] is None:
+                entry["table"] = _edge_table(G)
+                if shared is not None:
+                    shared["table"] = entry["table"]
+            eng = made[mode] = Engine(G, mode, edges=entry["table"])
+        entry[mode] = eng
     return eng
 
 
-def seed_engines(G: nx.MultiDiGraph, table: pd.DataFrame) -> None:
+def seed_engines(G: nx.MultiDiGraph, table: pd.DataFrame | None = None, *, shared: dict | None = None) -> None:
     """Give ``G``'s engines the edge table already read from it (or from a graph with the very same
-    edges, in the same order): ``build_network`` reads it once to check the build."""
-    n = len(table)  # a table of another graph gives another key: build_engine then reads G afresh
-    key = (G.number_of_nodes(), n) + (_fingerprint(G) if n <= FULL_CHECK_EDGES else ())
-    _ENGINES[G] = {"key": key, "edits": G.graph.get("edits"), "table": table}
+    edges, in the same order): ``build_network`` reads it once to check the build. ``shared``: a
+    dict that every frozen view of one build (``build_network(copy=False)``, same nodes and edges)
+    gets, where the table, the key and the engines made for one are found by the others (each view
+    labels its matrices with its own ``G.graph``): a map's isochrones on the network that the scores
+    used build no engine again (D2N2: 0.3 s by car, 0.4 s by rail)."""
+    if shared is not None:
+        table = shared.setdefault("table", table) if table is not None else shared.get("table")
+    key = shared.get("key") if shared is not None else None
+    if key is None:
+        if table is not None:  # a table of another graph gives another key: build_engine then reads G afresh
+            key = (G.number_of_nodes(), len(table)) + (_fingerprint(G) if len(table) <= FULL_CHECK_EDGES else ())
+        else:
+            key = _version_key(G)
+        if shared is not None:
+            shared["key"] = key
+    _ENGINES[G] = {"key": key, "edits": G.graph.get("edits"), "table": table, "shared": shared}
 
 
 def travel_time_matrix(G: nx.MultiDiGraph, origins: Iterable[str] | str | pd.DataFrame | None = None,

@@ -147,6 +147,8 @@ def graph_summary(G: nx.MultiDiGraph) -> pd.DataFrame:
 #: The edge table (:func:`lisgeo.network.engine._edge_table`) of each build made in this process,
 #: handed to the engines of the graphs ``build_network`` returns from it (same edges).
 _BUILT_TABLES: "weakref.WeakKeyDictionary[nx.MultiDiGraph, pd.DataFrame]" = weakref.WeakKeyDictionary()
+#: The engines of each build, shared by its frozen views (lisgeo.network.engine.seed_engines).
+_SHARED_ENGINES: "weakref.WeakKeyDictionary[nx.MultiDiGraph, dict]" = weakref.WeakKeyDictionary()
 
 
 @lru_cache(maxsize=8)
@@ -511,10 +513,13 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
     built = _build_cached(key, sc.path, over_key, buffer_km, stamp, extra, disk_key)
     G = _copy_graph(built) if copy else _shared_graph(built)
     table = _BUILT_TABLES.get(built)
-    if table is not None:
+    # frozen views of one build share their engines (also of a build read back from the disk); a
+    # copy, which may change, has its own
+    shared = None if copy else _SHARED_ENGINES.setdefault(built, {})
+    if table is not None or shared is not None:
         from .engine import seed_engines
 
-        seed_engines(G, table)
+        seed_engines(G, table, shared=shared)
     G.graph["region"] = region if isinstance(region, str) else reg.label
     if gtfs is not None:
         from .gtfs import format_clock, parse_clock, read_gtfs

@@ -192,6 +192,27 @@ def d2n2_graph(real_data):
     return score_network("d2n2")
 
 
+def test_frozen_views_of_one_build_share_engines_and_copies_do_not(d2n2_graph):
+    """Every build_network(copy=False) of the same build is a frozen view of it: an engine made for
+    one serves the others (labelled with each view's own G.graph); a copy, which may change, makes its own."""
+    from lisgeo.network import build_network
+    from lisgeo.pipeline import score_network
+    from lisgeo.pipeline.score import FIXED_SITES
+    from lisgeo.regions import get_region
+
+    H = score_network(get_region("d2n2"))  # another view, its region given as a Region
+    assert H is not d2n2_graph and nx.is_frozen(H)
+    e1, e2 = build_engine(d2n2_graph, mode="car"), build_engine(H, mode="car")
+    assert e2 is not e1 and e2.csr is e1.csr and build_engine(H, mode="car") is e2
+    zones = list(e1._zones[:4])
+    a, b = travel_time_matrix(d2n2_graph, zones, zones), travel_time_matrix(H, zones, zones)
+    np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+    assert d2n2_graph.graph["region"] != H.graph["region"]  # ("d2n2" and the Region's label)
+    assert a.attrs["region"] == d2n2_graph.graph["region"] and b.attrs["region"] == H.graph["region"]
+    C = build_network(region="d2n2", sites=list(FIXED_SITES.values()), copy=True)
+    assert not nx.is_frozen(C) and build_engine(C, mode="car").csr is not e1.csr
+
+
 @pytest.mark.parametrize("mode", ["car", "rail"])
 def test_real_graph_equals_networkx_for_sampled_origins(d2n2_graph, mode):
     G = d2n2_graph
