@@ -78,15 +78,17 @@ def grid_points(x: np.ndarray, y: np.ndarray, pop: np.ndarray) -> GridPoints:
 
 
 def population_within_distance(grid: GridPoints, outline: shapely.Geometry, *, miles: float = 20.0,
-                               include_region: bool = True) -> float:
+                               include_region: bool = True, zone: shapely.Geometry | None = None) -> float:
     """People within ``miles`` of ``outline`` (a region's boundary).
 
     ``include_region=True`` counts everyone inside the outline buffered by the distance
     (residents of the region plus the ring around it); ``False`` counts the ring outside it only.
+    ``zone``: that buffer (``outline.buffer(miles * MILE_M)``) when made already, e.g. for both counts.
     """
     if not miles > 0:
         raise ParameterError(f"miles must be positive, got {miles!r}")
-    zone = outline.buffer(miles * MILE_M)
+    if zone is None:
+        zone = outline.buffer(miles * MILE_M)
     inside = shapely.contains_xy(zone, grid.x, grid.y)
     if not include_region:
         inside &= ~shapely.contains_xy(outline, grid.x, grid.y)

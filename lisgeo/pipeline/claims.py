@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..assumptions import Assumptions, as_assumptions
 from ..measures.claims import (MILE_M, STRATEGY_CLAIMS, GridPoints, commuting_self_containment, grid_points,
@@ -97,8 +98,10 @@ def _recompute_claims(reg: Region, a: Assumptions, hours: float, miles: float) -
         f"WARNING: the grid does not cover all of GB ({cov['gb'] / 1e6:.2f} M people found), so this undercounts"
     )
     rows = []
-    pw = population_within_distance(grid, outline, miles=miles)
-    ring = population_within_distance(grid, outline, miles=miles, include_region=False)
+    zone = outline.buffer(miles * MILE_M)  # (once for both counts)
+    shapely.prepare(zone)
+    pw = population_within_distance(grid, outline, miles=miles, zone=zone)
+    ring = population_within_distance(grid, outline, miles=miles, include_region=False, zone=zone)
     rows.append(dict(
         claim=f"people living within {miles:g} miles of the region's boundary (outside it)",
         strategy_figure=figs.get("people_within_20_miles", np.nan), computed_value=round(ring), unit="people",

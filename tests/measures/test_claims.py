@@ -83,3 +83,22 @@ def test_recompute_claims_real(real_data):
     assert 75 < c.loc[2, "computed_value"] < 95 and 75 < c.loc[3, "computed_value"] < 95
     llep = recompute_claims("llep")
     assert llep["strategy_figure"].isna().all()
+
+
+def test_population_within_distance_takes_the_buffer_made_once(real_data):
+    """Both counts from one buffer (zone=) equal the counts that buffer it themselves."""
+    import shapely
+
+    from lisgeo.layers.boundaries import region_outline
+    from lisgeo.measures.claims import MILE_M
+    from lisgeo.pipeline.claims import uk_grid
+
+    grid, outline = uk_grid(), region_outline("llep")
+    zone = outline.buffer(5 * MILE_M)
+    shapely.prepare(zone)
+    for include in (True, False):
+        own = population_within_distance(grid, outline, miles=5, include_region=include)
+        assert population_within_distance(grid, outline, miles=5, include_region=include, zone=zone) == own > 0
+    # the zone given is the one counted (a wrong one gives another count)
+    assert population_within_distance(grid, outline, miles=5, zone=outline.buffer(1000.0)) < \
+        population_within_distance(grid, outline, miles=5)
