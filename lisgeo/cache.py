@@ -8,7 +8,10 @@ Everything lives under ``lisgeo.catalog.cache_dir()/results/<kind>/`` (``LISGEO_
   entry round-trip exactly);
 * ``network/<key>.pickle`` – :func:`lisgeo.network.build_network`'s graph before its per-call
   additions (a pickle: the cache folder is the user's own, as for any download cache);
-* ``rda/<sha256>.parquet`` – the IoD ``.rda`` files parsed (:mod:`lisgeo.layers.deprivation`).
+* ``rda/<sha256>.parquet`` – the IoD ``.rda`` files parsed (:mod:`lisgeo.layers.deprivation`);
+* ``rows/<key>.pickle`` – forward searches of the travel-time engine that another process scoring a
+  scenario of the same network reads back (:func:`lisgeo.network.engine.share_rows`; only while
+  ``lisgeo build`` scores another scenario in its second process).
 
 A key is the sha256 of a canonical JSON of *everything that can change the result*
 (:func:`make_key`): the lisgeo version and a digest of the package's own source (so an edited
