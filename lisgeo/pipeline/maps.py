@@ -436,13 +436,14 @@ def build_region(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | P
     One :class:`MapData` serves the maps, the report and the scores, so the region is scored once
     per scenario; the claims are recomputed once for the report and ``claims.csv``.
     """
-    from ..network.engine import share_rows
+    from ..network import engine
 
+    before = engine._SHARE_ROWS
     try:
         return _build_region(region=region, out_dir=out_dir, maps_dir=maps_dir, scenario=scenario, inline=inline,
                              scores=scores, progress=progress, data=data)
     finally:
-        share_rows(False)  # (turned on by _warm_build for this build's second process only)
+        engine.share_rows(before)  # (turned on by _warm_build for this build's second process only)
 
 
 def _build_region(*, region: str, out_dir: str | Path, maps_dir: str | Path | None, scenario: str | None, inline: bool,

@@ -125,7 +125,11 @@ def test_build_hands_the_second_process_its_steps(real_data, tmp_path, monkeypat
     monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path / "cache"))
     got, wanted = [], []
     monkeypatch.setattr(background, "start", lambda tasks, **kw: got.extend(tasks) or wanted.extend(kw.get("wanted", ())))
+    from lisgeo.network import engine
+
+    monkeypatch.setattr(engine, "_SHARE_ROWS", False)  # (restored after the test)
     maps._warm_build("d2n2", list_specs(), None)
+    assert engine._SHARE_ROWS  # another scenario is scored in the second process: the searches are shared
     from lisgeo.pipeline.score import network_task
 
     # the base network, which hs2_2b's is built on, is written for the child as soon as it is built
