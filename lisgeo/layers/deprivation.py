@@ -193,12 +193,17 @@ def read_imd2025() -> pd.DataFrame:
     return df
 
 
-def _attach(polys: gpd.GeoDataFrame, table: pd.DataFrame, code: str, what: str) -> gpd.GeoDataFrame:
-    cols = [c for c in table.columns if c != code]
-    missing = ~codes_in(polys[code], table.index)
+def _require_codes(codes: pd.Series, table: pd.DataFrame, what: str) -> None:
+    """Every code of the region's ``codes`` is in ``table``'s index, or a ParameterError saying which."""
+    missing = ~codes_in(codes, table.index)
     if missing.any():
         raise ParameterError(f"{what} has no values for {int(missing.sum())} LSOA(s) of the region, e.g. "
-                             f"{polys.index[missing][:3].tolist()} (Welsh LSOAs are not in the English indices); choose a region of English districts")
+                             f"{codes[missing][:3].tolist()} (Welsh LSOAs are not in the English indices); choose a region of English districts")
+
+
+def _attach(polys: gpd.GeoDataFrame, table: pd.DataFrame, code: str, what: str) -> gpd.GeoDataFrame:
+    cols = [c for c in table.columns if c != code]
+    _require_codes(polys[code], table, what)
     out = polys.join(table[cols], how="left")
     geom = out.pop("geometry")
     out["geometry"] = geom
@@ -229,11 +234,9 @@ def load_imd2025_main(*, region="d2n2") -> pd.DataFrame:
     the three behind :func:`load_imd2025`, no polygons)."""
     codes = load_lsoa21(region=region)["LSOA21CD"].astype(str)
     table = read_imd2025_main()
-    missing = ~codes_in(codes, table["LSOA21CD"])
-    if missing.any():
-        raise ParameterError(f"IoD 2025 has no values for {int(missing.sum())} LSOA(s) of the region, e.g. "
-                             f"{codes[missing][:3].tolist()} (Welsh LSOAs are not in the English indices); choose a region of English districts")
-    out = table.set_index(table["LSOA21CD"].astype(str)).loc[codes.to_numpy()]
+    table = table.set_index(table["LSOA21CD"].astype(str))
+    _require_codes(codes, table, "IoD 2025")
+    out = table.loc[codes.to_numpy()]
     out.index.name = None
     return finish_layer(out, name="imd2025_main", datasets=["lsoa21_boundaries", "imd2025_lsoa21"])
 

@@ -200,12 +200,18 @@ def _rows_digest(csr: sp.csr_array, src: np.ndarray, twins: np.ndarray, cols: np
     return h.hexdigest()
 
 
+def _rows_key(digest: str) -> str:
+    from .. import cache
+
+    return cache.make_key({"kind": "rows", "digest": digest})
+
+
 def _rows_found(digest: str, shape: tuple[int, int]) -> np.ndarray | None:
     from .. import cache
 
     hit = _ROWS.get(digest)
     if hit is None and cache.enabled():
-        hit = cache.load_pickle("rows", cache.make_key({"kind": "rows", "digest": digest}), np.ndarray)
+        hit = cache.load_pickle("rows", _rows_key(digest), np.ndarray)
     if hit is None or hit.shape != shape or hit.dtype != np.float64:
         return None
     _ROWS[digest] = hit
@@ -221,7 +227,7 @@ def _rows_made(digest: str, rows: np.ndarray) -> None:
     while len(_ROWS) > _ROWS_KEPT:
         _ROWS.popitem(last=False)
     if _SHARE_ROWS and cache.enabled():
-        cache.store_pickle("rows", cache.make_key({"kind": "rows", "digest": digest}), rows)
+        cache.store_pickle("rows", _rows_key(digest), rows)
 
 
 #: Values (float64) in one block of :meth:`Engine._plain`'s Dijkstra rows: 16 MB, which the allocator
