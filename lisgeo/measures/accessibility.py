@@ -122,11 +122,10 @@ def cumulative_opportunities(
     thresholds = [float(t) for t in thresholds]
     if not thresholds or any(not (t >= 0) for t in thresholds):
         raise ParameterError(f"thresholds must be non-negative minutes, got {thresholds}")
-    finite = np.where(np.isnan(arr), np.inf, arr)  # NaN never counts
     out = {}
     for t in thresholds:
         label = column_name("jobs", mode=mode, minutes=t) if prefix == "jobs" else f"{prefix}_{mode}_{int(t) if float(t).is_integer() else t}"
-        out[label] = (finite <= t) @ w
+        out[label] = (arr <= t) @ w  # (NaN <= t is False: an unreachable pair never counts)
     return pd.DataFrame(out, index=tt.index)
 
 
@@ -165,10 +164,14 @@ def gravity_access(
         raise ParameterError(f"beta must be a non-negative decay rate per minute, got {beta!r}")
     arr = _check_tt(tt)
     w = _align(opportunities, tt.columns, what="opportunities", axis="destinations")
-    f = np.exp(-beta * np.nan_to_num(arr, nan=0.0))
-    f[np.isnan(arr)] = 0.0
+    reach = ~np.isnan(arr)
     if max_time_min is not None:
-        f[np.nan_to_num(arr, nan=np.inf) > max_time_min] = 0.0
+        reach &= arr <= max_time_min
+    if reach.all():
+        f = np.exp(-beta * arr)
+    else:  # the decay of the pairs that count only (walking and cycling matrices are mostly NaN)
+        f = np.zeros_like(arr)
+        f[reach] = np.exp(-beta * arr[reach])
     return pd.Series(f @ w, index=tt.index, name=name or column_name("gravity", mode=mode))
 
 

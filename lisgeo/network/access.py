@@ -104,6 +104,29 @@ def knn_links(src_xy: np.ndarray, dst_xy: np.ndarray, k: int, max_m: float = np.
     return i[ok], j[ok], d[ok]
 
 
+def _ball_pairs(src_xy: np.ndarray, dst_xy: np.ndarray, max_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every (src index, dst index) pair within ``max_m`` metres, ordered by src then dst (as
+    ``cKDTree.query_ball_point`` lists them), found by the tree's pair search with no Python loop
+    (one set with itself: each pair of points once, then both ways, and each point with itself)."""
+    tree = cKDTree(dst_xy)
+    if src_xy is dst_xy:
+        p = tree.query_pairs(max_m, output_type="ndarray").astype(np.int64).reshape(-1, 2)
+        own = np.arange(len(dst_xy), dtype=np.int64)
+        i, j = np.concatenate([p[:, 0], p[:, 1], own]), np.concatenate([p[:, 1], p[:, 0], own])
+    else:
+        m = cKDTree(src_xy).sparse_distance_matrix(tree, max_m, output_type="ndarray")
+        i, j = m["i"].astype(np.int64), m["j"].astype(np.int64)
+    o = np.argsort(i * np.int64(len(dst_xy)) + j)
+    return i[o], j[o]
+
+
+def _unique_pairs(*pairs: np.ndarray, n: int) -> np.ndarray:
+    """The distinct rows of (k, 2) index arrays (each index < ``n``), sorted (as ``np.unique(axis=0)``)."""
+    both = np.vstack([p.reshape(-1, 2) for p in pairs]).astype(np.int64)
+    key = np.unique(both[:, 0] * np.int64(n) + both[:, 1])
+    return np.column_stack([key // n, key % n])
+
+
 def sector_links(src_xy: np.ndarray, dst_xy: np.ndarray, sectors: int, max_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each ``src`` point, the nearest ``dst`` point in each of ``sectors`` equal compass
     sectors within ``max_m`` metres (a point never links to itself: same coordinates are skipped).
@@ -112,9 +135,7 @@ def sector_links(src_xy: np.ndarray, dst_xy: np.ndarray, sectors: int, max_m: fl
     e = np.array([], dtype=np.int64)
     if len(dst_xy) == 0 or len(src_xy) == 0 or sectors <= 0 or not max_m > 0:
         return e, e, np.array([], dtype="float64")
-    hits = cKDTree(dst_xy).query_ball_point(src_xy, max_m)
-    i = np.repeat(np.arange(len(src_xy)), [len(h) for h in hits])
-    j = np.fromiter((k for h in hits for k in h), dtype=np.int64, count=len(i))
+    i, j = _ball_pairs(src_xy, dst_xy, max_m)
     dx, dy = (dst_xy[j] - src_xy[i]).T if len(i) else (np.array([]), np.array([]))
     d = np.hypot(dx, dy)
     keep = d > 0
@@ -140,9 +161,7 @@ def _within(src_xy: np.ndarray, dst_xy: np.ndarray, max_m: float) -> tuple[np.nd
     if len(dst_xy) == 0 or len(src_xy) == 0 or not max_m > 0:
         e = np.array([], dtype=np.int64)
         return e, e, np.array([], dtype="float64")
-    hits = cKDTree(dst_xy).query_ball_point(src_xy, max_m)
-    i = np.repeat(np.arange(len(src_xy)), [len(h) for h in hits])
-    j = np.fromiter((k for h in hits for k in h), dtype=np.int64, count=len(i))
+    i, j = _ball_pairs(src_xy, dst_xy, max_m)
     return i, j, np.hypot(*(src_xy[i] - dst_xy[j]).T) if len(i) else np.array([], dtype="float64")
 
 
@@ -158,13 +177,13 @@ def local_pairs(xy: np.ndarray, assumptions: Mapping[str, Any]) -> tuple[np.ndar
         j, d = j.ravel(), d.ravel()
         ok = np.isfinite(d) & (j != i)
         kp = np.sort(np.column_stack([i[ok], j[ok]]), axis=1)
-        pairs = np.unique(np.vstack([pairs.reshape(-1, 2), kp]), axis=0) if len(kp) else pairs
+        pairs = _unique_pairs(pairs, kp, n=len(xy)) if len(kp) else pairs
     S = assumptions["access.local_sectors"]
     if S > 0 and len(xy) > 1:
         si, sj, _ = sector_links(xy, xy, S, assumptions["access.local_sector_max_km"] * 1000.0)
         sp = np.sort(np.column_stack([si, sj]), axis=1)
         if len(sp):
-            pairs = np.unique(np.vstack([pairs.reshape(-1, 2), sp]), axis=0)
+            pairs = _unique_pairs(pairs, sp, n=len(xy))
     pairs = pairs.reshape(-1, 2)
     dist = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) if len(pairs) else np.array([], dtype="float64")
     return pairs[:, 0], pairs[:, 1], dist

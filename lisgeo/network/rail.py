@@ -130,6 +130,41 @@ _SERVICE_COLUMNS = ("from_crs", "to_crs", "time_min", "wait_min", "ride_min", "f
                     "n_patterns")
 
 
+def _pattern_calls(stops: pd.Series, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pattern's calls at the stations ``codes`` (sorted upper-case CRS codes) as (station
+    number, pattern number) arrays in calling order, as :func:`pattern_stops` reads each pattern;
+    calls at other stations dropped. One split and one hash lookup for all patterns at once."""
+    items = stops.tolist()
+    if not all(isinstance(x, str) for x in items):  # sequences of codes: read one by one
+        items = [x if isinstance(x, str) else ";".join(pattern_stops(x)) for x in items]
+    n_tokens = np.fromiter((x.count(";") + 1 for x in items), dtype=np.int64, count=len(items))
+    tokens = [t.strip() for t in ";".join(items).upper().split(";")] if items else []
+    number = pd.Index(codes).get_indexer(tokens) if tokens else np.array([], dtype=np.int64)
+    pid = np.repeat(np.arange(len(items), dtype=np.int64), n_tokens)
+    known = number >= 0
+    if len(codes) and (codes == "").any():  # an empty code is no call (as pattern_stops drops it)
+        known &= np.array([t != "" for t in tokens], dtype=bool)
+    return number[known].astype(np.int64), pid[known]
+
+
+def _shortest_of_loops(st: np.ndarray, pid: np.ndarray, i: np.ndarray, j: np.ndarray, r: np.ndarray, n_codes: int) -> np.ndarray:
+    """Which ordered pairs of calls ``(i, j)`` (positions in ``st``/``pid``, ride ``r``) to keep: all
+    of them, except that a pattern calling at a station twice keeps one pair of calls per pair of
+    stations, its shortest ride."""
+    calls = np.sort(pid * np.int64(n_codes) + st)
+    again = calls[1:][calls[1:] == calls[:-1]]
+    loops = np.unique(again // n_codes)
+    keep = np.ones(len(i), dtype=bool)
+    if not len(loops):
+        return keep
+    sub = np.flatnonzero(np.isin(pid[i], loops))
+    o = sub[np.lexsort((r[sub], st[j[sub]], st[i[sub]], pid[i[sub]]))]
+    first = np.r_[True, (pid[i[o]][1:] != pid[i[o]][:-1]) | (st[i[o]][1:] != st[i[o]][:-1]) | (st[j[o]][1:] != st[j[o]][:-1])]
+    keep[sub] = False
+    keep[o[first]] = True
+    return keep
+
+
 def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions) -> pd.DataFrame:
     """Every directly served ordered pair of stations with its common-lines time (see the module docstring).
 
@@ -148,16 +183,13 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
     pos = dict(zip(crs, zip(stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())))
     codes = np.array(sorted(pos), dtype=object)
     px, py = np.array([pos[c][0] for c in codes], dtype="float64"), np.array([pos[c][1] for c in codes], dtype="float64")
-    number = {c: k for k, c in enumerate(codes.tolist())}
     # every pattern's calls as one array (station numbers), repeated calls in a row dropped
-    calls = [[number[c] for c in pattern_stops(stops) if c in number] for stops in patterns["stops"]]
+    st, pid = _pattern_calls(patterns["stops"], codes)
     n_pat = patterns["daily_trains"].to_numpy(dtype="float64")
-    m_raw = np.fromiter((len(c) for c in calls), dtype=np.int64, count=len(calls))
-    st = np.fromiter((k for c in calls for k in c), dtype=np.int64, count=int(m_raw.sum()))
-    pid = np.repeat(np.arange(len(calls)), m_raw)
+    n_patterns = len(n_pat)
     keep = np.r_[True, (st[1:] != st[:-1]) | (pid[1:] != pid[:-1])] if len(st) else np.array([], dtype=bool)
     st, pid = st[keep], pid[keep]
-    m = np.bincount(pid, minlength=len(calls))
+    m = np.bincount(pid, minlength=n_patterns)
     used = (m >= 2) & np.isfinite(n_pat) & (n_pat > 0)
     skipped = int((~used).sum())
     sel = used[pid]
@@ -171,9 +203,9 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
     # by the pattern's mean spacing); cum = minutes from the pattern's first call, summed in order
     same = np.r_[pid[1:] == pid[:-1], False]
     link_km = np.where(same, np.hypot(np.diff(px[st], append=0.0), np.diff(py[st], append=0.0)) / 1000.0, 0.0)
-    n_links = np.bincount(pid, weights=same.astype("float64"), minlength=len(calls))
+    n_links = np.bincount(pid, weights=same.astype("float64"), minlength=n_patterns)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_km = np.bincount(pid, weights=link_km, minlength=len(calls)) / n_links
+        mean_km = np.bincount(pid, weights=link_km, minlength=n_patterns) / n_links
     express = mean_km >= assumptions["pt.express_spacing_km"]
     fast = fast_line_patterns(patterns, assumptions)
     v = (np.where(express, assumptions["pt.express_kmh"], assumptions["pt.stopping_kmh"])
@@ -193,15 +225,14 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
     ok = st[i] != st[j]
     i, j = i[ok], j[ok]
     r = cum[j] - cum[i]
-    # a pattern that calls at a station twice (a loop) serves a pair once, by its shortest ride
-    o = np.lexsort((r, st[j], st[i], pid[i]))
-    i, j, r = i[o], j[o], r[o]
-    once = np.r_[True, (pid[i][1:] != pid[i][:-1]) | (st[i][1:] != st[i][:-1]) | (st[j][1:] != st[j][:-1])]
+    # a pattern that calls at a station twice (a loop) serves a pair once, by its shortest ride:
+    # only the pairs of such patterns (a few) are sorted to find it; the pairs stay in pattern order
+    once = _shortest_of_loops(st, pid, i, j, r, len(codes))
     f_i, t_i, ride_a, n_a = st[i][once], st[j][once], r[once], n_pat[pid[i][once]]
     # the common-lines strategy of every pair at once: each prefix of its patterns sorted by ride,
     # the prefix with the least expected time (as common_lines, vectorised); ties in ride keep the
-    # patterns' order
-    o = np.lexsort((ride_a, t_i, f_i))
+    # patterns' order (a stable sort by pair, then ride)
+    o = np.lexsort((ride_a, f_i * np.int64(len(codes)) + t_i))
     f_i, t_i, ride_a, n_a = f_i[o], t_i[o], ride_a[o], n_a[o]
     start = np.r_[True, (f_i[1:] != f_i[:-1]) | (t_i[1:] != t_i[:-1])]
     grp = np.cumsum(start) - 1

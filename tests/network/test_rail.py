@@ -132,6 +132,21 @@ def test_rail_services_unknown_calls_skipped_patterns_and_loops():
     assert s.loc[("AAA", "BBB"), ["time_min", "wait_min", "ride_min", "daily_trains"]].tolist() == pytest.approx([42.0, 30.0, 12.0, 18.0])
 
 
+def test_rail_services_loop_keeps_its_shortest_ride_and_codes_are_read_loosely():
+    a = _round()
+    # A, B, C on a line 10 km apart: the loop calls at A and C twice; A -> C is served by calls 1 -> 3
+    # (two 10 km links, 24 min), 1 -> 5 and 4 -> 5 (one 20 km link: 14 min, the shortest), C -> A by 3 -> 4
+    loop = rail_services(_line(), pd.DataFrame({"pattern_id": [1], "stops": ["AAA;BBB;CCC;AAA;CCC"], "daily_trains": [54.0]}), a)
+    loop = loop.set_index(["from_crs", "to_crs"])
+    assert loop.loc[("AAA", "CCC"), "ride_min"] == pytest.approx(2 + 20 / 60 * 60)
+    assert loop.loc[("CCC", "AAA"), "ride_min"] == pytest.approx(2 + 20 / 60 * 60)
+    assert loop.loc[("AAA", "CCC"), "n_patterns"] == 1 and not loop.index.duplicated().any()
+    # lower case, spaces and empty calls read as pattern_stops reads them; a list gives the same
+    pats = pd.DataFrame({"pattern_id": [1, 2], "stops": [" aaa ; Bbb;;ccc ", ["ccc", " BBB"]], "daily_trains": [36.0, 18.0]})
+    same = pd.DataFrame({"pattern_id": [1, 2], "stops": ["AAA;BBB;CCC", "CCC;BBB"], "daily_trains": [36.0, 18.0]})
+    pd.testing.assert_frame_equal(rail_services(_line(), pats, a), rail_services(_line(), same, a))
+
+
 def test_add_rail_nodes_and_one_edge_per_pair():
     a = _round()
     st = _line()
