@@ -447,7 +447,8 @@ def store_pickle(kind: str, key: str, obj: Any, *, defer: bool = False) -> Path 
     ``defer``: while a second process (:mod:`lisgeo.background`) works for this one, the write
     (D2N2's network: 0.7 s) waits until this process would wait for the other anyway
     (:func:`flush_deferred`, called by :func:`lisgeo.background.wait_for`, by ``score_region`` when
-    it is done, and at exit); with no second process, or when the second process is to read the
+    it is done, and at exit; in the ``lisgeo`` command a forked writer takes them over at the first
+    wait, or after the command: :func:`write_behind`); with no second process, or when the second process is to read the
     entry (:func:`lisgeo.background.wanted`), it is written at once (in the ``lisgeo`` command, the
     latter by a forked writer beside this process's work, :func:`_fork_writer`). ``obj`` must not
     change meanwhile (the network builds are frozen)."""

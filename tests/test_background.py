@@ -277,6 +277,34 @@ def test_a_finished_task_is_read_without_writing_what_was_kept_back(fresh_cache,
     assert not cache._DEFERRED and cache.entry_path("network", "kept", ".pickle").is_file()
 
 
+def test_in_the_command_a_wait_hands_what_was_kept_back_to_a_forked_writer(fresh_cache, tmp_path, monkeypatch):
+    """In the lisgeo command (cache.WRITE_BEHIND) a real wait does not write the kept-back pickles
+    itself (a wait shorter than the writing would end later): a forked writer writes them beside
+    it, and a reader waits for that writer's entry."""
+    import os
+    import time
+
+    (tmp_path / "slow_task.py").write_text("import time\n\ndef nap():\n    time.sleep(1.5)\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setattr(cache, "WRITE_BEHIND", True)
+    w = background.start([Task("a:nap", "slow_task:nap")], n_workers=2)
+    assert w is not None
+    big = {"graph": list(range(200_000))}
+    cache.store_pickle("network", "kept", big, defer=True)
+    assert ("network", "kept") in cache._DEFERRED
+    started(w, "a:nap")
+    writes = []
+    monkeypatch.setattr(cache, "flush_deferred", lambda: writes.append(os.getpid()))  # not called in the command
+    assert background.wait_for("a:nap") is True
+    assert not writes and not cache._DEFERRED
+    assert cache.pickle_at_hand("network", "kept") and cache.load_pickle("network", "kept") == big
+    for _ in range(200):
+        if not cache._marker(cache.entry_path("network", "kept", ".pickle")).exists():
+            break
+        time.sleep(0.05)
+    assert not cache._marker(cache.entry_path("network", "kept", ".pickle")).exists()
+
+
 def test_a_child_started_ahead_imports_what_the_caller_names(fresh_cache, tmp_path, monkeypatch):
     """prestart(preload=...): the child imports those modules too before it reads its tasks."""
     (tmp_path / "slow_task.py").write_text(textwrap.dedent("""
