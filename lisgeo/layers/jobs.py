@@ -69,7 +69,7 @@ __all__ = [
 ]
 
 _JOBS_DATASETS = ["census2011_workplace_msoa", "census2021_population", "lsoa21_boundaries",
-                  "lsoa11_boundaries", "msoa11_boundaries"]
+                  "lsoa11_boundaries", "msoa11_boundaries", "lsoa11_centroids", "msoa_lookup"]
 _SLIVER = 0.02
 
 #: codes used in ``commuting_lad.work_LADCD`` for workplaces that are not a district
@@ -162,13 +162,9 @@ def read_workplace_msoa11() -> pd.DataFrame:
 def _lsoa21_to_msoa11(lads: tuple[str, ...]) -> pd.DataFrame:
     """Links [LSOA21CD, MSOA11CD, frac, link] for the LSOA 2021 of ``lads`` (see module docstring)."""
     l21 = load_lsoa21(region=lads)
-    l11 = small_area_names("lsoa11", lads)  # only the 2011 names are needed, not the polygons
     m11 = load_msoa11(region=lads)
-    name_to_m11 = pd.Series(m11["MSOA11CD"].to_numpy(), index=m11["MSOA11NM"].to_numpy())
-    known = codes_in(l21["LSOA21CD"], l11.index)
-    by_code = pd.DataFrame({"LSOA21CD": l21.loc[known, "LSOA21CD"].to_numpy()})
-    msoa_name = l11.loc[by_code["LSOA21CD"], "LSOA11NM"].str.slice(0, -1).to_numpy()
-    by_code["MSOA11CD"] = pd.Series(msoa_name).map(name_to_m11).to_numpy()
+    by_code = _code_links(l21["LSOA21CD"], m11, lads)
+    known = codes_in(l21["LSOA21CD"], by_code["LSOA21CD"])
     if by_code["MSOA11CD"].isna().any():
         bad = by_code.loc[by_code["MSOA11CD"].isna(), "LSOA21CD"].head(3).tolist()
         raise DataFormatError(f"cannot find the MSOA 2011 of LSOA(s) {bad} from their 2011 names; run `lisgeo data verify` to check the pinned files")
@@ -191,6 +187,29 @@ def _lsoa21_to_msoa11(lads: tuple[str, ...]) -> pd.DataFrame:
             raise DataFormatError(f"LSOA 2021 {sorted(lost)[:3]} overlap no MSOA 2011 of the districts; run `lisgeo data verify` to check the pinned files")
         parts.append(sp)
     return pd.concat(parts, ignore_index=True)
+
+
+def _code_links(l21_codes: pd.Series, m11: pd.DataFrame, lads: tuple[str, ...]) -> pd.DataFrame:
+    """[LSOA21CD, MSOA11CD] of the LSOA 2021 codes that existed in 2011, in their order: the MSOA
+    2011 named by the LSOA's 2011 name. The names come from England and Wales's LSOA 2011 table
+    (:func:`_lsoa11_to_msoa11`, read once per process: the job destinations read it too) where it
+    names an MSOA 2011 of ``m11`` for every one of them; else from the districts' own LSOA 2011
+    file (``small_area_names``: about 20 ms a district). Either gives the same links."""
+    nat = _lsoa11_to_msoa11()
+    known = codes_in(l21_codes, nat.index)
+    codes = l21_codes[known].to_numpy()
+    m = nat["MSOA11CD"].reindex(codes)
+    if m.notna().all() and codes_in(m, m11["MSOA11CD"]).all():
+        by_code = pd.DataFrame({"LSOA21CD": codes})
+        by_code["MSOA11CD"] = m.to_numpy(dtype=object)
+        return by_code
+    l11 = small_area_names("lsoa11", lads)  # only the 2011 names are needed, not the polygons
+    name_to_m11 = pd.Series(m11["MSOA11CD"].to_numpy(), index=m11["MSOA11NM"].to_numpy())
+    known = codes_in(l21_codes, l11.index)
+    by_code = pd.DataFrame({"LSOA21CD": l21_codes[known].to_numpy()})
+    msoa_name = l11.loc[by_code["LSOA21CD"], "LSOA11NM"].str.slice(0, -1).to_numpy()
+    by_code["MSOA11CD"] = pd.Series(msoa_name).map(name_to_m11).to_numpy()
+    return by_code
 
 
 @lru_cache(maxsize=8)

@@ -255,3 +255,25 @@ def test_destinations_beyond_region_are_the_rows_outside(real_data, monkeypatch,
         assert outside.empty and not asked
     else:
         assert len(outside) > 100 and not outside["in_region"].any() and asked
+
+
+@pytest.mark.parametrize("region", ["d2n2", "llep"])
+def test_code_links_from_the_national_names_equal_the_districts_own(real_data, monkeypatch, region):
+    """The LSOA 2021 -> MSOA 2011 links by code read the names from England and Wales's LSOA 2011
+    table; the districts' own LSOA 2011 file (the path taken when that table cannot name them all)
+    gives the same links, row for row."""
+    import lisgeo.layers.jobs as J
+    from lisgeo.layers.boundaries import load_lsoa21, load_msoa11
+
+    lads = tuple(get_region(region).lad_codes)
+    l21, m11 = load_lsoa21(region=lads), load_msoa11(region=lads)
+    fast = J._code_links(l21["LSOA21CD"], m11, lads)
+    read = []
+    monkeypatch.setattr(J, "small_area_names", lambda *a: read.append(a) or __import__("lisgeo.layers.boundaries", fromlist=["x"]).small_area_names(*a))
+    assert J._code_links(l21["LSOA21CD"], m11, lads) is not None and not read  # the national table named them all
+    nat = J._lsoa11_to_msoa11()
+    monkeypatch.setattr(J, "_lsoa11_to_msoa11", lambda: nat.assign(MSOA11CD=pd.NA))  # a table that names none of them
+    own = J._code_links(l21["LSOA21CD"], m11, lads)
+    assert read == [("lsoa11", lads)]
+    pd.testing.assert_frame_equal(fast, own, check_exact=True)
+    assert 0.9 * len(l21) < len(fast) < len(l21) and fast["MSOA11CD"].notna().all()  # a few LSOAs are new in 2021
