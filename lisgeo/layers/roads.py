@@ -168,6 +168,11 @@ def _routes(chain_xy: list[np.ndarray], take: np.ndarray, s0: np.ndarray, s1: np
     return coords, np.concatenate(rank)[order]
 
 
+def _end_to_end(lines: np.ndarray) -> np.ndarray:
+    """(n, 2) vectors from the first to the last vertex of each LineString."""
+    return shapely.get_coordinates(shapely.get_point(lines, -1)) - shapely.get_coordinates(shapely.get_point(lines, 0))
+
+
 def match_link_geometry(
     links: gpd.GeoDataFrame,
     sections: gpd.GeoDataFrame,
@@ -220,15 +225,16 @@ def match_link_geometry(
     pairs = pairs[pairs["route_left"] == pairs["route_right"]]
     li = pairs["link"].to_numpy()
     si = pairs["sec"].to_numpy()
-    sgeom = sec.geometry.to_numpy()[si]
-    lgeom = straight.to_numpy()[li]
     # a section runs with the link if its start->end vector points the same way as the link's
-    svec = shapely.get_coordinates(shapely.get_point(sgeom, -1)) - shapely.get_coordinates(shapely.get_point(sgeom, 0))
-    lvec = shapely.get_coordinates(shapely.get_point(lgeom, -1)) - shapely.get_coordinates(shapely.get_point(lgeom, 0))
+    # (each vector worked out once per section and per link, then taken for every pair)
+    svec, lvec = _end_to_end(sec.geometry.to_numpy())[si], _end_to_end(straight.to_numpy())[li]
     forward = (svec * lvec).sum(axis=1) > 0
     tw = sec["two_way"].to_numpy()[si]
     keep = forward | tw
-    sgeom = np.where(forward, sgeom, shapely.reverse(sgeom))[keep]
+    sgeom = sec.geometry.to_numpy()[si[keep]]
+    back = ~forward[keep]
+    if back.any():  # a two-way section drawn the other way: used reversed
+        sgeom[back] = shapely.reverse(sgeom[back])
     li = li[keep]
 
     geoms = straight.to_numpy().copy()
