@@ -51,12 +51,16 @@ def _small_area_path(key: str, lad: str):
 
 
 @lru_cache(maxsize=64)
-def _read_small_area(key: str, lad: str) -> gpd.GeoDataFrame:
+def _read_small_area(key: str, lad: str) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """District ``lad``'s small areas ``key`` as read from its file: (CRS, WKB geometries, codes,
+    names). The frames are made once for all the districts of a region (:func:`_read_small_areas`):
+    one table and one reprojection rather than one per file, about 10 ms a district less."""
+    import pyogrio
+
     _, code, nm = _SMALL_AREA[key]
-    gdf = gpd.read_file(_small_area_path(key, lad), columns=[code, nm, "LADCD_ACTIVE"])
-    gdf = gdf.rename(columns={"LADCD_ACTIVE": "LADCD"})
-    gdf["LADCD"] = lad
-    return gdf.to_crs(BNG)
+    meta, _, wkb, fields = pyogrio.raw.read(_small_area_path(key, lad), columns=[code, nm])
+    cols = dict(zip(meta["fields"], fields))
+    return meta["crs"], wkb, cols[code], cols[nm]
 
 
 @lru_cache(maxsize=64)
@@ -131,7 +135,15 @@ def _small_areas_of(key: str, lad_codes: tuple[str, ...]) -> tuple[gpd.GeoDataFr
 def _read_small_areas(key: str, lad_codes: tuple[str, ...]) -> gpd.GeoDataFrame:
     dataset, code, nm = _SMALL_AREA[key]
     parts = [_read_small_area(key, lad) for lad in lad_codes]
-    gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=BNG)
+    crs = {p[0] for p in parts}
+    if len(crs) > 1:  # (files of one dataset in different CRS: each reprojected on its own)
+        frames = [gpd.GeoDataFrame({code: p[2], nm: p[3], "LADCD": lad}, geometry=shapely.from_wkb(p[1]), crs=p[0]).to_crs(BNG)
+                  for lad, p in zip(lad_codes, parts)]
+        gdf = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=BNG)
+    else:
+        gdf = gpd.GeoDataFrame({code: np.concatenate([p[2] for p in parts]), nm: np.concatenate([p[3] for p in parts]),
+                                "LADCD": np.repeat(np.asarray(lad_codes, dtype=object), [len(p[1]) for p in parts])},
+                               geometry=shapely.from_wkb(np.concatenate([p[1] for p in parts])), crs=crs.pop()).to_crs(BNG)
     gdf["LADNM"] = gdf["LADCD"].map(lambda c: DISTRICTS.get(c, ("", ""))[0])
     gdf["LEP"] = gdf["LADCD"].map(lep_of)
     gdf = gdf.set_index(code, drop=False)

@@ -110,6 +110,31 @@ def test_small_area_names_equal_the_polygons_codes_and_names():
     assert (names["LADCD"].to_numpy() == polys["LADCD"].to_numpy()).all() and "geometry" not in names.columns
 
 
+def test_small_areas_read_as_one_table_equal_each_file_read_on_its_own(monkeypatch):
+    """A region's small areas are made as one table from its districts' files (one reprojection);
+    that equals reading each file as a GeoDataFrame and reprojecting it, and files of one dataset
+    given in different CRS are each reprojected on their own."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from lisgeo.layers import boundaries as B
+
+    lads = ("E06000015", "E07000032")
+    got = B._read_small_areas("lsoa21", lads)
+    each = []
+    for lad in lads:
+        g = gpd.read_file(B._small_area_path("lsoa21", lad), columns=["LSOA21CD", "LSOA21NM"]).assign(LADCD=lad).to_crs(B.BNG)
+        each.append(g[["LSOA21CD", "LSOA21NM", "LADCD", "geometry"]])
+    want = pd.concat(each, ignore_index=True).set_index("LSOA21CD", drop=False)
+    assert list(got.index) == list(want.index) and (got["LADCD"].to_numpy() == want["LADCD"].to_numpy()).all()
+    assert (got["LSOA21NM"].to_numpy() == want["LSOA21NM"].to_numpy()).all()
+    assert (got.geometry.to_wkb().to_numpy() == want.geometry.to_wkb().to_numpy()).all() and got.crs == want.crs
+    read = B._read_small_area
+    monkeypatch.setattr(B, "_read_small_area", lambda key, lad: (("OGC:CRS84",) + read(key, lad)[1:]) if lad == lads[1] else read(key, lad))
+    mixed = B._read_small_areas("lsoa21", lads)  # lon/lat by another name: the same points
+    assert (mixed.geometry.to_wkb().to_numpy() == got.geometry.to_wkb().to_numpy()).all()
+
+
 def test_small_areas_and_reach_are_shared_through_the_disk_and_repairs_are_still_said(tmp_path, monkeypatch):
     """The two processes of a command share a region's small areas and reach through the disk cache
     (kind ``boundaries``): what the other process reads back equals a fresh read, and the repair
