@@ -145,6 +145,26 @@ def test_sector_links_reach_the_nearest_place_in_each_direction():
     assert not G0.has_edge("zone:z2", "zone:z3")
 
 
+def test_ball_pairs_list_every_pair_in_reach_as_the_tree_query_does():
+    """The pair search (one set with itself, or two sets) gives the pairs within reach, boundary
+    and coincident points included, in the order cKDTree.query_ball_point lists them."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    from lisgeo.network.access import _ball_pairs, _unique_pairs
+
+    rng = np.random.default_rng(3)
+    xy = np.vstack([rng.integers(0, 20, size=(300, 2)).astype(float) * 250.0, [[0.0, 0.0], [0.0, 0.0], [1000.0, 0.0]]])
+    other = rng.integers(0, 20, size=(120, 2)).astype(float) * 250.0
+    for src, dst in ((xy, xy), (xy, other), (other, xy)):
+        hits = cKDTree(dst).query_ball_point(src, 1000.0)  # 1000 m exactly: on the boundary counts
+        want_i = np.repeat(np.arange(len(src)), [len(h) for h in hits])
+        want_j = np.array([k for h in hits for k in h], dtype=np.int64)
+        i, j = _ball_pairs(src, dst, 1000.0)
+        assert np.array_equal(i, want_i) and np.array_equal(j, want_j)
+    assert _unique_pairs(np.array([[2, 1], [0, 3]]), np.array([[0, 3], [1, 0]]), n=4).tolist() == [[0, 3], [1, 0], [2, 1]]
+
+
 def test_zone_too_far_from_roads_is_an_error():
     a = load_assumptions(access__max_junction_km=5)
     G = nx.MultiDiGraph()
