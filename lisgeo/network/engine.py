@@ -170,7 +170,7 @@ def _minplus_rows(vals: np.ndarray, groups: np.ndarray, n_groups: int, axis: int
 #: (an HS2 scheme and the car: its new stations are sinks, which no car trip passes through) gets
 #: that mode's rows back instead of searching again. Kept in this process (the last few) and, while
 #: :func:`share_rows` is on, on disk (kind ``rows``) for a second process.
-_ROWS: "OrderedDict[str, np.ndarray]" = OrderedDict()
+_ROWS: "OrderedDict[str, np.ndarray | tuple[np.ndarray, np.ndarray]]" = OrderedDict()
 _ROWS_KEPT = 4
 _SHARE_ROWS = False
 
@@ -210,7 +210,9 @@ def _rows_found(digest: str, shape: tuple[int, int]) -> np.ndarray | None:
     from .. import cache
 
     hit = _ROWS.get(digest)
-    if hit is None and cache.enabled():
+    if isinstance(hit, tuple):  # kept by this process: (the matrix the rows were written into, their columns)
+        hit = hit[0][:, hit[1]] if (len(hit[0]), len(hit[1])) == shape else None
+    elif hit is None and cache.enabled():
         hit = cache.load_pickle("rows", _rows_key(digest), np.ndarray)
     if hit is None or hit.shape != shape or hit.dtype != np.float64:
         return None
@@ -219,15 +221,18 @@ def _rows_found(digest: str, shape: tuple[int, int]) -> np.ndarray | None:
     return hit
 
 
-def _rows_made(digest: str, rows: np.ndarray) -> None:
+def _rows_made(digest: str, out: np.ndarray, cols: np.ndarray) -> None:
+    """Keep the rows just searched: columns ``cols`` of ``out`` (a matrix of :meth:`Engine._plain`,
+    which nothing changes at those columns once they are written: kept by reference, not copied,
+    since most runs never reuse them)."""
     from .. import cache
 
-    _ROWS[digest] = rows
+    _ROWS[digest] = (out, cols)
     _ROWS.move_to_end(digest)
     while len(_ROWS) > _ROWS_KEPT:
         _ROWS.popitem(last=False)
     if _SHARE_ROWS and cache.enabled():
-        cache.store_pickle("rows", _rows_key(digest), rows)
+        cache.store_pickle("rows", _rows_key(digest), out[:, cols])
 
 
 #: Values (float64) in one block of :meth:`Engine._plain`'s Dijkstra rows: 16 MB, which the allocator
@@ -386,7 +391,7 @@ class Engine:
                 if len(has):
                     block[has] = np.fmin(block[has], rows[len(src):][:, cols])
                 out[s:s + step, fwd] = block
-            _rows_made(digest, out[:, fwd])
+            _rows_made(digest, out, fwd)
         if len(fwd) < len(d):
             back = np.flatnonzero(sink_d)
             out[:, back] = self._backwards(o, d[back], limit=limit)

@@ -397,8 +397,9 @@ def test_forward_rows_reused_when_a_network_only_gains_sinks(monkeypatch, tmp_pa
     calls = []
     real = E.dijkstra
     monkeypatch.setattr(E, "dijkstra", lambda *a, **k: calls.append(list(k["indices"])) or real(*a, **k))
-    travel_time_matrix(_sink_graph(), zones, zones, mode="car", method="dijkstra")
+    first = travel_time_matrix(_sink_graph(), zones, zones, mode="car", method="dijkstra")
     assert len(calls) == 1  # the forward searches, one call
+    first.iloc[:, :] = -1.0  # (the rows are kept by reference to the engine's own matrix: a caller's frame is not it)
     H = with_s4(_sink_graph())
     calls.clear()
     got = travel_time_matrix(H, zones, zones + ["rail:S4"], mode="car", method="dijkstra")
