@@ -136,14 +136,12 @@ def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_array:
     """CSR with the minimum weight per (u, v); explicit zeros kept as edges."""
     if len(u) == 0:
         return sp.csr_array((np.array([], dtype="float64"), np.array([], dtype=np.int32), np.zeros(n + 1, dtype=np.int32)), shape=(n, n))
-    order = np.lexsort((w, v, u))
+    order = np.lexsort((w, np.asarray(u, dtype=np.int64) * np.int64(n) + v))  # by (u, v), then weight
     u, v, w = u[order], v[order], w[order]
     first = np.ones(len(u), dtype=bool)
     first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
     u, v, w = u[first], v[first], w[first]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(indptr, u + 1, 1)
-    indptr = np.cumsum(indptr)
+    indptr = np.r_[0, np.cumsum(np.bincount(u, minlength=n))].astype(np.int64)
     return sp.csr_array((w.astype("float64"), v.astype(np.int32), indptr), shape=(n, n))
 
 
