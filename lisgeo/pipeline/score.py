@@ -287,6 +287,14 @@ def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (
                        rows(gt.transit_groups), rows(gt.transit_jobs))
 
 
+def _columns(df: pd.DataFrame, cols: list) -> pd.DataFrame:
+    """``df[cols]``, or ``df`` itself when its columns are those already (the matrices are made in
+    that order: no copy of 30 MB)."""
+    if len(df.columns) == len(cols) and (df.columns == pd.Index(cols)).all():
+        return df
+    return df[cols]
+
+
 def measure_zones(inputs: Inputs, tt: TravelTimes, *, config: dict, sites: Iterable[str] = ()) -> pd.DataFrame:
     """Stage 4: every measure of the contract (and the extra columns), one row per zone."""
     from ..network.schema import NodeRole, node_code, node_id
@@ -324,11 +332,12 @@ def measure_zones(inputs: Inputs, tt: TravelTimes, *, config: dict, sites: Itera
     # E2SFCA stays within the region, where both the jobs and the competing residents are known
     dests = list(tt.dest_jobs.index)
     jobs_all = pd.concat([jobs, tt.dest_jobs])
-    car_all = car[list(codes) + dests]
+    every = list(codes) + dests
+    car_all = _columns(car, every)
     cum = cumulative_opportunities(car_all, jobs_all, thresholds=(30, 45, 60), mode="car")
     for c in cum.columns:
         out[c] = cum[c].to_numpy()
-    rail_all = tt.rail_jobs[list(codes) + dests]
+    rail_all = _columns(tt.rail_jobs, every)
     out["jobs_rail_60"] = cumulative_opportunities(rail_all, jobs_all, thresholds=(60,), mode="rail")["jobs_rail_60"].to_numpy()
     out["acc_gravity_car"] = gravity_access(car_all, jobs_all, mode="car").to_numpy()
     demand = pd.to_numeric(out["pop"], errors="coerce").astype("float64")
@@ -336,16 +345,17 @@ def measure_zones(inputs: Inputs, tt: TravelTimes, *, config: dict, sites: Itera
     if tt.transit_groups is not None:  # walk + bus + tram + rail by timetable (GTFS)
         for col, group in tt.groups.items():
             out[col.replace("tt_rail_", "tt_transit_")] = tt.transit_groups[group].min(axis=1, skipna=True).to_numpy()
-        tr_all = tt.transit_jobs[list(codes) + dests]
+        tr_all = _columns(tt.transit_jobs, every)
         cum = cumulative_opportunities(tr_all, jobs_all, thresholds=(30, 45, 60), mode="transit")
         for c in cum.columns:
             out[c] = cum[c].to_numpy()
         out["acc_gravity_transit"] = gravity_access(tr_all, jobs_all, mode="transit").to_numpy()
     for mode, tt_m in tt.active.items():
-        cum = cumulative_opportunities(tt_m[list(codes) + dests], jobs_all, thresholds=(15, 30, 45), mode=mode)
+        tt_m = _columns(tt_m, every)
+        cum = cumulative_opportunities(tt_m, jobs_all, thresholds=(15, 30, 45), mode=mode)
         for c in cum.columns:
             out[c] = cum[c].to_numpy()
-        out[column_name("gravity", mode=mode)] = gravity_access(tt_m[list(codes) + dests], jobs_all, mode=mode).to_numpy()
+        out[column_name("gravity", mode=mode)] = gravity_access(tt_m, jobs_all, mode=mode).to_numpy()
 
     out["stops_800m"] = stops_within(z, inputs.stops, radius_m=800, modes=("bus", "tram")).to_numpy()
     rt = rail_trains_nearest(z, inputs.stations.loc[tt.station_ids], tt=st_tt)
