@@ -171,7 +171,7 @@ def score_network(region: Any, *, scenario: Any = "base", assumptions: Any = Non
 class TravelTimes:
     """Stage 3's matrices (minutes, NaN unreachable), rows = zone codes."""
 
-    car: pd.DataFrame            # zones × (zones, job destinations, sites, stations)
+    car: pd.DataFrame            # zones × (zones, job destinations, sites, stations: see graph_times)
     rail_groups: pd.DataFrame    # zones × the nodes of the rail destination groups
     rail_jobs: pd.DataFrame      # zones × (zones, job destinations) within 60 min
     dest_jobs: pd.Series         # jobs at the job destinations beyond the region (by node id)
@@ -186,7 +186,8 @@ class TravelTimes:
 @dataclass
 class GraphTimes:
     """The matrices of stage 3 that need only the network (so they can run before the layers are in):
-    rows = the network's zones (codes); car to every zone, job destination, site and station."""
+    rows = the network's zones (codes); car to every zone, job destination, site and station (the
+    stations as far as the farthest zone's nearest one, NaN beyond: :func:`_station_times`)."""
 
     car: pd.DataFrame
     rail_groups: pd.DataFrame
@@ -200,7 +201,8 @@ class GraphTimes:
 def graph_times(G: nx.MultiDiGraph, *, sites: Iterable[str] = (), stations: Iterable[str] | None = None) -> GraphTimes:
     """Stage 3a: the matrices that need only the network ``G``: car times from every zone to every
     zone, job destination, site and station (street side; ``stations``: only these CRS codes) the
-    car network reaches; rail times to the destination groups and, within 60 minutes, to every zone
+    car network reaches (to the stations: as far as the farthest zone's nearest station, NaN beyond,
+    which is all the scores take from them); rail times to the destination groups and, within 60 minutes, to every zone
     and job destination; with GTFS, the transit times likewise. :func:`travel_times` picks from them
     what the region's layers ask for."""
     from ..network import build_engine, destination_nodes, travel_time_matrix
@@ -216,12 +218,18 @@ def graph_times(G: nx.MultiDiGraph, *, sites: Iterable[str] = (), stations: Iter
     codes = [node_code(n) for n in zones]
     dests = [n for n, k in G.nodes(data="kind") if k == NodeKind.DEST]
     dest_jobs = pd.Series([float(G.nodes[n].get("jobs", 0.0)) for n in dests], index=dests, dtype="float64")
-    car_nodes = build_engine(G, mode="car").index
+    car_engine = build_engine(G, mode="car")
+    car_nodes = car_engine.index
     wanted = None if stations is None else {node_id(NodeRole.STATION, c) for c in stations}
     station_nodes = [n for n, ok in zip(car_nodes, has_role(list(car_nodes), NodeRole.STATION))
                      if ok and (wanted is None or n in wanted)]
     site_nodes = [n for n, k in G.nodes(data="kind") if k == NodeKind.SITE]
-    car = travel_time_matrix(G, codes, codes + dests + site_nodes + station_nodes, mode="car")
+    car = travel_time_matrix(G, codes, codes + dests + site_nodes, mode="car")
+    if station_nodes:
+        car_st = _station_times(car_engine, codes, station_nodes)
+        attrs = dict(car.attrs, stations_cutoff_min=car_st.attrs.get("cutoff_min"))
+        car = pd.concat([car, car_st.set_axis(car.index)], axis=1).rename_axis(columns=car.columns.name)
+        car.attrs = attrs
     groups = {col: destination_nodes(G, name) for col, name in RAIL_DESTINATIONS.items()}
     group_nodes = list(dict.fromkeys(n for g in groups.values() for n in g))
     rail = travel_time_matrix(G, codes, group_nodes, mode="rail")
@@ -232,6 +240,20 @@ def graph_times(G: nx.MultiDiGraph, *, sites: Iterable[str] = (), stations: Iter
         transit_groups = travel_time_matrix(G, codes, group_nodes, mode="transit", cutoff_min=180.0)
         transit_jobs = travel_time_matrix(G, codes, codes + dests, mode="transit", cutoff_min=60.0)
     return GraphTimes(car, rail, rail_jobs, dest_jobs, groups, transit_groups, transit_jobs)
+
+
+def _station_times(engine: Any, codes: list[str], station_nodes: list[str]) -> pd.DataFrame:
+    """Car minutes from the zones ``codes`` to the stations, as far as the farthest zone's nearest
+    station (NaN beyond): all the scores take from them is each zone's nearest station
+    (``tt_car_nearest_station``, ``rail_trains_nearest``), and every station as near as a zone's
+    nearest is in, with the time a full search gives, so the nearest and its ties are the same. One
+    search backwards from every station finds that bound; each station's own search then stops
+    there (D2N2: 311 searches across the whole network, 0.3 s, became bounded ones)."""
+    near = engine.nearest_times(codes, station_nodes)
+    bound = float(near.max()) if near.notna().any() else np.nan
+    if not np.isfinite(bound) or bound <= 0:
+        return engine.matrix(codes, station_nodes)
+    return engine.matrix(codes, station_nodes, cutoff_min=bound * (1 + 1e-9) + 1e-9)
 
 
 def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (), street_graph: Any = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 from lisgeo.errors import LisgeoError, NetworkError, UnknownNameError
@@ -420,3 +421,47 @@ def test_forward_rows_reused_when_a_network_only_gains_sinks(monkeypatch, tmp_pa
     changed = travel_time_matrix(K, zones, zones, mode="car", method="dijkstra")
     assert len(calls) == 1 and changed.loc["zone:a", "zone:b"] == 13.0
     np.testing.assert_array_equal(changed.to_numpy(), _nx_matrix(K, zones, zones, modes))
+
+
+def test_nearest_times_equal_the_row_minimum_of_the_matrix():
+    """One search backwards from every destination at once gives each origin's nearest time,
+    equal (exactly) to the row minimum of the matrix: by car to sinks (stations), and by rail,
+    where an origin's park-and-ride twin counts; unreachable and off-network origins are NaN."""
+    G = _sink_graph()
+    zones = ["zone:a", "zone:b", "zone:c", "zone:d"]
+    stations = ["rail:S1", "rail:S2", "rail:S3"]
+    eng = build_engine(G, mode="car")
+    full = travel_time_matrix(G, zones, stations, mode="car", method="dijkstra")
+    near = eng.nearest_times(zones, stations)
+    assert near.tolist() == full.min(axis=1).tolist() == [7.0, 2.0, 6.0, 5.0]
+    assert near.index.tolist() == zones
+    assert np.isnan(eng.nearest_times(["rail:S1"], ["zone:a"]).iloc[0])  # a sink goes nowhere
+    R = _park_ride_graph()
+    reng = build_engine(R, mode="rail")
+    rz = [n for n in R.nodes if n.startswith("zone:")]
+    rfull = travel_time_matrix(R, rz, rz, mode="rail", method="dijkstra")
+    for dests in (rz, rz[:1], rz[1:]):
+        want = rfull[dests].min(axis=1, skipna=True).to_numpy()
+        np.testing.assert_array_equal(reng.nearest_times(rz, dests).to_numpy(), want)
+
+
+def test_station_times_keep_every_zones_nearest_station_and_its_ties():
+    """The scores' car times to stations stop at the farthest zone's nearest station: every zone's
+    nearest (and any station as near) keeps the time a full search gives, so the nearest time and
+    station, first column on ties, are the same; farther ones are NaN."""
+    from lisgeo.measures.accessibility import nearest_time
+    from lisgeo.pipeline.score import _station_times
+
+    G = _sink_graph()
+    G.add_node("rail:S4", kind="station", x=2.0, y=0.0)  # ties S1 for zone c (6 minutes)
+    G.add_edge("zone:c", "rail:S4", time_min=6.0, mode="park_ride")
+    zones = ["zone:a", "zone:b", "zone:c", "zone:d"]
+    stations = ["rail:S1", "rail:S2", "rail:S3", "rail:S4"]
+    eng = build_engine(G, mode="car")
+    full = travel_time_matrix(G, zones, stations, mode="car", method="dijkstra")
+    got = _station_times(eng, zones, stations)
+    assert got.attrs["cutoff_min"] == pytest.approx(7.0)  # zone a's nearest is the farthest: 7 minutes
+    np.testing.assert_array_equal(got.to_numpy(), np.where(full.to_numpy() <= 7.0, full.to_numpy(), np.nan))
+    a, b = nearest_time(full, name="t"), nearest_time(got, name="t")
+    pd.testing.assert_frame_equal(a, b)
+    assert b.loc["zone:c", "t_id"] == "rail:S1" and b.loc["zone:c", "t"] == 6.0
