@@ -284,10 +284,18 @@ def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (
     car_dest = (codes + dests + [node_id(NodeRole.SITE, s) for s in dict.fromkeys(need_sites + ez_ids)]
                 + [node_id(NodeRole.STATION, c) for c in station_ids])
     car = gt.car
-    absent = [c for c in car_dest if c not in car.columns]  # (graph_times made for other stations)
+    st_cols = [node_id(NodeRole.STATION, c) for c in station_ids]
+    absent = [c for c in car_dest if c not in car.columns and c not in set(st_cols)]
     if absent:
         car = pd.concat([car, travel_time_matrix(G, list(car.index), absent, mode="car")], axis=1)
         car.attrs = dict(gt.car.attrs)
+    if any(c not in car.columns for c in st_cols):  # (graph_times made for other stations: these ones, as it makes them)
+        from ..network import build_engine
+
+        st = _station_times(build_engine(G, mode="car"), list(car.index), st_cols)
+        attrs = dict(gt.car.attrs, stations_cutoff_min=st.attrs.get("cutoff_min"))
+        car = pd.concat([car.drop(columns=[c for c in car.columns if c in set(st_cols)]), st.set_axis(car.index)], axis=1)
+        car.attrs = attrs
     car = car.reindex(index=pd.Index(codes, name=gt.car.index.name), columns=pd.Index(car_dest, name=gt.car.columns.name))
     car.attrs = dict(gt.car.attrs)
 
