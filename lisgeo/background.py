@@ -319,9 +319,9 @@ def prestart(*, n_workers: int | None = None, preload: Iterable[str] = ()) -> No
     it ends with this process. Nothing happens with one process or the cache off. ``preload``:
     modules it imports too, when its tasks will need them and the caller takes longer to work
     them out (``lisgeo build``: ``lisgeo.network``, about 0.9 s, while the caller keys the maps)."""
-    from . import cache
+    from .config import cache_enabled  # (not lisgeo.cache, which imports pandas: see lisgeo.cli.run)
 
-    if _SPARE or workers(n_workers) < 2 or not cache.enabled(None):
+    if _SPARE or workers(n_workers) < 2 or not cache_enabled(None):
         return
     try:
         _SPARE.append(_spawn(preload))

@@ -29,8 +29,6 @@ run: a cache never makes a run fail.
 from __future__ import annotations
 
 import atexit
-import contextlib
-import contextvars
 import functools
 import hashlib
 import io
@@ -41,18 +39,19 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ENV_NO_CACHE", "enabled", "results_dir", "entry_path", "make_key", "code_digest", "file_digest",
+from .config import ENV_NO_CACHE, cache_enabled as enabled, cache_turned_off as turned_off
+
+__all__ = ["ENV_NO_CACHE", "enabled", "turned_off", "results_dir", "entry_path", "make_key", "code_digest", "file_digest",
            "authored_digests", "dataset_digests", "frame_digest", "store_frame", "load_frame", "store_pickle",
            "load_pickle", "attrs_to_json", "attrs_from_json", "AUTHORED_FILES", "clear"]
 
 log = logging.getLogger(__name__)
 
-ENV_NO_CACHE = "LISGEO_NO_CACHE"
 #: Bumped when the layout of an entry changes.
 FORMAT = 1
 #: The authored files (under ``layers/``) whose bytes key the scores and networks.
@@ -62,27 +61,9 @@ _META = b"lisgeo_cache"
 
 
 # ------------------------------------------------------------------ where and whether
-#: True inside :func:`turned_off`.
-_OFF: contextvars.ContextVar[bool] = contextvars.ContextVar("lisgeo_cache_off", default=False)
-
-
-def enabled(flag: bool | None = True) -> bool:
-    """Whether the disk caches are on: ``flag`` (False turns them off for a call), not inside
-    :func:`turned_off` and not ``LISGEO_NO_CACHE``."""
-    if flag is False or _OFF.get():
-        return False
-    return os.environ.get(ENV_NO_CACHE, "").strip().lower() in ("", "0", "false", "no", "off")
-
-
-@contextlib.contextmanager
-def turned_off() -> Iterator[None]:
-    """No disk cache is read or written inside (e.g. ``load_layer(cache=False)``: a fresh read, all
-    the way down)."""
-    token = _OFF.set(True)
-    try:
-        yield
-    finally:
-        _OFF.reset(token)
+# (whether: ``enabled``, ``turned_off`` and ``ENV_NO_CACHE`` live in :mod:`lisgeo.config`, which
+# imports nothing heavy, so that the ``lisgeo`` command can start its second process before it
+# imports pandas; they are this module's API)
 
 
 def results_dir() -> Path:

@@ -134,7 +134,7 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
     """
     from . import background
 
-    background.prestart()  # the second process imports lisgeo while this one works out its tasks
+    background.prestart(preload=_preload("score", claims=not no_claims))  # (started by run() already in the command)
     from .pipeline import recompute_claims, score_region, write_scores
     from .pipeline.claims import claims_task
 
@@ -160,7 +160,7 @@ def compare_cmd(region: str, base: str, scenario: str, threshold: float, output:
     """Compare a scenario with a base: per-LSOA deltas, winners and losers, district summary."""
     from . import background
 
-    background.prestart()
+    background.prestart(preload=_preload("compare"))
     from .pipeline import compare_scenarios, write_comparison
 
     cmp = compare_scenarios(region=region, base=base, scenario=scenario, threshold_min=threshold, progress=sys.stderr.isatty())
@@ -280,7 +280,7 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
     """
     from . import background
 
-    background.prestart(preload=("lisgeo.network",))  # its tasks build the other scenarios' networks
+    background.prestart(preload=_preload("build"))  # its tasks build the other scenarios' networks
     from .pipeline.maps import build_region
 
     res = build_region(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline,
@@ -430,6 +430,33 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+#: The commands that give work to a second process (:mod:`lisgeo.background`), and the modules it
+#: imports before its tasks come, besides the layers and the scoring stage: ``lisgeo build``'s tasks
+#: build the other scenarios' networks; ``lisgeo score``'s last task recomputes the claims, which
+#: route over England's roads and read the 1 km population grid.
+_SECOND_PROCESS: dict[str, tuple[str, ...]] = {"score": ("lisgeo.network", "rasterio"), "compare": (),
+                                              "build": ("lisgeo.network",)}
+
+
+def _preload(command: str, *, claims: bool = True) -> tuple[str, ...]:
+    """What ``command``'s second process imports ahead (``_SECOND_PROCESS``; nothing for the claims
+    of a ``lisgeo score --no-claims``)."""
+    return () if command == "score" and not claims else _SECOND_PROCESS.get(command, ())
+
+
+def _start_second_process(args: list[str]) -> None:
+    """Start the second process of the command in ``args`` at once (:func:`lisgeo.background.prestart`),
+    before this process imports pandas and the stages: it then imports them on the other core at the
+    same time, and has imported what its last tasks need by the time they come (the command's own
+    ``prestart`` call then finds it). Nothing for other commands, for ``--help``, or with one process."""
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command not in _SECOND_PROCESS or any(a in ("-h", "--help", "--version") for a in args):
+        return
+    from . import background
+
+    background.prestart(preload=_preload(command, claims="--no-claims" not in args))
+
+
 def run() -> None:
     """The ``lisgeo`` command: :func:`main`, then a quick exit. The exit handlers run (the second
     process is ended, kept-back cache entries are written) and the output is flushed, but the
@@ -441,9 +468,10 @@ def run() -> None:
 
     from ._gc import collect_never
 
+    collect_never()
+    _start_second_process(sys.argv[1:])  # before this process imports pandas and the rest (about 0.5 s)
     from . import cache
 
-    collect_never()
     cache.WRITE_BEHIND = True
     code = main()
     cache.write_behind()  # the network pickle is written after the command returns (a reader waits for it)

@@ -117,3 +117,24 @@ def test_the_command_exits_quickly_yet_runs_the_exit_handlers_and_keeps_its_stat
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "unknown region 'atlantis'" in bad.stderr and "handler ran" in bad.stdout
     assert not (tmp_path / "o").exists()
+
+
+def test_the_command_starts_its_second_process_before_the_heavy_imports(monkeypatch):
+    """``lisgeo score``/``build``/``compare`` start their second process first thing (cli.run), with
+    what its tasks will need; other commands, --help and one process start none. Importing the
+    command's module does not import pandas (so the start really comes first)."""
+    import subprocess
+    import sys
+
+    from lisgeo import background, cli as lcli
+
+    seen = []
+    monkeypatch.setattr(background, "prestart", lambda **kw: seen.append(kw.get("preload")))
+    for args in (["score", "--region", "d2n2", "-o", "x"], ["score", "--no-claims", "-o", "x"], ["build", "-o", "x"],
+                 ["compare", "--scenario", "hs2_2b", "-o", "x"], ["layers", "export", "sites", "-o", "x.gpkg"],
+                 ["score", "--help"], ["--version"], []):
+        lcli._start_second_process(args)
+    assert seen == [("lisgeo.network", "rasterio"), (), ("lisgeo.network",), ()]
+    code = "import sys, lisgeo.cli; print(sorted(m for m in ('pandas', 'geopandas', 'numpy', 'networkx') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
