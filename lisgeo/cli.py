@@ -454,7 +454,10 @@ def _start_second_process(args: list[str]) -> None:
         return
     from . import background
 
-    background.prestart(preload=_preload(command, claims="--no-claims" not in args))
+    try:
+        background.prestart(preload=_preload(command, claims="--no-claims" not in args))
+    except LisgeoError:  # e.g. LISGEO_WORKERS=abc: the command's own prestart says it in one line
+        pass
 
 
 def run() -> None:

@@ -138,3 +138,9 @@ def test_the_command_starts_its_second_process_before_the_heavy_imports(monkeypa
     code = "import sys, lisgeo.cli; print(sorted(m for m in ('pandas', 'geopandas', 'numpy', 'networkx') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+    # a bad LISGEO_WORKERS is said in one line by the command, not a traceback of the early start
+    monkeypatch.undo()
+    env = {**__import__("os").environ, "LISGEO_WORKERS": "abc"}
+    r = subprocess.run([sys.executable, "-m", "lisgeo", "score", "-o", "never_written"], capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.strip().splitlines() == [
+        "lisgeo: error: LISGEO_WORKERS must be a whole number of processes (1 = no second process), got 'abc'"]
