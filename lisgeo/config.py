@@ -8,6 +8,11 @@ folders there at build time; nothing is copied into the source tree), and they a
 :mod:`importlib.resources`; an editable checkout reads the repository folders themselves.
 ``LISGEO_LAYERS_DIR`` and ``LISGEO_MAPS_DIR`` point elsewhere, e.g. at a planner's own copy
 made by :func:`init_folder` (``lisgeo init DIR``).
+
+It also holds the disk cache's on/off switch (``LISGEO_NO_CACHE``, :func:`cache_enabled`,
+:func:`cache_turned_off`; :mod:`lisgeo.cache` gives them as ``enabled`` and ``turned_off``): this
+module imports nothing heavy, so the ``lisgeo`` command can decide on its second process before it
+imports pandas.
 """
 
 from __future__ import annotations
