@@ -202,9 +202,9 @@ def graph_times(G: nx.MultiDiGraph, *, sites: Iterable[str] = (), stations: Iter
     """Stage 3a: the matrices that need only the network ``G``: car times from every zone to every
     zone, job destination, site and station (street side; ``stations``: only these CRS codes) the
     car network reaches (to the stations: as far as the farthest zone's nearest station, NaN beyond,
-    which is all the scores take from them); rail times to the destination groups and, within 60 minutes, to every zone
-    and job destination; with GTFS, the transit times likewise. :func:`travel_times` picks from them
-    what the region's layers ask for."""
+    which is all the scores take from them); rail times to the destination groups and, within 60
+    minutes, to every zone and job destination; with GTFS, the transit times likewise.
+    :func:`travel_times` picks from them what the region's layers ask for."""
     from ..network import build_engine, destination_nodes, travel_time_matrix
     from ..network.schema import NodeKind, NodeRole, has_role, node_code, node_id
 
@@ -226,10 +226,7 @@ def graph_times(G: nx.MultiDiGraph, *, sites: Iterable[str] = (), stations: Iter
     site_nodes = [n for n, k in G.nodes(data="kind") if k == NodeKind.SITE]
     car = travel_time_matrix(G, codes, codes + dests + site_nodes, mode="car")
     if station_nodes:
-        car_st = _station_times(car_engine, codes, station_nodes)
-        attrs = dict(car.attrs, stations_cutoff_min=car_st.attrs.get("cutoff_min"))
-        car = pd.concat([car, car_st.set_axis(car.index)], axis=1).rename_axis(columns=car.columns.name)
-        car.attrs = attrs
+        car = _with_station_times(car, car_engine, station_nodes)
     groups = {col: destination_nodes(G, name) for col, name in RAIL_DESTINATIONS.items()}
     group_nodes = list(dict.fromkeys(n for g in groups.values() for n in g))
     rail = travel_time_matrix(G, codes, group_nodes, mode="rail")
@@ -254,6 +251,18 @@ def _station_times(engine: Any, codes: list[str], station_nodes: list[str]) -> p
     if not np.isfinite(bound) or bound <= 0:
         return engine.matrix(codes, station_nodes)
     return engine.matrix(codes, station_nodes, cutoff_min=bound * (1 + 1e-9) + 1e-9)
+
+
+def _with_station_times(car: pd.DataFrame, engine: Any, station_nodes: list[str]) -> pd.DataFrame:
+    """The car matrix ``car`` (rows: zone codes) with its columns of ``station_nodes`` made by
+    :func:`_station_times` (any it had are replaced)."""
+    st = _station_times(engine, list(car.index), station_nodes)
+    drop = set(station_nodes)
+    keep = [c for c in car.columns if c not in drop]
+    out = pd.concat([car[keep] if len(keep) < len(car.columns) else car, st.set_axis(car.index)], axis=1)
+    out = out.rename_axis(columns=car.columns.name)
+    out.attrs = dict(car.attrs, stations_cutoff_min=st.attrs.get("cutoff_min"))
+    return out
 
 
 def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (), street_graph: Any = None,
@@ -292,10 +301,7 @@ def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (
     if any(c not in car.columns for c in st_cols):  # (graph_times made for other stations: these ones, as it makes them)
         from ..network import build_engine
 
-        st = _station_times(build_engine(G, mode="car"), list(car.index), st_cols)
-        attrs = dict(gt.car.attrs, stations_cutoff_min=st.attrs.get("cutoff_min"))
-        car = pd.concat([car.drop(columns=[c for c in car.columns if c in set(st_cols)]), st.set_axis(car.index)], axis=1)
-        car.attrs = attrs
+        car = _with_station_times(car, build_engine(G, mode="car"), st_cols)
     car = car.reindex(index=pd.Index(codes, name=gt.car.index.name), columns=pd.Index(car_dest, name=gt.car.columns.name))
     car.attrs = dict(gt.car.attrs)
 
