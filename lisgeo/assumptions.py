@@ -53,6 +53,8 @@ SCHEMA: dict[str, str] = {
     "accessibility.gravity_half_life_min": "pos", "accessibility.e2sfca_catchment_min": "pos",
     "accessibility.e2sfca_decay": "decay",
     "uncertainty.car_time_pct": "nonneg", "uncertainty.rail_time_pct": "nonneg",
+    "uncertainty.intercity_rail_pct": "nonneg", "uncertainty.local_rail_pct": "nonneg",
+    "uncertainty.urban_car_pct": "nonneg", "uncertainty.rural_car_pct": "nonneg",
     "claims.off_network_kmh": "pos", "claims.drive_hours": "pos", "claims.miles": "pos",
 }
 
