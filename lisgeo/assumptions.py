@@ -29,12 +29,13 @@ __all__ = ["Assumptions", "load_assumptions", "as_assumptions", "assumptions_pat
 # bool, bands (increasing positive floats), speeds (list of positive floats), crs (list of str),
 # names (list of str, may be empty), decay (one of DECAYS).
 SCHEMA: dict[str, str] = {
-    "road.motorway_kmh": "pos", "road.trunk_kmh": "pos", "road.default_kmh": "pos", "road.straight_circuity": "ratio",
+    "road.motorway_kmh": "pos", "road.a_dual_kmh": "pos", "road.a_single_kmh": "pos", "road.a_urban_kmh": "pos",
+    "road.urban_density_per_km2": "nonneg", "road.default_kmh": "pos", "road.chord_detour_motorway": "ratio", "road.chord_detour_a_road": "ratio",
     "access.circuity": "ratio", "access.urban_kmh": "pos", "access.rural_kmh": "pos",
     "access.urban_density_per_km2": "nonneg", "access.k_junctions": "int", "access.max_junction_km": "pos",
     "access.local_max_km": "nonneg", "access.local_k_nearest": "int0", "access.local_k_max_km": "nonneg",
     "access.local_sectors": "int0", "access.local_sector_max_km": "nonneg",
-    "access.site_road_km": "pos", "access.a_road_after_km": "nonneg", "access.a_road_kmh": "pos",
+    "access.site_road_km": "pos",
     "walk.walk_kmh": "pos", "walk.max_walk_km": "nonneg", "bicycle.cycle_kmh": "pos",
     "pt.car_max_km": "nonneg", "pt.car_park_min": "nonneg", "pt.car_egress": "bool",
     "pt.stop_penalty_min": "nonneg", "pt.express_spacing_km": "pos", "pt.express_kmh": "pos", "pt.stopping_kmh": "pos",

@@ -1,10 +1,20 @@
-"""Road layers: the Strategic Road Network of England as links and junctions.
+"""Road layers: every motorway and A road of Great Britain, and England's Strategic Road Network.
 
+* ``major_roads`` / ``major_road_nodes`` – the car network of lisgeo: every motorway and A road
+  of Great Britain, trunk and non-trunk, as junction-to-junction links (DfT major roads link
+  network 2013, the network of the national road traffic counts), two-way, with the road number,
+  a road class (``motorway`` | ``a_road``), whether the link is trunk (on England's Strategic Road
+  Network: it follows a HAPMS carriageway of the same road), its carriageway (``dual`` |
+  ``single`` where HAPMS or the class tells, else unknown), the share of it that runs through
+  built-up land (``urban_share``, from the 1 km population grid) and its length: along the HAPMS
+  carriageway where it matches (``geometry_source="hapms"``), else the DfT chord between the
+  junctions times a detour factor measured on the matched links (``"dft"``).
 * ``road_links`` / ``road_nodes`` – the Strategic Road Network (SRN) of England as a directed
   graph between junction clusters (Strain, Wilson & Littleworth 2023, built from National
   Highways HATRIS links). Each link gets its road, a road class and, where the HAPMS
   carriageway sections of that road run near both of its ends, a geometry that follows the
-  carriageway (``geometry_source="hapms"``); otherwise a straight line (``"straight"``).
+  carriageway (``geometry_source="hapms"``); otherwise a straight line (``"straight"``). Shown
+  on the maps; the network routes on ``major_roads``.
 
 All outputs are in EPSG:27700; distances are kilometres.
 """
@@ -29,7 +39,8 @@ from ._registry import finish_layer, register_layer
 from ..assumptions import reach_km
 from .boundaries import region_reach
 
-__all__ = ["load_road_links", "load_road_nodes", "match_link_geometry", "road_class_of", "route_key", "drop_self_loops"]
+__all__ = ["load_road_links", "load_road_nodes", "load_major_roads", "load_major_road_nodes", "match_link_geometry",
+           "road_class_of", "route_key", "drop_self_loops", "node_endpoints", "urban_share"]
 
 log = logging.getLogger(__name__)
 
@@ -432,3 +443,252 @@ def load_road_nodes(*, region="d2n2", buffer_km: float | None = None) -> gpd.Geo
     gdf = check_frame(gdf, name="road_nodes", geom_types=POINT, unique="node_id")
     return finish_layer(gdf.sort_index(), name="road_nodes", datasets=["srn_graph"])
 
+
+
+# --------------------------------------------------------------------------------------
+# Every motorway and A road of Great Britain (DfT major roads link network, 2013)
+# --------------------------------------------------------------------------------------
+
+#: Link ends closer than this (m) are one junction: the DfT links meet end to end, a few
+#: digitised a few metres apart (at 20 m, 98.7 % of the junctions form one network; the rest
+#: are islands).
+JUNCTION_SNAP_M = 20.0
+#: A DfT link is trunk (on the SRN) when it follows a HAPMS carriageway of its road, or its
+#: middle lies within this distance (m) of one (short links the carriageway matching leaves out).
+TRUNK_NEAR_M = 200.0
+#: Largest spacing (m) of the points at which a link's setting (urban or rural) is read.
+SETTING_STEP_M = 250.0
+
+
+def node_endpoints(starts: np.ndarray, ends: np.ndarray, *, snap_m: float = JUNCTION_SNAP_M) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Junctions of links given by their (n, 2) start and end coordinates: ends within ``snap_m``
+    of each other (transitively) are one junction, placed at the mean of its ends.
+
+    Returns (from junction, to junction, (k, 2) junction coordinates); junctions are numbered
+    0 .. k-1 in order of their first end (starts, then ends).
+    """
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    xy = np.vstack([np.asarray(starts, dtype="float64"), np.asarray(ends, dtype="float64")])
+    n = len(xy)
+    pairs = cKDTree(xy).query_pairs(snap_m, output_type="ndarray") if n else np.empty((0, 2), dtype=np.int64)
+    adj = coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, label = connected_components(adj, directed=False)
+    # number junctions in order of first appearance (stable ids for the same file)
+    _, first = np.unique(label, return_index=True)
+    order = np.argsort(first)
+    renum = np.empty(len(order), dtype=np.int64)
+    renum[order] = np.arange(len(order))
+    label = renum[label]
+    k = len(order)
+    cx = np.bincount(label, weights=xy[:, 0], minlength=k) / np.bincount(label, minlength=k)
+    cy = np.bincount(label, weights=xy[:, 1], minlength=k) / np.bincount(label, minlength=k)
+    m = len(starts)
+    return label[:m], label[m:], np.column_stack([cx, cy])
+
+
+def urban_share(lines: np.ndarray, *, threshold_per_km2: float, step_m: float = SETTING_STEP_M) -> np.ndarray:
+    """Share of each LineString that runs through built-up land: the share of points along it
+    (evenly spaced, at most ``step_m`` apart, at least the midpoint) whose 1 km cell of the UKCEH
+    population grid holds more than ``threshold_per_km2`` people (for roads,
+    ``road.urban_density_per_km2``). Cells outside the grid or NaN count as rural."""
+    from .people import read_population_grid
+
+    lines = np.asarray(lines, dtype=object)
+    if not len(lines):
+        return np.array([], dtype="float64")
+    L = shapely.length(lines)
+    n = np.maximum(1, np.ceil(L / step_m).astype(np.int64))
+    owner = np.repeat(np.arange(len(lines)), n)
+    start = np.r_[0, np.cumsum(n)[:-1]]
+    frac = (np.arange(int(n.sum())) - np.repeat(start, n) + 0.5) / np.repeat(n, n)
+    pts = shapely.get_coordinates(shapely.line_interpolate_point(lines[owner], frac, normalized=True))
+    x0, y0, x1, y1 = pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()
+    arr, transform, _ = read_population_grid(bounds=(x0 - 1.0, y0 - 1.0, x1 + 1.0, y1 + 1.0))
+    col = np.floor((pts[:, 0] - transform.c) / transform.a).astype(np.int64)
+    row = np.floor((pts[:, 1] - transform.f) / transform.e).astype(np.int64)
+    inside = (row >= 0) & (row < arr.shape[0]) & (col >= 0) & (col < arr.shape[1])
+    dens = np.zeros(len(pts))
+    dens[inside] = arr[row[inside], col[inside]]  # people per 1 km cell = per km2
+    urban = np.nan_to_num(dens, nan=0.0) > threshold_per_km2
+    return np.bincount(owner, weights=urban.astype("float64"), minlength=len(lines)) / n
+
+
+def _major_roads_raw() -> gpd.GeoDataFrame:
+    path = resolve_dataset("major_roads")[0]
+    try:
+        gdf = gpd.read_file(f"zip://{path}!Major_roads_link_network2013.shp")
+    except Exception as exc:  # noqa: BLE001 - pyogrio/fiona raise several kinds
+        raise DataFormatError(f"{path.name} is not the DfT major roads link network shapefile ({type(exc).__name__}: {exc}); "
+                              "run `lisgeo data verify` and `lisgeo data fetch`") from None
+    gdf = check_frame(gdf, name="DfT major roads (Major_roads_link_network2013.shp)", required=["CP", "Road"], geom_types=LINE)
+    if gdf.crs is None or gdf.crs.to_epsg() != 27700:
+        raise DataFormatError("the DfT major roads shapefile is not in EPSG:27700; the pinned file is: run `lisgeo data verify`")
+    return gdf
+
+
+def _major_road_class(road: pd.Series) -> np.ndarray:
+    """``"motorway"`` for M-roads and A(M) roads, else ``"a_road"``."""
+    r = road.astype("string")
+    mw = (r.str.match(r"^M\d") | r.str.match(r"^A\d+(\(M\)|M)$")).fillna(False).to_numpy(dtype=bool)
+    return np.where(mw, "motorway", "a_road")
+
+
+def _trunk_carriageway(chords: np.ndarray, routes: np.ndarray, sections: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For each chord: whether a HAPMS main carriageway of its own road passes within
+    :data:`TRUNK_NEAR_M` of its middle, and whether those carriageways are single two-way ones."""
+    mid = shapely.line_interpolate_point(chords, 0.5, normalized=True)
+    near = np.zeros(len(chords), dtype=bool)
+    single = np.zeros(len(chords), dtype=bool)
+    if not len(chords) or sections.empty:
+        return near, single
+    tree = shapely.STRtree(sections.geometry.to_numpy())
+    li, si = tree.query(mid, predicate="dwithin", distance=TRUNK_NEAR_M)
+    same = sections["route"].to_numpy(dtype=object)[si] == routes[li]
+    li, si = li[same], si[same]
+    near[li] = True
+    tw = sections["two_way"].to_numpy(dtype=bool)[si]
+    # single where every nearby carriageway of the road is a two-way single one
+    n_all = np.bincount(li, minlength=len(chords))
+    n_tw = np.bincount(li, weights=tw.astype("float64"), minlength=len(chords))
+    single = near & (n_tw == n_all)
+    return near, single
+
+
+def _major_roads_national(assumptions) -> gpd.GeoDataFrame:
+    """Every DfT link with its junctions, class, trunk flag, carriageway, setting and length."""
+    raw = _major_roads_raw()
+    raw = raw[shapely.length(raw.geometry.to_numpy()) > 0]
+    geoms = raw.geometry.to_numpy()
+    s = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    e = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    fr, to, jxy = node_endpoints(s, e)
+    keep = fr != to
+    raw, s, e, fr, to = raw[keep], s[keep], e[keep], fr[keep], to[keep]
+    chords = shapely.linestrings(np.stack([jxy[fr], jxy[to]], axis=1))
+    road = raw["Road"].astype("string").str.strip()
+    route = route_key(road).to_numpy(dtype=object)
+    cls = _major_road_class(road)
+    chord_km = shapely.length(chords) / 1000.0
+    ok = chord_km > 0
+    raw, chords, road, route, cls, chord_km, fr, to = raw[ok], chords[ok], road[ok], route[ok], cls[ok], chord_km[ok], fr[ok], to[ok]
+    sections = _hapms_sections(None)
+    on_srn = np.isin(route, sections["route"].unique())
+    links = gpd.GeoDataFrame({"route": route[on_srn]}, geometry=chords[on_srn], crs=BNG)
+    matched = match_link_geometry(links, sections)
+    source = np.full(len(raw), "dft", dtype=object)
+    geom = chords.copy()
+    length = chord_km * np.where(cls == "motorway", assumptions["road.chord_detour_motorway"], assumptions["road.chord_detour_a_road"])
+    hap = matched["geometry_source"].to_numpy(dtype=object) == "hapms"
+    idx = np.flatnonzero(on_srn)[hap]
+    source[idx] = "hapms"
+    geom[idx] = matched.geometry.to_numpy()[hap]
+    length[idx] = matched["length_km"].to_numpy()[hap]
+    near, single = _trunk_carriageway(chords, route, sections)
+    trunk = near | (source == "hapms")
+    carriageway = np.where(cls == "motorway", "dual", np.where(trunk, np.where(single, "single", "dual"), None))
+    share = urban_share(geom, threshold_per_km2=assumptions["road.urban_density_per_km2"])
+    cp = pd.to_numeric(raw["CP"], errors="coerce").round().astype("Int64")
+    ids = ("CP" + cp.astype("string")).fillna("link" + pd.Series(np.arange(len(raw)), index=raw.index).astype("string"))
+    ids = ids.where(~ids.duplicated(keep=False), ids + "_" + pd.Series(np.arange(len(raw)), index=raw.index).astype("string"))
+    gdf = gpd.GeoDataFrame({
+        "link_id": ids.to_numpy(dtype=object), "cp": cp.to_numpy(), "road": road.to_numpy(dtype=object),
+        "road_class": cls, "trunk": trunk, "carriageway": pd.array(carriageway, dtype="string"),
+        "urban_share": share, "from_node": fr, "to_node": to, "chord_km": chord_km, "length_km": length,
+        "geometry_source": pd.array(source, dtype="string"),
+    }, geometry=geom, crs=BNG)
+    gdf = gdf.set_index("link_id", drop=False)
+    gdf.index.name = None
+    gdf.attrs["junctions"] = jxy
+    return gdf
+
+
+def _major_roads_key(assumptions) -> str | None:
+    from .. import cache as disk
+
+    if not disk.enabled():
+        return None
+    keys = ("road.urban_density_per_km2", "road.chord_detour_motorway", "road.chord_detour_a_road")
+    return disk.make_key({"kind": "major_roads", "datasets": disk.dataset_digests(["major_roads", "hapms", "population_grid_1km"]),
+                          "assumptions": {k: assumptions[k] for k in keys}})
+
+
+@lru_cache(maxsize=2)
+def _national_major_roads(key_values: tuple) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Great Britain's major road links and junctions (about 2 s to make; kept in the disk cache)."""
+    from .. import cache as disk
+    from ..assumptions import load_assumptions
+
+    a = load_assumptions(**{k.replace(".", "__"): v for k, v in key_values})
+    key = _major_roads_key(a)
+    if key is not None:
+        links = disk.load_frame("layers", f"{key}-major_roads")
+        nodes = disk.load_frame("layers", f"{key}-major_road_nodes")
+        if links is not None and nodes is not None:
+            return links, nodes
+    links = _major_roads_national(a)
+    jxy = links.attrs.pop("junctions")
+    used = np.unique(np.r_[links["from_node"].to_numpy(), links["to_node"].to_numpy()])
+    nodes = gpd.GeoDataFrame({"node_id": used}, geometry=shapely.points(jxy[used]), index=used, crs=BNG)
+    nodes.index.name = None
+    if key is not None:
+        disk.store_frame("layers", f"{key}-major_roads", links)
+        disk.store_frame("layers", f"{key}-major_road_nodes", nodes)
+    return links, nodes
+
+
+def _major_key_values(assumptions=None) -> tuple:
+    from ..assumptions import as_assumptions
+
+    a = as_assumptions(assumptions)
+    return tuple((k, a[k]) for k in ("road.urban_density_per_km2", "road.chord_detour_motorway", "road.chord_detour_a_road"))
+
+
+def _major_in_reach(region, buffer_km, assumptions=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    links, nodes = _national_major_roads(_major_key_values(assumptions))
+    if region is None:
+        return links, nodes
+    buffer_km = reach_km("network", buffer_km)
+    reach = region_reach(region, buffer_km)
+    chords = shapely.linestrings(np.stack([shapely.get_coordinates(nodes.geometry.loc[links["from_node"]].to_numpy()),
+                                           shapely.get_coordinates(nodes.geometry.loc[links["to_node"]].to_numpy())], axis=1))
+    sub = links[shapely.intersects(chords, reach)]
+    if sub.empty:
+        raise EmptyResultError(f"no motorway or A road lies within {buffer_km} km of region {region!r}; increase buffer_km")
+    ends = np.unique(np.r_[sub["from_node"].to_numpy(), sub["to_node"].to_numpy()])
+    return sub, nodes.loc[ends]
+
+
+@register_layer("major_roads", family="transport",
+                description="Every motorway and A road of Great Britain (DfT 2013), junction to junction, two-way: road, road_class "
+                            "(motorway|a_road), trunk, carriageway, urban_share, length_km, geometry_source (hapms|dft)",
+                datasets=["major_roads", "hapms", "population_grid_1km"])
+def load_major_roads(*, region="d2n2", buffer_km: float | None = None, assumptions=None) -> gpd.GeoDataFrame:
+    """The motorways and A roads that meet ``region`` buffered by ``buffer_km`` (default
+    ``reach.network_km``; ``region=None``: all of Great Britain).
+
+    Columns: ``link_id`` ("CP<count point>"), ``cp``, ``road`` ("M1", "A6", "A1(M)"),
+    ``road_class`` ("motorway" | "a_road"), ``trunk`` (bool: follows a carriageway of England's
+    Strategic Road Network), ``carriageway`` ("dual" | "single"; NA where the data cannot tell,
+    non-trunk A roads), ``urban_share`` (0-1, :func:`urban_share`), ``from_node`` / ``to_node``
+    (junctions of ``major_road_nodes``), ``chord_km`` (straight line between the junctions),
+    ``length_km`` (road length: along the HAPMS carriageway where ``geometry_source == "hapms"``,
+    else ``chord_km`` × ``road.chord_detour_motorway`` or ``road.chord_detour_a_road``). Links are
+    two-way (one row per link; the network adds both directions). The network is that of 2013:
+    roads opened since (e.g. the A555 Manchester Airport relief road, 2018) are missing.
+    """
+    links, _ = _major_in_reach(region, buffer_km, assumptions)
+    out = links.copy()
+    out.attrs["hapms_share"] = float((out["geometry_source"] == "hapms").mean())
+    return finish_layer(out, name="major_roads", datasets=["major_roads", "hapms", "population_grid_1km"])
+
+
+@register_layer("major_road_nodes", family="transport", description="Junctions of the major_roads links within reach of the region",
+                datasets=["major_roads"])
+def load_major_road_nodes(*, region="d2n2", buffer_km: float | None = None, assumptions=None) -> gpd.GeoDataFrame:
+    """Junctions (``node_id``) at either end of the ``major_roads`` links within reach of ``region``."""
+    _, nodes = _major_in_reach(region, buffer_km, assumptions)
+    out = check_frame(nodes.copy(), name="major_road_nodes", geom_types=POINT, unique="node_id")
+    return finish_layer(out, name="major_road_nodes", datasets=["major_roads"])

@@ -7,12 +7,12 @@ through (:func:`point_links`, :func:`junction_links`). Every rule below applies 
 all of them.
 
 All distances are crow-fly in British National Grid metres, turned into road distance by
-``access.circuity``; a link is never shorter than 1 m. By car, the first
-``access.a_road_after_km`` of road run at the local speed of the point (urban or rural,
-:func:`urban_flags`) and the rest at ``access.a_road_kmh``: a long link stands for the A-roads
-between towns, a short one for local streets (:func:`drive_minutes`). Walks run at walking speed.
+``access.circuity``; a link is never shorter than 1 m. By car, a link runs at the local speed
+of the point (``access.urban_kmh`` or ``access.rural_kmh``, :func:`urban_flags`): the streets,
+B roads and lanes that the major roads (every motorway and A road) leave out
+(:func:`drive_minutes`). Walks run at walking speed.
 
-- ``access_car``: terminal <-> each of its ``access.k_junctions`` nearest strategic junctions
+- ``access_car``: terminal <-> each of its ``access.k_junctions`` nearest major-road junctions
   (both directions), at the terminal's local speed. Terminals farther than
   ``access.max_junction_km`` from every junction cannot reach the road network:
   :class:`~lisgeo.errors.NetworkError`.
@@ -70,15 +70,12 @@ def access_minutes(dist_m: np.ndarray, speed_kmh: np.ndarray | float, circuity: 
 
 
 def drive_minutes(road_km: np.ndarray, local_kmh: np.ndarray | float, assumptions: Mapping[str, Any]) -> np.ndarray:
-    """Minutes to drive ``road_km`` off the strategic roads: the first ``access.a_road_after_km`` at
-    ``local_kmh`` (the street speed of the place), the rest at ``access.a_road_kmh``."""
-    d = np.asarray(road_km, dtype="float64")
-    d0, v2 = assumptions["access.a_road_after_km"], assumptions["access.a_road_kmh"]
-    return (np.minimum(d, d0) / np.asarray(local_kmh, dtype="float64") + np.maximum(d - d0, 0.0) / v2) * 60.0
+    """Minutes to drive ``road_km`` off the major roads at ``local_kmh`` (the local speed of the place)."""
+    return np.asarray(road_km, dtype="float64") / np.asarray(local_kmh, dtype="float64") * 60.0
 
 
 def _local_link_minutes(road_km: np.ndarray, v_a: np.ndarray, v_b: np.ndarray, assumptions: Mapping[str, Any]) -> np.ndarray:
-    """A local link between two points: half of it at each end's street speed (then A-roads)."""
+    """A local link between two points: half of it at each end's local speed."""
     return 0.5 * drive_minutes(road_km, v_a, assumptions) + 0.5 * drive_minutes(road_km, v_b, assumptions)
 
 
@@ -208,7 +205,7 @@ def junction_links(xy: np.ndarray, junction_xy: np.ndarray, speed_kmh: np.ndarra
                    k: int | None = None, max_km: float | None = None, profile: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Links of points to their ``k`` (default ``access.k_junctions``) nearest junctions within
     ``max_km`` (default ``access.max_junction_km``): (point index, junction index, minutes, road km).
-    ``profile``: street speed then A-roads (:func:`drive_minutes`); False: ``speed_kmh`` all the way."""
+    ``profile``: kept for callers; both ways the link runs at ``speed_kmh`` all the way."""
     k = assumptions["access.k_junctions"] if k is None else k
     max_m = (assumptions["access.max_junction_km"] if max_km is None else max_km) * 1000.0
     i, j, d = knn_links(xy, junction_xy, k, max_m)

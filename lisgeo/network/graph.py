@@ -115,8 +115,8 @@ def _check_zone_reach(G: nx.MultiDiGraph, sites: Iterable[str] = (), *, _table: 
 
 
 def _site_roads(region: Any, buffer_km: float, site_xy: np.ndarray, a: Assumptions) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Strategic road links and junctions that sites lying beyond the region's road reach bring
-    with them: within ``access.site_road_km`` of the site or of the straight line from the site
+    """Major road links (motorways and A roads) and junctions that sites lying beyond the region's
+    road reach bring with them: within ``access.site_road_km`` of the site or of the straight line from the site
     to the region outline. None when every site lies within reach."""
     import shapely
 
@@ -129,9 +129,9 @@ def _site_roads(region: Any, buffer_km: float, site_xy: np.ndarray, a: Assumptio
     if not far:
         return None
     area = shapely.union_all([shapely.shortest_line(p, outline).buffer(r_km * 1000.0) for p in far])
-    from ..layers.roads import load_road_links, load_road_nodes
+    from ..layers.roads import load_major_road_nodes, load_major_roads
 
-    links, nodes = load_road_links(region=None), load_road_nodes(region=None)
+    links, nodes = load_major_roads(region=None), load_major_road_nodes(region=None)
     links = links[shapely.intersects(links.geometry.values, area)]
     ends = pd.unique(np.r_[links["from_node"].to_numpy(), links["to_node"].to_numpy()])
     return links, nodes[nodes["node_id"].isin(ends)]
@@ -305,7 +305,7 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     graph of this call's own), which holds everything before the scheme: the result is the same."""
     from ..layers import load_layer
     from ..layers.boundaries import load_lsoa21
-    from ..layers.roads import load_road_links, load_road_nodes
+    from ..layers.roads import load_major_road_nodes, load_major_roads
 
     a = load_assumptions(**{**sc.assumptions, **overrides})
     reg = get_region(region)
@@ -318,14 +318,14 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
         rail_stations, rail_patterns = load_layer("rail_stations", region=None), load_layer("rail_patterns", region=None)
         services = _cached_rail_services(rail_stations, rail_patterns, a)
         sites, need = _terminal_sites(region, buffer_km, extra_sites)
-        links = load_road_links(region=region, buffer_km=buffer_km)
-        nodes = load_road_nodes(region=region, buffer_km=buffer_km)
+        links = load_major_roads(region=region, buffer_km=buffer_km)
+        nodes = load_major_road_nodes(region=region, buffer_km=buffer_km)
         fixed = sites.loc[sites.index.astype(str).isin(need)]
         extra = _site_roads(region, buffer_km, np.column_stack([fixed.geometry.x, fixed.geometry.y]), a)
         if extra is not None:
             links = pd.concat([links, extra[0][~extra[0]["link_id"].isin(links["link_id"])]])
             nodes = pd.concat([nodes, extra[1][~extra[1]["node_id"].isin(nodes["node_id"])]])
-        add_road_links(G, links, a, nodes=nodes)
+        add_road_links(G, links, a, nodes=nodes, two_way=True)
         add_rail(G, rail_stations, rail_patterns, a, services=services)
         zones = load_layer("lsoa21_centroids", region=region)  # (a second process may have read it: warm_tasks)
         polys = load_lsoa21(region=region)

@@ -1,4 +1,25 @@
-"""The strategic road network as graph edges: junction nodes (role ``road``), link times by road class."""
+"""The car network's roads as graph edges: junction nodes (role ``road``), link times by class and setting.
+
+A link's time is its road length at the speed of its class, the part of it through built-up land
+(``urban_share``) at the urban speed:
+
+    minutes = length_km × (urban_share / v_urban + (1 − urban_share) / v_rural) × 60
+
+with, by ``road_class`` (and ``carriageway`` where known):
+
+=========================  ========================  =====================
+class                      v_rural                   v_urban
+=========================  ========================  =====================
+``motorway``               ``road.motorway_kmh``     ``road.motorway_kmh``
+``trunk`` / dual A road    ``road.a_dual_kmh``       ``road.a_urban_kmh``
+``a_road`` (single, NA)    ``road.a_single_kmh``     ``road.a_urban_kmh``
+anything else              ``road.default_kmh``      ``road.default_kmh``
+=========================  ========================  =====================
+
+A link whose ``geometry_source`` is ``"straight"`` (an SRN link without a carriageway match) is
+``length_km`` × ``road.chord_detour_a_road`` (× ``road.chord_detour_motorway`` for motorways)
+long; the ``major_roads`` layer has applied its detour already (``"dft"``).
+"""
 
 from __future__ import annotations
 
@@ -15,37 +36,57 @@ from .schema import EdgeMode, NodeKind, NodeRole, add_edge_list, node_id, node_i
 __all__ = ["road_speed_kmh", "road_link_times", "add_road_links"]
 
 
-def road_speed_kmh(road_class: pd.Series | np.ndarray | list, assumptions: Assumptions) -> np.ndarray:
-    """Average speed (km/h) of each link from its ``road_class`` ("motorway", "trunk", else default)."""
-    rc = pd.Series(np.asarray(road_class, dtype=object)).astype("string").str.lower().fillna("")
-    out = np.full(len(rc), assumptions["road.default_kmh"], dtype="float64")
-    out[(rc == "motorway").to_numpy()] = assumptions["road.motorway_kmh"]
-    out[(rc == "trunk").to_numpy()] = assumptions["road.trunk_kmh"]
-    return out
+def _classes(links: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rc = pd.Series(np.asarray(links["road_class"], dtype=object)).astype("string").str.lower().fillna("").to_numpy(dtype=object)
+    cw = (pd.Series(np.asarray(links["carriageway"], dtype=object)).astype("string").str.lower().fillna("").to_numpy(dtype=object)
+          if "carriageway" in links.columns else np.full(len(links), "", dtype=object))
+    return rc, cw, np.asarray(rc == "motorway")
+
+
+def road_speed_kmh(links: pd.DataFrame, assumptions: Assumptions) -> tuple[np.ndarray, np.ndarray]:
+    """(rural, urban) speed (km/h) of each link from its ``road_class`` and ``carriageway`` (see
+    the module docstring)."""
+    rc, cw, mw = _classes(links)
+    dual = (rc == "trunk") | ((rc == "a_road") & (cw == "dual"))
+    a_road = (rc == "trunk") | (rc == "a_road")
+    rural = np.full(len(rc), assumptions["road.default_kmh"], dtype="float64")
+    rural[a_road] = assumptions["road.a_single_kmh"]
+    rural[dual] = assumptions["road.a_dual_kmh"]
+    rural[mw] = assumptions["road.motorway_kmh"]
+    urban = np.where(a_road, assumptions["road.a_urban_kmh"], rural)
+    return rural, urban
 
 
 def _effective_length(links: pd.DataFrame, assumptions: Assumptions) -> np.ndarray:
     length = links["length_km"].to_numpy(dtype="float64")
     if "geometry_source" in links.columns:
         straight = (links["geometry_source"].astype("string") == "straight").fillna(False).to_numpy()
-        length = np.where(straight, length * assumptions["road.straight_circuity"], length)
+        detour = np.where(_classes(links)[2], assumptions["road.chord_detour_motorway"], assumptions["road.chord_detour_a_road"])
+        length = np.where(straight, length * detour, length)
     return length
 
 
 def road_link_times(links: pd.DataFrame, assumptions: Assumptions) -> np.ndarray:
-    """Minutes on each link: ``length_km`` (× ``road.straight_circuity`` where the geometry is a
-    straight line) / speed(road_class) × 60. Edges store that effective length as ``length_km``."""
-    return _effective_length(links, assumptions) / road_speed_kmh(links["road_class"], assumptions) * 60.0
+    """Minutes on each link (see the module docstring): ``length_km`` (× the chord detour where the
+    geometry is a straight line) at the rural and urban speeds of its class, weighted by its
+    ``urban_share`` (0 when the column is absent). Edges store the effective length as ``length_km``."""
+    rural, urban = road_speed_kmh(links, assumptions)
+    u = (np.clip(links["urban_share"].to_numpy(dtype="float64"), 0.0, 1.0) if "urban_share" in links.columns
+         else np.zeros(len(links)))
+    u = np.nan_to_num(u, nan=0.0)
+    return _effective_length(links, assumptions) * (u / urban + (1.0 - u) / rural) * 60.0
 
 
 def add_road_links(G: nx.MultiDiGraph, links: pd.DataFrame, assumptions: Assumptions,
-                   nodes: pd.DataFrame | None = None) -> nx.MultiDiGraph:
-    """Add directed strategic road links to ``G`` (mode ``"road"``).
+                   nodes: pd.DataFrame | None = None, *, two_way: bool = False) -> nx.MultiDiGraph:
+    """Add road links to ``G`` (mode ``"road"``).
 
-    ``links``: [from_node, to_node, road_class, length_km (km), geometry?, geometry_source?]
-    as ``lisgeo.layers.roads.load_road_links``. Junction positions come from ``nodes``
-    ([node_id, geometry]) when given, else from the link end points. Node ids are
-    ``node_id("road", node_id)``; edges carry ``time_min``, ``length_km``, ``road``, ``road_class``.
+    ``links``: [from_node, to_node, road_class, length_km (km), carriageway?, urban_share?,
+    geometry?, geometry_source?] as ``lisgeo.layers.roads.load_major_roads`` (two-way links:
+    ``two_way=True`` adds both directions) or ``load_road_links`` (directed). Junction positions
+    come from ``nodes`` ([node_id, geometry]) when given, else from the link end points. Node
+    ids are ``node_id("road", node_id)``; edges carry ``time_min``, ``length_km``, ``road``,
+    ``road_class``.
     """
     links = check_frame(links, name="road links", required=["from_node", "to_node", "road_class", "length_km"])
     length = links["length_km"].to_numpy(dtype="float64")
@@ -75,8 +116,12 @@ def add_road_links(G: nx.MultiDiGraph, links: pd.DataFrame, assumptions: Assumpt
     G.add_nodes_from((n, {"kind": NodeKind.ROAD, "x": xy[0], "y": xy[1]}) for n, xy in pos.items() if n in used)
     road = links["road"].astype(str).tolist() if "road" in links.columns else [""] * len(links)
     rc = links["road_class"].astype(str).tolist()
-    add_edge_list(G, [
-        (f, t, {"time_min": float(tm), "mode": EdgeMode.ROAD, "length_km": float(lk), "road": r, "road_class": c})
-        for f, t, tm, lk, r, c in zip(fr, to, times, _effective_length(links, assumptions), road, rc)
-    ])
+    eff = _effective_length(links, assumptions)
+    edges = []
+    for f, t, tm, lk, r, c in zip(fr, to, times, eff, road, rc):
+        attrs = {"time_min": float(tm), "mode": EdgeMode.ROAD, "length_km": float(lk), "road": r, "road_class": c}
+        edges.append((f, t, attrs))
+        if two_way:
+            edges.append((t, f, dict(attrs)))
+    add_edge_list(G, edges)
     return G
