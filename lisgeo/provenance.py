@@ -49,7 +49,7 @@ NETWORK_LAYERS = ("major_roads", "major_road_nodes", "rail_stations", "rail_patt
 #: Layers a scoring run reads (:func:`lisgeo.pipeline.score.load_inputs` and the network).
 SCORE_LAYERS = (*NETWORK_LAYERS, "imd2025_main", "jobs_lsoa21", "digital_lsoa21", "stops")
 #: Layers :func:`lisgeo.pipeline.claims.recompute_claims` reads.
-CLAIMS_LAYERS = ("population_grid", "lsoa21", "road_links", "road_nodes", "commuting_lad")
+CLAIMS_LAYERS = ("population_grid", "lsoa21", "major_roads", "major_road_nodes", "commuting_lad")
 
 # the facts a frame's attrs may hold that are worth keeping (beside region, scenario, assumptions, index_config)
 _DETAILS = ("layer", "base", "hs2_scheme", "index_scale", "public_transport", "threshold_min", "uncertainty_pct",

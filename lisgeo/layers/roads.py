@@ -3,7 +3,7 @@
 * ``major_roads`` / ``major_road_nodes`` – the car network of lisgeo: every motorway and A road
   of Great Britain, trunk and non-trunk, as junction-to-junction links (DfT major roads link
   network 2013, the network of the national road traffic counts), two-way, with the road number,
-  a road class (``motorway`` | ``a_road``), whether the link is trunk (on England's Strategic Road
+  a road class (``motorway`` | ``trunk`` | ``a_road``), whether the link is trunk (on England's Strategic Road
   Network: it follows a HAPMS carriageway of the same road), its carriageway (``dual`` |
   ``single`` where HAPMS or the class tells, else unknown), the share of it that runs through
   built-up land (``urban_share``, from the 1 km population grid) and its length: along the HAPMS
@@ -589,6 +589,7 @@ def _major_roads_national(assumptions) -> gpd.GeoDataFrame:
     near, single = _trunk_carriageway(chords, route, sections)
     trunk = near | (source == "hapms")
     carriageway = np.where(cls == "motorway", "dual", np.where(trunk, np.where(single, "single", "dual"), None))
+    cls = np.where((cls == "a_road") & trunk, "trunk", cls)
     share = urban_share(geom, threshold_per_km2=assumptions["road.urban_density_per_km2"])
     cp = pd.to_numeric(raw["CP"], errors="coerce").round().astype("Int64")
     ids = ("CP" + cp.astype("string")).fillna("link" + pd.Series(np.arange(len(raw)), index=raw.index).astype("string"))
@@ -663,15 +664,16 @@ def _major_in_reach(region, buffer_km, assumptions=None) -> tuple[gpd.GeoDataFra
 
 @register_layer("major_roads", family="transport",
                 description="Every motorway and A road of Great Britain (DfT 2013), junction to junction, two-way: road, road_class "
-                            "(motorway|a_road), trunk, carriageway, urban_share, length_km, geometry_source (hapms|dft)",
+                            "(motorway|trunk|a_road), trunk, carriageway, urban_share, length_km, geometry_source (hapms|dft)",
                 datasets=["major_roads", "hapms", "population_grid_1km"])
 def load_major_roads(*, region="d2n2", buffer_km: float | None = None, assumptions=None) -> gpd.GeoDataFrame:
     """The motorways and A roads that meet ``region`` buffered by ``buffer_km`` (default
     ``reach.network_km``; ``region=None``: all of Great Britain).
 
     Columns: ``link_id`` ("CP<count point>"), ``cp``, ``road`` ("M1", "A6", "A1(M)"),
-    ``road_class`` ("motorway" | "a_road"), ``trunk`` (bool: follows a carriageway of England's
-    Strategic Road Network), ``carriageway`` ("dual" | "single"; NA where the data cannot tell,
+    ``road_class`` ("motorway"; "trunk": an A road of England's Strategic Road Network, whose
+    HAPMS carriageway it follows; "a_road": any other A road), ``trunk`` (bool: motorways and
+    trunk A roads on the SRN), ``carriageway`` ("dual" | "single"; NA where the data cannot tell,
     non-trunk A roads), ``urban_share`` (0-1, :func:`urban_share`), ``from_node`` / ``to_node``
     (junctions of ``major_road_nodes``), ``chord_km`` (straight line between the junctions),
     ``length_km`` (road length: along the HAPMS carriageway where ``geometry_source == "hapms"``,

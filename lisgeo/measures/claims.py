@@ -97,19 +97,20 @@ def population_within_distance(grid: GridPoints, outline: shapely.Geometry, *, m
 
 def population_within_drive(grid: GridPoints, outline: shapely.Geometry, links: pd.DataFrame, nodes: pd.DataFrame, *,
                             hours: float = 4.0, off_network_kmh: float = 60.0,
-                            assumptions: Mapping[str, Any]) -> dict[str, float]:
+                            assumptions: Mapping[str, Any], two_way: bool = False) -> dict[str, float]:
     """Share of Great Britain's (and the UK's) population within ``hours`` by car of ``outline``.
 
-    The approximation (the strategic road network, SRN, in the data is England's only):
+    The approximation:
 
-    1. drive time along the SRN ``links`` / ``nodes`` (all of England's), link times exactly as the
-       lisgeo network computes them (:func:`lisgeo.network.road.road_link_times`), starting at 0
-       from every junction inside the outline;
+    1. drive time along the road ``links`` / ``nodes`` (the network's: every motorway and A road of
+       Great Britain, ``major_roads``, with ``two_way=True``; or directed links such as England's
+       SRN), link times exactly as the lisgeo network computes them
+       (:func:`lisgeo.network.road.road_link_times`), starting at 0 from every junction inside the
+       outline;
     2. each populated cell is reached from one of its 8 nearest junctions, or straight from the
        outline, by a leg of straight-line distance × ``access.circuity`` at ``off_network_kmh``
-       (the assumption ``claims.off_network_kmh``: long legs beyond the SRN – to Scotland and
-       Wales, which have no SRN in the data – run on their own trunk roads and motorways), the
-       way any point joins the network (:func:`lisgeo.network.access.junction_links`);
+       (the assumption ``claims.off_network_kmh``), the way any point joins the network
+       (:func:`lisgeo.network.access.junction_links`);
     3. cells inside the outline take 0.
 
     Returns ``{"gb_share": %, "uk_share": %, "gb_people": people, "uk_people": people}``.
@@ -130,10 +131,13 @@ def population_within_drive(grid: GridPoints, outline: shapely.Geometry, links: 
     j = ids.get_indexer(links["to_node"])
     if (i < 0).any() or (j < 0).any():
         raise DataFormatError("road links name junctions missing from the road nodes; load both for the same area")
-    g = csr_matrix((road_link_times(links, assumptions), (i, j)), shape=(len(ids), len(ids)))
+    t = road_link_times(links, assumptions)
+    if two_way:
+        i, j, t = np.r_[i, j], np.r_[j, i], np.r_[t, t]
+    g = csr_matrix((t, (i, j)), shape=(len(ids), len(ids)))
     src = np.flatnonzero(shapely.contains_xy(outline, nxy[:, 0], nxy[:, 1]))
     if len(src) == 0:
-        raise EmptyResultError("no strategic road junction lies inside the region; the drive-time claim needs one")
+        raise EmptyResultError("no road junction lies inside the region; the drive-time claim needs one")
     t_node = dijkstra(g, directed=True, indices=src, min_only=True)
     cells = np.c_[grid.x, grid.y]
     ci, cj, t_leg, _ = junction_links(cells, nxy, off_network_kmh, assumptions, k=8, max_km=np.inf, profile=False)

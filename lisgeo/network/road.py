@@ -11,8 +11,9 @@ with, by ``road_class`` (and ``carriageway`` where known):
 class                      v_rural                   v_urban
 =========================  ========================  =====================
 ``motorway``               ``road.motorway_kmh``     ``road.motorway_kmh``
-``trunk`` / dual A road    ``road.a_dual_kmh``       ``road.a_urban_kmh``
-``a_road`` (single, NA)    ``road.a_single_kmh``     ``road.a_urban_kmh``
+``trunk`` (not single)      ``road.a_dual_kmh``       ``road.a_urban_kmh``
+``a_road`` ``dual``        ``road.a_dual_kmh``       ``road.a_urban_kmh``
+other A roads              ``road.a_single_kmh``     ``road.a_urban_kmh``
 anything else              ``road.default_kmh``      ``road.default_kmh``
 =========================  ========================  =====================
 
@@ -47,7 +48,7 @@ def road_speed_kmh(links: pd.DataFrame, assumptions: Assumptions) -> tuple[np.nd
     """(rural, urban) speed (km/h) of each link from its ``road_class`` and ``carriageway`` (see
     the module docstring)."""
     rc, cw, mw = _classes(links)
-    dual = (rc == "trunk") | ((rc == "a_road") & (cw == "dual"))
+    dual = ((rc == "trunk") & (cw != "single")) | ((rc == "a_road") & (cw == "dual"))
     a_road = (rc == "trunk") | (rc == "a_road")
     rural = np.full(len(rc), assumptions["road.default_kmh"], dtype="float64")
     rural[a_road] = assumptions["road.a_single_kmh"]

@@ -85,7 +85,7 @@ def claims_task(region: Any = "d2n2") -> "Task":
 def _recompute_claims(reg: Region, a: Assumptions, hours: float, miles: float) -> pd.DataFrame:
     from ..layers.boundaries import region_outline
     from ..layers.jobs import load_commuting_lad
-    from ..layers.roads import load_road_links, load_road_nodes
+    from ..layers.roads import load_major_road_nodes, load_major_roads
 
     off_kmh = a["claims.off_network_kmh"]
     figs = STRATEGY_CLAIMS.get(reg.name, {})
@@ -110,17 +110,19 @@ def _recompute_claims(reg: Region, a: Assumptions, hours: float, miles: float) -
                 f"with the region's own residents it is {pw / 1e6:.2f} M; {coverage_note}"),
         source=_GRID_SOURCE,
     ))
-    dr = population_within_drive(grid, outline, load_road_links(region=None), load_road_nodes(region=None),
-                                 hours=hours, off_network_kmh=off_kmh, assumptions=a)
+    dr = population_within_drive(grid, outline, load_major_roads(region=None, assumptions=a),
+                                 load_major_road_nodes(region=None, assumptions=a),
+                                 hours=hours, off_network_kmh=off_kmh, assumptions=a, two_way=True)
     rows.append(dict(
         claim=f"share of Great Britain's population within {hours:g} hours' drive of the region",
         strategy_figure=figs.get("gb_share_within_4h_drive", np.nan), computed_value=round(dr["gb_share"], 1), unit="% of GB population",
-        method=(f"drive time from any SRN junction in the region along all of England's strategic roads (link times as "
-                f"in the lisgeo network: motorway {a['road.motorway_kmh']:g} km/h, trunk {a['road.trunk_kmh']:g} km/h, "
-                f"layers/assumptions.toml) then straight-line × {a['access.circuity']:g} at {off_kmh:g} km/h to each "
-                f"1 km cell (Scotland and Wales have no SRN in the data, so they are reached by that leg from the nearest "
-                f"English junction); GB = the UK grid less Northern Ireland; UK share {dr['uk_share']:.1f}%; {coverage_note}"),
-        source=f"{_GRID_SOURCE}; National Highways SRN graph and HAPMS (OGL v3)",
+        method=(f"drive time from any motorway or A-road junction in the region along every motorway and A road of "
+                f"Great Britain (DfT major roads 2013; link times as in the lisgeo network: motorway "
+                f"{a['road.motorway_kmh']:g} km/h, dual A roads {a['road.a_dual_kmh']:g}, single {a['road.a_single_kmh']:g}, "
+                f"through towns {a['road.a_urban_kmh']:g} km/h, layers/assumptions.toml) then straight-line × "
+                f"{a['access.circuity']:g} at {off_kmh:g} km/h to each 1 km cell; GB = the UK grid less Northern Ireland; "
+                f"UK share {dr['uk_share']:.1f}%; {coverage_note}"),
+        source=f"{_GRID_SOURCE}; DfT major roads link network 2013, National Highways HAPMS (OGL v3)",
     ))
     sc = commuting_self_containment(load_commuting_lad(region=reg), reg.lad_codes)
     src = "ONS Census 2021 ODWP01EW (home→work flows between districts), OGL v3"

@@ -138,3 +138,71 @@ def test_matcher_takes_each_link_on_its_own_when_matching_many_at_once():
     assert bend.coords[0] == (0.0, 0.0) and bend.coords[-1] == (10000.0, 0.0)
     assert (5000.0, 2000.0) in list(bend.coords)  # the bend's vertex kept, the sections' ends beyond the junctions trimmed
     assert together["length_km"].iloc[3] == pytest.approx(10.2)
+
+
+# ----------------------------------------------------------------------------- major roads (DfT 2013)
+
+
+def test_node_endpoints_snap_ends_within_reach_into_one_junction():
+    # three links meeting at (1000, 0), one end digitised 8 m off; a fourth end 60 m away stays apart
+    starts = np.array([[0.0, 0.0], [1000.0, 0.0], [1008.0, 0.0], [2000.0, 60.0]])
+    ends = np.array([[1000.0, 0.0], [1000.0, 1000.0], [2000.0, 0.0], [3000.0, 60.0]])
+    fr, to, xy = R.node_endpoints(starts, ends, snap_m=20.0)
+    assert fr[1] == fr[2] == to[0]  # (1000, 0) and (1008, 0) are one junction
+    assert to[2] != fr[3]  # 60 m apart: two junctions
+    assert xy[to[0]].tolist() == pytest.approx([1000 + 8 / 3, 0.0])  # the mean of its three ends
+    assert len(xy) == 6 and sorted(set(fr) | set(to)) == list(range(6))
+
+
+def test_urban_share_reads_the_population_grid(real_data):
+    from lisgeo.layers.people import read_population_grid
+
+    # a line across the middle of Nottingham (dense cells) and one over empty moorland near Kinder Scout
+    town = shapely.LineString([(455000, 339500), (458000, 339500)])
+    moor = shapely.LineString([(408000, 388000), (410000, 388000)])
+    share = R.urban_share(np.array([town, moor]), threshold_per_km2=1500.0)
+    assert share[0] == 1.0 and share[1] == 0.0
+    arr, _, _ = read_population_grid(bounds=(455000, 339000, 458000, 340000))
+    assert (arr > 1500).all()
+    # from the city centre east into the Vale of Belvoir: part town, part country
+    out = R.urban_share(np.array([shapely.LineString([(455000, 339500), (475000, 339500)])]), threshold_per_km2=1500.0)
+    assert 0.1 < out[0] < 0.6
+
+
+@pytest.fixture(scope="module")
+def major(real_data):
+    return R.load_major_roads(region=None), R.load_major_road_nodes(region=None)
+
+
+def test_major_roads_national(major):
+    links, nodes = major
+    assert len(links) == 18012 and links.crs.to_epsg() == 27700 and links.index.is_unique
+    assert set(links["road_class"].unique()) == {"motorway", "trunk", "a_road"}
+    assert links["road"].str.match(r"^(A|M)\d").all()
+    # every motorway is a dual carriageway; trunk links follow (or lie on) the SRN's carriageways
+    assert (links.loc[links["road_class"] == "motorway", "carriageway"] == "dual").all()
+    assert links.loc[links["road_class"] == "trunk", "carriageway"].isin(["dual", "single"]).all()
+    assert links.loc[links["road_class"] == "a_road", "carriageway"].isna().all()
+    hap = links["geometry_source"] == "hapms"
+    assert 1800 < hap.sum() < 2300 and links.loc[hap, "trunk"].all()
+    # lengths: never shorter than the chord; the chord x the detour elsewhere
+    assert (links["length_km"] >= links["chord_km"] - 1e-9).all()
+    dft = links[~hap]
+    ratio = (dft["length_km"] / dft["chord_km"]).round(6)
+    assert set(ratio.unique()) <= {1.05, 1.07}
+    # junctions: the links meet, one network for almost all of Great Britain
+    assert set(links["from_node"]) | set(links["to_node"]) == set(nodes.index)
+    assert links["urban_share"].between(0, 1).all()
+    # the M1 between junctions runs on the motorway speed; a Peak District A road is rural
+    a6 = links[(links["road"] == "A6") & (links.geometry.centroid.x.between(415000, 425000)) & (links.geometry.centroid.y.between(365000, 372000))]
+    assert len(a6) and (a6["urban_share"] < 0.5).any()
+
+
+def test_major_roads_of_a_region_keep_the_national_ids(major, real_data):
+    links, nodes = major
+    d = R.load_major_roads(region="d2n2")
+    assert set(d.index) <= set(links.index) and 1500 < len(d) < 4000
+    pd.testing.assert_frame_equal(pd.DataFrame(d.drop(columns="geometry")), pd.DataFrame(links.loc[d.index].drop(columns="geometry")))
+    # the A6 through Matlock and Bakewell, the A52, the M1 and A38 are all in D2N2's network
+    for road in ("A6", "A52", "M1", "A38", "A606", "A53"):
+        assert (d["road"] == road).any(), road

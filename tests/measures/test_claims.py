@@ -8,7 +8,7 @@ import pytest
 from lisgeo.assumptions import load_assumptions
 from lisgeo.errors import LisgeoError
 from lisgeo.layers.boundaries import region_outline
-from lisgeo.layers.roads import load_road_links, load_road_nodes
+from lisgeo.layers.roads import load_major_road_nodes, load_major_roads
 from lisgeo.measures.claims import commuting_self_containment, population_within_distance, population_within_drive
 from lisgeo.pipeline.claims import recompute_claims, uk_grid
 from lisgeo.regions import get_region
@@ -57,15 +57,15 @@ def test_population_claims_real(real_data):
     assert 2.1e6 < inside - ring < 2.35e6
     assert 8e6 < ring < 13e6
     assert population_within_distance(grid, outline, miles=10) < inside
-    roads = (load_road_links(region=None), load_road_nodes(region=None))
+    roads = (load_major_roads(region=None), load_major_road_nodes(region=None))
     a = load_assumptions()
-    d4 = population_within_drive(grid, outline, *roads, hours=4, assumptions=a)
-    d2 = population_within_drive(grid, outline, *roads, hours=2, assumptions=a)
+    d4 = population_within_drive(grid, outline, *roads, hours=4, assumptions=a, two_way=True)
+    d2 = population_within_drive(grid, outline, *roads, hours=2, assumptions=a, two_way=True)
     assert 30 < d2["gb_share"] < d4["gb_share"] < 100
     assert d4["uk_share"] < d4["gb_share"]  # Northern Ireland is not reachable by car in 4 h
     # slower roads shrink the share
-    slow = population_within_drive(grid, outline, *roads, hours=4,
-                                   assumptions=load_assumptions(road__motorway_kmh=60.0, road__trunk_kmh=50.0))
+    slow = population_within_drive(grid, outline, *roads, hours=4, two_way=True,
+                                   assumptions=load_assumptions(road__motorway_kmh=60.0, road__a_dual_kmh=50.0))
     assert slow["gb_share"] < d4["gb_share"]
     with pytest.raises(LisgeoError, match="off_network_kmh"):
         population_within_drive(grid, outline, *roads, off_network_kmh=0, assumptions=a)

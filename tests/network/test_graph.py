@@ -41,15 +41,16 @@ def test_assumption_overrides_and_rejections():
     with pytest.raises(LisgeoError, match="ambiguous"):
         load_assumptions(motorway_kmh=90)  # in [road] and [osm]
     for bad in (float("nan"), -5.0, 0.0):
-        with pytest.raises(NetworkError, match="road.trunk_kmh"):
-            load_assumptions(road__trunk_kmh=bad)
+        with pytest.raises(NetworkError, match="road.a_single_kmh"):
+            load_assumptions(road__a_single_kmh=bad)
     with pytest.raises(NetworkError, match="pt.express_kmh"):
         load_assumptions(**{"pt.express_kmh": -1.0})
     with pytest.raises(NetworkError, match="pt.stop_penalty_min"):
         load_assumptions(**{"pt.stop_penalty_min": float("nan")})
-    for old in ("pt.line_speed_kmh", "pt.rail_circuity", "pt.k_car_stations", "pt.line_speed_band_km"):
+    for old in ("pt.line_speed_kmh", "pt.rail_circuity", "pt.k_car_stations", "pt.line_speed_band_km",
+                "road.trunk_kmh", "road.straight_circuity", "access.a_road_kmh", "access.a_road_after_km"):
         with pytest.raises(UnknownNameError, match=old.split(".")[1]):
-            load_assumptions(**{old: 1.0})  # the old rail model's keys are gone
+            load_assumptions(**{old: 1.0})  # the old rail and road models' keys are gone
     with pytest.raises(NetworkError, match="circuity"):
         load_assumptions(circuity=0.9)
 
@@ -68,8 +69,9 @@ def test_unknown_key_in_file_rejected(tmp_path):
 
 
 # ------------------------------------------------------------------ road, access, local
-#: round local speeds for the hand computations (the file's values are fitted and may move)
-_SPEEDS = {"access.urban_kmh": 30.0, "access.rural_kmh": 50.0, "access.a_road_kmh": 90.0, "access.a_road_after_km": 3.0}
+#: round speeds for the hand computations (the file's values may move)
+_SPEEDS = {"access.urban_kmh": 30.0, "access.rural_kmh": 50.0, "road.motorway_kmh": 96.0, "road.a_dual_kmh": 80.0,
+           "road.a_single_kmh": 60.0, "road.a_urban_kmh": 40.0, "road.chord_detour_a_road": 1.1}
 
 
 def _toy(a, k=2, local_k=0, sectors=0):
@@ -90,26 +92,45 @@ def _toy(a, k=2, local_k=0, sectors=0):
 def test_road_link_times_by_class():
     G, a = _toy(None)
     assert G["road:1"]["road:2"][0]["time_min"] == pytest.approx(6.25)  # 10 km at 96 km/h
-    assert G["road:2"]["road:1"][0]["time_min"] == pytest.approx(11 / 80 * 60)  # straight: x1.1, trunk 80 km/h
+    assert G["road:2"]["road:1"][0]["time_min"] == pytest.approx(11 / 80 * 60)  # straight: x1.1, trunk (dual A) 80 km/h
 
 
-def test_drive_minutes_street_then_a_road():
+def test_road_link_times_by_carriageway_and_setting():
+    """Single and dual A roads, motorways, and the part of a link through built-up land at the urban speed."""
+    from lisgeo.network.road import road_link_times
+
     a = load_assumptions(**_SPEEDS)
-    # the first 3 km at the street speed, the rest at 90 km/h
-    assert drive_minutes([1.0, 3.0, 10.0], 30.0, a).tolist() == pytest.approx([2.0, 6.0, 6.0 + 7 / 90 * 60])
-    assert drive_minutes([10.0, 10.0], np.array([30.0, 50.0]), a).tolist() == pytest.approx([6 + 7 / 90 * 60, 3.6 + 7 / 90 * 60])
-    assert drive_minutes([10.0], 30.0, load_assumptions(**{**_SPEEDS, "access.a_road_after_km": 0.0}))[0] == pytest.approx(10 / 90 * 60)
+    links = pd.DataFrame({"road_class": ["a_road", "a_road", "a_road", "motorway", "a_road", "busway"],
+                          "carriageway": ["single", "dual", None, "dual", "single", None],
+                          "urban_share": [0.0, 0.0, 0.0, 1.0, 0.25, 0.5], "length_km": [6.0, 8.0, 6.0, 9.6, 8.0, 7.0]})
+    t = road_link_times(links, a)
+    assert t.tolist() == pytest.approx([6.0,                    # 6 km at 60 km/h
+                                        6.0,                    # 8 km at 80 (dual)
+                                        6.0,                    # unknown carriageway: single
+                                        6.0,                    # motorways keep their speed in towns
+                                        2 / 40 * 60 + 6 / 60 * 60,  # a quarter through a town at 40
+                                        7 / 70 * 60])           # an unknown class at road.default_kmh
+    two = gpd.GeoDataFrame({"from_node": [1], "to_node": [2], "road_class": ["a_road"], "length_km": [6.0]},
+                           geometry=[shapely.LineString([(0, 0), (5000, 0)])], crs="EPSG:27700")
+    G = add_road_links(nx.MultiDiGraph(), two, a, two_way=True)
+    assert G["road:1"]["road:2"][0]["time_min"] == G["road:2"]["road:1"][0]["time_min"] == pytest.approx(6.0)
+
+
+def test_drive_minutes_at_the_local_speed():
+    a = load_assumptions(**_SPEEDS)
+    assert drive_minutes([1.0, 3.0, 10.0], 30.0, a).tolist() == pytest.approx([2.0, 6.0, 20.0])
+    assert drive_minutes([10.0, 10.0], np.array([30.0, 50.0]), a).tolist() == pytest.approx([20.0, 12.0])
 
 
 def test_access_link_times_hand_computed():
     G, a = _toy(None)
-    # urban zone 3 km crow-fly from junction 1: 3.9 km of road, 3 km at 30 km/h (6 min) + 0.9 km at 90 (0.6 min)
-    assert G["zone:z1"]["road:1"][0]["time_min"] == pytest.approx(6.6)
-    assert G["road:1"]["zone:z1"][0]["time_min"] == pytest.approx(6.6)
+    # urban zone 3 km crow-fly from junction 1: 3.9 km of road at 30 km/h = 7.8 min
+    assert G["zone:z1"]["road:1"][0]["time_min"] == pytest.approx(7.8)
+    assert G["road:1"]["zone:z1"][0]["time_min"] == pytest.approx(7.8)
     assert G["zone:z1"]["road:1"][0]["length_km"] == pytest.approx(3.9)
-    assert G["zone:z1"]["road:2"][0]["time_min"] == pytest.approx(6 + (math.hypot(10, 3) * 1.3 - 3) / 90 * 60)
-    # rural zone z3 at 50 km/h: 3 km -> 3.6 min, then 0.6
-    assert G["zone:z3"]["road:2"][0]["time_min"] == pytest.approx(4.2)
+    assert G["zone:z1"]["road:2"][0]["time_min"] == pytest.approx(math.hypot(10, 3) * 1.3 / 30 * 60)
+    # rural zone z3 at 50 km/h: 3.9 km -> 4.68 min
+    assert G["zone:z3"]["road:2"][0]["time_min"] == pytest.approx(4.68)
     assert {m for *_, m in G.edges(data="mode")} == {"road", "access_car", "local"}
 
 
@@ -118,15 +139,15 @@ def test_local_link_choice():
     # z1 and z2 are 2 km apart (< 3 km): a direct local link, 2.6 km of street at 30 km/h = 5.2 min
     assert G["zone:z1"]["zone:z2"][0]["time_min"] == pytest.approx(5.2)
     t = travel_time_matrix(G, ["zone:z1"], ["zone:z2", "zone:z3"])
-    assert t.iloc[0, 0] == pytest.approx(5.2)  # local beats via junction 1 (6.6 + 7.1)
-    # z1 -> z3 (10 km apart, no local link): 6.6 + 6.25 + 4.2 via the motorway (straight to junction 2: 13.05 + 4.2)
+    assert t.iloc[0, 0] == pytest.approx(5.2)  # local beats via junction 1 (7.8 + 9.4)
+    # z1 -> z3 (10 km apart, no local link): 7.8 + 6.25 + 4.68 via the motorway
     assert not G.has_edge("zone:z1", "zone:z3")
-    assert t.iloc[0, 1] == pytest.approx(6.6 + 6.25 + 4.2)
+    assert t.iloc[0, 1] == pytest.approx(7.8 + 6.25 + 4.68)
     # the nearest-neighbour rule joins z3 to z2 (8 km) but not to s (10.44 km > 10 km)
     G2, _ = _toy(None, local_k=1)
     assert G2.has_edge("zone:z2", "zone:z1") and not G2.has_edge("zone:z3", "site:s")
-    # 10.4 km of road, half at each end's profile: urban 6 + 7.4 / 90 * 60, rural 3.6 + 7.4 / 90 * 60
-    assert G2["zone:z2"]["zone:z3"][0]["time_min"] == pytest.approx(0.5 * (6 + 3.6) + 7.4 / 90 * 60)
+    # 10.4 km of road, half at each end's speed: 5.2 km at 30 + 5.2 km at 50
+    assert G2["zone:z2"]["zone:z3"][0]["time_min"] == pytest.approx(5.2 / 30 * 60 + 5.2 / 50 * 60)
     assert G2["zone:z3"]["zone:z2"][0]["time_min"] == G2["zone:z2"]["zone:z3"][0]["time_min"]
 
 
@@ -137,8 +158,8 @@ def test_sector_links_reach_the_nearest_place_in_each_direction():
     # the 3 km and nearest-neighbour rules do not make; z3 east-south-east: s (10.4 km)
     assert not G.has_edge("zone:z1", "zone:z3") and G.has_edge("zone:z2", "zone:z3") and G.has_edge("zone:z3", "site:s")
     assert G.has_edge("zone:z3", "zone:z2") and G.has_edge("site:s", "zone:z3")  # both ways
-    # 8 km x 1.3 = 10.4 km of road, the first 3 km at each end's street speed (half each), the rest at 90
-    assert G["zone:z2"]["zone:z3"][0]["time_min"] == pytest.approx(0.5 * (6 + 3.6) + 7.4 / 90 * 60)
+    # 8 km x 1.3 = 10.4 km of road, half at each end's speed
+    assert G["zone:z2"]["zone:z3"][0]["time_min"] == pytest.approx(5.2 / 30 * 60 + 5.2 / 50 * 60)
     # beyond local_sector_max_km (15 km) nothing is joined: s is 20.2 km from z1
     assert not G.has_edge("zone:z1", "site:s")
     G0, _ = _toy(None, sectors=0)

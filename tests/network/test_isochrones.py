@@ -115,7 +115,7 @@ def test_cells_join_the_nearest_site_in_each_direction():
     # with sector links (8 directions within 15 km) every cell also joins site s directly, the way a
     # zone would: 1 minute per crow-fly km beats the way through the junctions for the far cells
     a = load_assumptions(circuity=1.0, rural_kmh=60, k_junctions=1, local_max_km=0, local_k_nearest=0,
-                         local_sectors=8, local_sector_max_km=15, a_road_after_km=100)
+                         local_sectors=8, local_sector_max_km=15)
     G = _graph()
     G.graph["assumptions"] = a.to_dict()
     times, _, _ = travel_time_surface(G, "s", grid=GRID)

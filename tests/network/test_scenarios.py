@@ -245,4 +245,6 @@ def test_user_edit_example_applies(base):
     for u, v in [("NOT", "DBY"), ("BEE", "SPO"), ("DBY", "LEI")]:
         assert G[f"rail:{u}"][f"arr:{v}"][0]["time_min"] == base[f"rail:{u}"][f"arr:{v}"][0]["time_min"]
     trunk = [(u, v) for u, v, d in G.edges(data=True) if d.get("road_class") == "trunk"][0]
-    assert G[trunk[0]][trunk[1]][0]["time_min"] == pytest.approx(base[trunk[0]][trunk[1]][0]["time_min"] * 80 / 70)
+    e = G[trunk[0]][trunk[1]][0]
+    assert e["time_min"] == pytest.approx(e["length_km"] / 70 * 60)  # every trunk A road now at 70 km/h
+    assert e["length_km"] == base[trunk[0]][trunk[1]][0]["length_km"]
