@@ -26,7 +26,7 @@ from .errors import ConfigError, NetworkError, ParameterError, UnknownNameError
 __all__ = ["Assumptions", "load_assumptions", "as_assumptions", "assumptions_path", "reach_km", "SCHEMA", "DECAYS"]
 
 # key -> kind. Kinds: pos (float > 0), nonneg (float >= 0), ratio (float >= 1), int (int >= 1),
-# bool, bands (increasing positive floats), speeds (list of positive floats), crs (list of str),
+# real (any finite float), bool, bands (increasing positive floats), speeds (list of positive floats), crs (list of str),
 # names (list of str, may be empty), decay (one of DECAYS).
 SCHEMA: dict[str, str] = {
     "road.motorway_kmh": "pos", "road.a_dual_kmh": "pos", "road.a_single_kmh": "pos", "road.a_urban_kmh": "pos",
@@ -38,8 +38,8 @@ SCHEMA: dict[str, str] = {
     "access.site_road_km": "pos",
     "walk.walk_kmh": "pos", "walk.max_walk_km": "nonneg", "bicycle.cycle_kmh": "pos",
     "pt.car_max_km": "nonneg", "pt.car_park_min": "nonneg", "pt.car_egress": "bool",
-    "pt.stop_penalty_min": "nonneg", "pt.express_spacing_km": "pos", "pt.express_kmh": "pos", "pt.stopping_kmh": "pos",
-    "pt.fast_line_operators": "names", "pt.fast_line_factor": "pos",
+    "pt.stop_penalty_min": "nonneg", "pt.run_kmh": "pos", "pt.run_distance_exponent": "real", "pt.dwell_min": "nonneg",
+    "pt.fast_line_operators": "names", "pt.fast_line_atoc": "names", "pt.fast_line_factor": "pos",
     "pt.service_span_hours": "pos", "pt.max_wait_min": "pos", "pt.min_wait_min": "nonneg",
     "pt.interchange_penalty_min": "nonneg", "pt.board_penalty_min": "nonneg",
     "hs2.trains_per_hour": "pos", "hs2.hub_classic_trains_per_hour": "pos", "hs2.reuse_station_m": "nonneg",

@@ -92,6 +92,13 @@ class DataFormatError(LisgeoError):
     a file of another format, values that break the data's own rules)."""
 
 
+class CIFError(DataFormatError):
+    """An ATOC CIF rail timetable that cannot be read: not a feed, a record of the wrong length, a
+    malformed time, records out of order. The message names the file and the line, e.g.
+    ``atoc.zip: example.mca: line 12: LI scheduled arrival '07x0 ' is not HHMM ...``.
+    """
+
+
 class OutputError(LisgeoError):
     """An output that cannot be written where it was asked for (a file where a folder is needed,
     an unknown extension, a locked file)."""

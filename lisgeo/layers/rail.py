@@ -1,8 +1,12 @@
-"""Rail layers: GB stations with their weekday trains, the links between them and the service patterns.
+"""Rail layers: GB stations with their weekday trains, the links between them, the service patterns
+and timetabled running times.
 
 * ``rail_stations`` / ``rail_links`` – GB stations (CRS codes, davwheat/uk-railway-stations)
   with weekday trains from the Aquius GB rail dataset (January 2019 timetable).
 * ``rail_patterns`` – service patterns (ordered calling stations) with their weekday trains.
+* ``rail_segments`` / ``rail_dwells`` – timetabled running minutes between consecutive calls, per
+  ordered pair of stations, and each station's mean dwell, from an ATOC CIF timetable (by default
+  the national sample of 20 March 2020; :func:`rail_timetable` reads a planner's full one).
 
 All outputs are in EPSG:27700; distances are kilometres.
 """
@@ -27,7 +31,7 @@ from ._registry import finish_layer, register_layer
 from ..assumptions import reach_km
 from .boundaries import region_reach
 
-__all__ = ["load_rail_stations", "load_rail_links", "load_rail_patterns", "match_aquius_stations", "aquius_train_pairs",
+__all__ = ["load_rail_stations", "load_rail_links", "load_rail_patterns", "load_rail_segments", "load_rail_dwells", "rail_timetable", "match_aquius_stations", "aquius_train_pairs",
            "aquius_service_patterns", "pattern_pair_trains"]
 
 LINE = ("LineString",)
@@ -449,3 +453,58 @@ def load_rail_patterns(*, region="d2n2", buffer_km: float | None = None) -> gpd.
     gdf = check_frame(gdf, name="rail_patterns", geom_types=LINE, unique="pattern_id")
     return finish_layer(gdf, name="rail_patterns", datasets=["rail_stations", "aquius_rail"])
 
+
+
+# --------------------------------------------------------------------------------------
+# Rail: timetabled running times (ATOC CIF)
+# --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _cif_tables(path: str, stamp: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from ..network.cif import cif_segments, read_cif, segment_times, station_dwells
+
+    seg = cif_segments(read_cif(path))
+    return segment_times(seg), station_dwells(seg)
+
+
+def rail_timetable(cif: "str | os.PathLike | None" = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Timetabled running times and dwells of an ATOC CIF timetable (``cif``: a ``.zip`` as the
+    Rail Delivery Group publishes it, a folder or a ``.mca`` file; default the catalogued national
+    sample ``rail_cif_sample``): (``segments`` [from_crs, to_crs, run_min (median), run_min_min, n,
+    dwell_from_min, operators], ``dwells`` [crs, dwell_min (mean), n]), read once per process and
+    file version. Raises :class:`~lisgeo.errors.CIFError` for a file that is not a CIF feed."""
+    import os
+
+    from ..errors import DataNotFoundError
+
+    path = resolve_dataset("rail_cif_sample")[0] if cif is None else cif
+    p = os.fspath(path)
+    if not os.path.exists(p):
+        raise DataNotFoundError(f"rail timetable {p!r} not found; give the path of an ATOC CIF .zip (the Rail Delivery Group's "
+                                "national timetable feed), a folder or a .mca file")
+    st = os.stat(p)
+    seg, dw = _cif_tables(os.path.abspath(p), (st.st_size, st.st_mtime_ns))
+    return seg.copy(), dw.copy()
+
+
+@register_layer("rail_segments", family="transport", kind="table",
+                description="Timetabled running minutes between consecutive calls per ordered pair of stations (ATOC CIF "
+                            "sample, 20 March 2020): from_crs, to_crs, run_min (median), run_min_min, n, operators",
+                datasets=["rail_cif_sample"])
+def load_rail_segments(*, region=None) -> pd.DataFrame:
+    """Timetabled running times of Great Britain's rail links (whatever the region: trains run
+    beyond it), indexed ``"FROM>TO"`` (CRS codes): see :func:`rail_timetable`."""
+    seg, _ = rail_timetable()
+    seg.index = pd.Index((seg["from_crs"].astype(str) + ">" + seg["to_crs"].astype(str)).to_numpy())
+    return finish_layer(seg, name="rail_segments", datasets=["rail_cif_sample"])
+
+
+@register_layer("rail_dwells", family="transport", kind="table",
+                description="Mean timetabled dwell (minutes) at each station with calls that go on (ATOC CIF sample, 20 March 2020): "
+                            "crs, dwell_min, n", datasets=["rail_cif_sample"])
+def load_rail_dwells(*, region=None) -> pd.DataFrame:
+    """Mean public dwell at each station, indexed by CRS: see :func:`rail_timetable`."""
+    _, dw = rail_timetable()
+    dw.index = pd.Index(dw["crs"].astype(str).to_numpy())
+    return finish_layer(dw, name="rail_dwells", datasets=["rail_cif_sample"])

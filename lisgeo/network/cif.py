@@ -79,17 +79,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import DataFormatError, MissingColumnError, ParameterError
+from ..errors import CIFError, MissingColumnError, ParameterError
 
-__all__ = ["CIFError", "CifTimetable", "read_cif", "cif_segments", "segment_times", "PASSENGER_STATUSES",
+__all__ = ["station_dwells", "CIFError", "CifTimetable", "read_cif", "cif_segments", "segment_times", "PASSENGER_STATUSES",
            "PASSENGER_CATEGORY_PREFIXES", "RECORD_LENGTH"]
-
-
-class CIFError(DataFormatError):
-    """An ATOC CIF feed that cannot be read: not a feed, a record of the wrong length, a malformed
-    time, records out of order. The message names the file and the line, e.g.
-    ``atoc.zip: example.mca: line 12: LI scheduled arrival '07x0 ' is not HHMM ...``.
-    """
 
 
 #: Every CIF record is this many characters (without its line ending).
@@ -785,3 +778,21 @@ def segment_times(segments: pd.DataFrame, *, stat: str = "median") -> pd.DataFra
     out = out.reset_index()
     out.attrs.update({"stat": stat, "unknown_crs_dropped": int((~known).sum()), "segments": int(known.sum())})
     return out
+
+
+def station_dwells(segments: pd.DataFrame) -> pd.DataFrame:
+    """The mean dwell at each station (CRS) over the schedules that call there and go on (the
+    dwell before each segment that does not start at its train's origin).
+
+    The mean, not the median, because dwells add up along a journey: with public times in whole
+    minutes many dwells read 0 and some 1 or 2, and only the mean keeps their sum. Returns one
+    row per station: ``crs``, ``dwell_min``, ``n`` (calls).
+    """
+    need = ("from_crs", "dwell_min")
+    miss = [c for c in need if c not in segments.columns]
+    if miss:
+        raise MissingColumnError(f"segments lacks column(s) {', '.join(miss)}; give the frame cif_segments returns")
+    s = segments.loc[segments["from_crs"].notna() & segments["dwell_min"].notna(), list(need)]
+    g = s.groupby("from_crs", sort=True, observed=True)["dwell_min"]
+    out = pd.DataFrame({"dwell_min": g.mean().astype(float), "n": g.size().astype(np.int64)}).reset_index()
+    return out.rename(columns={"from_crs": "crs"})

@@ -153,7 +153,8 @@ _SHARED_ENGINES: "weakref.WeakKeyDictionary[nx.MultiDiGraph, dict]" = weakref.We
 
 @lru_cache(maxsize=8)
 def _build_cached(region_key: tuple[str, ...], scenario_path: str, over_key: tuple, buffer_km: float,
-                  stamp: tuple = (), sites: tuple[str, ...] = (), disk_key: str | None = None) -> nx.MultiDiGraph:
+                  stamp: tuple = (), sites: tuple[str, ...] = (), disk_key: str | None = None,
+                  cif: str | None = None) -> nx.MultiDiGraph:
     """One build per arguments in this process; across processes on disk (``disk_key``, see
     :func:`_disk_key`; :mod:`lisgeo.cache`, kind ``network``) when caching is on."""
     from .. import cache
@@ -163,11 +164,11 @@ def _build_cached(region_key: tuple[str, ...], scenario_path: str, over_key: tup
         G = cache.load_pickle("network", disk_key, nx.MultiDiGraph) if disk_key is not None else None
         if G is None:
             sc = load_scenario(scenario_path)
-            base = _base_at_hand(region_key, sc, over_key, buffer_km, sites)
-            G = _build(get_region(list(region_key)), sc, dict(over_key), buffer_km, sites, base=base)
+            base = _base_at_hand(region_key, sc, over_key, buffer_km, sites, cif)
+            G = _build(get_region(list(region_key)), sc, dict(over_key), buffer_km, sites, base=base, cif=cif)
             if disk_key is not None:  # written when this process would wait for a second one anyway
                 cache.store_pickle("network", disk_key, G, defer=True)
-    _BUILT_BY_ARGS[(region_key, scenario_path, over_key, buffer_km, stamp, sites)] = G
+    _BUILT_BY_ARGS[(region_key, scenario_path, over_key, buffer_km, stamp, sites, cif)] = G
     return G
 
 
@@ -186,10 +187,11 @@ def assumption_overrides(assumptions: "Assumptions | Mapping[str, Any] | None") 
     return {k: (tuple(v) if isinstance(v, list) else v) for k, v in over.items()}
 
 
-def _disk_key(region_key: tuple[str, ...], sc: Scenario, over_key: tuple, buffer_km: float, sites: tuple[str, ...]) -> str:
+def _disk_key(region_key: tuple[str, ...], sc: Scenario, over_key: tuple, buffer_km: float, sites: tuple[str, ...],
+              cif: str | None = None) -> str:
     """Everything a build depends on: the arguments, the scenario file's bytes, the authored files'
-    bytes, the pinned sha256 of the datasets the network reads, lisgeo's code and the versions of
-    networkx and Python (the entry is a pickle)."""
+    bytes, the pinned sha256 of the datasets the network reads (and of a planner's own rail
+    timetable, ``cif``), lisgeo's code and the versions of networkx and Python (the entry is a pickle)."""
     import sys
 
     from .. import cache
@@ -199,6 +201,7 @@ def _disk_key(region_key: tuple[str, ...], sc: Scenario, over_key: tuple, buffer
         "kind": "network", "region": list(region_key), "scenario_path": sc.path, "scenario": cache.file_digest(sc.path),
         "overrides": list(over_key), "buffer_km": buffer_km, "sites": list(sites), "assumptions_path": str(assumptions_path()),
         "authored": cache.authored_digests(), "datasets": cache.dataset_digests(layer_datasets(NETWORK_LAYERS)),
+        "cif": None if cif is None else cache.file_digest(cif),
         "networkx": nx.__version__, "python": sys.version_info[:2],
     })
 
@@ -298,7 +301,7 @@ def _terminal_sites(region: Any, buffer_km: float, extra: tuple[str, ...]) -> tu
 
 
 def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: float,
-           extra_sites: tuple[str, ...] = (), base: nx.MultiDiGraph | None = None) -> nx.MultiDiGraph:
+           extra_sites: tuple[str, ...] = (), base: nx.MultiDiGraph | None = None, cif: str | None = None) -> nx.MultiDiGraph:
     """Build the network of ``sc``: roads, rail, the terminals and their access links, then the
     scenario's HS2 scheme (its stations joined to the terminals by the same rules), then its edits.
     ``base``: the base scenario's build of the same region and options (:func:`_base_at_hand`, a
@@ -316,7 +319,14 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
         # and meanwhile a second process reads the region's small areas and reach, which the steps
         # below then find in the disk cache (lisgeo.layers.boundaries)
         rail_stations, rail_patterns = load_layer("rail_stations", region=None), load_layer("rail_patterns", region=None)
-        services = _cached_rail_services(rail_stations, rail_patterns, a)
+        # timetabled running times: the catalogued national sample, or a planner's own CIF
+        if cif is None:
+            segments, dwells = load_layer("rail_segments", region=None), load_layer("rail_dwells", region=None)
+        else:
+            from ..layers.rail import rail_timetable
+
+            segments, dwells = rail_timetable(cif)
+        services = _cached_rail_services(rail_stations, rail_patterns, a, segments=segments, dwells=dwells)
         sites, need = _terminal_sites(region, buffer_km, extra_sites)
         links = load_major_roads(region=region, buffer_km=buffer_km)
         nodes = load_major_road_nodes(region=region, buffer_km=buffer_km)
@@ -336,7 +346,7 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
         attach_terminals(G, terms, a)
         nx.set_node_attributes(G, dict(zip(dt["node"], dt["jobs"].astype(float))), "jobs")
         G.graph.update({"crs": "EPSG:27700", "region": reg.label, **_scenario_record(reg, sc, a),
-                        "buffer_km": float(buffer_km), "sites": need,
+                        "buffer_km": float(buffer_km), "sites": need, "rail_timetable": "rail_cif_sample" if cif is None else str(cif),
                         "site_road_links": 0 if extra is None else int(len(extra[0]))})
     else:
         G = base
@@ -397,7 +407,7 @@ _BUILT_BY_ARGS: "weakref.WeakValueDictionary[tuple, nx.MultiDiGraph]" = weakref.
 
 
 def _base_at_hand(region_key: tuple[str, ...], sc: Scenario, over_key: tuple, buffer_km: float,
-                  sites: tuple[str, ...]) -> nx.MultiDiGraph | None:
+                  sites: tuple[str, ...], cif: str | None = None) -> nx.MultiDiGraph | None:
     """A graph of the caller's own holding the base build ``sc``'s network starts from, when one is
     at hand: built in this process (copied, about 1.3 s) or in the disk cache (read, about 1.5 s);
     else None (the caller builds from the data: the same network, a few seconds longer)."""
@@ -406,12 +416,12 @@ def _base_at_hand(region_key: tuple[str, ...], sc: Scenario, over_key: tuple, bu
     base = _base_scenario(sc, dict(over_key))
     if base is None:
         return None
-    built = _BUILT_BY_ARGS.get((region_key, base.path, over_key, buffer_km, _stamp(base.path), sites))
+    built = _BUILT_BY_ARGS.get((region_key, base.path, over_key, buffer_km, _stamp(base.path), sites, cif))
     if built is not None:
         return _copy_graph(built)
     if not cache.enabled(None):
         return None
-    key = _disk_key(region_key, base, over_key, buffer_km, sites)
+    key = _disk_key(region_key, base, over_key, buffer_km, sites, cif)
     if not cache.pickle_at_hand("network", key):
         return None  # not waited for: a second process may still be making it
     return cache.load_pickle("network", key, nx.MultiDiGraph)
@@ -466,7 +476,7 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
                   assumptions: "Assumptions | Mapping[str, Any] | None" = None, buffer_km: float | None = None,
                   sites: Iterable[str] = (), gtfs: "str | os.PathLike | Iterable[str | os.PathLike] | None" = None,
                   gtfs_date: Any = None, departure: str = "08:00", window_min: int = 60, copy: bool = True,
-                  cache: bool | None = None) -> nx.MultiDiGraph:
+                  cache: bool | None = None, cif: "str | os.PathLike | None" = None) -> nx.MultiDiGraph:
     """Build the multimodal network of ``region`` under ``scenario``.
 
     Parameters
@@ -494,6 +504,11 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
         cached build's nodes, edges and attribute dicts (no copying): for reading, as scoring does;
         adding or removing nodes or edges raises, and node or edge attributes must not be changed
         in place (they are the cache's). Its ``G.graph`` is its own either way.
+    cif: a rail timetable in ATOC CIF (the Rail Delivery Group's national timetable feed, a
+        ``.zip``; a folder or ``.mca`` file too): its timetabled running times and dwells replace
+        the default national sample's (``rail_segments``) wherever it runs a link; links it does not
+        run stay modelled (:func:`lisgeo.network.rail.run_time_min`). With the full national feed
+        every link of the network has its timetabled time.
     cache: False skips the disk cache of builds (:mod:`lisgeo.cache`, kind ``network``; keyed on
         the arguments, the scenario and authored files' bytes, the datasets' pinned sha256 and
         lisgeo's code); None (default) uses it unless ``LISGEO_NO_CACHE`` is set. The build is
@@ -504,13 +519,18 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
     """
     key, sc, over_key, buffer_km, extra = _build_args(region, scenario, assumptions, buffer_km, sites)
     load_assumptions(**{**sc.assumptions, **dict(over_key)})  # validate before the (slow) layer reads
+    if cif is not None:
+        from ..layers.rail import rail_timetable
+
+        cif = os.path.abspath(os.fspath(cif))
+        rail_timetable(cif)  # read (and checked) before the build: a bad file fails here, in one line
     reg = get_region(region)
     # edits to the scenario or assumptions file invalidate the cache
     stamp = _stamp(sc.path)
     from .. import cache as _cache
 
-    disk_key = _disk_key(key, sc, over_key, buffer_km, extra) if _cache.enabled(cache) else None
-    built = _build_cached(key, sc.path, over_key, buffer_km, stamp, extra, disk_key)
+    disk_key = _disk_key(key, sc, over_key, buffer_km, extra, cif) if _cache.enabled(cache) else None
+    built = _build_cached(key, sc.path, over_key, buffer_km, stamp, extra, disk_key, cif)
     G = _copy_graph(built) if copy else _shared_graph(built)
     table = _BUILT_TABLES.get(built)
     # frozen views of one build share their engines (also of a build read back from the disk); a

@@ -9,13 +9,22 @@ trains.
 
 **Services.** Each Aquius service pattern (an ordered list of calls with its weekday trains,
 ``load_rail_patterns``) serves every ordered pair of its calls. A pattern's *ride* from one call to
-a later one is the sum, over the links between consecutive calls, of ``pt.stop_penalty_min``
-(slowing, the stop and pulling away) and the link's straight-line km at ``pt.express_kmh`` when
-the pattern's calls are on average at least ``pt.express_spacing_km`` apart (an express or
-semi-fast on a main line), else at ``pt.stopping_kmh`` (:func:`pattern_ride_min`), both times
-``pt.fast_line_factor`` for the patterns of ``pt.fast_line_operators`` (the 125 mph East and West
-Coast main lines, :func:`fast_line_patterns`). The four constants are fitted to published
-station-to-station times (:mod:`lisgeo.pipeline.calibrate`).
+a later one is the sum of the running times of the links between consecutive calls and of the
+dwells at the calls in between (:func:`pattern_rides`):
+
+* a link's running time is the **timetabled** one wherever a timetable runs trains between the
+  same two stations without a call between them (``segments``: the median over the schedules of
+  an ATOC CIF timetable, :func:`lisgeo.network.cif.segment_times`; the other direction's where
+  only that one runs); by default the national timetable sample of 20 March 2020
+  (``rail_segments`` layer), or a planner's full national CIF (``build_network(cif=...)``);
+* elsewhere it is **modelled** (:func:`run_time_min`): ``pt.stop_penalty_min`` + straight km /
+  (``pt.run_kmh`` × (km / 10)^``pt.run_distance_exponent``) × 60, the speed times
+  ``pt.fast_line_factor`` for the patterns of ``pt.fast_line_operators`` (the 125 mph East and
+  West Coast main lines, :func:`fast_line_patterns`): a continuous function of the distance
+  between calls, fitted on the timetabled segments of the sample with a fifth of the station
+  pairs held out (:func:`lisgeo.pipeline.calibrate.calibrate_rail_segments`);
+* a dwell is the station's mean timetabled dwell (``dwells``, :func:`lisgeo.network.cif.station_dwells`),
+  else ``pt.dwell_min``.
 
 One edge runs from the street side of X to the arrival side of Z for every pair (X, Z) that some
 pattern serves (mode ``rail``). Its time is the expected time of the *common-lines* strategy
@@ -55,7 +64,7 @@ from ..assumptions import Assumptions
 from ..errors import NetworkError, UnknownNameError
 from .schema import EdgeMode, NodeKind, NodeRole, add_edge_list, add_edge_table, node_code, node_id, node_ids
 
-__all__ = ["headway_wait_min", "pattern_ride_min", "fast_line_patterns", "common_lines", "rail_services", "add_rail", "add_hs2",
+__all__ = ["headway_wait_min", "run_time_min", "fast_line_patterns", "common_lines", "rail_services", "add_rail", "add_hs2",
            "destination_nodes", "pattern_stops", "DESTINATION_GROUPS"]
 
 DESTINATION_GROUPS = ("london", "birmingham", "leeds", "sheffield", "manchester", "nottingham", "derby", "leicester")
@@ -80,17 +89,17 @@ def headway_wait_min(daily_trains: np.ndarray | pd.Series | float, assumptions: 
     return np.where(np.isfinite(n) & (n > 0), w, np.nan)
 
 
-def pattern_ride_min(link_km: np.ndarray, assumptions: Assumptions, *, fast_line: bool = False) -> np.ndarray:
-    """Minutes on each link between consecutive calls of one pattern: ``pt.stop_penalty_min`` +
-    straight km / speed × 60, the speed ``pt.express_kmh`` when the pattern's links average at least
-    ``pt.express_spacing_km``, else ``pt.stopping_kmh``; × ``pt.fast_line_factor`` for a pattern on
-    a fast main line (``fast_line``, :func:`fast_line_patterns`)."""
-    L = np.asarray(link_km, dtype="float64")
-    express = len(L) > 0 and float(L.mean()) >= assumptions["pt.express_spacing_km"]
-    v = assumptions["pt.express_kmh"] if express else assumptions["pt.stopping_kmh"]
-    if fast_line:
-        v = v * assumptions["pt.fast_line_factor"]
-    return assumptions["pt.stop_penalty_min"] + L / v * 60.0
+def run_time_min(link_km: np.ndarray | float, assumptions: Assumptions, *, fast_line: np.ndarray | bool = False) -> np.ndarray:
+    """Modelled running minutes between two consecutive calls ``link_km`` apart (straight line):
+    ``pt.stop_penalty_min`` (slowing, stopping, pulling away) + ``link_km`` / v × 60, with the
+    running speed v = ``pt.run_kmh`` × (``link_km`` / 10 km) ^ ``pt.run_distance_exponent``
+    (trains reach their line speed on long links), × ``pt.fast_line_factor`` on a fast main line
+    (``fast_line``, :func:`fast_line_patterns`). Fitted on timetabled GB segments
+    (:func:`lisgeo.pipeline.calibrate.calibrate_rail_segments`)."""
+    d = np.asarray(link_km, dtype="float64")
+    v = assumptions["pt.run_kmh"] * np.power(np.maximum(d, 1e-3) / 10.0, assumptions["pt.run_distance_exponent"])
+    v = v * np.where(np.asarray(fast_line, dtype=bool), assumptions["pt.fast_line_factor"], 1.0)
+    return assumptions["pt.stop_penalty_min"] + d / v * 60.0
 
 
 def fast_line_patterns(patterns: pd.DataFrame, assumptions: Assumptions) -> np.ndarray:
@@ -165,13 +174,39 @@ def _shortest_of_loops(st: np.ndarray, pid: np.ndarray, i: np.ndarray, j: np.nda
     return keep
 
 
-def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions) -> pd.DataFrame:
+def _observed_runs(segments: pd.DataFrame | None, codes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The timetabled running minutes of the links (station numbers ``a`` -> ``b`` in ``codes``):
+    from ``segments`` ([from_crs, to_crs, run_min]), the other direction's where only that one is
+    there; NaN where neither is."""
+    out = np.full(len(a), np.nan)
+    if segments is None or not len(segments) or not len(a):
+        return out
+    n = np.int64(len(codes))
+    f = pd.Index(codes).get_indexer(segments["from_crs"].astype(str).str.upper().to_numpy())
+    t = pd.Index(codes).get_indexer(segments["to_crs"].astype(str).str.upper().to_numpy())
+    run = segments["run_min"].to_numpy(dtype="float64")
+    ok = (f >= 0) & (t >= 0) & np.isfinite(run) & (run > 0)
+    table = pd.Series(run[ok], index=f[ok] * n + t[ok])
+    table = table[~table.index.duplicated()]
+    fwd = table.reindex(a * n + b).to_numpy()
+    back = table.reindex(b * n + a).to_numpy()
+    return np.where(np.isfinite(fwd), fwd, back)
+
+
+def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions, *,
+                  segments: pd.DataFrame | None = None, dwells: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every directly served ordered pair of stations with its common-lines time (see the module docstring).
 
     ``stations``: [crs, geometry POINT] (``rail_stations``); ``patterns``: [pattern_id, stops (";"-joined
     CRS codes or a sequence), daily_trains, optionally operators] (``rail_patterns``). Calls at stations missing from
     ``stations`` are dropped (the train links the known calls either side); patterns without trains
     or with fewer than two known calls are skipped (``attrs["skipped_patterns"]``).
+    ``segments``: timetabled running minutes [from_crs, to_crs, run_min] of links between
+    consecutive calls (``rail_segments``, :func:`lisgeo.network.cif.segment_times`), used where a
+    pattern's link is there; ``dwells``: [crs, dwell_min] mean dwell per station
+    (:func:`lisgeo.network.cif.station_dwells`). Without them every link is modelled
+    (:func:`run_time_min`) and every dwell is ``pt.dwell_min``. ``attrs["observed_share"]`` is the
+    train-weighted share of the patterns' links with a timetabled time.
 
     Returns [from_crs, to_crs, time_min, wait_min, ride_min, fastest_min, typical_min, daily_trains,
     n_patterns]: ``typical_min`` is the train-weighted mean ride of *every* pattern serving the pair
@@ -198,33 +233,44 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
         out = pd.DataFrame({c: pd.Series(dtype=object if c.endswith("crs") else "float64") for c in _SERVICE_COLUMNS})
         out["n_patterns"] = out["n_patterns"].astype("int64")
         out.attrs["skipped_patterns"] = skipped
+        out.attrs["observed_share"] = 0.0
         return out
-    # links between consecutive calls of a pattern, timed by pattern_ride_min (express or stopping
-    # by the pattern's mean spacing); cum = minutes from the pattern's first call, summed in order
+    # links between consecutive calls of a pattern: timetabled where the segments have them, else
+    # modelled (run_time_min); each call's dwell (none at a pattern's first call); cum = minutes
+    # from the pattern's first departure to the arrival at each call, summed in order
     same = np.r_[pid[1:] == pid[:-1], False]
     link_km = np.where(same, np.hypot(np.diff(px[st], append=0.0), np.diff(py[st], append=0.0)) / 1000.0, 0.0)
-    n_links = np.bincount(pid, weights=same.astype("float64"), minlength=n_patterns)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_km = np.bincount(pid, weights=link_km, minlength=n_patterns) / n_links
-    express = mean_km >= assumptions["pt.express_spacing_km"]
-    fast = fast_line_patterns(patterns, assumptions)
-    v = (np.where(express, assumptions["pt.express_kmh"], assumptions["pt.stopping_kmh"])
-         * np.where(fast, assumptions["pt.fast_line_factor"], 1.0))[pid]
-    link_min = np.where(same, assumptions["pt.stop_penalty_min"] + link_km / v * 60.0, 0.0)
+    fast = fast_line_patterns(patterns, assumptions)[pid]
+    nxt = np.r_[st[1:], 0]
+    observed = _observed_runs(segments, codes, st[same], nxt[same])
+    run = run_time_min(link_km[same], assumptions, fast_line=fast[same])
+    run = np.where(np.isfinite(observed), observed, run)
+    link_min = np.zeros(len(st))
+    link_min[same] = run
+    dwell = np.full(len(codes), float(assumptions["pt.dwell_min"]))
+    if dwells is not None and len(dwells):
+        k = pd.Index(codes).get_indexer(dwells["crs"].astype(str).str.upper().to_numpy())
+        dw = dwells["dwell_min"].to_numpy(dtype="float64")
+        ok = (k >= 0) & np.isfinite(dw) & (dw >= 0)
+        dwell[k[ok]] = dw[ok]
+    first_call = np.r_[True, pid[1:] != pid[:-1]]
+    call_dwell = np.where(first_call, 0.0, dwell[st])
+    w = n_pat[pid[same]]
+    obs_share = float(np.sum(w * np.isfinite(observed)) / np.sum(w)) if len(w) and np.sum(w) > 0 else 0.0
     first = np.r_[True, pid[1:] != pid[:-1]]
     q = np.arange(len(st)) - np.flatnonzero(first)[np.cumsum(first) - 1]  # each call's place in its pattern
     # summed along each pattern in order (a row per pattern), as np.cumsum of one pattern's links
     rows = np.cumsum(first) - 1
     grid = np.zeros((int(first.sum()), int(m.max()) + 1))
-    grid[rows, q + 1] = link_min
-    cum = np.cumsum(grid, axis=1)[rows, q]
+    grid[rows, q + 1] = link_min + call_dwell  # the link from call q, after the dwell at q
+    cum = np.cumsum(grid, axis=1)[rows, q]  # departure from the first call to the arrival at call q
     # every ordered pair of calls (i before j) of the same pattern
     after = m[pid] - q - 1
     i = np.repeat(np.arange(len(st)), after)
     j = i + 1 + (np.arange(len(i)) - np.repeat(np.cumsum(after) - after, after))
     ok = st[i] != st[j]
     i, j = i[ok], j[ok]
-    r = cum[j] - cum[i]
+    r = cum[j] - cum[i] - call_dwell[i]  # from the departure at call i
     # a pattern that calls at a station twice (a loop) serves a pair once, by its shortest ride:
     # only the pairs of such patterns (a few) are sorted to find it; the pairs stay in pattern order
     once = _shortest_of_loops(st, pid, i, j, r, len(codes))
@@ -257,39 +303,50 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
                         "fastest_min": ride_a[starts], "typical_min": typical[best],
                         "daily_trains": F[best], "n_patterns": k[best].astype("int64")})
     out.attrs["skipped_patterns"] = skipped
+    out.attrs["observed_share"] = obs_share
     return out
 
 
-def _cached_rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions) -> pd.DataFrame:
+def _cached_rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions, *,
+                          segments: pd.DataFrame | None = None, dwells: pd.DataFrame | None = None) -> pd.DataFrame:
     """:func:`rail_services` through the disk cache (kind ``rail``), keyed on the two frames' contents,
     every assumption and lisgeo's code: each build of a run (base, then a scenario, often in a second
     process) and every later run compute Great Britain's services once (about 0.8 s)."""
     from .. import cache
 
+    def compute() -> pd.DataFrame:
+        return rail_services(stations, patterns, assumptions, segments=segments, dwells=dwells)
+
     if not cache.enabled():
-        return rail_services(stations, patterns, assumptions)
+        return compute()
     try:
         key = cache.make_key({"kind": "rail_services", "stations": cache.frame_digest(stations),
                               "patterns": cache.frame_digest(patterns),
+                              "segments": None if segments is None else cache.frame_digest(segments),
+                              "dwells": None if dwells is None else cache.frame_digest(dwells),
                               "assumptions": dict(assumptions.to_dict() if hasattr(assumptions, "to_dict") else assumptions)})
     except Exception:  # noqa: BLE001 - a frame that cannot be digested is simply not cached
-        return rail_services(stations, patterns, assumptions)
+        return compute()
     hit = cache.load_frame("rail", key)
-    if hit is not None:
+    if hit is not None and "observed_share" in hit.attrs:
         return hit
-    out = rail_services(stations, patterns, assumptions)
+    out = compute()
     cache.store_frame("rail", key, out)
     return out
 
 
 def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions, *,
-             services: pd.DataFrame | None = None) -> nx.MultiDiGraph:
+             services: pd.DataFrame | None = None, segments: pd.DataFrame | None = None,
+             dwells: pd.DataFrame | None = None) -> nx.MultiDiGraph:
     """Add the stations and one ``rail`` edge per directly served pair (see the module docstring).
 
     ``stations``: [crs, daily_trains (departures per weekday), geometry POINT]; ``patterns`` as
     :func:`rail_services`. ``G.graph["skipped_rail_patterns"]`` counts the patterns skipped.
     ``services``: :func:`rail_services` of the same stations, patterns and assumptions, when made
-    already (the network build makes them first, see :func:`lisgeo.network.graph.build_network`).
+    already (the network build makes them first, see :func:`lisgeo.network.graph.build_network`);
+    else made here from ``segments`` and ``dwells`` (timetabled times, see :func:`rail_services`).
+    ``G.graph["rail_observed_share"]`` is the train-weighted share of the patterns' links with a
+    timetabled running time.
     """
     crs = stations["crs"].astype(str).str.upper().to_numpy() if "crs" in stations.columns else stations.index.astype(str).str.upper().to_numpy()
     x, y = stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy()
@@ -305,7 +362,7 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
     G.add_nodes_from(nodes)
     add_edge_list(G, edges)
     if services is None:
-        services = _cached_rail_services(stations, patterns, assumptions)
+        services = _cached_rail_services(stations, patterns, assumptions, segments=segments, dwells=dwells)
     add_edge_table(G, node_ids(NodeRole.STATION, services["from_crs"].to_numpy(dtype=object)),
                    node_ids(NodeRole.ARRIVAL, services["to_crs"].to_numpy(dtype=object)),
                    {"time_min": services["time_min"].to_numpy(dtype="float64"), "mode": EdgeMode.RAIL,
@@ -317,6 +374,7 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
                     "n_patterns": services["n_patterns"].to_numpy(dtype="int64")})
     G.graph["skipped_rail_patterns"] = int(G.graph.get("skipped_rail_patterns", 0)) + int(services.attrs["skipped_patterns"])
     G.graph["rail_services"] = len(services)
+    G.graph["rail_observed_share"] = float(services.attrs.get("observed_share", 0.0))
     return G
 
 

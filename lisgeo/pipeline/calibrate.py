@@ -1,27 +1,40 @@
-"""Calibrate the rail running-time model on published station-to-station times, with honest out-of-sample errors.
+"""Calibrate the model's constants on data nothing is validated on, with held-out errors.
 
-The rail model (:mod:`lisgeo.network.rail`) times each link between consecutive calls of a service
-pattern as ``stop_penalty_min + straight km / speed × 60``, the speed ``express_kmh`` for patterns
-whose calls are on average ``express_spacing_km`` or more apart, else ``stopping_kmh``, both times
-``fast_line_factor`` for the patterns of ``fast_line_operators`` (the 125 mph main lines). Those four
-constants are fitted here to the published station-to-station times of the validation set
-(``layers/validation/journey_times.csv``, classes ``intercity_rail`` and ``local_rail``, the pairs
-with a direct train) by minimising the mean absolute log error (Nelder–Mead):
+**Rail running times** (:func:`calibrate_rail_segments`). The rail model
+(:mod:`lisgeo.network.rail`) takes a link's running time from a real timetable wherever one runs
+trains between the same two stations without a call between them, and models it elsewhere
+(:func:`lisgeo.network.rail.run_time_min`)::
 
-* a ``typical`` published time is compared with the train-weighted mean ride of every pattern
-  serving the pair (the typical train);
-* a ``fastest`` published time with the fastest pattern's ride;
-* recalled rows (``evidence == "recalled"``) weigh half.
+    minutes = pt.stop_penalty_min + km / (pt.run_kmh × (km / 10) ^ pt.run_distance_exponent × f) × 60
 
-Fitting to the validation set and then reporting the error on the same set would flatter the
-model, so :func:`calibrate_rail` also refits leaving each pair out and predicts it (leave-one-out
-cross-validation): those out-of-sample errors are the ones ``docs/validation.md`` reports. The
-fitted values go into ``layers/assumptions.toml`` by hand, with the run that produced them named in
-their rationale; ``tests/pipeline/test_calibrate.py`` checks that refitting reproduces them.
+(``km`` the straight line between the two calls, ``f`` = ``pt.fast_line_factor`` on the 125 mph
+East and West Coast main lines, else 1), plus ``pt.dwell_min`` at every call in between where the
+station's own dwell is not known. Those constants are fitted here on the timetabled segments
+(consecutive public calls) of an ATOC CIF timetable, by default the national sample of 20 March
+2020 (``rail_cif_sample``: about 110,000 segments between 6,000 pairs of stations all over Great
+Britain), never on the published journey times of ``layers/validation/``:
+
+* a fifth of the pairs of stations (the unordered pair's CRC-32 modulo 5 is 0: fixed, not random)
+  is **held out before anything is fitted**: the fit sees only the other four fifths, and the
+  held-out segments give the model's error on links it never saw, per class of train (CIF
+  category ``OO`` ordinary, stopping and regional trains; ``XX`` express), beside a crow-fly
+  baseline (one speed per class, fitted on the same training segments);
+* the fit minimises a robust (soft L1) loss of the log error (``scipy.optimize.least_squares``);
+  sleeper trains (``XZ``, whose segments run for hours between public calls) are left out;
+* ``pt.dwell_min`` is the mean public dwell at intermediate calls of the training schedules.
+
+The fitted values go into ``layers/assumptions.toml`` by hand, with the figures in their source;
+``tests/pipeline/test_calibrate.py`` refits and checks the file holds them.
+
+**Car speeds** (:func:`calibrate_car`): the speeds of the car network are authored from
+published statistics, not fitted (``layers/assumptions.toml`` ``[road]``); this function fits
+them to the published drive times of the validation set only to show, by leave-one-out, what a
+fit would and would not buy (``docs/validation.md``).
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,146 +44,127 @@ from scipy.optimize import minimize
 
 from ..assumptions import as_assumptions
 
-__all__ = ["RailCalibration", "rail_candidates", "candidate_rides", "calibrate_rail"]
+__all__ = ["RailSegmentFit", "rail_segment_table", "calibrate_rail_segments", "CarCalibration", "calibrate_car",
+           "osm_a_road_speed"]
 
-_PARAMS = ("pt.stop_penalty_min", "pt.express_kmh", "pt.stopping_kmh", "pt.fast_line_factor")
+#: The constants :func:`calibrate_rail_segments` fits, in the order of its parameter vector.
+RAIL_PARAMS = ("pt.stop_penalty_min", "pt.run_kmh", "pt.run_distance_exponent", "pt.fast_line_factor")
+#: Train classes of the held-out report: CIF categories starting so (ordinary, express).
+RAIL_CLASSES = {"OO": "ordinary (stopping and regional)", "XX": "express"}
+
+
+def _held_out(a: np.ndarray, b: np.ndarray, folds: int = 5) -> np.ndarray:
+    """True for the pairs of stations held out: the CRC-32 of the unordered pair modulo ``folds`` is 0."""
+    keys = [("-".join(sorted((x, y)))).encode() for x, y in zip(a, b)]
+    return np.fromiter((zlib.crc32(k) % folds == 0 for k in keys), dtype=bool, count=len(keys))
+
+
+def rail_segment_table(cif: Any = None, *, assumptions: Any = None) -> pd.DataFrame:
+    """Every timetabled segment of a CIF timetable (default the catalogued sample) with what the
+    model sees: ``from_crs``, ``to_crs``, ``km`` (straight line between the stations of
+    ``rail_stations``), ``fast`` (run by ``pt.fast_line_atoc``), ``cls`` ("OO" or "XX"),
+    ``run_min``, ``dwell_min``, ``held_out`` (:func:`_held_out`). Segments at stations the station
+    list lacks, of sleeper trains or shorter than 200 m are left out."""
+    from ..catalog import resolve_dataset
+    from ..layers.rail import load_rail_stations
+    from ..network.cif import cif_segments, read_cif
+
+    a = as_assumptions(assumptions)
+    path = resolve_dataset("rail_cif_sample")[0] if cif is None else cif
+    seg = cif_segments(read_cif(path))
+    st = load_rail_stations(region=None)
+    codes = st["crs"].astype(str).str.upper() if "crs" in st.columns else st.index.astype(str)
+    xy = pd.DataFrame({"x": st.geometry.x.to_numpy(), "y": st.geometry.y.to_numpy()}, index=codes.to_numpy())
+    xy = xy[~xy.index.duplicated(keep="last")]
+    known = seg["from_crs"].isin(xy.index) & seg["to_crs"].isin(xy.index)
+    seg = seg[known & ~seg["category"].astype("string").eq("XZ").fillna(False)].copy()
+    p, q = xy.loc[seg["from_crs"].to_numpy()].to_numpy(), xy.loc[seg["to_crs"].to_numpy()].to_numpy()
+    seg["km"] = np.hypot(*(p - q).T) / 1000.0
+    seg = seg[seg["km"] > 0.2]
+    seg["fast"] = seg["atoc"].astype("string").isin(list(a["pt.fast_line_atoc"])).fillna(False).to_numpy(dtype=bool)
+    seg["cls"] = np.where(seg["category"].astype("string").str.startswith("X").fillna(False), "XX", "OO")
+    seg["held_out"] = _held_out(seg["from_crs"].to_numpy(), seg["to_crs"].to_numpy())
+    cols = ["schedule", "uid", "atoc", "cls", "from_crs", "to_crs", "km", "fast", "run_min", "dwell_min", "held_out"]
+    return seg[cols].reset_index(drop=True)
 
 
 @dataclass
-class RailCalibration:
-    """Fitted parameters, and the per-pair errors in sample and out of sample (leave one out)."""
+class RailSegmentFit:
+    """The fitted running-time constants, the mean dwell, and the held-out segments' errors."""
 
     params: dict[str, float]
-    pairs: pd.DataFrame          # pair_id, published_min, time_kind, fitted_min, loo_min, error_pct, loo_error_pct
-    loss: float
+    dwell_min: float
+    test: pd.DataFrame   # the held-out segments with model_min, baseline_min, error_pct, baseline_error_pct
+    n_train: int
 
-    def summary(self) -> dict[str, float]:
-        e, lo = self.pairs["error_pct"].abs(), self.pairs["loo_error_pct"].abs()
-        return {"pairs": len(self.pairs), "median_abs_pct": float(e.median()), "loo_median_abs_pct": float(lo.median()),
-                "loo_share_over_25": float(100 * (lo > 25).mean()), "bias_pct": float(self.pairs["error_pct"].median())}
-
-
-def rail_candidates(pairs: pd.DataFrame, stations: pd.DataFrame, patterns: pd.DataFrame, *, spacing_km: float,
-                    assumptions: Any = None) -> pd.DataFrame:
-    """Every pattern that runs directly from each pair's origin to its destination (either
-    direction of travel may be published, so the pattern may serve destination→origin).
-
-    ``pairs``: [pair_id, from_crs, to_crs]. Returns [pair_id, links, km_long, km_short, trains, fast]:
-    the number of links between the two calls, their straight km (as ``km_long`` for an express
-    pattern, whose calls average ``spacing_km`` or more apart, else as ``km_short``), its weekday
-    trains, and whether it runs on a fast main line (:func:`lisgeo.network.rail.fast_line_patterns`).
-    """
-    from ..network.rail import fast_line_patterns, pattern_stops
-
-    pos = dict(zip(stations.index.astype(str), zip(stations.geometry.x.to_numpy(), stations.geometry.y.to_numpy())))
-    want: dict[tuple[str, str], list[str]] = {}
-    for pid, a, b in pairs[["pair_id", "from_crs", "to_crs"]].itertuples(index=False):
-        want.setdefault((a, b), []).append(pid)
-    rows = []
-    fast_of = fast_line_patterns(patterns, as_assumptions(assumptions))
-    for stops, n, fast in zip(patterns["stops"], patterns["daily_trains"].to_numpy(dtype="float64"), fast_of):
-        s = [c for c in pattern_stops(stops) if c in pos]
-        if len(s) < 2 or not n > 0:
-            continue
-        xy = np.array([pos[c] for c in s])
-        L = np.hypot(*np.diff(xy, axis=0).T) / 1000.0
-        express = L.mean() >= spacing_km
-        long_ = np.r_[0.0, np.cumsum(L if express else 0.0 * L)]
-        short = np.r_[0.0, np.cumsum(0.0 * L if express else L)]
-        at: dict[str, list[int]] = {}
-        for i, c in enumerate(s):
-            at.setdefault(c, []).append(i)
-        for (a, b), ids in want.items():
-            if a in at and b in at:
-                # the shortest ride of the pattern from a to b (a loop may call at either twice)
-                ij = [(i, j) for i in at[a] for j in at[b] if i < j]
-                if not ij:
-                    continue
-                i, j = min(ij, key=lambda q: q[1] - q[0])
-                for pid in ids:
-                    rows.append((pid, j - i, long_[j] - long_[i], short[j] - short[i], n, bool(fast)))
-    return pd.DataFrame(rows, columns=["pair_id", "links", "km_long", "km_short", "trains", "fast"])
+    def summary(self) -> pd.DataFrame:
+        """Per class of train and all: held-out segments, median |error| and bias (median error) of
+        the model and of the crow-fly baseline (%)."""
+        rows = []
+        for cls, g in [*self.test.groupby("cls"), ("all", self.test)]:
+            rows.append({"class": cls, "segments": len(g), "median_abs_pct": float(g["error_pct"].abs().median()),
+                         "bias_pct": float(g["error_pct"].median()),
+                         "baseline_median_abs_pct": float(g["baseline_error_pct"].abs().median()),
+                         "baseline_bias_pct": float(g["baseline_error_pct"].median())})
+        return pd.DataFrame(rows)
 
 
-def candidate_rides(cands: pd.DataFrame, params: dict[str, float], assumptions: Any = None) -> pd.DataFrame:
-    """Per pair: the fastest pattern's ride and the train-weighted mean ride of all patterns (the
-    network's rail edges' ``fastest_min`` and ``typical_min``) under ``params`` (the fitted constants;
-    ``pt.fast_line_factor`` 1 when absent)."""
-    from ..network.rail import headway_wait_min
-
-    a = as_assumptions(assumptions)
-    factor = np.where(cands["fast"].to_numpy(dtype=bool) if "fast" in cands.columns else False,
-                      params.get("pt.fast_line_factor", 1.0), 1.0)
-    ride = (cands["links"].to_numpy() * params["pt.stop_penalty_min"]
-            + cands["km_long"].to_numpy() / (params["pt.express_kmh"] * factor) * 60.0
-            + cands["km_short"].to_numpy() / (params["pt.stopping_kmh"] * factor) * 60.0)
-    df = cands[["pair_id", "trains"]].assign(ride=ride).sort_values(["pair_id", "ride"], kind="stable")
-    g = df.groupby("pair_id", sort=False)
-    F = g["trains"].cumsum().to_numpy()
-    FR = (df["trains"] * df["ride"]).groupby(df["pair_id"], sort=False).cumsum().to_numpy()
-    e = headway_wait_min(F, a) + FR / F
-    df = df.assign(e=e, FR=FR, F=F, fastest=g["ride"].transform("first"))
-    last = df.groupby("pair_id", sort=False)[["F", "FR"]].transform("last")
-    df["typical"] = last["FR"] / last["F"]
-    best = df.loc[df.groupby("pair_id", sort=False)["e"].idxmin()]
-    return best.set_index("pair_id")[["fastest", "typical"]]
+def _model_min(theta: np.ndarray, km: np.ndarray, fast: np.ndarray) -> np.ndarray:
+    a, v, b, f = theta
+    return a + km / (v * np.power(km / 10.0, b) * np.where(fast, f, 1.0)) * 60.0
 
 
-def _predict(cands, params, kinds, assumptions) -> pd.Series:
-    r = candidate_rides(cands, params, assumptions).reindex(kinds.index)
-    return pd.Series(np.where(kinds == "fastest", r["fastest"], r["typical"]), index=kinds.index)
+def calibrate_rail_segments(cif: Any = None, *, assumptions: Any = None) -> RailSegmentFit:
+    """Fit :data:`RAIL_PARAMS` on the training four fifths of a CIF timetable's segments and report
+    the held-out fifth (see the module docstring)."""
+    from scipy.optimize import least_squares
+
+    seg = rail_segment_table(cif, assumptions=assumptions)
+    train, test = seg[~seg["held_out"]], seg[seg["held_out"]].copy()
+    km, fast, run = (train["km"].to_numpy(), train["fast"].to_numpy(), train["run_min"].to_numpy(dtype="float64"))
+
+    def resid(theta: np.ndarray) -> np.ndarray:
+        return np.log(_model_min(theta, km, fast)) - np.log(run)
+
+    fit = least_squares(resid, x0=[1.5, 90.0, 0.1, 1.1], loss="soft_l1", f_scale=0.1,
+                        bounds=([0.0, 20.0, -1.0, 0.8], [10.0, 300.0, 1.0, 2.0]))
+    dwell = float(train["dwell_min"].dropna().mean())
+    test["model_min"] = _model_min(fit.x, test["km"].to_numpy(), test["fast"].to_numpy())
+    # the crow-fly baseline: one straight-line speed per class (the median over the training segments)
+    speed = train.assign(kmh=train["km"] / train["run_min"] * 60.0).groupby("cls")["kmh"].median()
+    test["baseline_min"] = test["km"] / test["cls"].map(speed) * 60.0
+    test["error_pct"] = 100.0 * (test["model_min"] / test["run_min"] - 1.0)
+    test["baseline_error_pct"] = 100.0 * (test["baseline_min"] / test["run_min"] - 1.0)
+    return RailSegmentFit(params=dict(zip(RAIL_PARAMS, (float(x) for x in fit.x))), dwell_min=dwell, test=test,
+                          n_train=int(len(train)))
 
 
-def calibrate_rail(*, spacing_km: float | None = None, path: Any = None, assumptions: Any = None,
-                   start: tuple[float, float, float] | None = None, loo: bool = True) -> RailCalibration:
-    """Fit ``pt.stop_penalty_min``, ``pt.express_kmh``, ``pt.stopping_kmh`` and ``pt.fast_line_factor`` to the validation set's
-    direct station-to-station pairs; refit leaving each pair out to predict it (``loo``; see the
-    module docstring)."""
-    from ..layers.rail import load_rail_patterns, load_rail_stations
-    from .validate import read_validation_set
+def osm_a_road_speed(path: Any = None, *, roads: tuple[str, ...] = ("A606", "A6003", "A6121")) -> dict[str, float]:
+    """The free-flow car speed (km/h) of A roads from their OpenStreetMap speed limits: the
+    length-weighted harmonic mean of DfT's free-flow car speeds by limit (30 mph roads 31 mph,
+    national-speed-limit single carriageways 50 mph, 70 mph dual carriageways 69 mph; vehicle
+    speed compliance statistics for Great Britain 2019; 20, 40 and 50 mph roads at the limit),
+    ways without a limit taken as national speed limit. By default the non-trunk A roads of the
+    Rutland extract (``osm_rutland``): the source of ``road.a_single_kmh``. Needs ``pyrosm``."""
+    from ..catalog import resolve_dataset
+    from ..network.osm import _parse_maxspeed
 
-    a = as_assumptions(assumptions)
-    spacing = a["pt.express_spacing_km"] if spacing_km is None else float(spacing_km)
-    v = read_validation_set(path)
-    v = v[v["class"].isin(["intercity_rail", "local_rail"]) & (v["scenario"] == "base")
-          & v["origin_ref"].str.startswith("crs:") & v["destination_ref"].str.startswith("crs:")]
-    pairs = pd.DataFrame({"pair_id": v["pair_id"], "from_crs": v["origin_ref"].str[4:], "to_crs": v["destination_ref"].str[4:]})
-    stations, patterns = load_rail_stations(region=None), load_rail_patterns(region=None)
-    fwd = rail_candidates(pairs, stations, patterns, spacing_km=spacing, assumptions=a)
-    have = set(fwd["pair_id"])
-    back = pairs[~pairs["pair_id"].isin(have)].rename(columns={"from_crs": "to_crs", "to_crs": "from_crs"})
-    cands = pd.concat([fwd, rail_candidates(back, stations, patterns, spacing_km=spacing, assumptions=a)], ignore_index=True)
-    ids = pd.Index(sorted(set(cands["pair_id"])))
-    v = v.loc[ids]
-    pub = v["published_min"].astype("float64")
-    kinds = v["time_kind"].where(v["time_kind"] == "fastest", "typical")
-    w = np.where(v["evidence"] == "recalled", 0.5, 1.0)
+    try:
+        import pyrosm
+    except ImportError:  # pragma: no cover - the osm extra
+        from ..errors import LisgeoError
 
-    def loss(theta: np.ndarray, mask: np.ndarray) -> float:
-        if np.any(theta <= 0):
-            return 1e9
-        p = dict(zip(_PARAMS, theta))
-        m = _predict(cands[cands["pair_id"].isin(ids[mask])], p, kinds[mask], a)
-        return float(np.sum(w[mask] * np.abs(np.log(m.to_numpy() / pub[mask].to_numpy()))) / np.sum(w[mask]))
-
-    x0 = np.array(start if start is not None else [a[k] for k in _PARAMS], dtype="float64")
-    every = np.ones(len(ids), dtype=bool)
-    fit = minimize(loss, x0, args=(every,), method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-7, "maxiter": 4000})
-    params = dict(zip(_PARAMS, (float(x) for x in fit.x)))
-    fitted = _predict(cands, params, kinds, a)
-    loo_min = pd.Series(np.nan, index=ids)
-    for i in range(len(ids) if loo else 0):
-        mask = every.copy()
-        mask[i] = False
-        f_i = minimize(loss, fit.x, args=(mask,), method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-7, "maxiter": 4000})
-        one = cands[cands["pair_id"] == ids[i]]
-        loo_min.iloc[i] = _predict(one, dict(zip(_PARAMS, f_i.x)), kinds.iloc[[i]], a).iloc[0]
-    table = pd.DataFrame({"pair_id": ids, "class": v["class"].to_numpy(), "time_kind": kinds.to_numpy(),
-                          "evidence": v["evidence"].to_numpy(), "published_min": pub.to_numpy(),
-                          "fitted_min": fitted.to_numpy(), "loo_min": loo_min.to_numpy()})
-    table["error_pct"] = 100 * (table["fitted_min"] / table["published_min"] - 1)
-    table["loo_error_pct"] = 100 * (table["loo_min"] / table["published_min"] - 1)
-    return RailCalibration(params=params, pairs=table, loss=float(fit.fun))
+        raise LisgeoError("osm_a_road_speed needs pyrosm: pip install 'lisgeo[osm]'") from None
+    path = resolve_dataset("osm_rutland")[0] if path is None else path
+    net = pyrosm.OSM(str(path)).get_network("driving").to_crs(27700)
+    ref = net["ref"].fillna("").astype(str).str.split(";").str[0]
+    ways = net[ref.isin(list(roads))]
+    mph = np.array([_parse_maxspeed(v) for v in ways["maxspeed"]]) / 1.609344
+    free = {20: 20.0, 30: 31.0, 40: 40.0, 50: 50.0, 60: 50.0, 70: 69.0}
+    v = np.array([free.get(int(round(m)), 50.0) if np.isfinite(m) else 50.0 for m in mph])
+    L = ways.geometry.length.to_numpy() / 1000.0
+    kmh = float(L.sum() / np.sum(L / (v * 1.609344)))
+    return {"kmh": kmh, "mph": kmh / 1.609344, "km": float(L.sum()), "ways": int(len(ways))}
 
 
 _CAR_PARAMS = ("access.urban_kmh", "access.rural_kmh", "access.a_road_kmh")
