@@ -31,7 +31,8 @@ from ._registry import finish_layer, register_layer
 from ..assumptions import reach_km
 from .boundaries import region_reach
 
-__all__ = ["load_rail_stations", "load_rail_links", "load_rail_patterns", "load_rail_segments", "load_rail_dwells", "rail_timetable", "match_aquius_stations", "aquius_train_pairs",
+__all__ = ["load_rail_stations", "load_rail_links", "load_rail_patterns", "load_rail_segments", "load_rail_dwells", "rail_timetable",
+           "weekday_segments", "sunday_only", "match_aquius_stations", "aquius_train_pairs",
            "aquius_service_patterns", "pattern_pair_trains"]
 
 LINE = ("LineString",)
@@ -460,11 +461,33 @@ def load_rail_patterns(*, region="d2n2", buffer_km: float | None = None) -> gpd.
 # --------------------------------------------------------------------------------------
 
 
+def sunday_only(days: pd.Series) -> np.ndarray:
+    """True for CIF schedules that run on Sundays only (``days`` "0000001"): Sunday timetables
+    run another service with engineering allowances, so :func:`rail_timetable` uses them only for
+    links no other day's schedule runs."""
+    d = pd.Series(np.asarray(days, dtype=object)).astype("string").fillna("")
+    mon_sat = d.str[:6].str.contains("1").fillna(False).to_numpy(dtype=bool)
+    sunday = (d.str[6] == "1").fillna(False).to_numpy(dtype=bool)
+    return sunday & ~mon_sat
+
+
+def weekday_segments(segments: pd.DataFrame, schedules: pd.DataFrame) -> pd.DataFrame:
+    """The segments a weekday model should take its running times from: of each ordered pair of
+    stations, those of schedules running on some day from Monday to Saturday, or, where only
+    Sunday schedules run it, the Sunday ones (:func:`sunday_only`)."""
+    sun = pd.Series(sunday_only(schedules["days"]), index=schedules["schedule"].to_numpy())
+    is_sun = sun.reindex(segments["schedule"].to_numpy()).fillna(False).to_numpy(dtype=bool)
+    key = segments["from_crs"].astype("string").fillna("") + ">" + segments["to_crs"].astype("string").fillna("")
+    other = pd.Series(~is_sun).groupby(key.to_numpy()).transform("any").to_numpy(dtype=bool)
+    return segments[~(is_sun & other)]
+
+
 @lru_cache(maxsize=4)
 def _cif_tables(path: str, stamp: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     from ..network.cif import cif_segments, read_cif, segment_times, station_dwells
 
-    seg = cif_segments(read_cif(path))
+    tt = read_cif(path)
+    seg = weekday_segments(cif_segments(tt), tt.schedules)
     return segment_times(seg), station_dwells(seg)
 
 
@@ -473,7 +496,10 @@ def rail_timetable(cif: "str | os.PathLike | None" = None) -> tuple[pd.DataFrame
     Rail Delivery Group publishes it, a folder or a ``.mca`` file; default the catalogued national
     sample ``rail_cif_sample``): (``segments`` [from_crs, to_crs, run_min (median), run_min_min, n,
     dwell_from_min, operators], ``dwells`` [crs, dwell_min (mean), n]), read once per process and
-    file version. Raises :class:`~lisgeo.errors.CIFError` for a file that is not a CIF feed."""
+    file version. Sunday-only schedules count only for links nothing else runs
+    (:func:`weekday_segments`: the sample of 20 March 2020 is mostly weekend variations, whose
+    Sunday ones carry engineering allowances). Raises :class:`~lisgeo.errors.CIFError` for a
+    file that is not a CIF feed."""
     import os
 
     from ..errors import DataNotFoundError

@@ -63,15 +63,18 @@ def rail_segment_table(cif: Any = None, *, assumptions: Any = None) -> pd.DataFr
     """Every timetabled segment of a CIF timetable (default the catalogued sample) with what the
     model sees: ``from_crs``, ``to_crs``, ``km`` (straight line between the stations of
     ``rail_stations``), ``fast`` (run by ``pt.fast_line_atoc``), ``cls`` ("OO" or "XX"),
-    ``run_min``, ``dwell_min``, ``held_out`` (:func:`_held_out`). Segments at stations the station
-    list lacks, of sleeper trains or shorter than 200 m are left out."""
+    ``run_min``, ``dwell_min``, ``held_out`` (:func:`_held_out`). The segments are those the
+    network takes its timetabled times from (:func:`lisgeo.layers.rail.weekday_segments`: Sunday
+    schedules only where nothing else runs a link); segments at stations the station list lacks,
+    of sleeper trains or shorter than 200 m are left out."""
     from ..catalog import resolve_dataset
-    from ..layers.rail import load_rail_stations
+    from ..layers.rail import load_rail_stations, weekday_segments
     from ..network.cif import cif_segments, read_cif
 
     a = as_assumptions(assumptions)
     path = resolve_dataset("rail_cif_sample")[0] if cif is None else cif
-    seg = cif_segments(read_cif(path))
+    tt = read_cif(path)
+    seg = weekday_segments(cif_segments(tt), tt.schedules)
     st = load_rail_stations(region=None)
     codes = st["crs"].astype(str).str.upper() if "crs" in st.columns else st.index.astype(str)
     xy = pd.DataFrame({"x": st.geometry.x.to_numpy(), "y": st.geometry.y.to_numpy()}, index=codes.to_numpy())
