@@ -39,7 +39,7 @@ SCHEMA: dict[str, str] = {
     "walk.walk_kmh": "pos", "walk.max_walk_km": "nonneg", "bicycle.cycle_kmh": "pos",
     "pt.car_max_km": "nonneg", "pt.car_park_min": "nonneg", "pt.car_egress": "bool",
     "pt.stop_penalty_min": "nonneg", "pt.run_kmh": "pos", "pt.run_distance_exponent": "real", "pt.dwell_min": "nonneg",
-    "pt.fast_line_operators": "names", "pt.fast_line_atoc": "names", "pt.fast_line_factor": "pos",
+
     "pt.service_span_hours": "pos", "pt.max_wait_min": "pos", "pt.min_wait_min": "nonneg",
     "pt.interchange_penalty_min": "nonneg", "pt.board_penalty_min": "nonneg",
     "hs2.trains_per_hour": "pos", "hs2.hub_classic_trains_per_hour": "pos", "hs2.reuse_station_m": "nonneg",

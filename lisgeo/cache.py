@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 #: The authored files (under ``layers/``) whose bytes key the scores and networks.
 AUTHORED_FILES = ("sites.csv", "hs2_stations.csv", "hs2_links.csv", "indices.toml", "assumptions.toml",
-                  "digital_coldspots.toml", "social_mobility.csv")
+                  "digital_coldspots.toml", "social_mobility.csv", "rail_operators.csv")
 _META = b"lisgeo_cache"
 
 

@@ -32,7 +32,7 @@ from ..assumptions import reach_km
 from .boundaries import region_reach
 
 __all__ = ["load_rail_stations", "load_rail_links", "load_rail_patterns", "load_rail_segments", "load_rail_dwells", "rail_timetable",
-           "weekday_segments", "sunday_only", "match_aquius_stations", "aquius_train_pairs",
+           "weekday_segments", "sunday_only", "read_rail_operators", "match_aquius_stations", "aquius_train_pairs",
            "aquius_service_patterns", "pattern_pair_trains"]
 
 LINE = ("LineString",)
@@ -534,3 +534,49 @@ def load_rail_dwells(*, region=None) -> pd.DataFrame:
     _, dw = rail_timetable()
     dw.index = pd.Index(dw["crs"].astype(str).to_numpy())
     return finish_layer(dw, name="rail_dwells", datasets=["rail_cif_sample"])
+
+
+#: Plausible range of an operator's running-speed factor (``layers/rail_operators.csv``).
+RUN_FACTOR_RANGE = (0.5, 2.0)
+
+
+def read_rail_operators(path: "str | os.PathLike | None" = None) -> pd.DataFrame:
+    """``layers/rail_operators.csv``: each train operator's name in the service patterns
+    (``operator``, Aquius product), its ATOC code in timetables (``atoc``), and the running-speed
+    factor of its modelled links (``run_factor``, fitted by
+    :func:`lisgeo.pipeline.calibrate.calibrate_rail_segments` on ``fit_segments`` timetabled
+    segments; 1 where too few). Checked at entry: columns, unique names and codes, two-letter
+    codes, factors within :data:`RUN_FACTOR_RANGE`, a source on every row."""
+    import os
+
+    from ..config import authored_path
+    from ..errors import ConfigError
+
+    p = authored_path("rail_operators.csv") if path is None else os.fspath(path)
+    try:
+        df = pd.read_csv(p, dtype={"operator": str, "atoc": str, "name": str, "source": str}, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ConfigError(f"{p}: cannot read the rail operators table ({type(exc).__name__}); it ships in layers/ "
+                          "(or set LISGEO_LAYERS_DIR)") from None
+    need = ["operator", "atoc", "name", "run_factor", "fit_segments", "source"]
+    miss = [c for c in need if c not in df.columns]
+    if miss:
+        raise ConfigError(f"{p}: lacks column(s) {miss}; see layers/README.md (rail_operators.csv)")
+    for col in ("operator", "atoc"):
+        dup = df[col][df[col].duplicated()]
+        if len(dup):
+            raise ConfigError(f"{p}: {col} {dup.iloc[0]!r} repeats; each operator and code once")
+    bad = df["atoc"][~df["atoc"].fillna("").str.fullmatch(r"[A-Z0-9]{2}")]
+    if len(bad):
+        raise ConfigError(f"{p}: atoc {bad.iloc[0]!r} is not a two-character ATOC operator code (e.g. NT, EM)")
+    f = pd.to_numeric(df["run_factor"], errors="coerce")
+    lo, hi = RUN_FACTOR_RANGE
+    out = ~f.between(lo, hi)
+    if out.any():
+        r = df[out].iloc[0]
+        raise ConfigError(f"{p}: run_factor {r['run_factor']!r} of {r['operator']} is outside [{lo}, {hi}]; "
+                          "a train operator's modelled links run at 0.5-2 times the base running speed")
+    if df["source"].fillna("").str.strip().eq("").any():
+        raise ConfigError(f"{p}: every row needs a source")
+    df["run_factor"] = f.astype("float64")
+    return df

@@ -18,11 +18,11 @@ dwells at the calls in between (:func:`pattern_rides`):
   only that one runs); by default the national timetable sample of 20 March 2020
   (``rail_segments`` layer), or a planner's full national CIF (``build_network(cif=...)``);
 * elsewhere it is **modelled** (:func:`run_time_min`): ``pt.stop_penalty_min`` + straight km /
-  (``pt.run_kmh`` × (km / 10)^``pt.run_distance_exponent``) × 60, the speed times
-  ``pt.fast_line_factor`` for the patterns of ``pt.fast_line_operators`` (the 125 mph East and
-  West Coast main lines, :func:`fast_line_patterns`): a continuous function of the distance
-  between calls, fitted on the timetabled segments of the sample with a fifth of the station
-  pairs held out (:func:`lisgeo.pipeline.calibrate.calibrate_rail_segments`);
+  (``pt.run_kmh`` × (km / 10)^``pt.run_distance_exponent`` × the operator's ``run_factor``) ×
+  60 (:func:`operator_factors`, ``layers/rail_operators.csv``: the line a pattern runs on, as far
+  as its operator tells it): a continuous function of the distance between calls and the line,
+  fitted on the timetabled segments of the sample with a fifth of the station pairs held out
+  (:func:`lisgeo.pipeline.calibrate.calibrate_rail_segments`);
 * a dwell is the station's mean timetabled dwell (``dwells``, :func:`lisgeo.network.cif.station_dwells`),
   else ``pt.dwell_min``.
 
@@ -64,7 +64,7 @@ from ..assumptions import Assumptions
 from ..errors import NetworkError, UnknownNameError
 from .schema import EdgeMode, NodeKind, NodeRole, add_edge_list, add_edge_table, node_code, node_id, node_ids
 
-__all__ = ["headway_wait_min", "run_time_min", "fast_line_patterns", "common_lines", "rail_services", "add_rail", "add_hs2",
+__all__ = ["headway_wait_min", "run_time_min", "operator_factors", "common_lines", "rail_services", "add_rail", "add_hs2",
            "destination_nodes", "pattern_stops", "DESTINATION_GROUPS"]
 
 DESTINATION_GROUPS = ("london", "birmingham", "leeds", "sheffield", "manchester", "nottingham", "derby", "leicester")
@@ -89,27 +89,38 @@ def headway_wait_min(daily_trains: np.ndarray | pd.Series | float, assumptions: 
     return np.where(np.isfinite(n) & (n > 0), w, np.nan)
 
 
-def run_time_min(link_km: np.ndarray | float, assumptions: Assumptions, *, fast_line: np.ndarray | bool = False) -> np.ndarray:
+def run_time_min(link_km: np.ndarray | float, assumptions: Assumptions, *, factor: np.ndarray | float = 1.0) -> np.ndarray:
     """Modelled running minutes between two consecutive calls ``link_km`` apart (straight line):
     ``pt.stop_penalty_min`` (slowing, stopping, pulling away) + ``link_km`` / v × 60, with the
     running speed v = ``pt.run_kmh`` × (``link_km`` / 10 km) ^ ``pt.run_distance_exponent``
-    (trains reach their line speed on long links), × ``pt.fast_line_factor`` on a fast main line
-    (``fast_line``, :func:`fast_line_patterns`). Fitted on timetabled GB segments
+    (trains reach their line speed on long links) × ``factor`` (the operator's line,
+    :func:`operator_factors`). Fitted on timetabled GB segments
     (:func:`lisgeo.pipeline.calibrate.calibrate_rail_segments`)."""
     d = np.asarray(link_km, dtype="float64")
     v = assumptions["pt.run_kmh"] * np.power(np.maximum(d, 1e-3) / 10.0, assumptions["pt.run_distance_exponent"])
-    v = v * np.where(np.asarray(fast_line, dtype=bool), assumptions["pt.fast_line_factor"], 1.0)
+    v = v * np.asarray(factor, dtype="float64")
     return assumptions["pt.stop_penalty_min"] + d / v * 60.0
 
 
-def fast_line_patterns(patterns: pd.DataFrame, assumptions: Assumptions) -> np.ndarray:
-    """Which patterns run on a fast main line: those run by any of ``pt.fast_line_operators``
-    (``operators``: ";"-joined names, as ``rail_patterns`` gives them; without the column, none)."""
-    names = set(assumptions["pt.fast_line_operators"])
-    if "operators" not in patterns.columns or not names:
-        return np.zeros(len(patterns), dtype=bool)
+def operator_factors(patterns: pd.DataFrame, operators: pd.DataFrame | None = None) -> np.ndarray:
+    """The running-speed factor of each pattern's modelled links: the mean ``run_factor`` of its
+    operators (``operators`` column, ";"-joined Aquius names) in ``layers/rail_operators.csv``
+    (:func:`lisgeo.layers.rail.read_rail_operators`); 1 for operators not in it or without the column."""
+    if "operators" not in patterns.columns or not len(patterns):
+        return np.ones(len(patterns))
+    if operators is None:
+        from ..layers.rail import read_rail_operators
+
+        operators = read_rail_operators()
+    table = dict(zip(operators["operator"].astype(str), operators["run_factor"].astype(float)))
     ops = patterns["operators"].to_numpy(dtype=object)
-    return np.fromiter((isinstance(o, str) and bool(names.intersection(o.split(";"))) for o in ops), dtype=bool, count=len(ops))
+    out = np.ones(len(ops))
+    for k, o in enumerate(ops):
+        if isinstance(o, str) and o:
+            f = [table.get(x.strip(), 1.0) for x in o.split(";") if x.strip()]
+            if f:
+                out[k] = float(np.mean(f))
+    return out
 
 
 def common_lines(rides: np.ndarray, trains: np.ndarray, assumptions: Assumptions) -> tuple[float, float, float, float, int, float]:
@@ -194,7 +205,8 @@ def _observed_runs(segments: pd.DataFrame | None, codes: np.ndarray, a: np.ndarr
 
 
 def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions, *,
-                  segments: pd.DataFrame | None = None, dwells: pd.DataFrame | None = None) -> pd.DataFrame:
+                  segments: pd.DataFrame | None = None, dwells: pd.DataFrame | None = None,
+                  operators: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every directly served ordered pair of stations with its common-lines time (see the module docstring).
 
     ``stations``: [crs, geometry POINT] (``rail_stations``); ``patterns``: [pattern_id, stops (";"-joined
@@ -205,7 +217,8 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
     consecutive calls (``rail_segments``, :func:`lisgeo.network.cif.segment_times`), used where a
     pattern's link is there; ``dwells``: [crs, dwell_min] mean dwell per station
     (:func:`lisgeo.network.cif.station_dwells`). Without them every link is modelled
-    (:func:`run_time_min`) and every dwell is ``pt.dwell_min``. ``attrs["observed_share"]`` is the
+    (:func:`run_time_min`) and every dwell is ``pt.dwell_min``. ``operators``: the operators'
+    running-speed factors (default ``layers/rail_operators.csv``, :func:`operator_factors`). ``attrs["observed_share"]`` is the
     train-weighted share of the patterns' links with a timetabled time.
 
     Returns [from_crs, to_crs, time_min, wait_min, ride_min, fastest_min, typical_min, daily_trains,
@@ -240,10 +253,10 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
     # from the pattern's first departure to the arrival at each call, summed in order
     same = np.r_[pid[1:] == pid[:-1], False]
     link_km = np.where(same, np.hypot(np.diff(px[st], append=0.0), np.diff(py[st], append=0.0)) / 1000.0, 0.0)
-    fast = fast_line_patterns(patterns, assumptions)[pid]
+    factor = operator_factors(patterns, operators)[pid]
     nxt = np.r_[st[1:], 0]
     observed = _observed_runs(segments, codes, st[same], nxt[same])
-    run = run_time_min(link_km[same], assumptions, fast_line=fast[same])
+    run = run_time_min(link_km[same], assumptions, factor=factor[same])
     run = np.where(np.isfinite(observed), observed, run)
     link_min = np.zeros(len(st))
     link_min[same] = run
@@ -314,8 +327,12 @@ def _cached_rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assump
     process) and every later run compute Great Britain's services once (about 0.8 s)."""
     from .. import cache
 
+    from ..layers.rail import read_rail_operators
+
+    operators = read_rail_operators()
+
     def compute() -> pd.DataFrame:
-        return rail_services(stations, patterns, assumptions, segments=segments, dwells=dwells)
+        return rail_services(stations, patterns, assumptions, segments=segments, dwells=dwells, operators=operators)
 
     if not cache.enabled():
         return compute()
@@ -324,6 +341,7 @@ def _cached_rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assump
                               "patterns": cache.frame_digest(patterns),
                               "segments": None if segments is None else cache.frame_digest(segments),
                               "dwells": None if dwells is None else cache.frame_digest(dwells),
+                              "operators": cache.frame_digest(operators),
                               "assumptions": dict(assumptions.to_dict() if hasattr(assumptions, "to_dict") else assumptions)})
     except Exception:  # noqa: BLE001 - a frame that cannot be digested is simply not cached
         return compute()

@@ -7,9 +7,10 @@ trains between the same two stations without a call between them, and models it 
 
     minutes = pt.stop_penalty_min + km / (pt.run_kmh × (km / 10) ^ pt.run_distance_exponent × f) × 60
 
-(``km`` the straight line between the two calls, ``f`` = ``pt.fast_line_factor`` on the 125 mph
-East and West Coast main lines, else 1), plus ``pt.dwell_min`` at every call in between where the
-station's own dwell is not known. Those constants are fitted here on the timetabled segments
+(``km`` the straight line between the two calls, ``f`` the train operator's ``run_factor`` in
+``layers/rail_operators.csv``: the line it runs on, as far as the operator tells it; 1 for an
+operator with fewer than :data:`MIN_OPERATOR_SEGMENTS` training segments), plus ``pt.dwell_min``
+at every call in between where the station's own dwell is not known. Those constants are fitted here on the timetabled segments
 (consecutive public calls) of an ATOC CIF timetable, by default the national sample of 20 March
 2020 (``rail_cif_sample``: about 110,000 segments between 6,000 pairs of stations all over Great
 Britain), never on the published journey times of ``layers/validation/``:
@@ -44,11 +45,13 @@ from scipy.optimize import minimize
 
 from ..assumptions import as_assumptions
 
-__all__ = ["RailSegmentFit", "rail_segment_table", "calibrate_rail_segments", "CarCalibration", "calibrate_car",
+__all__ = ["RailSegmentFit", "rail_segment_table", "calibrate_rail_segments", "operator_table", "CarCalibration", "calibrate_car",
            "osm_a_road_speed"]
 
 #: The constants :func:`calibrate_rail_segments` fits, in the order of its parameter vector.
-RAIL_PARAMS = ("pt.stop_penalty_min", "pt.run_kmh", "pt.run_distance_exponent", "pt.fast_line_factor")
+RAIL_PARAMS = ("pt.stop_penalty_min", "pt.run_kmh", "pt.run_distance_exponent")
+#: An operator gets a running-speed factor of its own from this many training segments (else 1).
+MIN_OPERATOR_SEGMENTS = 300
 #: Train classes of the held-out report: CIF categories starting so (ordinary, express).
 RAIL_CLASSES = {"OO": "ordinary (stopping and regional)", "XX": "express"}
 
@@ -62,7 +65,7 @@ def _held_out(a: np.ndarray, b: np.ndarray, folds: int = 5) -> np.ndarray:
 def rail_segment_table(cif: Any = None, *, assumptions: Any = None) -> pd.DataFrame:
     """Every timetabled segment of a CIF timetable (default the catalogued sample) with what the
     model sees: ``from_crs``, ``to_crs``, ``km`` (straight line between the stations of
-    ``rail_stations``), ``fast`` (run by ``pt.fast_line_atoc``), ``cls`` ("OO" or "XX"),
+    ``rail_stations``), ``atoc`` (operator code), ``cls`` ("OO" or "XX"),
     ``run_min``, ``dwell_min``, ``held_out`` (:func:`_held_out`). The segments are those the
     network takes its timetabled times from (:func:`lisgeo.layers.rail.weekday_segments`: Sunday
     schedules only where nothing else runs a link); segments at stations the station list lacks,
@@ -84,18 +87,21 @@ def rail_segment_table(cif: Any = None, *, assumptions: Any = None) -> pd.DataFr
     p, q = xy.loc[seg["from_crs"].to_numpy()].to_numpy(), xy.loc[seg["to_crs"].to_numpy()].to_numpy()
     seg["km"] = np.hypot(*(p - q).T) / 1000.0
     seg = seg[seg["km"] > 0.2]
-    seg["fast"] = seg["atoc"].astype("string").isin(list(a["pt.fast_line_atoc"])).fillna(False).to_numpy(dtype=bool)
     seg["cls"] = np.where(seg["category"].astype("string").str.startswith("X").fillna(False), "XX", "OO")
     seg["held_out"] = _held_out(seg["from_crs"].to_numpy(), seg["to_crs"].to_numpy())
-    cols = ["schedule", "uid", "atoc", "cls", "from_crs", "to_crs", "km", "fast", "run_min", "dwell_min", "held_out"]
+    seg["atoc"] = seg["atoc"].astype("string").fillna("")
+    cols = ["schedule", "uid", "atoc", "cls", "from_crs", "to_crs", "km", "run_min", "dwell_min", "held_out"]
     return seg[cols].reset_index(drop=True)
 
 
 @dataclass
 class RailSegmentFit:
-    """The fitted running-time constants, the mean dwell, and the held-out segments' errors."""
+    """The fitted running-time constants, the operators' factors, the mean dwell, and the
+    held-out segments' errors."""
 
     params: dict[str, float]
+    factors: dict[str, float]    # ATOC code -> run_factor (operators with enough training segments)
+    counts: dict[str, int]       # ATOC code -> training segments
     dwell_min: float
     test: pd.DataFrame   # the held-out segments with model_min, baseline_min, error_pct, baseline_error_pct
     n_train: int
@@ -112,34 +118,59 @@ class RailSegmentFit:
         return pd.DataFrame(rows)
 
 
-def _model_min(theta: np.ndarray, km: np.ndarray, fast: np.ndarray) -> np.ndarray:
-    a, v, b, f = theta
-    return a + km / (v * np.power(km / 10.0, b) * np.where(fast, f, 1.0)) * 60.0
+def _model_min(theta: np.ndarray, km: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    a, v, b = theta[:3]
+    return a + km / (v * np.power(km / 10.0, b) * factor) * 60.0
 
 
 def calibrate_rail_segments(cif: Any = None, *, assumptions: Any = None) -> RailSegmentFit:
-    """Fit :data:`RAIL_PARAMS` on the training four fifths of a CIF timetable's segments and report
-    the held-out fifth (see the module docstring)."""
+    """Fit :data:`RAIL_PARAMS` and the operators' running-speed factors on the training four
+    fifths of a CIF timetable's segments and report the held-out fifth (see the module docstring)."""
     from scipy.optimize import least_squares
+
+    from ..layers.rail import RUN_FACTOR_RANGE
 
     seg = rail_segment_table(cif, assumptions=assumptions)
     train, test = seg[~seg["held_out"]], seg[seg["held_out"]].copy()
-    km, fast, run = (train["km"].to_numpy(), train["fast"].to_numpy(), train["run_min"].to_numpy(dtype="float64"))
+    counts = train["atoc"].value_counts()
+    own = sorted(c for c, n in counts.items() if c and n >= MIN_OPERATOR_SEGMENTS)
+    col = pd.Index(own)
+    k_train = col.get_indexer(train["atoc"].to_numpy())
+    km, run = train["km"].to_numpy(), train["run_min"].to_numpy(dtype="float64")
+
+    def factors(theta: np.ndarray, k: np.ndarray) -> np.ndarray:
+        f = np.r_[theta[3:], 1.0]
+        return f[np.where(k >= 0, k, len(own))]
 
     def resid(theta: np.ndarray) -> np.ndarray:
-        return np.log(_model_min(theta, km, fast)) - np.log(run)
+        return np.log(_model_min(theta, km, factors(theta, k_train))) - np.log(run)
 
-    fit = least_squares(resid, x0=[1.5, 90.0, 0.1, 1.1], loss="soft_l1", f_scale=0.1,
-                        bounds=([0.0, 20.0, -1.0, 0.8], [10.0, 300.0, 1.0, 2.0]))
+    lo, hi = RUN_FACTOR_RANGE
+    fit = least_squares(resid, x0=[1.5, 85.0, 0.15] + [1.0] * len(own), loss="soft_l1", f_scale=0.1,
+                        bounds=([0.0, 20.0, -1.0] + [lo] * len(own), [10.0, 300.0, 1.0] + [hi] * len(own)))
     dwell = float(train["dwell_min"].dropna().mean())
-    test["model_min"] = _model_min(fit.x, test["km"].to_numpy(), test["fast"].to_numpy())
+    k_test = col.get_indexer(test["atoc"].to_numpy())
+    test["model_min"] = _model_min(fit.x, test["km"].to_numpy(), factors(fit.x, k_test))
     # the crow-fly baseline: one straight-line speed per class (the median over the training segments)
     speed = train.assign(kmh=train["km"] / train["run_min"] * 60.0).groupby("cls")["kmh"].median()
     test["baseline_min"] = test["km"] / test["cls"].map(speed) * 60.0
     test["error_pct"] = 100.0 * (test["model_min"] / test["run_min"] - 1.0)
     test["baseline_error_pct"] = 100.0 * (test["baseline_min"] / test["run_min"] - 1.0)
-    return RailSegmentFit(params=dict(zip(RAIL_PARAMS, (float(x) for x in fit.x))), dwell_min=dwell, test=test,
+    return RailSegmentFit(params=dict(zip(RAIL_PARAMS, (float(x) for x in fit.x[:3]))),
+                          factors=dict(zip(own, (float(x) for x in fit.x[3:]))),
+                          counts={str(c): int(n) for c, n in counts.items() if c}, dwell_min=dwell, test=test,
                           n_train=int(len(train)))
+
+
+def operator_table(fit: RailSegmentFit, operators: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``layers/rail_operators.csv`` with the fitted ``run_factor`` and ``fit_segments`` of
+    ``fit`` (1 and the count for operators with fewer than :data:`MIN_OPERATOR_SEGMENTS`)."""
+    from ..layers.rail import read_rail_operators
+
+    ops = read_rail_operators() if operators is None else operators.copy()
+    ops["run_factor"] = [round(fit.factors.get(c, 1.0), 3) for c in ops["atoc"]]
+    ops["fit_segments"] = [fit.counts.get(c, 0) for c in ops["atoc"]]
+    return ops
 
 
 def osm_a_road_speed(path: Any = None, *, roads: tuple[str, ...] = ("A606", "A6003", "A6121")) -> dict[str, float]:
