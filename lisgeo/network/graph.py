@@ -201,7 +201,7 @@ def _disk_key(region_key: tuple[str, ...], sc: Scenario, over_key: tuple, buffer
         "kind": "network", "region": list(region_key), "scenario_path": sc.path, "scenario": cache.file_digest(sc.path),
         "overrides": list(over_key), "buffer_km": buffer_km, "sites": list(sites), "assumptions_path": str(assumptions_path()),
         "authored": cache.authored_digests(), "datasets": cache.dataset_digests(layer_datasets(NETWORK_LAYERS)),
-        "cif": None if cif is None else cache.file_digest(cif),
+        "cif": cif if cif is None or cif is False else cache.file_digest(cif),
         "networkx": nx.__version__, "python": sys.version_info[:2],
     })
 
@@ -319,9 +319,11 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
         # and meanwhile a second process reads the region's small areas and reach, which the steps
         # below then find in the disk cache (lisgeo.layers.boundaries)
         rail_stations, rail_patterns = load_layer("rail_stations", region=None), load_layer("rail_patterns", region=None)
-        # timetabled running times: the catalogued national sample, or a planner's own CIF
+        # timetabled running times: the catalogued national sample, a planner's own CIF, or none
         if cif is None:
             segments, dwells = load_layer("rail_segments", region=None), load_layer("rail_dwells", region=None)
+        elif cif is False:
+            segments, dwells = None, None
         else:
             from ..layers.rail import rail_timetable
 
@@ -346,7 +348,7 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
         attach_terminals(G, terms, a)
         nx.set_node_attributes(G, dict(zip(dt["node"], dt["jobs"].astype(float))), "jobs")
         G.graph.update({"crs": "EPSG:27700", "region": reg.label, **_scenario_record(reg, sc, a),
-                        "buffer_km": float(buffer_km), "sites": need, "rail_timetable": "rail_cif_sample" if cif is None else str(cif),
+                        "buffer_km": float(buffer_km), "sites": need, "rail_timetable": "rail_cif_sample" if cif is None else ("none (modelled)" if cif is False else str(cif)),
                         "site_road_links": 0 if extra is None else int(len(extra[0]))})
     else:
         G = base
@@ -476,7 +478,7 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
                   assumptions: "Assumptions | Mapping[str, Any] | None" = None, buffer_km: float | None = None,
                   sites: Iterable[str] = (), gtfs: "str | os.PathLike | Iterable[str | os.PathLike] | None" = None,
                   gtfs_date: Any = None, departure: str = "08:00", window_min: int = 60, copy: bool = True,
-                  cache: bool | None = None, cif: "str | os.PathLike | None" = None) -> nx.MultiDiGraph:
+                  cache: bool | None = None, cif: "str | os.PathLike | bool | None" = None) -> nx.MultiDiGraph:
     """Build the multimodal network of ``region`` under ``scenario``.
 
     Parameters
@@ -508,7 +510,8 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
         ``.zip``; a folder or ``.mca`` file too): its timetabled running times and dwells replace
         the default national sample's (``rail_segments``) wherever it runs a link; links it does not
         run stay modelled (:func:`lisgeo.network.rail.run_time_min`). With the full national feed
-        every link of the network has its timetabled time.
+        every link of the network has its timetabled time. ``False``: no timetable at all, every
+        link modelled (to see what the model alone gives).
     cache: False skips the disk cache of builds (:mod:`lisgeo.cache`, kind ``network``; keyed on
         the arguments, the scenario and authored files' bytes, the datasets' pinned sha256 and
         lisgeo's code); None (default) uses it unless ``LISGEO_NO_CACHE`` is set. The build is
@@ -519,7 +522,7 @@ def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",
     """
     key, sc, over_key, buffer_km, extra = _build_args(region, scenario, assumptions, buffer_km, sites)
     load_assumptions(**{**sc.assumptions, **dict(over_key)})  # validate before the (slow) layer reads
-    if cif is not None:
+    if cif is not None and cif is not False:
         from ..layers.rail import rail_timetable
 
         cif = os.path.abspath(os.fspath(cif))

@@ -148,7 +148,8 @@ def _point_urban(xy: np.ndarray) -> np.ndarray:
     return out
 
 
-def validation_network(scenario: Any, points: pd.DataFrame, *, assumptions: Any = None, region: Any = _REGION) -> nx.MultiDiGraph:
+def validation_network(scenario: Any, points: pd.DataFrame, *, assumptions: Any = None, region: Any = _REGION,
+                       cif: Any = None) -> nx.MultiDiGraph:
     """The network of ``region`` (default both LEPs) under ``scenario``, its roads reaching every
     validation point, with the sites and ``lonlat:`` points of the set as terminals
     (``site:<id>``, ``site:point_<n>``)."""
@@ -162,7 +163,7 @@ def validation_network(scenario: Any, points: pd.DataFrame, *, assumptions: Any 
     a = as_assumptions(assumptions)
     buffer_km = float(np.ceil(far + a["access.site_road_km"]))
     sites = points.loc[points["kind"] == "site", "code"].tolist()
-    G = build_network(region=region, scenario=scenario, assumptions=assumptions, buffer_km=buffer_km, sites=sites)
+    G = build_network(region=region, scenario=scenario, assumptions=assumptions, buffer_km=buffer_km, sites=sites, cif=cif)
     extra = points[points["kind"] == "lonlat"]
     if len(extra):
         gdf = pd.DataFrame(extra[["x", "y"]])
@@ -283,7 +284,7 @@ def _gtfs_stop_codes(path: str | os.PathLike) -> pd.Series:
 
 
 def validate_timetable(*, gtfs: "str | os.PathLike | None" = None, date: str = "2024-03-05", region: Any = _REGION,
-                       assumptions: Any = None) -> pd.DataFrame:
+                       assumptions: Any = None, cif: Any = None) -> pd.DataFrame:
     """The model's station-to-station rail times against a real timetable (see the module docstring).
 
     ``gtfs``: a rail GTFS zip or folder whose ``stops.txt`` has CRS codes in ``stop_code`` (default
@@ -304,7 +305,7 @@ def validate_timetable(*, gtfs: "str | os.PathLike | None" = None, date: str = "
         (gtfs,) = resolve_dataset("gtfs_newport_rail")
     feed = read_gtfs(gtfs, date=date, start="00:00", end="23:59", max_time_min=24 * 60)
     pairs = timetable_pairs(feed, _gtfs_stop_codes(gtfs))
-    G = build_network(region=region, assumptions=assumptions, copy=False)
+    G = build_network(region=region, assumptions=assumptions, copy=False, cif=cif)
     eng = build_engine(G, mode="rail")
     rev = eng.csr.T.tocsr()
     street = pairs["origin_crs"].map(lambda c: node_id(NodeRole.STATION, c))
@@ -363,13 +364,15 @@ def timetable_summary(pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_times(*, classes: Iterable[str] | None = None, scenarios: Iterable[str] | None = None, assumptions: Any = None,
-                   path: str | os.PathLike | None = None, region: Any = _REGION, progress: bool = False) -> pd.DataFrame:
+                   path: str | os.PathLike | None = None, region: Any = _REGION, progress: bool = False,
+                   cif: Any = None) -> pd.DataFrame:
     """Model time of every pair of the validation set against its published time.
 
     ``classes`` / ``scenarios`` restrict the pairs (default: all). ``region``: whose zones (and
     their local links and station access) the network is built from (default both LEPs, which
     the set covers); every pair is answered whatever the region, the network's roads reaching
-    each point. Returns one row per pair with the
+    each point. ``cif``: the rail timetable of the network (:func:`lisgeo.network.build_network`;
+    ``False``: every rail link modelled). Returns one row per pair with the
     set's columns, ``model_min``, ``error_min``, ``error_pct``, ``abs_pct``, ``crow_km``,
     ``baseline_min`` (the leave-one-out crow-fly baseline) and ``status`` ("ok", or why a pair has no
     model time). ``attrs["assumptions"]`` records the values used.
@@ -399,7 +402,7 @@ def validate_times(*, classes: Iterable[str] | None = None, scenarios: Iterable[
         if progress:
             print(f"validate: scenario {sc_name} ({len(part)} pairs)", file=sys.stderr, flush=True)
         need = points.loc[list(dict.fromkeys(pd.concat([part["origin_ref"], part["destination_ref"]])))]
-        G = validation_network(sc_name, need, assumptions=assumptions, region=region)
+        G = validation_network(sc_name, need, assumptions=assumptions, region=region, cif=cif)
         rail = part[part["class"].map(CLASSES) == "rail"]
         car = part[part["class"].map(CLASSES) == "car"]
         if len(rail):
