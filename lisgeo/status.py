@@ -132,20 +132,24 @@ class SchemeStatus:
 
     @property
     def state_text(self) -> str:
-        """The state and its date in words: "cancelled 4 October 2023", "under construction (as of 4 October 2023)"."""
+        """The state and its date in words: "cancelled 4 October 2023", "under construction, as of 4 October 2023"."""
         word = STATE_WORDS.get(self.state, self.state.replace("_", " "))
         if not self.when:
             return word
         if self.state == "cancelled":
             return f"{word} {self.when}"
-        return f"{word} (as of {self.when})"
+        return f"{word}, as of {self.when}"
+
+    @property
+    def brief(self) -> str:
+        """The state with the year of a cancellation, for a table heading: "cancelled 2023", "under construction"."""
+        word = STATE_WORDS.get(self.state, self.state.replace("_", " "))
+        return f"{word} {self.year}" if self.state == "cancelled" and self.year else word
 
     @property
     def tag(self) -> str:
         """A short status for a legend or a table heading: "cancelled 2023 — as in the 2020 strategy", "under construction"."""
-        word = STATE_WORDS.get(self.state, self.state.replace("_", " "))
-        if self.state == "cancelled" and self.year:
-            word = f"{word} {self.year}"
+        word = self.brief
         return f"{word} — {self.shown_as}" if self.shown_as and not self.live else word
 
     @property
