@@ -160,3 +160,17 @@ def test_compare_outputs_state_the_status(real_data, tmp_path, capsys):
     assert len(winners) and winners["faster_to"].notna().all()
     ds = pd.read_csv(out / "district_summary.csv")
     assert ds["faster_to"].iloc[0].startswith("London (")
+
+
+def test_a_schemes_places_load_for_its_scenario():
+    from lisgeo.errors import ConfigError
+    from lisgeo.mapping.spec import LayerDef
+    from lisgeo.pipeline.maps import layer_options
+
+    ld = LayerDef(name="h", layer="hs2_stations", scenario="irp", options={"buffer_km": 30})
+    assert layer_options(ld) == {"buffer_km": 30, "scheme": "irp"}
+    assert layer_options(LayerDef(name="h", layer="hs2_stations", scenario="irp", options={"scheme": "hs2_2b"})) == {"scheme": "hs2_2b"}
+    assert layer_options(LayerDef(name="d", layer="districts", scenario="irp")) == {}  # no scheme option: as it is
+    assert layer_options(LayerDef(name="h", layer="hs2_stations")) == {}
+    with pytest.raises(ConfigError, match="has no HS2 scheme"):
+        layer_options(LayerDef(name="h", layer="hs2_stations", scenario="base"))
