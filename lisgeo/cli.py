@@ -147,6 +147,10 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
     paths = write_scores(gdf, output, claims=claims if claims is not None else False)
     if claims is not None:
         click.echo(claims[["claim", "strategy_figure", "computed_value", "unit"]].to_string(index=False))
+    from .status import frame_status
+
+    st = frame_status(gdf)
+    click.echo(f"scenario {gdf.attrs['scenario']}: {st.text if st else 'status not recorded'}")
     click.echo(f"scored {len(gdf)} LSOAs of {region} ({gdf.attrs['scenario']}) in {gdf.attrs['timings']['total']:.1f} s; wrote {', '.join(map(str, paths.values()))}")
 
 

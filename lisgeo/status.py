@@ -29,7 +29,7 @@ from typing import Any, Iterable, Mapping
 from .config import authored_path, read_toml
 from .errors import ConfigError, DataNotFoundError, UnknownNameError
 
-__all__ = ["SchemeStatus", "scheme_status", "live_first", "readable_date", "scenario_labels", "labels_path",
+__all__ = ["SchemeStatus", "scheme_status", "frame_status", "live_first", "readable_date", "scenario_labels", "labels_path",
            "STATE_WORDS", "LIVE_STATES"]
 
 #: How each ``[status] state`` is said.
@@ -199,6 +199,20 @@ def scheme_status(scenario: Any, *, status: Mapping[str, Any] | None = None) -> 
         return None
     key = Path(name).stem if name.endswith(".toml") or os.sep in name or "/" in name else name
     return _from_table(key, status)
+
+
+def frame_status(frame: Any) -> SchemeStatus | None:
+    """The :class:`SchemeStatus` of the scenario a frame was computed for (scores, a comparison): its
+    ``attrs["scenario_status"]`` (as :func:`lisgeo.pipeline.score_region` records it), else its scenario
+    file read by path or name; None if the frame does not say or the scenario is unknown."""
+    attrs = getattr(frame, "attrs", frame) or {}
+    name = attrs.get("scenario")
+    if not name:
+        return None
+    status = attrs.get("scenario_status")
+    if isinstance(status, Mapping) and status.get("state"):
+        return scheme_status(name, status=status)
+    return scheme_status(attrs.get("scenario_path") or name)
 
 
 def live_first(statuses: Iterable[SchemeStatus | None]) -> list[SchemeStatus]:

@@ -24,7 +24,7 @@ def test_every_scenario_says_what_is_real():
     assert s.tag == "cancelled 2023 — as in the 2020 strategy"
     assert set(s.table) == {"state", "date", "source", "note"} and "Network North" in s.table["source"]
     p1 = scheme_status("hs2_phase1")
-    assert p1.live and p1.text == "HS2 Phase 1 (London–Birmingham) — under construction (as of 4 October 2023)"
+    assert p1.live and p1.text == "HS2 Phase 1 (London–Birmingham) — under construction, as of 4 October 2023"
     irp = scheme_status("irp")
     assert irp.state == "cancelled" and "cancelled 4 October 2023" in irp.text and "Integrated Rail Plan" in irp.text
     assert scheme_status("base").text.startswith("Today's network") and "January 2019" in scheme_status("base").text
@@ -41,7 +41,7 @@ def test_a_scenario_file_of_ones_own_and_bad_labels(tmp_path, monkeypatch):
     mine.write_text('name = "mine"\nhs2_scheme = "none"\n[status]\nstate = "proposed"\ndate = "2027-03"\n'
                     'source = "my council"\n', encoding="utf-8")
     s = scheme_status(str(mine))
-    assert s.scenario == "mine" and s.text == "mine — proposed (as of March 2027)"
+    assert s.scenario == "mine" and s.text == "mine — proposed, as of March 2027"
     layers = tmp_path / "layers"
     (layers / "scenarios").mkdir(parents=True)
     (layers / "scenario_labels.toml").write_text('[base]\nlabel = "x"\ncolour = "red"\n', encoding="utf-8")

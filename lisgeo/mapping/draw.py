@@ -128,18 +128,15 @@ def layer_status(ldef: LayerDef, spec: MapSpec, gdf: gpd.GeoDataFrame | None = N
     """The :class:`lisgeo.status.SchemeStatus` of the scheme a map layer shows, or None: ``status_of``;
     for a ``layer`` source its ``scenario`` (if any); for a modelled layer the scenario of its frame
     (``attrs``, with the status it records) or else of the layer or the map."""
-    from ..status import scheme_status
+    from ..status import frame_status, scheme_status
 
     if ldef.status_of:
         return scheme_status(ldef.status_of)
     if ldef.source == "layer":
         return scheme_status(ldef.scenario) if ldef.scenario else None
-    attrs = gdf.attrs if gdf is not None else {}
-    name = attrs.get("scenario") or ldef.scenario or spec.scenario
-    status = attrs.get("scenario_status") if attrs.get("scenario") == name else None
-    if isinstance(status, Mapping) and status.get("state"):
-        return scheme_status(name, status=status)
-    return scheme_status(attrs.get("scenario_path") or name) if attrs.get("scenario") == name else scheme_status(name)
+    if gdf is not None and gdf.attrs.get("scenario"):
+        return frame_status(gdf)
+    return scheme_status(ldef.scenario or spec.scenario)
 
 
 def _with_status(ldef: LayerDef, gdf: gpd.GeoDataFrame, st) -> gpd.GeoDataFrame:

@@ -21,8 +21,7 @@ import pandas as pd
 from ..errors import ParameterError
 from .columns import DELTA_COLUMNS, ID_COLUMNS, WINNER_COLUMNS, destination_labels
 
-__all__ = ["DEFAULT_THRESHOLD_MIN", "compare_scores", "winners_losers", "district_summary", "tally", "status_of_frame",
-           "SEPARATOR"]
+__all__ = ["DEFAULT_THRESHOLD_MIN", "compare_scores", "winners_losers", "district_summary", "tally", "SEPARATOR"]
 
 #: Between the destinations of ``faster_to`` / ``slower_to`` ("Leeds; Birmingham").
 SEPARATOR = "; "
@@ -44,7 +43,7 @@ def compare_scores(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, threshold_
     ``n_faster_sure`` (faster by more than the threshold plus the uncertainty), ``outcome``,
     ``faster_to`` / ``slower_to`` (the destinations of the journey columns changed by ≥ threshold,
     by their plain names, the biggest change first, ``"; "``-separated; "" for none) and
-    ``scenario_status`` (the scheme's status in plain words, :func:`status_of_frame`).
+    ``scenario_status`` (the scheme's status in plain words, :func:`lisgeo.status.frame_status`).
 
     ``d_<col>_pm`` (minutes) is the uncertainty of a change: the model's typical relative error for
     the mode of the column (``uncertainty_pct``, by mode "car"/"rail"; default the assumptions
@@ -103,7 +102,9 @@ def compare_scores(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, threshold_
     out["outcome"] = out["outcome"].astype("string")
     out["faster_to"] = pd.array([SEPARATOR.join(n for _, n in sorted(x, key=lambda t: t[0])) for x in faster_to], dtype="string")
     out["slower_to"] = pd.array([SEPARATOR.join(n for _, n in sorted(x, key=lambda t: t[0])) for x in slower_to], dtype="string")
-    st_scen, st_base = status_of_frame(scen), status_of_frame(base)
+    from ..status import frame_status
+
+    st_scen, st_base = frame_status(scen), frame_status(base)
     out["scenario_status"] = pd.array([st_scen.text if st_scen else _NO_STATUS] * len(out), dtype="string")
     gdf = gpd.GeoDataFrame(out, geometry=base.geometry.to_numpy(), crs=base.crs)
     gdf.index.name = None
@@ -122,20 +123,6 @@ def compare_scores(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, threshold_
 
 
 _NO_STATUS = "status not recorded (a scenario without a [status] table)"
-
-
-def status_of_frame(frame: pd.DataFrame):
-    """The :class:`lisgeo.status.SchemeStatus` of the scenario a scores frame was computed for (its
-    ``attrs["scenario_status"]``, else its scenario file read by name or path); None if unknown."""
-    from ..status import scheme_status
-
-    name = frame.attrs.get("scenario")
-    if not name:
-        return None
-    status = frame.attrs.get("scenario_status")
-    if isinstance(status, dict) and status.get("state"):
-        return scheme_status(name, status=status)
-    return scheme_status(frame.attrs.get("scenario_path") or name)
 
 
 def tally(values, *, sep: str = SEPARATOR) -> str:

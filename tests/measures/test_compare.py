@@ -71,7 +71,7 @@ def test_comparison_states_the_scheme_status(three_lsoa_scores):
     assert district_summary(cmp)["scenario_status"].tolist() == [text, text]
     # the status a frame carries (as score_region records it) is the one used
     scen.attrs["scenario_status"] = {"state": "proposed", "date": "2030-01-01", "source": "made up"}
-    assert compare_scores(base, scen).attrs["scenario_status_text"].endswith("proposed (as of 1 January 2030)")
+    assert compare_scores(base, scen).attrs["scenario_status_text"].endswith("proposed, as of 1 January 2030")
     # a frame of a made-up scenario has no status: said so, never a crash
     scen.attrs.update(scenario="made_up", scenario_status=None)
     cmp = compare_scores(base, scen)

@@ -174,3 +174,11 @@ def test_a_schemes_places_load_for_its_scenario():
     assert layer_options(LayerDef(name="h", layer="hs2_stations")) == {}
     with pytest.raises(ConfigError, match="has no HS2 scheme"):
         layer_options(LayerDef(name="h", layer="hs2_stations", scenario="base"))
+
+
+def test_score_command_states_the_status(real_data, tmp_path, capsys):
+    out = tmp_path / "scores"
+    assert main(["score", "--region", REGION, "--scenario", "hs2_2b", "--no-claims", "-o", str(out)]) == 0
+    assert f"scenario hs2_2b: {CANCELLED_2B}" in capsys.readouterr().out
+    prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["scenario"]["status"]["state"] == "cancelled" and prov["scenario"]["status_text"] == CANCELLED_2B
