@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..catalog import attribution_for, get_dataset
-from ..errors import EmptyResultError, OutputError, ParameterError, UnknownNameError
+from ..errors import ConfigError, EmptyResultError, OutputError, ParameterError, UnknownNameError
 from .notes import error_note, shows_changes, time_modes
 from .prepare import PreparedLayer, district_table, prepare_layer
 from .render import render_map, save_map, table_caption
@@ -131,7 +131,13 @@ def layer_status(ldef: LayerDef, spec: MapSpec, gdf: gpd.GeoDataFrame | None = N
     from ..status import frame_status, scheme_status
 
     if ldef.status_of:
-        return scheme_status(ldef.status_of)
+        st = scheme_status(ldef.status_of)
+        if st is None:  # a typo must not drop the status silently (even of an optional layer)
+            from ..network import list_scenarios
+
+            raise ConfigError(f"map {spec.name!r}, layer {ldef.name!r}: status_of = {ldef.status_of!r} is not a scenario "
+                              f"with a [status]; use one of {', '.join(list_scenarios())} or a scenario .toml path")
+        return st
     if ldef.source == "layer":
         return scheme_status(ldef.scenario) if ldef.scenario else None
     if gdf is not None and gdf.attrs.get("scenario"):

@@ -91,6 +91,18 @@ def test_scheme_keys_and_the_table_of_several_layers():
         assert by_name[name].layer("hs2").scenario == "hs2_2b", name
 
 
+def test_status_of_an_unknown_scenario_is_an_error():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from lisgeo.pipeline import make_map
+
+    lsoa = gpd.GeoDataFrame({"LSOA21NM": ["A"], "jobs_car_45": [1.0]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:27700")
+    spec = parse_spec(_layer(status_of="hs2_2c", optional=True))
+    with pytest.raises(LisgeoError, match="status_of = 'hs2_2c' is not a scenario.*hs2_2b"):
+        make_map(spec, frames={"j": lsoa})
+
+
 def test_read_spec_errors(tmp_path):
     with pytest.raises(LisgeoError, match="not found"):
         read_spec(tmp_path / "missing.toml")
