@@ -52,7 +52,7 @@ _export, __dir__ = lazy_exports(__name__, _HOMES, globals(), __all__)
 #: The stages and helpers, imported on first use as attributes too (``lisgeo.layers`` after a bare
 #: ``import lisgeo``, as when this file imported them).
 _SUBMODULES = frozenset({"assumptions", "background", "cache", "catalog", "checks", "config", "io", "layers", "mapping",
-                         "measures", "network", "pipeline", "provenance", "regions"})
+                         "measures", "network", "pipeline", "provenance", "regions", "status"})
 
 
 def __getattr__(name: str):

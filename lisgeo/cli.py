@@ -147,6 +147,10 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
     paths = write_scores(gdf, output, claims=claims if claims is not None else False)
     if claims is not None:
         click.echo(claims[["claim", "strategy_figure", "computed_value", "unit"]].to_string(index=False))
+    from .status import frame_status
+
+    st = frame_status(gdf)
+    click.echo(f"scenario {gdf.attrs['scenario']}: {st.text if st else 'status not recorded'}")
     click.echo(f"scored {len(gdf)} LSOAs of {region} ({gdf.attrs['scenario']}) in {gdf.attrs['timings']['total']:.1f} s; wrote {', '.join(map(str, paths.values()))}")
 
 
@@ -165,12 +169,32 @@ def compare_cmd(region: str, base: str, scenario: str, threshold: float, output:
 
     cmp = compare_scenarios(region=region, base=base, scenario=scenario, threshold_min=threshold, progress=sys.stderr.isatty())
     paths = write_comparison(cmp, output)
+    click.echo(comparison_summary(cmp, region=region))
+    click.echo(f"wrote {', '.join(map(str, paths.values()))}")
+
+
+def comparison_summary(cmp, *, region: str) -> str:
+    """What ``lisgeo compare`` prints: the two schemes with their status, the outcomes, the
+    destinations that made the winners and losers, and the model's error."""
+    from .measures.compare import tally
+
+    a = cmp.attrs
+    scen = a.get("scenario_status_text") or f"{a.get('scenario')} (status not recorded)"
+    base = a.get("base_status_text") or f"{a.get('base')} (status not recorded)"
     counts = cmp["outcome"].value_counts().to_dict()
     sure = int((cmp["n_faster_sure"] > 0).sum())
-    unc = ", ".join(f"{m} ±{p:g}%" for m, p in cmp.attrs.get("uncertainty_pct", {}).items())
-    click.echo(f"{scenario} vs {base} ({region}): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-               + f"; {sure} LSOAs faster by more than the threshold and the model's error ({unc}, lisgeo validate)"
-               + f"; wrote {', '.join(map(str, paths.values()))}")
+    unc = ", ".join(f"{m} ±{p:g}%" for m, p in a.get("uncertainty_pct", {}).items())
+    lines = [f"{a.get('scenario')} vs {a.get('base')} ({region})",
+             f"  scenario: {scen}", f"  base:     {base}",
+             "  LSOAs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))]
+    for col, who in (("faster_to", ("winner", "mixed")), ("slower_to", ("loser", "mixed"))):
+        if col in cmp.columns:
+            t = tally(cmp.loc[cmp["outcome"].isin(who), col])
+            if t:
+                lines.append(f"  {'faster' if col == 'faster_to' else 'slower'} by {a.get('threshold_min', 5):g}+ min to "
+                             f"(LSOAs): {t}")
+    lines.append(f"  {sure} LSOAs faster by more than the threshold and the model's error ({unc}, lisgeo validate)")
+    return "\n".join(lines)
 
 
 @cli.command("validate")
@@ -382,12 +406,19 @@ def network_export(region: str, scenario: str, output: Path) -> None:
 
 @network.command("scenarios")
 def network_scenarios() -> None:
-    """List the scenario files with their HS2 scheme and description."""
+    """List the scenario files: one line each with its status (state and date, from its [status]
+    table), its HS2 scheme, its edits and what it is in plain words, then its description."""
     from .network import list_scenarios, load_scenario
+    from .status import scheme_status
 
     for name in list_scenarios():
         sc = load_scenario(name)
-        click.echo(f"{name:18s} hs2={sc.hs2_scheme or 'none':7s} edits={len(sc.edits)}  {sc.description}")
+        st = scheme_status(sc)
+        state = st.state if st else "unknown"
+        date = (st.date if st else "") or "-"
+        text = f"{st.text}. " if st else ""
+        click.echo(f"{name:18s} {state:18s} {date:10s} hs2={sc.hs2_scheme or 'none':10s} edits={len(sc.edits)}  "
+                   f"{text}{sc.description}")
 
 
 # ---------------------------------------------------------------- init

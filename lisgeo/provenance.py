@@ -8,8 +8,10 @@
 * ``command``: the ``lisgeo`` command line (every option, defaults included) when run from the CLI,
   else null;
 * ``kind`` (scores, compare, validation, layer, network), ``region``;
-* ``scenario`` (name, path, sha256 of the file, ``status`` from its ``[status]`` table when known)
-  and, for comparisons, ``base``;
+* ``scenario`` (name, path, sha256 of the file, ``status``: its ``[status]`` table (state, date,
+  source, note), from the frame's ``attrs`` or else read from the scenario file, and
+  ``status_text``, the same in plain words, :mod:`lisgeo.status`) and, for comparisons, ``base``
+  (the same for the base scenario);
 * ``assumptions`` (every modelling value used) with ``assumptions_sha256``, and ``index_config``
   (the index weights) with ``index_config_sha256``;
 * ``datasets``: every catalogued dataset read, with publisher, licence, vintage and the pinned
@@ -216,6 +218,19 @@ def _scenario(attrs: Mapping[str, Any], scenario: Any) -> dict[str, Any] | None:
         rec = {"name": str(sc)}
     rec.setdefault("path", attrs.get("scenario_path") or None)
     status = rec.get("status") or attrs.get("scenario_status") or attrs.get("status")
+    st = None
+    try:  # the scheme's status: the one recorded, else its scenario file's [status] (by path or name)
+        from .status import scheme_status
+
+        if isinstance(status, Mapping) and status.get("state"):
+            st = scheme_status(rec.get("name"), status=status)
+        else:
+            st = scheme_status(rec.get("path") or rec.get("name"))
+    except (ValueError, OSError):  # a scenario file that no longer reads: record what the frame says
+        st = None
+    if st is not None:
+        status = dict(status) if isinstance(status, Mapping) and status.get("state") else st.table
+        rec["status_text"] = st.text
     rec["status"] = dict(status) if isinstance(status, Mapping) else status
     p = rec.get("path")
     if p and Path(str(p)).is_file():
@@ -266,7 +281,8 @@ def build_provenance(kind: str, *, attrs: Mapping[str, Any] | None = None, datas
         "authored_files": _authored(authored),
     })
     if base is not None or "base" in attrs:
-        prov["base"] = _scenario({}, base if base is not None else attrs.get("base"))
+        prov["base"] = _scenario({"scenario_path": attrs.get("base_path"), "scenario_status": attrs.get("base_status")},
+                                 base if base is not None else attrs.get("base"))
     extra = {k: attrs[k] for k in _DETAILS if k in attrs and k != "base"}
     extra.update(details or {})
     prov["details"] = _jsonable(extra)
@@ -275,7 +291,8 @@ def build_provenance(kind: str, *, attrs: Mapping[str, Any] | None = None, datas
 
 def gpkg_metadata(prov: Mapping[str, Any]) -> dict[str, str]:
     """The short form of ``prov`` for a GeoPackage's metadata (strings only): ``lisgeo_version``,
-    ``git_commit``, ``created_utc``, ``region``, ``scenario``, ``scenario_status``,
+    ``git_commit``, ``created_utc``, ``region``, ``scenario``, ``scenario_status`` (its state),
+    ``scenario_status_text`` (in plain words), ``base`` and ``base_status`` (comparisons),
     ``assumptions_sha256``, ``index_config_sha256``, ``datasets`` (name=sha256, …) and
     ``lisgeo_provenance`` (all of these as one small JSON string)."""
     sc = prov.get("scenario") or {}
@@ -289,6 +306,10 @@ def gpkg_metadata(prov: Mapping[str, Any]) -> dict[str, str]:
         "region": prov.get("region") if isinstance(prov.get("region"), (str, type(None))) else json.dumps(prov.get("region")),
         "scenario": sc.get("name") if isinstance(sc, Mapping) else None,
         "scenario_status": status.get("state") if isinstance(status, Mapping) else status,
+        "scenario_status_text": sc.get("status_text") if isinstance(sc, Mapping) else None,
+        "base": (prov.get("base") or {}).get("name") if isinstance(prov.get("base"), Mapping) else None,
+        "base_status": ((prov.get("base") or {}).get("status") or {}).get("state")
+        if isinstance(prov.get("base"), Mapping) and isinstance(prov["base"].get("status"), Mapping) else None,
         "assumptions_sha256": prov.get("assumptions_sha256"),
         "index_config_sha256": prov.get("index_config_sha256"),
         "datasets": ", ".join(f"{d['name']}={d.get('sha256', '?')}" for d in prov.get("datasets", [])),

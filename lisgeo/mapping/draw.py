@@ -17,12 +17,14 @@ import geopandas as gpd
 import pandas as pd
 
 from ..catalog import attribution_for, get_dataset
-from ..errors import EmptyResultError, OutputError, ParameterError, UnknownNameError
+from ..errors import ConfigError, EmptyResultError, OutputError, ParameterError, UnknownNameError
+from .notes import error_note, shows_changes, time_modes
 from .prepare import PreparedLayer, district_table, prepare_layer
-from .render import render_map, save_map
+from .render import render_map, save_map, table_caption
 from .spec import LayerDef, MapSpec, read_spec
 
-__all__ = ["MapResult", "BuiltMap", "Provenance", "draw_map", "write_map", "output_kind", "provenance", "SCORE_DATASETS"]
+__all__ = ["MapResult", "BuiltMap", "Provenance", "draw_map", "write_map", "output_kind", "provenance", "layer_status",
+           "SCORE_DATASETS"]
 
 #: Datasets behind the score columns (for attribution when the scores carry none).
 SCORE_DATASETS = ("lsoa21_boundaries", "census2021_population", "census2011_workplace_msoa", "srn_graph",
@@ -43,13 +45,15 @@ class Provenance:
 
     @property
     def text(self) -> str:
-        """One line: ``Scenario: … · Data: dataset (vintage); … · lisgeo 0.1.0``."""
+        """One line: ``Scenario: … · Data: dataset (vintage); … · lisgeo 0.1.0``; each scenario with its
+        status and date, e.g. ``hs2_2b (cancelled 4 October 2023) compared with base (built, as of January 2019)``."""
         return f"Scenario: {self.scenario} · Data: {self.data} · Made with lisgeo {self.version}"
 
 
 def provenance(layers: list[PreparedLayer]) -> Provenance:
-    """The scenario (from the frames' ``attrs``), data vintages (catalog) and lisgeo version of a map."""
+    """The scenario (from the frames' ``attrs``) with its status, data vintages (catalog) and lisgeo version of a map."""
     from .. import __version__
+    from ..status import scheme_status
 
     pairs: list[tuple[str, str]] = []
     for p in layers:
@@ -57,8 +61,14 @@ def provenance(layers: list[PreparedLayer]) -> Provenance:
             pair = (p.base, p.scenario) if p.base else ("", p.scenario)
             if pair not in pairs:
                 pairs.append(pair)
-    compared = [f"{s} compared with {b}" for b, s in pairs if b]
-    plain = [s for b, s in pairs if not b and not any(s in (bb, ss) for bb, ss in pairs if bb)]
+    known = {p.scenario: p.status for p in layers if p.scenario and p.status is not None and p.status.scenario == p.scenario}
+
+    def named(s: str) -> str:
+        st = known.get(s) or scheme_status(s)
+        return f"{s} ({st.state_text})" if st is not None else s
+
+    compared = [f"{named(s)} compared with {named(b)}" for b, s in pairs if b]
+    plain = [named(s) for b, s in pairs if not b and not any(s in (bb, ss) for bb, ss in pairs if bb)]
     scenario = ", ".join([*compared, *plain]) or "none (published data only)"
     vintages: list[tuple[str, str]] = []
     for p in layers:
@@ -77,7 +87,9 @@ class MapResult:
     """A drawn map: the folium map, prepared layers, the district table, skipped layers, provenance.
 
     ``places`` (optional) are the points a print map labels, with a ``name`` column; without them
-    the PNG labels the districts of the map's own layers.
+    the PNG labels the districts of the map's own layers. ``statuses`` are the schemes the map shows
+    (:class:`lisgeo.status.SchemeStatus`, live first) and ``notes`` what the map says beside them
+    (how close its journey times are, :mod:`lisgeo.mapping.notes`).
     """
 
     spec: MapSpec
@@ -88,6 +100,15 @@ class MapResult:
     skipped: dict[str, str] = field(default_factory=dict)
     provenance: Provenance | None = None
     places: gpd.GeoDataFrame | None = None
+    statuses: tuple = ()
+    notes: tuple[str, ...] = ()
+    caption: str | None = None  # the district table's caption (with the status of the one scheme it shows)
+
+    @property
+    def status_lines(self) -> list[str]:
+        """What is real about each scheme the map shows that is not built, live first, in plain words
+        ("HS2 Phase 2b (East Midlands Hub at Toton) — cancelled 4 October 2023, shown as in the 2020 strategy")."""
+        return [s.text for s in self.statuses if s.state != "built"]
 
     @property
     def sources(self) -> list[str]:
@@ -103,6 +124,35 @@ class MapResult:
         return {p.ldef.name: p.n_features for p in self.layers}
 
 
+def layer_status(ldef: LayerDef, spec: MapSpec, gdf: gpd.GeoDataFrame | None = None):
+    """The :class:`lisgeo.status.SchemeStatus` of the scheme a map layer shows, or None: ``status_of``;
+    for a ``layer`` source its ``scenario`` (if any); for a modelled layer the scenario of its frame
+    (``attrs``, with the status it records) or else of the layer or the map."""
+    from ..status import frame_status, scheme_status
+
+    if ldef.status_of:
+        st = scheme_status(ldef.status_of)
+        if st is None:  # a typo must not drop the status silently (even of an optional layer)
+            from ..network import list_scenarios
+
+            raise ConfigError(f"map {spec.name!r}, layer {ldef.name!r}: status_of = {ldef.status_of!r} is not a scenario "
+                              f"with a [status]; use one of {', '.join(list_scenarios())} or a scenario .toml path")
+        return st
+    if ldef.source == "layer":
+        return scheme_status(ldef.scenario) if ldef.scenario else None
+    if gdf is not None and gdf.attrs.get("scenario"):
+        return frame_status(gdf)
+    return scheme_status(ldef.scenario or spec.scenario)
+
+
+def _with_status(ldef: LayerDef, gdf: gpd.GeoDataFrame, st) -> gpd.GeoDataFrame:
+    """The layer's frame with a ``scenario_status`` column (its scheme's status in plain words, for
+    tooltips and popups; a comparison's own is kept, unless the layer names ``status_of``)."""
+    if st is not None and (ldef.status_of or "scenario_status" not in gdf.columns):
+        gdf = gdf.assign(scenario_status=st.text)
+    return gdf
+
+
 def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFrame] | None = None,
              load: Callable[[LayerDef, MapSpec], gpd.GeoDataFrame] | None = None,
              region: str | None = None, scenario: str | None = None,
@@ -113,6 +163,12 @@ def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFram
     Layers marked ``optional`` that have no data for the region (empty, or naming a site the
     region's network lacks) are left out and listed in ``MapResult.skipped``; any other missing
     data is an error. ``places`` (points or polygons with a ``name`` column) are labelled on the PNG.
+
+    Each scheme the map shows is stated with its status and date (:func:`layer_status`): in the
+    title box (live schemes first), after the legend and layer-control title of each layer of a
+    scheme that is not built, in a ``scenario_status`` column for tooltips, in the district table
+    (its caption, or each heading when it shows several schemes) and in the footer. A map of journey times
+    says how close they are, per class, from the assumptions as they read now (:mod:`lisgeo.mapping.notes`).
     """
     if not isinstance(spec, MapSpec):
         spec = read_spec(spec)
@@ -133,10 +189,13 @@ def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFram
                 gdf = gdf.copy()
                 gdf.attrs["attribution"] = gdf.attrs.get("attribution") or attribution_for(SCORE_DATASETS)
                 gdf.attrs["sources"] = list(SCORE_DATASETS)
-            prepared[ldef.name] = p = prepare_layer(ldef, gdf)
+            st = layer_status(ldef, spec, gdf)
+            prepared[ldef.name] = p = prepare_layer(ldef, _with_status(ldef, gdf, st), status=st)
             if ldef.source != "layer" and not p.scenario:  # a modelled frame that does not say: the map file's
                 p.scenario = ldef.scenario or spec.scenario
                 p.base = ldef.base if ldef.source == "compare" else ""
+            elif ldef.source == "layer" and ldef.scenario and not p.scenario:  # a scheme's places
+                p.scenario = ldef.scenario
         except (EmptyResultError, UnknownNameError) as exc:
             # an optional layer with nothing to draw for this region (e.g. no National Park, a site
             # outside the region's network) is left out and listed; anything else is an error
@@ -146,9 +205,27 @@ def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFram
     if spec.table and spec.table.layer in skipped:
         raise EmptyResultError(f"map {spec.name!r}: the table's layer {spec.table.layer!r} has no data: {skipped[spec.table.layer]}; point [table] at another layer or choose another region")
     table, units = district_table(spec, prepared)
-    prov = provenance(list(prepared.values()))
-    m = render_map(spec, prepared.values(), table=table, table_units=units, footer=prov.text)
-    return MapResult(spec, m, list(prepared.values()), table, units, skipped, prov, places)
+    layers = list(prepared.values())
+    prov = provenance(layers)
+    statuses = _statuses(layers)
+    note = error_note(time_modes(spec, layers), changes=shows_changes(layers))
+    notes = (note,) if note else ()
+    lines = [s.text for s in statuses if s.state != "built"]
+    caption = None
+    if spec.table is not None:
+        caption = table_caption(spec, [prepared[n].status for n in (spec.table.layer, *spec.table.also) if n in prepared])
+    m = render_map(spec, layers, table=table, table_units=units, footer=prov.text, status=lines, notes=notes,
+                   caption=caption)
+    return MapResult(spec, m, layers, table, units, skipped, prov, places, statuses, notes, caption)
+
+
+def _statuses(layers: list[PreparedLayer]) -> tuple:
+    """The schemes a map shows (each layer's, and the bases of its comparisons), live first."""
+    from ..status import live_first, scheme_status
+
+    found = [p.status for p in layers]
+    found += [scheme_status(p.base) for p in layers if p.base]
+    return tuple(live_first(found))
 
 
 @dataclass

@@ -28,7 +28,7 @@ from .spec import LayerDef, MapSpec, column_info
 
 __all__ = [
     "PreparedLayer", "prepare_layer", "simplify_for_display", "to_display_geojson", "tooltip_html", "tooltip_values",
-    "tooltip_labels", "popup_html", "js_safe",
+    "tooltip_labels", "popup_html", "js_safe", "status_title",
     "district_table", "split_attribution", "DEFAULT_SIMPLIFY_M", "COORD_DECIMALS",
 ]
 
@@ -54,10 +54,25 @@ class PreparedLayer:
     tip_labels: list[str] = field(default_factory=list)  # escaped tooltip labels; ``gdf._tip`` holds escaped values
     scenario: str = ""  # the scenario the frame was computed for (``attrs["scenario"]``), "" for plain layers
     base: str = ""  # for a comparison, the scenario it is compared with (``attrs["base"]``)
+    status: Any = None  # the scheme it shows (lisgeo.status.SchemeStatus), set by draw_map
 
     @property
     def n_features(self) -> int:
         return len(self.gdf)
+
+    @property
+    def title(self) -> str:
+        """The layer's legend and layer-control title: its own, then the status of a scheme that is
+        not built ("HS2 Phase 2b stations (cancelled 2023 — as in the 2020 strategy)")."""
+        return status_title(self.ldef.title, self.status)
+
+
+def status_title(title: str, status: Any) -> str:
+    """``title`` followed by the short status of a scheme that is not built (``status``: a
+    :class:`lisgeo.status.SchemeStatus` or None)."""
+    if status is None or status.state == "built":
+        return title
+    return f"{title} ({status.tag})"
 
 
 def _geom_kind(gdf: gpd.GeoDataFrame) -> str:
@@ -147,6 +162,8 @@ def _fmt(ldef: LayerDef, col: str, value) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, str):
+        if not value:
+            return "none"
         return category_label(value) if col in ("category", "theme", "road_class", "band") else value
     return format_value(value, units=units, decimals=dec)
 
@@ -209,8 +226,9 @@ def _apply_where(gdf: gpd.GeoDataFrame, where: dict) -> gpd.GeoDataFrame:
     return gdf
 
 
-def prepare_layer(ldef: LayerDef, gdf: gpd.GeoDataFrame) -> PreparedLayer:
-    """Classify, colour and label one layer of a map (BNG in, BNG out, index kept)."""
+def prepare_layer(ldef: LayerDef, gdf: gpd.GeoDataFrame, *, status: Any = None) -> PreparedLayer:
+    """Classify, colour and label one layer of a map (BNG in, BNG out, index kept). ``status`` (a
+    :class:`lisgeo.status.SchemeStatus`): the scheme the layer shows; its legend title says its status."""
     gdf = check_frame(gdf, name=f"map layer {ldef.name!r}", allow_empty=True)
     gdf = _apply_where(gdf, dict(ldef.where))
     if len(gdf) == 0:
@@ -235,7 +253,7 @@ def prepare_layer(ldef: LayerDef, gdf: gpd.GeoDataFrame) -> PreparedLayer:
     legend: Legend | None = None
     classes = None
     shape = {"point": "circle", "line": "line"}.get(kind, "line" if ldef.style == "outline" else "box")
-    title = ldef.title
+    title = status_title(ldef.title, status)
     if ldef.column is None:
         colors = pd.Series(ldef.color, index=gdf.index)
         if ldef.legend:
@@ -280,11 +298,15 @@ def prepare_layer(ldef: LayerDef, gdf: gpd.GeoDataFrame) -> PreparedLayer:
     out["_pop"] = [popup_html(r, ldef, ldef.popup) for _, r in gdf.iterrows()] if ldef.popup else ""
     return PreparedLayer(ldef, out, kind, legend, classes, attribution, sources, data,
                          tooltip_labels(ldef, tip_fields) if tip_fields else [],
-                         scenario, base)
+                         scenario, base, status)
 
 
 # ------------------------------------------------------------------ text alternative
-def _stat(values: pd.Series, stat: str, weights: pd.Series | None = None) -> float:
+def _stat(values: pd.Series, stat: str, weights: pd.Series | None = None) -> float | str:
+    if stat == "tally":
+        from ..measures.compare import tally
+
+        return tally(values) or "none"
     v = pd.to_numeric(values, errors="coerce") if stat != "first" else values
     if stat == "first":
         return v.iloc[0] if len(v) else np.nan
@@ -300,13 +322,15 @@ def _stat(values: pd.Series, stat: str, weights: pd.Series | None = None) -> flo
 
 
 _STAT_WORD = {"median": "median", "mean": "mean", "weighted_mean": "population-weighted mean", "sum": "total",
-              "min": "lowest", "max": "highest", "count": "number with data", "first": ""}
+              "min": "lowest", "max": "highest", "count": "number with data", "first": "", "tally": "number of areas"}
 
 
 def district_table(spec: MapSpec, layers: dict[str, PreparedLayer]) -> tuple[pd.DataFrame, dict[str, tuple[str, int]]]:
     """The key figures per district (the map's text alternative) and each column's (units, decimals).
 
-    Rows are the ``by`` values sorted, plus a last row for the whole map area.
+    Rows are the ``by`` values sorted, plus a last row for the whole map area. Figures come from the
+    table's layer and from the layers of ``also``; when they show more than one scheme, each heading
+    starts with its scheme and status ("HS2 Phase 2b (cancelled 2023 — as in the 2020 strategy): …").
     """
     t = spec.table
     if t is None:
@@ -326,22 +350,40 @@ def district_table(spec: MapSpec, layers: dict[str, PreparedLayer]) -> tuple[pd.
     rows = df.groupby(t.by, sort=False, dropna=True).indices  # each group's row positions, in order
     cols: dict[str, list] = {}
     units: dict[str, tuple[str, int]] = {}
-    for col, stat in t.stats.items():
-        if col not in df.columns:
-            raise MissingColumnError(f"[table] stats: column {col!r} is not in layer {t.layer!r}")
-        lab, u, dec = _info(base.ldef, col)
-        word = _STAT_WORD[stat]
-        if pd.api.types.is_bool_dtype(df[col]) and stat == "sum":
-            u, word = "areas", ""  # a count of flagged areas
-        heading = f"{lab} ({word})" if word else lab
-        w = df[t.weight] if t.weight and t.weight in df.columns else None
-        vals = [_stat(df[col].iloc[rows[g]], stat, None if w is None else w.iloc[rows[g]]) for g in groups]
-        total = _stat(df[col], stat, w) if stat != "first" else ""
-        cols[heading] = vals + [total]
-        units[heading] = (u if stat != "count" else "", dec if stat not in ("count",) else 0)
+    from ..measures.columns import ID_COLUMNS  # (not at import: the maps module stays light)
+
+    sources = [(t.layer, dict(t.stats)), *((name, dict(more)) for name, more in t.also.items())]
+    shown = {(layers[n].status.scenario if layers[n].status is not None else "") for n, _ in sources if n in layers}
+    several = len(shown) > 1  # the table shows more than one scheme: each heading names its own
+    for lname, stats in sources:
+        if lname not in layers:
+            continue  # an optional layer left out for this region
+        lay = layers[lname]
+        ldf = lay.data
+        if t.by not in ldf.columns:
+            raise MissingColumnError(f"[table] by = {t.by!r} is not a column of layer {lname!r}")
+        lrows = rows if lname == t.layer else ldf.groupby(t.by, sort=False, dropna=True).indices
+        st = lay.status
+        for col, stat in stats.items():
+            if col not in ldf.columns:
+                where = "stats" if lname == t.layer else f"also.{lname}"
+                raise MissingColumnError(f"[table] {where}: column {col!r} is not in layer {lname!r}")
+            # a figure that differs by scheme is headed by its scheme ("HS2 Phase 2b (cancelled 2023): …")
+            prefix = f"{st.short or st.name} ({st.tag}): " if several and st is not None and col not in ID_COLUMNS else ""
+            lab, u, dec = _info(lay.ldef, col) if not prefix else (column_info(col).label, *_info(lay.ldef, col)[1:])
+            word = _STAT_WORD[stat]
+            if pd.api.types.is_bool_dtype(ldf[col]) and stat == "sum":
+                u, word = "areas", ""  # a count of flagged areas
+            heading = f"{prefix}{lab} ({word})" if word else f"{prefix}{lab}"
+            w = ldf[t.weight] if t.weight and t.weight in ldf.columns else None
+            vals = [(_stat(ldf[col].iloc[lrows[g]], stat, None if w is None else w.iloc[lrows[g]]) if g in lrows
+                     else (np.nan if stat != "tally" else "none")) for g in groups]
+            total = _stat(ldf[col], stat, w) if stat != "first" else ""
+            cols[heading] = vals + [total]
+            units[heading] = (u if stat not in ("count", "tally") else "", dec if stat not in ("count", "tally") else 0)
     for lname in t.counts:
         other = layers[lname].data
-        heading = f"{layers[lname].ldef.title}: number"
+        heading = f"{layers[lname].title}: number"
         if t.by in other.columns:
             counts = other[t.by].value_counts()
             cols[heading] = [int(counts.get(g, 0)) for g in groups] + [int(len(other))]

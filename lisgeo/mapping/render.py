@@ -271,6 +271,8 @@ _PAGE_CSS = """
 .lisgeo-title h1 { font-size: 17px; margin: 0 0 3px 0; }
 .lisgeo-title p { margin: 0; color: #333; }
 .lisgeo-title .lisgeo-offline { display: none; color: #8a3b00; margin-top: 4px; }
+.lisgeo-title .lisgeo-status { margin-top: 4px; font-weight: bold; color: #1b1b1b; }
+.lisgeo-title .lisgeo-note { margin-top: 4px; font-size: 12px; color: #444; }
 .lisgeo-table { font: 13px/1.4 sans-serif; padding: 8px 14px 20px 14px; }
 .lisgeo-table table { border-collapse: collapse; }
 .lisgeo-table th, .lisgeo-table td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
@@ -311,9 +313,17 @@ def footer_html(text: str) -> str:
     return f'<footer class="lisgeo-footer">{html.escape(text)}</footer>' if text else ""
 
 
-def table_caption(spec: MapSpec) -> str:
-    """The caption of a map's key-figures table (plain text)."""
-    return spec.table.caption if spec.table and spec.table.caption else f"Key figures by district: {spec.title}"
+def table_caption(spec: MapSpec, statuses: Iterable = ()) -> str:
+    """The caption of a map's key-figures table (plain text); ``statuses`` (of the schemes the table's
+    figures are for, :class:`lisgeo.status.SchemeStatus`): when they are of one scheme that is not
+    built, the caption ends with it."""
+    text = spec.table.caption if spec.table and spec.table.caption else f"Key figures by district: {spec.title}"
+    shown = {s.scenario: s for s in statuses if s is not None}
+    if len(shown) == 1:
+        (st,) = shown.values()
+        if st.state != "built":
+            text = f"{text}. Scheme: {st.text}"
+    return text
 
 
 def render_map(
@@ -325,11 +335,16 @@ def render_map(
     attributions: Iterable[str] = (),
     height: str = "80%",
     footer: str = "",
+    status: Iterable[str] = (),
+    notes: Iterable[str] = (),
+    caption: str | None = None,
 ) -> folium.Map:
     """Draw prepared layers as a folium map with title, legends, controls, attribution, table and footer.
 
     The page has ``lang="en"`` and the map's title as its ``<title>``; ``footer`` (plain text, e.g.
-    scenario, data vintage and lisgeo version) is printed under the table.
+    scenario, data vintage and lisgeo version) is printed under the table. ``status`` (plain text
+    lines: what is real about each scheme shown) and ``notes`` (e.g. how close the times are) are
+    printed in the title box, under the subtitle. ``caption``: the table's (default :func:`table_caption`).
     """
     layers = list(layers)
     if not layers:
@@ -347,7 +362,9 @@ def render_map(
     m.get_root().header.add_child(Element(_PAGE_CSS), name="lisgeo_css")
     offline = (f'<p class="lisgeo-offline">{html.escape(OFFLINE_NOTE)}</p>' if tiles else
                '<p class="lisgeo-offline" style="display:block">No base map: data layers on a blank background.</p>')
-    title = (f'<h1>{html.escape(spec.title)}</h1><p class="lisgeo-subtitle">{html.escape(spec.subtitle)}</p>{offline}')
+    title = (f'<h1>{html.escape(spec.title)}</h1><p class="lisgeo-subtitle">{html.escape(spec.subtitle)}</p>'
+             + "".join(f'<p class="lisgeo-status">{html.escape(line)}</p>' for line in status if line)
+             + "".join(f'<p class="lisgeo-note">{html.escape(line)}</p>' for line in notes if line) + offline)
     HtmlControl(title, position="topleft", css_class="lisgeo-title").add_to(m)
     drawn: list[DataLayer] = []
     shared: list[tuple[PreparedLayer, GeometryData]] = []
@@ -360,10 +377,10 @@ def render_map(
             shared.append((p, geo))
         # Leaflet's layer control writes layer names as HTML: escape them (and keep them distinct,
         # as the control keys layers by name)
-        name, n = p.ldef.title, 1
+        name, n = p.title, 1
         while name in names:
             n += 1
-            name = f"{p.ldef.title} ({n})"
+            name = f"{p.title} ({n})"
         names.add(name)
         dl = DataLayer(p, geo, name=template_safe_html(name))
         dl.add_to(m)
@@ -383,7 +400,7 @@ def render_map(
     m.fit_bounds([[float(allb[1]), float(allb[0])], [float(allb[3]), float(allb[2])]])
     after = ""
     if table is not None and not table.empty:
-        after += table_html(table, table_units or {}, caption=table_caption(spec))
+        after += table_html(table, table_units or {}, caption=caption or table_caption(spec))
     after += footer_html(footer)
     after += (f'<div class="lisgeo-noleaflet" id="lisgeo-noleaflet" role="alert">{html.escape(NO_LEAFLET_NOTE)}</div>'
               "<script>if (typeof L === 'undefined') "

@@ -22,6 +22,37 @@ keys in the message, so a typo never silently drops an option::
     layer = "jobs_car_45"
     by = "LADNM"
     stats = { jobs_car_45 = "median", pop = "sum" }
+
+A map about a scheme names the scenario of each layer, and the map says what is real about it
+(built, under construction, cancelled …, from the scenario's ``[status]``; :mod:`lisgeo.status`):
+its title box lists the schemes shown with their status and date, live ones first, and the
+legend title of each layer of a scheme that is not built ends with its status::
+
+    [[layers]]
+    name = "d_london_2b"
+    source = "compare"
+    scenario = "hs2_2b"         # the scheme compared (default: the map's scenario)
+    column = "d_tt_rail_london"
+    tooltip = ["LSOA21NM", "outcome", "faster_to", "scenario_status"]
+
+    [[layers]]
+    name = "hs2"
+    layer = "hs2_stations"
+    scenario = "hs2_2b"         # a layer of a scheme's places: loaded for its HS2 scheme, labelled with its status
+    tooltip = ["name", "scenario_status"]
+
+    [[layers]]
+    name = "tt_toton"
+    source = "scores"           # car times on today's network (the map's scenario) …
+    column = "tt_car_hs2_toton"
+    status_of = "hs2_2b"        # … to the stations of a scheme: labelled with that scheme's status
+
+    [table.also.d_london_2b]    # more figures per district, from another layer (headings name its scheme)
+    d_tt_rail_leeds = "weighted_mean"
+    faster_to = "tally"         # each destination with the number of areas that hold it
+
+Every layer with a scenario gets a ``scenario_status`` column (the status in plain words) for its
+tooltips and popups.
 """
 
 from __future__ import annotations
@@ -45,7 +76,7 @@ __all__ = [
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval", "categorical")
 STYLES = ("choropleth", "outline", "points", "lines")
 SOURCES = ("layer", "scores", "compare", "isochrones")
-STATS = ("median", "mean", "weighted_mean", "sum", "min", "max", "count", "first")
+STATS = ("median", "mean", "weighted_mean", "sum", "min", "max", "count", "first", "tally")
 BASEMAPS = ("osm", "none")
 
 #: Colour-blind-safe qualitative palettes (hex colours in order) beside matplotlib's colormaps:
@@ -83,6 +114,13 @@ class LayerDef:
     increasing) fixes the classes instead of ``scheme``, so a map reads the same in every region
     and scenario; values beyond the outer edges join the first or last class, and the legend says so.
     ``palette`` defaults to a colour-blind-safe one for the scheme (YlGnBu, or okabe_ito for categories).
+
+    ``scenario``: for a modelled layer (scores, compare, isochrones) the scenario it is computed for
+    (default: the map's); for a ``layer`` source the scenario whose scheme the layer shows (a layer
+    with a ``scheme`` option, such as ``hs2_stations``, is loaded for the scenario's HS2 scheme unless
+    ``options`` names one). ``status_of``: the scenario whose status labels the layer when its data
+    come from another (car times on today's roads to the stations of a cancelled scheme). A layer of
+    a scheme that is not built has its status after its legend title, and a ``scenario_status`` column.
     """
 
     name: str
@@ -94,6 +132,7 @@ class LayerDef:
     bands: tuple[int, ...] = (15, 30, 45, 60)
     base: str = "base"
     scenario: str | None = None
+    status_of: str | None = None
     style: str = "choropleth"
     column: str | None = None
     label: str | None = None
@@ -135,7 +174,13 @@ class LayerDef:
 
 @dataclass(frozen=True)
 class TableDef:
-    """The text alternative: key figures per ``by`` (district) from one layer of the map."""
+    """The text alternative: key figures per ``by`` (district) from one layer of the map.
+
+    ``also`` adds figures from other layers of the map (``{layer: {column: statistic}}``), e.g. the
+    same changes under a second scheme; when the table shows more than one scheme, each heading
+    starts with its scheme and status. The ``tally`` statistic lists each item of a text column of
+    ``;``-separated items with the number of areas that hold it ("Leeds (60); London (3)").
+    """
 
     layer: str
     by: str = "LADNM"
@@ -143,6 +188,7 @@ class TableDef:
     weight: str | None = None
     counts: tuple[str, ...] = ()
     caption: str | None = None
+    also: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -195,6 +241,7 @@ _LAYER_COLUMNS: dict[str, ColumnInfo] = {
     "road_class": ColumnInfo("Road class"),
     "length_km": ColumnInfo("Length", "km", 1),
     "band": ColumnInfo("Travel time band"),
+    "scenario_status": ColumnInfo("Scheme status"),
     "band_min": ColumnInfo("Within", "min"),
     "site": ColumnInfo("From"),
     "scheme": ColumnInfo("Scheme"),
@@ -242,8 +289,8 @@ def _as_tuple(value: Any, key: str, where: str, item=str) -> tuple:
 
 
 _TYPES = {
-    "name": str, "source": str, "layer": str, "site": str, "mode": str, "base": str, "scenario": str, "style": str,
-    "column": str, "label": str, "units": str, "scheme": str, "palette": str, "color": str,
+    "name": str, "source": str, "layer": str, "site": str, "mode": str, "base": str, "scenario": str, "status_of": str,
+    "style": str, "column": str, "label": str, "units": str, "scheme": str, "palette": str, "color": str,
 }
 
 
@@ -386,8 +433,20 @@ def parse_spec(data: Mapping[str, Any], *, name: str = "map", path: str | Path |
         for c in counts:
             if c not in names:
                 raise UnknownNameError("counted layer", c, names)
+        also = t.get("also", {})
+        if not isinstance(also, Mapping):
+            raise ConfigError(f"{where} [table]: also must be a table of layers, e.g. [table.also.my_layer] with "
+                              "column = \"statistic\" lines")
+        for lname, more in also.items():
+            if lname not in names:
+                raise UnknownNameError("layer of [table.also]", lname, names, "Name a layer of the map.")
+            if not isinstance(more, Mapping) or not more:
+                raise ConfigError(f"{where} [table.also.{lname}] must list column = \"statistic\" lines")
+            for col, st in more.items():
+                if st not in STATS:
+                    raise UnknownNameError(f"statistic for {col} of [table.also.{lname}]", st, STATS)
         table = TableDef(layer=t["layer"], by=t.get("by", "LADNM"), stats=stats, weight=t.get("weight"),
-                         counts=counts, caption=t.get("caption"))
+                         counts=counts, caption=t.get("caption"), also={k: dict(v) for k, v in also.items()})
     out = dict(name=str(data.get("name", name)), title=data["title"].strip(), subtitle=data["subtitle"].strip(),
                layers=layers, table=table)
     for key in ("region", "scenario", "basemap", "description"):

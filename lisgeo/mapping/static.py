@@ -1,6 +1,7 @@
 """Static PNG maps for print (matplotlib): the layers shown on opening, with the same classes,
-colours and legend entries as the web map, place labels, a 10 km scale bar, title, subtitle,
-attribution and a footer line (scenario, data vintage, lisgeo version).
+colours and legend entries as the web map, place labels, a 10 km scale bar, title, subtitle (with
+the status of each scheme shown and how close the times are), attribution and a footer line
+(scenario, data vintage, lisgeo version).
 Drawn in British National Grid (metres), so the scale bar is true.
 
 Every text is drawn literally (no mathtext: a ``$`` in a name is a dollar sign), and the legend
@@ -229,13 +230,18 @@ def draw_png(result, *, dpi: int = 150, width_in: float = 11.0, height_in: float
             ax.set_xticks([])  # no tick labels made later, outside these settings (the axes are off)
             ax.set_yticks([])
             fig.suptitle(spec.title, x=0.02, ha="left", fontsize=15, fontweight="bold")
-            ax.set_title("\n".join(textwrap.wrap(spec.subtitle, 110)), loc="left", fontsize=9, color="#333333")
+            # the subtitle, then what is real about each scheme shown and how close the times are
+            head = textwrap.wrap(spec.subtitle, 110)
+            for line in [*getattr(result, "status_lines", []), *getattr(result, "notes", ())]:
+                head += textwrap.wrap(line, 110)
+            ax.set_title("\n".join(head), loc="left", fontsize=9, color="#333333")
             attrib = "; ".join(split_attribution(p.attribution for p in result.layers))
             prov = getattr(result, "provenance", None)
             foot = textwrap.wrap(attrib, 200) + (textwrap.wrap(prov.text, 200) if prov is not None else [])
             fig.text(0.02, 0.01, "\n".join(foot), fontsize=6, color="#444444", ha="left", va="bottom", linespacing=1.3)
             bottom = max(0.08, (len(foot) * 6 * 1.3 + 14) / 72 / height_in)
-            fig.subplots_adjust(left=0.02, right=MAP_RIGHT, top=0.88, bottom=bottom)
+            top = min(0.88, 1.0 - (0.45 + len(head) * 0.15) / height_in)
+            fig.subplots_adjust(left=0.02, right=MAP_RIGHT, top=top, bottom=bottom)
             _scale_bar(ax)
             _draw_places(ax, fig, place_labels(result))
             _fit_legend(fig, ax, shown)

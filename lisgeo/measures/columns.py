@@ -11,6 +11,7 @@ One naming scheme, built by one function (:func:`column_name`), read back by one
 ``e2sfca_jobs_<mode>``              jobs per competing resident (E2SFCA) by ``mode``
 ``d_<column>``                      change ``scenario − base`` of a column (comparisons)
 ``<tt column>_base|_scenario``      a journey time without / with the scenario (comparisons)
+``faster_to``, ``slower_to``        the destinations whose journeys changed (comparisons)
 ==================================  ==========================================================
 
 Modes are the travel modes of :class:`lisgeo.network.schema.TransportMode`: ``car``, ``rail``
@@ -32,6 +33,7 @@ from ..errors import UnknownNameError
 __all__ = [
     "Column", "column", "column_name", "is_score_column", "direction_of", "CONTRACT", "FIXED_SITES", "RAIL_DESTINATIONS",
     "TIME_COLUMNS", "EXTRA_COLUMNS", "ACTIVE_COLUMNS", "DELTA_COLUMNS", "WINNER_COLUMNS", "ID_COLUMNS", "MODE_LABELS", "TARGET_LABELS",
+    "destination_labels",
 ]
 
 
@@ -131,6 +133,9 @@ _FIXED: dict[str, Column] = {c.name: c for c in (
     Column("n_faster", "Journeys 5+ min faster", "journeys"),
     Column("n_slower", "Journeys 5+ min slower", "journeys"),
     Column("n_faster_sure", "Journeys faster by more than 5 min and the model's error", "journeys"),
+    Column("faster_to", "Faster (5+ min) to"),
+    Column("slower_to", "Slower (5+ min) to"),
+    Column("scenario_status", "Scheme status"),
     Column("winner", "Winning LSOAs (journeys 5+ min faster)"),
     Column("loser", "Losing LSOAs (journeys 5+ min slower)"),
 )}
@@ -188,6 +193,21 @@ def _pattern_column(name: str) -> Column | None:
         return Column(name, f"Jobs per competing resident (E2SFCA, {MODE_LABELS[m['mode']]})", "jobs per resident", 2,
                       direction="higher")
     return None
+
+
+def destination_labels(columns) -> dict[str, str]:
+    """The plain name of each journey-time column's destination, for ``faster_to`` / ``slower_to``:
+    ``tt_rail_leeds`` -> "Leeds", ``tt_car_ema`` -> "East Midlands Airport"; a destination reached
+    by two of the columns' modes is named with its mode ("London by rail", "London by public transport")."""
+    columns = list(columns)
+    parsed = {c: _TT.fullmatch(c) for c in columns}
+    target = {c: TARGET_LABELS.get(m["target"], m["target"].replace("_", " ")) if m else c for c, m in parsed.items()}
+    out = {}
+    for c in columns:
+        m = parsed[c]
+        twice = sum(t == target[c] for t in target.values()) > 1
+        out[c] = f"{target[c]} by {MODE_LABELS.get(m['mode'], m['mode'])}" if m and twice else target[c]
+    return out
 
 
 def column(name: str) -> Column:

@@ -21,14 +21,14 @@ import pandas as pd
 
 from typing import TYPE_CHECKING
 
-from ..errors import LisgeoError, OutputError, ParameterError
+from ..errors import ConfigError, LisgeoError, OutputError, ParameterError
 from ..mapping.spec import LayerDef, MapSpec, list_specs, read_spec
 from ..regions import get_region
 
 if TYPE_CHECKING:  # the drawing stack (folium, matplotlib) is imported when a map is drawn
     from ..mapping.draw import BuiltMap, MapResult
 
-__all__ = ["MapData", "make_map", "make_maps", "write_report", "build_region", "BuildResult"]
+__all__ = ["MapData", "make_map", "make_maps", "write_report", "build_region", "BuildResult", "layer_options"]
 
 
 def _freeze(d: Mapping[str, Any]) -> tuple:
@@ -136,12 +136,37 @@ class MapData:
             return self._cache[ldef.name]
         scenario = ldef.scenario or spec.scenario
         if ldef.source == "layer":
-            return self.layer(ldef.layer, ldef.options)
+            return self.layer(ldef.layer, layer_options(ldef))
         if ldef.source == "scores":
             return self.scores(scenario)
         if ldef.source == "compare":
             return self.comparison(ldef.base, scenario)
         return self.isochrones(ldef.site, mode=ldef.mode, bands=ldef.bands, scenario=scenario)
+
+
+def layer_options(ldef: LayerDef) -> dict[str, Any]:
+    """The options a ``layer`` map layer is loaded with: its ``options``, and for a layer of a scheme's
+    places (``scenario`` given, e.g. ``hs2_stations``) the scenario's HS2 scheme as ``scheme`` when
+    the layer takes one and ``options`` name none."""
+    import inspect
+
+    options = dict(ldef.options or {})
+    if ldef.source != "layer" or not ldef.scenario or "scheme" in options:
+        return options
+    from ..layers._registry import LAYERS, _ensure_loaded
+
+    _ensure_loaded()
+    spec = LAYERS.get(ldef.layer)
+    if spec is None or "scheme" not in inspect.signature(spec.func).parameters:
+        return options
+    from ..network import load_scenario
+
+    scheme = load_scenario(ldef.scenario).hs2_scheme
+    if scheme is None:
+        raise ConfigError(f"map layer {ldef.name!r} shows the places of scenario {ldef.scenario!r}, which has no HS2 "
+                          f"scheme; give a scenario with one (e.g. hs2_phase1, hs2_2b, irp) or options = {{ scheme = \"...\" }}")
+    options["scheme"] = scheme
+    return options
 
 
 def _with_scenario(gdf: gpd.GeoDataFrame, scenario: str, base: str | None = None) -> gpd.GeoDataFrame:
@@ -373,10 +398,10 @@ def _warm_build(region: str, specs: list[MapSpec], scenario: str | None, *, maps
     for spec in specs:
         for ld in spec.layers:
             if ld.source == "layer" and ld.layer in LAYERS:
-                key = _layer_key(LAYERS[ld.layer], region, dict(ld.options or {}))
+                opts = layer_options(ld)
+                key = _layer_key(LAYERS[ld.layer], region, opts)
                 if key is not None:
-                    layers.append(Task(f"layers:{key}", "lisgeo.layers:load_layer", (ld.layer,),
-                                       {"region": region, **dict(ld.options or {})}))
+                    layers.append(Task(f"layers:{key}", "lisgeo.layers:load_layer", (ld.layer,), {"region": region, **opts}))
     # the maps that need another scenario are drawn there too, once its scores are in (the
     # caller copies them from the cache, as on a rebuild)
     drawn = []

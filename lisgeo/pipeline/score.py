@@ -555,6 +555,7 @@ def score_region(
         "region": region if isinstance(region, str) else reg.label,
         "scenario": sc.name,
         "scenario_path": str(getattr(sc, "path", "")),
+        "scenario_status": dict(sc.status) or None,  # what is real about the scheme (its file's [status])
         "hs2_scheme": G.graph.get("hs2_scheme", "none"),
         "assumptions": dict(G.graph.get("assumptions", {})),
         "index_config": cfg,

@@ -153,13 +153,23 @@ def _synthetic_data(region: str):
     cmp["d_tt_rail_london"] = -rng.uniform(0, 70, n)
     cmp["tt_rail_london_scenario"] = cmp["tt_rail_london_base"] + cmp["d_tt_rail_london"]
     cmp["d_tt_rail_birmingham"] = -rng.uniform(0, 20, n)
+    cmp["d_tt_rail_leeds"] = -rng.uniform(0, 40, n)
     cmp["d_connectivity_index"] = rng.normal(0, 5, n)
-    cmp["n_faster"] = (cmp["d_tt_rail_london"] <= -5).astype(int)
+    cmp["n_faster"] = (cmp["d_tt_rail_london"] <= -5).astype(int) + (cmp["d_tt_rail_leeds"] <= -5)
     cmp["n_slower"] = 0
     cmp["outcome"] = np.where(cmp["n_faster"] > 0, "winner", "unchanged")
+    cmp["faster_to"] = [("Leeds; London" if a and b else "Leeds" if a else "London" if b else "")
+                        for a, b in zip(cmp["d_tt_rail_leeds"] <= -5, cmp["d_tt_rail_london"] <= -5)]
+    cmp["slower_to"] = ""
     cmp["winner"] = cmp["outcome"] == "winner"
     cmp["loser"] = False
-    frames = {"scores:base": sc, "compare:base:hs2_2b": cmp}
+    # HS2 Phase 1 (being built) changes nothing in the region; the strategy's Phase 2b (cancelled) does
+    live = cmp.copy()
+    for c in ("d_tt_rail_london", "d_tt_rail_birmingham", "d_tt_rail_leeds", "d_connectivity_index", "n_faster"):
+        live[c] = 0
+    live["tt_rail_london_scenario"] = live["tt_rail_london_base"]
+    live["outcome"], live["faster_to"], live["winner"] = "unchanged", "", False
+    frames = {"scores:base": sc, "compare:base:hs2_2b": cmp, "compare:base:hs2_phase1": live}
     sites = load_sites(region=region, buffer_km=40) if region == "llep" else load_sites(region=region)
     for site in ("hs2_toton", "hs2_chesterfield"):
         p = sites.loc[site].geometry if site in sites.index else Point(452_000, 336_000)
@@ -401,3 +411,49 @@ def test_llep_overview_in_browser(driver, real_data, tmp_path):
     built = write_map(res, tmp_path / "llep_overview.html", inline=True, png=False)
     counts = _check_page(driver, built, "llep_1_overview")
     assert counts["districts"][0] == 8
+
+
+def test_hs2_map_shows_what_is_live_and_what_was_cancelled(driver, default_maps):
+    """Map 6 leads with what is being built (HS2 Phase 1) and shows the strategy's Phase 2b labelled
+    cancelled: the status lines are visible in the title box, live first; the note on how close the
+    times are shows the assumptions' figures; the 2b layers say "cancelled 2023 — as in the 2020
+    strategy" in the layer control and legend; a winner's tooltip names the destinations it is faster to."""
+    from lisgeo.assumptions import load_assumptions
+
+    b = next(x for x in default_maps if x.name == "6_scenario_hs2")
+    assert _js_errors(_open(driver, b.html)) == []
+    lines = [el for el in driver.find_elements("css selector", ".lisgeo-title .lisgeo-status")]
+    assert all(el.is_displayed() for el in lines) and len(lines) == 2
+    assert lines[0].text == "HS2 Phase 1 (London–Birmingham) — under construction, as of 4 October 2023"
+    assert lines[1].text == ("HS2 Phase 2b (East Midlands Hub at Toton) — cancelled 4 October 2023, "
+                             "shown as in the 2020 strategy")
+    note = driver.find_element("css selector", ".lisgeo-title .lisgeo-note")
+    a = load_assumptions()
+    assert note.is_displayed() and "rail times" in note.text and "car times" not in note.text
+    for key in ("uncertainty.intercity_rail_pct", "uncertainty.local_rail_pct"):
+        assert f"±{a[key]:g} %" in note.text
+    # what is live is the layer shown on opening; Phase 2b is there, off, and labelled cancelled
+    assert driver.find_element("id", "legend-d_london").is_displayed()
+    title = driver.find_element("css selector", "#legend-d_london .lisgeo-legend-title").text
+    assert title == "HS2 Phase 1: change in rail time to London (under construction)"
+    labels = [el.text for el in driver.find_elements("css selector", ".leaflet-control-layers-overlays label")]
+    tag = "(cancelled 2023 — as in the 2020 strategy)"
+    assert f"HS2 Phase 2b: winners and losers (journeys 5+ minutes faster or slower) {tag}" in labels
+    assert f"HS2 Phase 2b stations {tag}" in labels
+    label = next(el for el in driver.find_elements("css selector", ".leaflet-control-layers-overlays label")
+                 if el.text.startswith("HS2 Phase 2b: winners and losers"))
+    label.find_element("css selector", "input").click()
+    time.sleep(0.3)
+    legend = driver.find_element("id", "legend-outcome_2b")
+    assert legend.is_displayed() and legend.find_element("css selector", ".lisgeo-legend-title").text.endswith(tag)
+    # a winner's tooltip: the destinations that made it one
+    i = int(np.flatnonzero(b.result.layers[[p.ldef.name for p in b.result.layers].index("outcome_2b")]
+                           .data["faster_to"].to_numpy() == "Leeds")[0])
+    driver.execute_script(f"var l = window.lisgeoLayers['outcome_2b'].getLayers()[{i}]; l.openTooltip(l.getBounds().getCenter());")
+    tip = driver.find_element("css selector", ".leaflet-tooltip").get_attribute("innerText")
+    assert "faster or slower): winner" in tip and "Faster (5+ min) to: Leeds" in tip
+    # the district table heads each figure with its scheme and status
+    heads = [th.text for th in driver.find_elements("css selector", ".lisgeo-table thead th")]
+    assert any(h.startswith("HS2 Phase 1 (under construction): ") for h in heads)
+    assert any(h.startswith(f"HS2 Phase 2b {tag}: Faster (5+ min) to") for h in heads)
+    driver.save_screenshot(str(ARTIFACTS / "d2n2_6_scenario_hs2_status.png"))

@@ -245,16 +245,18 @@ def test_footer_scenario_vintage_version(tmp_path):
     tt = frames["tt"].copy()
     tt.attrs = {**frames["tt"].attrs, "scenario": "hs2_2b", "base": "base"}
     res = make_map(parse_spec(SPEC, name="synthetic"), frames={**frames, "tt": tt})
-    assert res.provenance.scenario == "hs2_2b compared with base"  # from the frame's attrs
+    # from the frame's attrs, each scenario with its status and date (layers/scenarios/*.toml [status])
+    shown = "hs2_2b (cancelled 4 October 2023) compared with base (built, as of January 2019)"
+    assert res.provenance.scenario == shown
     assert ("lsoa21_boundaries", "LSOA/MSOA Dec 2021 and Dec 2011, generalised clipped (BGC)") in res.provenance.vintages
     text = res.provenance.text
-    assert text.startswith("Scenario: hs2_2b compared with base · Data: lsoa21_boundaries (")
+    assert text.startswith(f"Scenario: {shown} · Data: lsoa21_boundaries (")
     assert text.endswith(f"lisgeo {lisgeo.__version__}")
     page = res.map.get_root().render()
-    assert '<footer class="lisgeo-footer">Scenario: hs2_2b compared with base' in page
+    assert f'<footer class="lisgeo-footer">Scenario: {shown}' in page
     # frames that do not say: a scores layer is the map file's scenario, a plain layer has none
     plain = make_map(parse_spec(SPEC, name="synthetic"), frames=synthetic_frames())
-    assert plain.provenance.scenario == "base"
+    assert plain.provenance.scenario == "base (built, as of January 2019)"
     only_layers = make_map(parse_spec({**SPEC, "layers": SPEC["layers"][2:], "table": {"layer": "districts"}}),
                            frames=synthetic_frames())
     assert only_layers.provenance.scenario == "none (published data only)"

@@ -66,7 +66,7 @@ def test_report_page(tmp_path):
     # the footer line of the map (scenario, data vintage, lisgeo version) under its table, and the report's own
     import lisgeo
 
-    assert "Scenario: base · Data: lsoa21_boundaries (" in section and f"lisgeo {lisgeo.__version__}" in section
+    assert "Scenario: base (built, as of January 2019) · Data: lsoa21_boundaries (" in section and f"lisgeo {lisgeo.__version__}" in section
     assert f"Made with lisgeo {lisgeo.__version__}" in page
     assert "Derby, Derbyshire, Nottingham and Nottinghamshire" in page or "D2N2" in page
     # the district table: population-weighted mean jobs per district and overall

@@ -60,10 +60,47 @@ def test_unknown_keys_are_refused(bad, word):
     (_with(table={"layer": "nope"}), "table layer"),
     (_with(table={"layer": "j", "stats": {"jobs_car_45": "mode"}}), "statistic"),
     (_with(basemap="satellite"), "basemap"),
+    (_layer(status_of=2), "status_of must be text"),
+    (_with(table={"layer": "j", "also": {"nope": {"pop": "sum"}}}), "layer of \\[table.also\\]"),
+    (_with(table={"layer": "j", "also": {"j": {"pop": "mode"}}}), "statistic for pop"),
+    (_with(table={"layer": "j", "also": {"j": {}}}), "must list column"),
+    (_with(table={"layer": "j", "also": "j"}), "also must be a table"),
 ])
 def test_invalid_values_are_refused(bad, match):
     with pytest.raises(LisgeoError, match=match):
         parse_spec(bad)
+
+
+def test_scheme_keys_and_the_table_of_several_layers():
+    spec = parse_spec(_with(layers=[{**BASE["layers"][0], "status_of": "hs2_2b"},
+                                    {"name": "c", "source": "compare", "scenario": "hs2_2b", "column": "d_tt_rail_leeds"},
+                                    {"name": "h", "layer": "hs2_stations", "scenario": "hs2_phase1"}],
+                            table={"layer": "j", "stats": {"jobs_car_45": "median"},
+                                   "also": {"c": {"d_tt_rail_leeds": "weighted_mean", "faster_to": "tally"}}}))
+    assert spec.layers[0].status_of == "hs2_2b" and spec.layers[1].scenario == "hs2_2b"
+    assert spec.layer("h").scenario == "hs2_phase1" and spec.layer("h").status_of is None
+    assert dict(spec.table.also) == {"c": {"d_tt_rail_leeds": "weighted_mean", "faster_to": "tally"}}
+    # the default HS2 maps use them
+    by_name = {s.name: s for s in list_specs(DEFAULT_MAPS_DIR)}
+    six = by_name["6_scenario_hs2"]
+    assert six.scenario == "hs2_phase1" and six.layers[0].source == "compare" and six.layers[0].show  # what is live leads
+    assert {ld.name for ld in six.layers if ld.scenario == "hs2_2b"} >= {"d_london_2b", "outcome_2b", "hs2"}
+    assert not any(ld.show for ld in six.layers if ld.scenario == "hs2_2b")
+    assert all(ld.status_of == "hs2_2b" for ld in by_name["2_hs2_connectivity"].layers if ld.source in ("scores", "isochrones"))
+    for name in ("1_overview", "2_hs2_connectivity", "6_scenario_hs2"):
+        assert by_name[name].layer("hs2").scenario == "hs2_2b", name
+
+
+def test_status_of_an_unknown_scenario_is_an_error():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from lisgeo.pipeline import make_map
+
+    lsoa = gpd.GeoDataFrame({"LSOA21NM": ["A"], "jobs_car_45": [1.0]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:27700")
+    spec = parse_spec(_layer(status_of="hs2_2c", optional=True))
+    with pytest.raises(LisgeoError, match="status_of = 'hs2_2c' is not a scenario.*hs2_2b"):
+        make_map(spec, frames={"j": lsoa})
 
 
 def test_read_spec_errors(tmp_path):

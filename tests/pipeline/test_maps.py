@@ -140,7 +140,8 @@ def test_build_hands_the_second_process_its_steps(real_data, tmp_path, monkeypat
     assert targets[2] == "_cached_inputs" and targets[-1] == "cache_map"
     scored = [t.kwargs["scenario"] for t in got if t.target.endswith(":score_region")]
     drawn = [t.args[0] for t in got if t.target.endswith(":cache_map")]
-    assert scored == ["hs2_2b"] and drawn == ["6_scenario_hs2"]
+    # map 6: HS2 Phase 1 (being built) first, then the strategy's Phase 2b (cancelled)
+    assert scored == ["hs2_phase1", "hs2_2b"] and drawn == ["6_scenario_hs2"]
     assert targets.index("cache_map") > targets.index("recompute_claims") > targets.index("score_region")
     assert all(t.name.split(":", 1)[0] in ("layers", "inputs", "scores", "maps", "claims") for t in got)
     # cache_map draws a definition into the cache only; make_maps then copies it
