@@ -46,7 +46,7 @@ __all__ = ["PROVENANCE_FILE", "NETWORK_LAYERS", "SCORE_LAYERS", "CLAIMS_LAYERS",
 PROVENANCE_FILE = "provenance.json"
 
 #: Layers :func:`lisgeo.network.build_network` reads for a region's graph.
-NETWORK_LAYERS = ("major_roads", "major_road_nodes", "rail_stations", "rail_patterns", "hs2_stations", "hs2_links",
+NETWORK_LAYERS = ("major_roads", "major_road_nodes", "rail_stations", "rail_patterns", "rail_segments", "rail_dwells", "hs2_stations", "hs2_links",
                   "lsoa21_centroids", "lsoa21", "job_destinations", "sites")
 #: Layers a scoring run reads (:func:`lisgeo.pipeline.score.load_inputs` and the network).
 SCORE_LAYERS = (*NETWORK_LAYERS, "imd2025_main", "jobs_lsoa21", "digital_lsoa21", "stops")

@@ -55,18 +55,19 @@ def test_an_edited_file_is_read_again(tmp_path):
 
 def test_rail_and_access_keys_of_the_current_model():
     a = load_assumptions()
-    for k in ("pt.stop_penalty_min", "pt.express_spacing_km", "pt.express_kmh", "pt.stopping_kmh",
+    for k in ("pt.stop_penalty_min", "pt.run_kmh", "pt.run_distance_exponent", "pt.dwell_min",
               "hs2.hub_classic_trains_per_hour", "hs2.reuse_station_m", "road.a_single_kmh", "road.a_urban_kmh",
               "road.chord_detour_a_road", "road.urban_density_per_km2"):
         assert k in SCHEMA and a.source(k)
-    assert a["pt.max_wait_min"] == 10.0 and a["pt.min_wait_min"] == 1.0 and a["pt.express_spacing_km"] == 20.0
+    assert a["pt.max_wait_min"] == 10.0 and a["pt.min_wait_min"] == 1.0
     assert a["hs2.reuse_station_m"] == 500.0 and a["hs2.trains_per_hour"] == 3.0
     # physically sensible fitted values: a stop costs minutes, expresses outrun stopping trains, A-roads outrun streets
-    assert 2 < a["pt.stop_penalty_min"] < 5 and 70 < a["pt.stopping_kmh"] < a["pt.express_kmh"] < 160
+    assert 0.5 < a["pt.stop_penalty_min"] < 3 and 60 < a["pt.run_kmh"] < 120 and 0 < a["pt.run_distance_exponent"] < 0.5
     # streets are slower than A roads, towns slower than the country, single carriageways than duals and motorways
     assert a["access.urban_kmh"] < a["road.a_urban_kmh"] < a["road.a_single_kmh"] < a["road.a_dual_kmh"] < a["road.motorway_kmh"]
     assert a["access.rural_kmh"] < a["road.a_single_kmh"] and 1.0 < a["road.chord_detour_a_road"] < 1.2
     for old in ("pt.line_speed_kmh", "pt.line_speed_band_km", "pt.rail_circuity", "pt.k_car_stations", "access.a_road_kmh",
+                "pt.express_kmh", "pt.stopping_kmh", "pt.express_spacing_km", "pt.fast_line_factor",
                 "access.a_road_after_km", "road.trunk_kmh", "road.straight_circuity"):
         assert old not in SCHEMA and old not in a.to_dict()
         with pytest.raises(UnknownNameError, match=old.split(".")[1]):
@@ -77,7 +78,7 @@ def test_rail_values_are_checked():
     from lisgeo.errors import NetworkError
 
     assert load_assumptions(pt__stop_penalty_min=0)["pt.stop_penalty_min"] == 0.0  # may be zero
-    for key, bad in (("pt.stop_penalty_min", -1.0), ("pt.express_kmh", 0.0), ("pt.stopping_kmh", float("nan")),
+    for key, bad in (("pt.stop_penalty_min", -1.0), ("pt.run_kmh", 0.0), ("pt.run_distance_exponent", float("nan")),
                      ("hs2.hub_classic_trains_per_hour", 0.0), ("hs2.reuse_station_m", -5.0), ("road.a_urban_kmh", -90.0)):
         with pytest.raises(NetworkError, match=key):
             load_assumptions(**{key: bad})

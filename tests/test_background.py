@@ -130,7 +130,7 @@ def test_task_names_are_the_entries_the_readers_wait_for(fresh_cache, real_data,
 
     seen = {}
 
-    def fake(region_key, scenario_path, over_key, buffer_km, stamp=(), sites=(), disk_key=None):
+    def fake(region_key, scenario_path, over_key, buffer_km, stamp=(), sites=(), disk_key=None, cif=None):
         seen["key"] = disk_key
         raise RuntimeError("stop before building")
 

@@ -319,7 +319,7 @@ def fake_build(monkeypatch, cache_dir):
 
     builds = []
 
-    def _build(region, sc, overrides, buffer_km, extra_sites=(), base=None):
+    def _build(region, sc, overrides, buffer_km, extra_sites=(), base=None, cif=None):
         builds.append(sc.name)
         G = nx.MultiDiGraph(name="fake", scenario=sc.name, assumptions={"a": 1}, sites=list(extra_sites))
         G.add_node("zone:a", kind="zone", x=0.0, y=0.0)

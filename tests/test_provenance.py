@@ -111,7 +111,8 @@ def test_write_scores_records_its_assumptions(tmp_path):
     assert prov["assumptions"] == json.loads(json.dumps(g.attrs["assumptions"]))
     assert prov["index_config"] == json.loads(json.dumps(g.attrs["index_config"]))
     names = {d["name"] for d in prov["datasets"]}
-    assert {"lsoa21_boundaries", "imd2025_lsoa21", "srn_graph", "aquius_rail", "naptan_910", "census2021_population"} <= names
+    assert {"lsoa21_boundaries", "imd2025_lsoa21", "major_roads", "hapms", "aquius_rail", "rail_cif_sample", "naptan_910",
+            "census2021_population"} <= names
     assert "population_grid_1km" in names  # the claims' grid: the claims were written
     assert {Path(a["path"]).name for a in prov["authored_files"]} >= {"sites.csv", "assumptions.toml", "indices.toml"}
     meta = _gpkg_meta(paths["scores.gpkg"])

@@ -321,15 +321,17 @@ def rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: A
 
 
 def _cached_rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions, *,
-                          segments: pd.DataFrame | None = None, dwells: pd.DataFrame | None = None) -> pd.DataFrame:
+                          segments: pd.DataFrame | None = None, dwells: pd.DataFrame | None = None,
+                          operators: pd.DataFrame | None = None) -> pd.DataFrame:
     """:func:`rail_services` through the disk cache (kind ``rail``), keyed on the two frames' contents,
     every assumption and lisgeo's code: each build of a run (base, then a scenario, often in a second
     process) and every later run compute Great Britain's services once (about 0.8 s)."""
     from .. import cache
 
-    from ..layers.rail import read_rail_operators
+    if operators is None:
+        from ..layers.rail import read_rail_operators
 
-    operators = read_rail_operators()
+        operators = read_rail_operators()
 
     def compute() -> pd.DataFrame:
         return rail_services(stations, patterns, assumptions, segments=segments, dwells=dwells, operators=operators)
@@ -355,14 +357,14 @@ def _cached_rail_services(stations: pd.DataFrame, patterns: pd.DataFrame, assump
 
 def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame, assumptions: Assumptions, *,
              services: pd.DataFrame | None = None, segments: pd.DataFrame | None = None,
-             dwells: pd.DataFrame | None = None) -> nx.MultiDiGraph:
+             dwells: pd.DataFrame | None = None, operators: pd.DataFrame | None = None) -> nx.MultiDiGraph:
     """Add the stations and one ``rail`` edge per directly served pair (see the module docstring).
 
     ``stations``: [crs, daily_trains (departures per weekday), geometry POINT]; ``patterns`` as
     :func:`rail_services`. ``G.graph["skipped_rail_patterns"]`` counts the patterns skipped.
     ``services``: :func:`rail_services` of the same stations, patterns and assumptions, when made
     already (the network build makes them first, see :func:`lisgeo.network.graph.build_network`);
-    else made here from ``segments`` and ``dwells`` (timetabled times, see :func:`rail_services`).
+    else made here from ``segments``, ``dwells`` and ``operators`` (see :func:`rail_services`).
     ``G.graph["rail_observed_share"]`` is the train-weighted share of the patterns' links with a
     timetabled running time.
     """
@@ -380,7 +382,7 @@ def add_rail(G: nx.MultiDiGraph, stations: pd.DataFrame, patterns: pd.DataFrame,
     G.add_nodes_from(nodes)
     add_edge_list(G, edges)
     if services is None:
-        services = _cached_rail_services(stations, patterns, assumptions, segments=segments, dwells=dwells)
+        services = _cached_rail_services(stations, patterns, assumptions, segments=segments, dwells=dwells, operators=operators)
     add_edge_table(G, node_ids(NodeRole.STATION, services["from_crs"].to_numpy(dtype=object)),
                    node_ids(NodeRole.ARRIVAL, services["to_crs"].to_numpy(dtype=object)),
                    {"time_min": services["time_min"].to_numpy(dtype="float64"), "mode": EdgeMode.RAIL,

@@ -27,10 +27,9 @@ Britain), never on the published journey times of ``layers/validation/``:
 The fitted values go into ``layers/assumptions.toml`` by hand, with the figures in their source;
 ``tests/pipeline/test_calibrate.py`` refits and checks the file holds them.
 
-**Car speeds** (:func:`calibrate_car`): the speeds of the car network are authored from
-published statistics, not fitted (``layers/assumptions.toml`` ``[road]``); this function fits
-them to the published drive times of the validation set only to show, by leave-one-out, what a
-fit would and would not buy (``docs/validation.md``).
+**Car speeds** are not fitted: the speeds of the car network are authored from published
+statistics (``layers/assumptions.toml`` ``[road]``), and :func:`osm_a_road_speed` shows how the
+single-carriageway A-road speed comes from real speed limits and DfT's free-flow speeds.
 """
 
 from __future__ import annotations
@@ -41,12 +40,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
 from ..assumptions import as_assumptions
 
-__all__ = ["RailSegmentFit", "rail_segment_table", "calibrate_rail_segments", "operator_table", "CarCalibration", "calibrate_car",
-           "osm_a_road_speed"]
+__all__ = ["RailSegmentFit", "rail_segment_table", "calibrate_rail_segments", "operator_table", "osm_a_road_speed"]
 
 #: The constants :func:`calibrate_rail_segments` fits, in the order of its parameter vector.
 RAIL_PARAMS = ("pt.stop_penalty_min", "pt.run_kmh", "pt.run_distance_exponent")
@@ -201,100 +198,3 @@ def osm_a_road_speed(path: Any = None, *, roads: tuple[str, ...] = ("A606", "A60
     return {"kmh": kmh, "mph": kmh / 1.609344, "km": float(L.sum()), "ways": int(len(ways))}
 
 
-_CAR_PARAMS = ("access.urban_kmh", "access.rural_kmh", "access.a_road_kmh")
-#: Physical bounds of the fitted speeds (km/h): streets 15-50, rural roads 30-80, A-roads 40-90 (a
-#: fit is not allowed to buy accuracy with speeds no car could keep up on such roads).
-_CAR_BOUNDS = np.array([[15.0, 50.0], [30.0, 80.0], [40.0, 90.0]])
-
-
-@dataclass
-class CarCalibration:
-    """Fitted local road speeds, and the per-pair errors in sample and out of sample (leave one out)."""
-
-    params: dict[str, float]
-    pairs: pd.DataFrame
-    loss: float
-
-    def summary(self) -> dict[str, float]:
-        e, lo = self.pairs["error_pct"].abs(), self.pairs["loo_error_pct"].abs()
-        return {"pairs": len(self.pairs), "median_abs_pct": float(e.median()), "loo_median_abs_pct": float(lo.median()),
-                "loo_share_over_30": float(100 * (lo > 30).mean()), "bias_pct": float(self.pairs["error_pct"].median())}
-
-
-def calibrate_car(*, path: Any = None, assumptions: Any = None, loo: bool = True) -> CarCalibration:
-    """Fit the local road speeds ``access.urban_kmh``, ``access.rural_kmh`` and ``access.a_road_kmh``
-    (the speeds of the access and local links that join zones and sites to the strategic roads and
-    to each other, :func:`lisgeo.network.access.drive_minutes`) to
-    the published drive times of the validation set (classes ``urban_car``, ``rural_car``), on the
-    validation network, by the mean absolute log error; refit leaving each pair out to predict it.
-
-    Only the access and local links change with these speeds, so the network is built once and
-    their times are recomputed from their length and the urban flag of their ends.
-    """
-    from scipy.sparse.csgraph import dijkstra
-
-    from ..network.engine import _csr, mode_edges
-    from ..network.schema import EdgeMode
-    from .validate import _point_node, _ref_points, read_validation_set, validation_network
-
-    a = as_assumptions(assumptions)
-    v = read_validation_set(path)
-    v = v[v["class"].isin(["urban_car", "rural_car"]) & (v["scenario"] == "base")]
-    points = _ref_points(pd.concat([v["origin_ref"], v["destination_ref"]]), [])
-    G = validation_network("base", points, assumptions=a)
-    e = mode_edges(G, "car")
-    data = [(d.get("mode"), d.get("length_km", np.nan)) for u, w, d in G.edges(data=True)
-            if d.get("mode") in (EdgeMode.ROAD, EdgeMode.LOCAL, EdgeMode.ACCESS_CAR, EdgeMode.PARK_RIDE)]
-    modes = np.array([m for m, _ in data], dtype=object)
-    length = np.array([L for _, L in data], dtype="float64")
-    nodes = pd.Index(sorted(set(e["u"]) | set(e["v"])))
-    u, w_ = nodes.get_indexer(e["u"]), nodes.get_indexer(e["v"])
-    urban = np.array([bool(G.nodes[n].get("urban", False)) for n in nodes])
-    term = np.array([G.nodes[n].get("kind") in ("zone", "site", "dest") for n in nodes])
-    fixed = e["time_min"].to_numpy(dtype="float64")
-    local = (modes == EdgeMode.LOCAL)
-    access = (modes == EdgeMode.ACCESS_CAR) | (modes == EdgeMode.PARK_RIDE)
-    # the terminal end of an access link sets its speed; a local link runs half at each end's speed
-    t_end = np.where(term[u], u, w_)
-    park = np.where(modes == EdgeMode.PARK_RIDE, a["pt.car_park_min"], 0.0)
-    o_nodes = [_point_node(points, r) for r in v["origin_ref"]]
-    d_nodes = [_point_node(points, r) for r in v["destination_ref"]]
-    oi, di = nodes.get_indexer(o_nodes), nodes.get_indexer(d_nodes)
-    pub = v["published_min"].to_numpy(dtype="float64")
-    wt = np.where(v["evidence"] == "recalled", 0.5, 1.0)
-    uo = np.unique(oi)
-
-    from ..network.access import drive_minutes
-
-    def times(theta: np.ndarray) -> np.ndarray:
-        vu, vr, va = theta
-        prof = {"access.a_road_after_km": a["access.a_road_after_km"], "access.a_road_kmh": va}
-        sp = lambda i: np.where(urban[i], vu, vr)  # noqa: E731
-        w = fixed.copy()
-        w[access] = drive_minutes(length[access], sp(t_end[access]), prof) + park[access]
-        w[local] = 0.5 * drive_minutes(length[local], sp(u[local]), prof) + 0.5 * drive_minutes(length[local], sp(w_[local]), prof)
-        D = dijkstra(_csr(u, w_, w, len(nodes)), directed=True, indices=uo)
-        row = {o: k for k, o in enumerate(uo)}
-        return np.array([D[row[o], d] for o, d in zip(oi, di)])
-
-    def loss(theta: np.ndarray, mask: np.ndarray) -> float:
-        if np.any(theta < _CAR_BOUNDS[:, 0]) or np.any(theta > _CAR_BOUNDS[:, 1]):
-            return 1e9
-        return float(np.sum(wt[mask] * np.abs(np.log(times(theta)[mask] / pub[mask]))) / np.sum(wt[mask]))
-
-    every = np.ones(len(v), dtype=bool)
-    x0 = np.clip(np.array([a[k] for k in _CAR_PARAMS], dtype="float64"), _CAR_BOUNDS[:, 0] + 1, _CAR_BOUNDS[:, 1] - 1)
-    opts = {"xatol": 0.05, "fatol": 1e-6, "maxiter": 400}
-    fit = minimize(loss, x0, args=(every,), method="Nelder-Mead", options=opts)
-    fitted = times(fit.x)
-    loo_t = np.full(len(v), np.nan)
-    for i in range(len(v) if loo else 0):
-        mask = every.copy()
-        mask[i] = False
-        f_i = minimize(loss, fit.x, args=(mask,), method="Nelder-Mead", options={**opts, "maxiter": 80})  # warm start
-        loo_t[i] = times(f_i.x)[i]
-    table = pd.DataFrame({"pair_id": v["pair_id"].to_numpy(), "class": v["class"].to_numpy(), "evidence": v["evidence"].to_numpy(),
-                          "published_min": pub, "fitted_min": fitted, "loo_min": loo_t})
-    table["error_pct"] = 100 * (table["fitted_min"] / table["published_min"] - 1)
-    table["loo_error_pct"] = 100 * (table["loo_min"] / table["published_min"] - 1)
-    return CarCalibration(params=dict(zip(_CAR_PARAMS, (float(x) for x in fit.x))), pairs=table, loss=float(fit.fun))

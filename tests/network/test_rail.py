@@ -1,9 +1,10 @@
 """The rail model on hand-made stations and patterns: headway waits, pattern rides, the common-lines
 strategy, direct services between every served pair, HS2 stations and links, destination groups.
 
-Most examples use round constants (``_round()``): a stop costs 2 min, express patterns run at
-120 km/h and stopping ones at 60 km/h (straight line), waits are capped at 30 min; a weekday is
-18 h = 1080 min, so the wait for n trains is 1080 / n / 2 = 540 / n minutes.
+Most examples use round constants (``_round()``): a modelled link between consecutive calls costs
+2 min plus its straight km at 60 km/h (no growth of the speed with distance, no dwell), or at
+120 km/h for the patterns of the operator "Fast Co" (run_factor 2, ``FAST``); waits are capped at
+30 min; a weekday is 18 h = 1080 min, so the wait for n trains is 1080 / n / 2 = 540 / n minutes.
 """
 
 from __future__ import annotations
@@ -22,15 +23,19 @@ from lisgeo.network.rail import (
     common_lines,
     destination_nodes,
     headway_wait_min,
-    pattern_ride_min,
+    operator_factors,
     pattern_stops,
     rail_services,
+    run_time_min,
 )
+
+#: An operators table (layers/rail_operators.csv's columns that count) whose "Fast Co" runs twice as fast.
+FAST = pd.DataFrame({"operator": ["Fast Co", "Slow Co"], "atoc": ["FC", "SC"], "run_factor": [2.0, 0.5]})
 
 
 def _round(**over):
-    return load_assumptions(**{"pt.stop_penalty_min": 2.0, "pt.express_kmh": 120.0, "pt.stopping_kmh": 60.0,
-                               "pt.max_wait_min": 30.0, **over})
+    return load_assumptions(**{"pt.stop_penalty_min": 2.0, "pt.run_kmh": 60.0, "pt.run_distance_exponent": 0.0,
+                               "pt.dwell_min": 0.0, "pt.max_wait_min": 30.0, **over})
 
 
 def _stations(codes_xy, trains=None):
@@ -51,21 +56,55 @@ def test_headway_wait_cap_floor_and_no_trains():
     assert headway_wait_min([108], load_assumptions(**{"pt.board_penalty_min": 2.0}))[0] == 7.0  # penalty on top
 
 
-def test_pattern_ride_express_or_stopping_by_mean_spacing():
+def test_run_time_model_hand_computed():
     a = _round()
-    # calls 30 km apart on average (>= 20 km): express, 2 + 30 / 120 * 60 = 17 min a link
-    assert pattern_ride_min([30.0, 30.0], a).tolist() == pytest.approx([17.0, 17.0])
-    # 10 km apart: stopping, 2 + 10 / 60 * 60 = 12
-    assert pattern_ride_min([10.0, 10.0], a).tolist() == pytest.approx([12.0, 12.0])
-    # the mean decides for the whole pattern: 5 and 35 km average 20 km -> every link at express speed
-    assert pattern_ride_min([5.0, 35.0], a).tolist() == pytest.approx([2 + 2.5, 2 + 17.5])
-    assert pattern_ride_min([4.0, 35.0], a).tolist() == pytest.approx([2 + 4.0, 2 + 35.0])  # 19.5 km: stopping
-    assert len(pattern_ride_min([], a)) == 0
-    d = load_assumptions()  # the file's (fitted) constants
-    stop, fast, slow = d["pt.stop_penalty_min"], d["pt.express_kmh"], d["pt.stopping_kmh"]
-    assert 2 < stop < 5 and 110 < fast < 160 and 70 < slow < fast  # physically sensible
-    assert pattern_ride_min([40.0], d)[0] == pytest.approx(stop + 40 / fast * 60)
-    assert pattern_ride_min([10.0], d)[0] == pytest.approx(stop + 10 / slow * 60)
+    # 2 min + the straight km at 60 km/h
+    assert run_time_min([10.0, 40.0], a).tolist() == pytest.approx([12.0, 42.0])
+    # the operator's factor scales the speed: twice as fast, half as fast
+    assert run_time_min([10.0, 10.0], a, factor=np.array([2.0, 0.5])).tolist() == pytest.approx([7.0, 22.0])
+    # the speed grows with the distance between calls: v = 60 x (km / 10) ^ 0.5, 120 km/h at 40 km, 30 at 2.5 km
+    b = _round(**{"pt.run_distance_exponent": 0.5})
+    assert run_time_min([40.0, 2.5, 10.0], b).tolist() == pytest.approx([2 + 20.0, 2 + 5.0, 12.0])
+    assert len(run_time_min([], a)) == 0
+    d = load_assumptions()  # the file's constants, fitted on the timetable sample
+    stop, v, e = d["pt.stop_penalty_min"], d["pt.run_kmh"], d["pt.run_distance_exponent"]
+    assert 0.5 < stop < 3 and 60 < v < 120 and 0 < e < 0.5 and 0 <= d["pt.dwell_min"] < 2  # physically sensible
+    assert run_time_min([10.0], d)[0] == pytest.approx(stop + 10 / v * 60)
+    assert run_time_min([40.0], d)[0] < 4 * run_time_min([10.0], d)[0]  # longer links run faster
+
+
+def test_operator_factors_mean_of_a_patterns_operators():
+    pats = pd.DataFrame({"stops": ["A;B"] * 5, "operators": ["Fast Co", "Slow Co;Fast Co", "Nobody", None, ""]})
+    assert operator_factors(pats, FAST).tolist() == pytest.approx([2.0, 1.25, 1.0, 1.0, 1.0])
+    assert operator_factors(pats.drop(columns="operators"), FAST).tolist() == [1.0] * 5
+    # the shipped table: every Aquius operator with a factor within the plausible range
+    from lisgeo.layers.rail import read_rail_operators
+
+    ops = read_rail_operators()
+    assert {"Northern", "East Midlands", "CrossCountry", "East Coast"} <= set(ops["operator"])
+    assert ops["run_factor"].between(0.5, 2.0).all() and ops["atoc"].str.fullmatch(r"[A-Z0-9]{2}").all()
+
+
+def test_observed_segments_replace_the_model_and_dwells_add_up():
+    """Timetabled running times where a timetable runs the link (the other direction's where only that
+    one runs), the model elsewhere; each call's dwell between two links; the first departure and the
+    last arrival carry none."""
+    a = _round(**{"pt.dwell_min": 0.5})
+    pats = pd.DataFrame({"pattern_id": [1], "stops": ["AAA;BBB;CCC;DDD"], "daily_trains": [54.0]})
+    segs = pd.DataFrame({"from_crs": ["AAA", "CCC"], "to_crs": ["BBB", "BBB"], "run_min": [7.0, 9.0]})
+    dwells = pd.DataFrame({"crs": ["BBB"], "dwell_min": [1.5]})
+    s = rail_services(_line(), pats, a, segments=segs, dwells=dwells).set_index(["from_crs", "to_crs"])["ride_min"]
+    # A -> B timetabled 7; B -> C only C -> B is timetabled: 9; C -> D (30 km) modelled: 2 + 30 = 32
+    assert s[("AAA", "BBB")] == pytest.approx(7.0) and s[("BBB", "CCC")] == pytest.approx(9.0)
+    assert s[("CCC", "DDD")] == pytest.approx(32.0)
+    # through B (its own dwell 1.5) and C (no dwell of its own: pt.dwell_min 0.5)
+    assert s[("AAA", "CCC")] == pytest.approx(7 + 1.5 + 9) and s[("AAA", "DDD")] == pytest.approx(7 + 1.5 + 9 + 0.5 + 32)
+    assert s[("BBB", "DDD")] == pytest.approx(9 + 0.5 + 32)  # from the departure at B: its dwell is before it
+    full = rail_services(_line(), pats, a, segments=segs, dwells=dwells)
+    assert full.attrs["observed_share"] == pytest.approx(2 / 3)  # two of the pattern's three links
+    bare = rail_services(_line(), pats, a).set_index(["from_crs", "to_crs"])["ride_min"]
+    assert bare[("AAA", "CCC")] == pytest.approx(12 + 0.5 + 12)
+    assert rail_services(_line(), pats, a).attrs["observed_share"] == 0.0
 
 
 def test_pattern_stops_forms():
@@ -95,15 +134,20 @@ def _line():
 
 def test_rail_services_every_ordered_pair_and_pooled_waits():
     a = _round()
-    pats = pd.DataFrame({"pattern_id": [1, 2], "stops": ["AAA;BBB;CCC", "AAA;CCC;DDD"], "daily_trains": [36.0, 18.0]})
-    s = rail_services(_line(), pats, a).set_index(["from_crs", "to_crs"])
+    pats = pd.DataFrame({"pattern_id": [1, 2], "stops": ["AAA;BBB;CCC", "AAA;CCC;DDD"], "daily_trains": [36.0, 18.0],
+                         "operators": ["Slow Co;Fast Co", "Fast Co"]})
+    s = rail_services(_line(), pats, a, operators=FAST).set_index(["from_crs", "to_crs"])
     cols = ["time_min", "wait_min", "ride_min", "fastest_min", "daily_trains", "n_patterns"]
     # each pattern serves every ordered pair of its calls, in its direction of travel only
     assert set(s.index) == {("AAA", "BBB"), ("AAA", "CCC"), ("BBB", "CCC"), ("AAA", "DDD"), ("CCC", "DDD")}
     assert s.attrs["skipped_patterns"] == 0
-    # pattern 1 stops every 10 km (stopping): 12 min a link; 36 trains: wait 15
+    # pattern 1's operators average a factor of 1.25: 2 + 10 / 75 * 60 = 10 min a link; 36 trains: wait 15
+    assert s.loc[("AAA", "BBB"), cols].tolist() == pytest.approx([25.0, 15.0, 10.0, 10.0, 36.0, 1])
+    pats["operators"] = [None, "Fast Co"]
+    s = rail_services(_line(), pats, a, operators=FAST).set_index(["from_crs", "to_crs"])
+    # without an operator pattern 1 runs at 60 km/h: 12 min a link
     assert s.loc[("AAA", "BBB"), cols].tolist() == pytest.approx([27.0, 15.0, 12.0, 12.0, 36.0, 1])
-    # pattern 2 averages 25 km (express): A-C 2 + 10 = 12, C-D 2 + 15 = 17; 18 trains: wait 30
+    # pattern 2 (Fast Co, 120 km/h): A-C 2 + 10 = 12, C-D 2 + 15 = 17; 18 trains: wait 30
     assert s.loc[("AAA", "DDD"), "time_min"] == pytest.approx(30 + 29) and s.loc[("CCC", "DDD"), "time_min"] == pytest.approx(47)
     # A -> C is served by both: the express alone 30 + 12 = 42; both (54 trains) 10 + (18*12 + 36*24) / 54 = 10 + 20
     assert s.loc[("AAA", "CCC"), cols].tolist() == pytest.approx([30.0, 10.0, 20.0, 12.0, 54.0, 2])
@@ -111,7 +155,7 @@ def test_rail_services_every_ordered_pair_and_pooled_waits():
     assert s.loc[("AAA", "CCC"), "typical_min"] == pytest.approx(20.0)  # every pattern's trains: the same here
     # under the file's 10-min cap both sets wait 10 min: the express alone wins (10 + 12 = 22), yet the
     # typical train serving the pair still takes (18 x 12 + 36 x 24) / 54 = 20 min
-    s10 = rail_services(_line(), pats, _round(**{"pt.max_wait_min": 10.0})).set_index(["from_crs", "to_crs"])
+    s10 = rail_services(_line(), pats, _round(**{"pt.max_wait_min": 10.0}), operators=FAST).set_index(["from_crs", "to_crs"])
     assert s10.loc[("AAA", "CCC"), cols + ["typical_min"]].tolist() == pytest.approx([22.0, 10.0, 12.0, 12.0, 18.0, 1, 20.0])
 
 
@@ -119,12 +163,12 @@ def test_rail_services_unknown_calls_skipped_patterns_and_loops():
     a = _round()
     pats = pd.DataFrame({"pattern_id": [7, 8, 9, 10, 11],
                          "stops": [["AAA", "ZZZ", "CCC"], "QQQ;AAA", "AAA;BBB", "BBB;CCC;BBB", "AAA;AAA;BBB"],
-                         "daily_trains": [18.0, 50.0, 0.0, 36.0, 18.0]})
-    s = rail_services(_line(), pats, a)
+                         "daily_trains": [18.0, 50.0, 0.0, 36.0, 18.0], "operators": ["Fast Co", None, None, None, None]})
+    s = rail_services(_line(), pats, a, operators=FAST)
     assert s.attrs["skipped_patterns"] == 2  # QQQ;AAA keeps one known call; AAA;BBB has no trains
     s = s.set_index(["from_crs", "to_crs"])
     assert set(s.index) == {("AAA", "CCC"), ("BBB", "CCC"), ("CCC", "BBB"), ("AAA", "BBB")}
-    # ZZZ is not a station: the train links A and C directly (20 km, express): 30 + 2 + 10
+    # ZZZ is not a station: the train links A and C directly (20 km at Fast Co's 120 km/h): 30 + 2 + 10
     assert s.loc[("AAA", "CCC"), "time_min"] == pytest.approx(42.0)
     # a loop serves both directions between its calls, never a station to itself: 15 + 12
     assert s.loc[("BBB", "CCC"), "time_min"] == pytest.approx(27.0) and s.loc[("CCC", "BBB"), "time_min"] == pytest.approx(27.0)
@@ -151,8 +195,8 @@ def test_add_rail_nodes_and_one_edge_per_pair():
     a = _round()
     st = _line()
     pats = pd.DataFrame({"pattern_id": [1, 2, 3], "stops": ["AAA;BBB;CCC", "AAA;CCC;DDD", "QQQ;DDD"],
-                         "daily_trains": [36.0, 18.0, 4.0]})
-    G = add_rail(nx.MultiDiGraph(), st, pats, a)
+                         "daily_trains": [36.0, 18.0, 4.0], "operators": [None, "Fast Co", None]})
+    G = add_rail(nx.MultiDiGraph(), st, pats, a, operators=FAST)
     assert G.number_of_nodes() == 8 and G.graph["rail_services"] == 5 and G.graph["skipped_rail_patterns"] == 1
     for c in ("AAA", "BBB", "CCC", "DDD"):
         s, r = G.nodes[f"rail:{c}"], G.nodes[f"arr:{c}"]
@@ -169,7 +213,7 @@ def test_add_rail_nodes_and_one_edge_per_pair():
     assert e["time_min"] == pytest.approx(e["wait_min"] + e["ride_min"])
     assert not G.has_edge("rail:CCC", "arr:AAA")  # the patterns run one way
     # a second call adds to the skipped count
-    add_rail(G, st, pats.iloc[[2]], a)
+    add_rail(G, st, pats.iloc[[2]], a, operators=FAST)
     assert G.graph["skipped_rail_patterns"] == 2
 
 
@@ -343,7 +387,7 @@ def test_rail_services_are_computed_once_per_content_and_assumptions(tmp_path, m
     again = rail._cached_rail_services(_line(), pats, a)
     assert len(calls) == 1
     pd.testing.assert_frame_equal(again, real(_line(), pats, a), check_exact=True)
-    assert again.attrs == first.attrs == {"skipped_patterns": 0}
+    assert again.attrs == first.attrs == {"skipped_patterns": 0, "observed_share": 0.0}
     more = pats.assign(daily_trains=[36.0, 36.0])
     assert rail._cached_rail_services(_line(), more, a).loc[lambda d: (d.from_crs == "CCC") & (d.to_crs == "DDD"), "daily_trains"].item() == 36.0
     rail._cached_rail_services(_line(), pats, _round(**{"pt.max_wait_min": 10.0}))

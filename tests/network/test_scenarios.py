@@ -125,9 +125,9 @@ def test_closed_station_trains_run_through():
     G = add_rail(nx.MultiDiGraph(), st, pd.DataFrame({"pattern_id": [1], "stops": ["AAA;XXX;BBB"], "daily_trains": [36.0]}), a)
     G.add_node("zone:a", kind="zone", x=0.0, y=0.0)
     G.add_edge("zone:a", "rail:AAA", time_min=1.0, mode="access_walk")
-    link = a["pt.stop_penalty_min"] + 10 / a["pt.stopping_kmh"] * 60  # 10 km links: a stopping pattern
+    link = a["pt.stop_penalty_min"] + 10 / a["pt.run_kmh"] * 60  # 10 km links (the pattern has no operator: factor 1)
     before = travel_time_matrix(G, ["zone:a"], ["arr:XXX", "arr:BBB"], mode="rail").iloc[0]
-    assert before.tolist() == pytest.approx([1 + 10 + link, 1 + 10 + 2 * link])
+    assert before.tolist() == pytest.approx([1 + 10 + link, 1 + 10 + 2 * link + a["pt.dwell_min"]])  # a dwell at X
     apply_edits(G, load_scenario_edits('[[edits]]\nop = "close_station"\ncrs = "xxx"\n'))  # any case
     after = travel_time_matrix(G, ["zone:a"], ["arr:XXX", "arr:BBB"], mode="rail").iloc[0]
     # no stop at XXX, but the A -> B service still calls at B in the same time (it still runs through X)
