@@ -54,7 +54,8 @@ SCORE_LAYERS = (*NETWORK_LAYERS, "imd2025_main", "jobs_lsoa21", "digital_lsoa21"
 CLAIMS_LAYERS = ("population_grid", "lsoa21", "major_roads", "major_road_nodes", "commuting_lad")
 
 # the facts a frame's attrs may hold that are worth keeping (beside region, scenario, assumptions, index_config)
-_DETAILS = ("layer", "base", "hs2_scheme", "index_scale", "public_transport", "threshold_min", "uncertainty_pct",
+_DETAILS = ("layer", "base", "hs2_scheme", "index_scale", "public_transport", "rail_timetable", "rail_timetabled_share",
+            "threshold_min", "uncertainty_pct",
             "jobs_beyond_region", "job_destinations_beyond_region", "reference", "attribution")
 
 

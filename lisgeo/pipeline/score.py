@@ -157,14 +157,16 @@ def network_task(region: Any = "d2n2", scenario: Any = "base", *, assumptions: A
 
 
 def score_network(region: Any, *, scenario: Any = "base", assumptions: Any = None, sites: Iterable[str] = (),
-                  gtfs: Any = None, gtfs_date: Any = None, departure: str = "08:00", window_min: int = 60) -> nx.MultiDiGraph:
+                  gtfs: Any = None, gtfs_date: Any = None, departure: str = "08:00", window_min: int = 60,
+                  cif: Any = None) -> nx.MultiDiGraph:
     """Stage 2: the network of ``scenario`` with the contract's fixed sites and ``sites`` in it (and the
-    GTFS timetables ``gtfs`` for ``mode="transit"`` when given)."""
+    GTFS timetables ``gtfs`` for ``mode="transit"`` when given; the rail timetable ``cif`` for the
+    rail running times, :func:`lisgeo.network.build_network`)."""
     from ..network import build_network
 
     return build_network(region=region, scenario=scenario, assumptions=assumptions,
                          sites=list(dict.fromkeys([*FIXED_SITES.values(), *sites])), gtfs=gtfs, gtfs_date=gtfs_date,
-                         departure=departure, window_min=window_min, copy=False)  # read only: no copy
+                         departure=departure, window_min=window_min, copy=False, cif=cif)  # read only: no copy
 
 
 @dataclass
@@ -438,6 +440,7 @@ def score_region(
     gtfs_date: Any = None,
     departure: str = "08:00",
     window_min: int = 60,
+    cif: Any = None,
     street_graph: Any = None,
     cache: bool = True,
     workers: int | None = None,
@@ -464,6 +467,9 @@ def score_region(
         ``acc_gravity_transit``, and the sustainable-modes index uses them in place of the rail-only
         measures. Without GTFS the public transport of the scores is the strategic model's rail
         (columns named ``rail``), and the scores say so (``attrs["public_transport"]``).
+    cif: a rail timetable in ATOC CIF (the national feed the Rail Delivery Group publishes): its
+        running times replace the default national sample's wherever it runs a link
+        (:func:`lisgeo.network.build_network`); with the full feed every rail link is timetabled.
     street_graph: a walking street graph (e.g. ``graph_from_osm(path, network_type="walking")``) for
         the walking and cycling times; default crow-fly × ``access.circuity``.
     cache: the scores are kept on disk (:mod:`lisgeo.cache`, kind ``scores``) and a later call with
@@ -500,7 +506,7 @@ def score_region(
     clock = _Clock(progress)
     key = None
     if disk.enabled(cache) and street_graph is None:
-        key = _scores_key(region, reg, sc, assumptions, cfg, sites, reference, gtfs, gtfs_date, departure, window_min)
+        key = _scores_key(region, reg, sc, assumptions, cfg, sites, reference, gtfs, gtfs_date, departure, window_min, cif)
         hit = disk.load_frame("scores", key)
         if isinstance(hit, gpd.GeoDataFrame):
             clock("from the cache")
@@ -509,7 +515,7 @@ def score_region(
 
     def network() -> nx.MultiDiGraph:
         return score_network(reg, scenario=sc, assumptions=assumptions, sites=sites, gtfs=gtfs, gtfs_date=gtfs_date,
-                             departure=departure, window_min=window_min)
+                             departure=departure, window_min=window_min, cif=cif)
 
     alongside, task = False, None
     if key is not None:
@@ -563,6 +569,8 @@ def score_region(
         "public_transport": ("walk + bus + tram + rail by GTFS timetable (transit columns) and the strategic rail model (rail columns)"
                              if tt.transit_groups is not None else
                              "the strategic rail model only (walk or park-and-ride to trains; no buses or trams): columns named rail"),
+        "rail_timetable": str(G.graph.get("rail_timetable", "")),
+        "rail_timetabled_share": float(G.graph.get("rail_observed_share", 0.0)),
         "jobs_beyond_region": float(tt.dest_jobs.sum()),
         "job_destinations_beyond_region": len(tt.dest_jobs),
         "attribution": " | ".join(dict.fromkeys(a for a in attributions if a)),
@@ -639,7 +647,8 @@ def _cached_inputs(reg: Region) -> Inputs:
 
 
 def _scores_key(region: Any, reg: Region, sc: Any, assumptions: Any, cfg: dict, sites: list[str],
-                reference: gpd.GeoDataFrame | None, gtfs: Any, gtfs_date: Any, departure: str, window_min: int) -> str:
+                reference: gpd.GeoDataFrame | None, gtfs: Any, gtfs_date: Any, departure: str, window_min: int,
+                cif: Any = None) -> str:
     """The disk-cache key of a :func:`score_region` call (see its ``cache`` parameter)."""
     from .. import cache as disk
     from ..assumptions import load_assumptions
@@ -657,6 +666,7 @@ def _scores_key(region: Any, reg: Region, sc: Any, assumptions: Any, cfg: dict, 
         "gtfs": None if gtfs is None else {"files": [[str(p), disk.file_digest(p)] for p in paths], "date": str(gtfs_date),
                                            "departure": departure, "window_min": int(window_min)},
         "authored": disk.authored_digests(), "datasets": disk.dataset_digests(layer_datasets(SCORE_LAYERS)),
+        "cif": cif if cif is None or cif is False else [str(cif), disk.file_digest(cif)],
     })
 
 
