@@ -76,7 +76,8 @@ _SPEEDS = {"access.urban_kmh": 30.0, "access.rural_kmh": 50.0, "road.motorway_km
 
 
 def _toy(a, k=2, local_k=0, sectors=0):
-    a = load_assumptions(access__k_junctions=k, access__local_k_nearest=local_k, access__local_sectors=sectors, **_SPEEDS)
+    a = load_assumptions(access__k_junctions=k, access__local_k_nearest=local_k, access__local_sectors=sectors,
+                         access__local_max_km=3.0, access__local_k_max_km=10.0, **_SPEEDS)
     G = nx.MultiDiGraph()
     links = gpd.GeoDataFrame({"from_node": [1, 2], "to_node": [2, 1], "road_class": ["motorway", "trunk"],
                               "length_km": [10.0, 10.0], "geometry_source": ["hapms", "straight"]},
@@ -218,7 +219,7 @@ def test_real_build_records_scenario_and_assumptions(d2n2):
     sides = pd.Series([d.get("side") for n, d in G.nodes(data=True) if d.get("kind") == "station"]).value_counts()
     assert sides.to_dict() == {"street": n_st, "arrival": n_st}
     modes = pd.Series([m for *_, m in G.edges(data="mode")]).value_counts()
-    assert set(modes.index) == {"road", "local", "access_car", "park_ride", "access_walk", "rail", "interchange", "concourse"}
+    assert set(modes.index) == {"road", "access_car", "park_ride", "access_walk", "rail", "interchange", "concourse"}  # no local links (off)
     assert modes["concourse"] == modes["interchange"] == n_st and modes["rail"] == G.graph["rail_services"] > 50000
     assert G.graph["skipped_rail_patterns"] == 0
     assert G.graph["sites"] == ["hs2_toton", "hs2_chesterfield", "ema", "ratcliffe"] and G.graph["site_road_links"] == 0

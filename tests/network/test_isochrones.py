@@ -94,7 +94,7 @@ def test_real_toton_isochrones(real_data):
     G = build_network(region="d2n2")
     iso = isochrones(G, "hs2_toton")
     assert iso["pop"].is_monotonic_increasing and iso["area_km2"].is_monotonic_increasing
-    assert 2e5 < iso.loc[15.0, "pop"] < 8e5 and iso.loc[60.0, "pop"] > 3e6
+    assert 1e5 < iso.loc[15.0, "pop"] < 8e5 and iso.loc[60.0, "pop"] > 3e6
 
 
 def test_cli_isochrones(real_data, tmp_path, capsys):

@@ -99,7 +99,7 @@ def test_broxtowe_is_minutes_from_toton(d2n2_scores):
     g = d2n2_scores
     brox = g.loc[g["LADNM"] == "Broxtowe", "tt_car_hs2_toton"]
     assert len(brox) == 71
-    assert brox.median() < 12 and brox.max() < 30
+    assert brox.median() < 16 and brox.max() < 30
     # and High Peak, at the far side of the region, is much farther
     assert g.loc[g["LADNM"] == "High Peak", "tt_car_hs2_toton"].median() > 60
 
