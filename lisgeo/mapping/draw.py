@@ -27,8 +27,8 @@ __all__ = ["MapResult", "BuiltMap", "Provenance", "draw_map", "write_map", "outp
            "SCORE_DATASETS"]
 
 #: Datasets behind the score columns (for attribution when the scores carry none).
-SCORE_DATASETS = ("lsoa21_boundaries", "census2021_population", "census2011_workplace_msoa", "srn_graph",
-                  "aquius_rail", "naptan_910", "imd2025_lsoa21")
+SCORE_DATASETS = ("lsoa21_boundaries", "census2021_population", "census2011_workplace_msoa", "major_roads", "hapms",
+                  "aquius_rail", "rail_cif_sample", "naptan_910", "imd2025_lsoa21")
 
 
 @dataclass(frozen=True)
