@@ -501,6 +501,10 @@ def score_region(
 
     reg = get_region(region)
     sc = load_scenario(scenario)  # UnknownNameError before any slow work
+    if cif is not None and cif is not False:
+        from ..layers.rail import rail_timetable
+
+        rail_timetable(cif)  # a file that is not a CIF feed fails here, in one line, before the slow work
     cfg = load_index_config(weights)
     sites = [str(s) for s in sites]
     clock = _Clock(progress)
