@@ -78,8 +78,9 @@ def load_index_config(weights: str | os.PathLike | Mapping[str, Any] | None = No
     """
     cfg = copy.deepcopy(_default_config())
     if weights is None:
-        return _validate_config(cfg)
+        return _validate_config(cfg, "layers/indices.toml")
     user = _read_user(weights)
+    where = "the weights given" if isinstance(weights, Mapping) else f"{Path(weights).name} merged over layers/indices.toml"
     unknown = sorted(set(user) - _SECTIONS)
     if unknown:
         raise ConfigError(f"unknown section(s) {unknown} in the weights file; valid sections are {sorted(_SECTIONS)}")
@@ -95,10 +96,10 @@ def load_index_config(weights: str | os.PathLike | Mapping[str, Any] | None = No
             if bad:
                 raise ConfigError(f"unknown key(s) {bad} in [{section}]; valid keys are {sorted(cfg[section])}")
             cfg[section].update(table)
-    return _validate_config(cfg)
+    return _validate_config(cfg, where)
 
 
-def _validate_config(cfg: dict) -> dict:
+def _validate_config(cfg: dict, where: str = "layers/indices.toml") -> dict:
     cfg.setdefault("direction", {})
     method = cfg["normalisation"].get("method")
     if method not in _METHODS:
@@ -122,9 +123,11 @@ def _validate_config(cfg: dict) -> dict:
                 cfg["direction"][m] = d
         for m, w in table.items():
             if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
-                raise ConfigError(f"[{index}] weight of {m} must be a number >= 0, got {w!r}")
-        if sum(table.values()) <= 0:
-            raise ConfigError(f"[{index}] weights must sum to more than 0; give at least one measure a positive weight")
+                raise ConfigError(f"[{index}] weight of {m} must be a finite number >= 0, got {w!r} ({where}); weights "
+                                  "are relative (only their ratios matter), e.g. 1.0 and 0.5")
+        if not any(w > 0 for w in table.values()):
+            raise ConfigError(f"[{index}] weights must sum to more than 0 but are all 0 ({where}); give at least one "
+                              "measure a positive weight")
     lb = cfg["left_behind"]
     for k in ("connectivity_decile_max", "imd_decile_max"):
         v = lb.get(k)
@@ -215,10 +218,12 @@ def weighted_index(
     (unreachable times score 0; measures with missing data drop out and the other weights
     are re-scaled). Measures with weight 0 are ignored. ``reference``: a frame of the same
     measures to normalise against (see :func:`normalise_measure`).
+
+    Weights are relative: they are divided by the largest before use, so any finite weights
+    (1e300 as well as 1) give the index of the same weights scaled down, without overflow.
+    A weight that is not a finite number >= 0 raises :class:`~lisgeo.errors.ParameterError`.
     """
-    use = {m: float(w) for m, w in weights.items() if w > 0}
-    if not use:
-        raise ParameterError(f"{name}: no measure has a positive weight")
+    use = _relative_weights(weights, name)
     missing = [m for m in use if m not in frame.columns or (reference is not None and m not in reference.columns)]
     if missing:
         raise MissingColumnError(f"{name}: the scores lack measure column(s) {missing}; compute them first or set their weight to 0")
@@ -230,6 +235,19 @@ def weighted_index(
         num = num + s.fillna(0.0) * w
         den = den + ok * w
     return (num / den.where(den > 0)).rename(name)
+
+
+def _relative_weights(weights: Mapping[str, float], name: str) -> dict[str, float]:
+    """The positive weights divided by the largest (in (0, 1]; a ratio too small for a float keeps
+    the smallest positive one, so its measure still counts where it is the only one)."""
+    for m, w in weights.items():
+        if isinstance(w, bool) or not isinstance(w, (int, float, np.integer, np.floating)) or not math.isfinite(w) or w < 0:
+            raise ParameterError(f"{name}: weight of {m} must be a finite number >= 0, got {w!r}")
+    use = {m: float(w) for m, w in weights.items() if w > 0}
+    if not use:
+        raise ParameterError(f"{name}: no measure has a positive weight")
+    top = max(use.values())
+    return {m: (w / top) or math.ulp(0.0) for m, w in use.items()}
 
 
 def connectivity_index(frame: pd.DataFrame, *, config: Mapping | None = None, reference: pd.DataFrame | None = None) -> pd.Series:

@@ -21,7 +21,10 @@ A scenario is a TOML file in ``layers/scenarios/``::
     op = "set_speed"                # road_class, kmh: new speed of every road link of that class
 
 Unknown keys or ops are refused; an edit that names a node missing from the graph raises
-:class:`~lisgeo.errors.NetworkError` naming it.
+:class:`~lisgeo.errors.NetworkError` naming it. Every number is checked when the file is read, in
+one line naming the file, the key, the value and the range: an ``[assumptions]`` value against the
+plausible range ``layers/assumptions.toml`` states for it (:func:`lisgeo.assumptions.check_assumption`),
+an edit's ``time_min`` and ``kmh`` against :data:`EDIT_RANGES`.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..assumptions import SCHEMA
+from ..assumptions import SCHEMA, check_assumption
 from ..config import authored_path, read_toml
 from ..errors import ConfigError, DataNotFoundError, NetworkError, UnknownNameError
 from .schema import EdgeMode, NodeRole, forget_edge_log, node_code, node_id, node_role
@@ -49,6 +52,13 @@ _EDIT_KEYS = {
     "set_speed": {"op", "road_class", "kmh", "note"},
 }
 _TOP_KEYS = {"name", "description", "hs2_scheme", "assumptions", "edits", "source", "status"}
+#: The plausible range of an edit's numbers: ``add_link`` ``time_min`` (minutes: from a walk across a
+#: station, 0.1 min, to a ten-hour journey) and ``set_speed`` ``kmh`` (a road class's new speed: from a
+#: crawl through roadworks, 5 km/h, to 130 km/h, above every British speed limit).
+EDIT_RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
+    ("add_link", "time_min"): (0.1, 600.0, "min"),
+    ("set_speed", "kmh"): (5.0, 130.0, "km/h"),
+}
 #: What a scenario's ``[status] state`` may say about the scheme it models.
 STATES = ("built", "under_construction", "cancelled", "proposed", "illustrative")
 
@@ -91,10 +101,18 @@ def _edit(i: int, e: Any, where: str) -> dict[str, Any]:
     if miss:
         raise ConfigError(f"{where}: edit #{i + 1} ({op}) lacks {miss}")
     e = dict(e)
+    for (eop, key), (lo, hi, unit) in EDIT_RANGES.items():
+        if op == eop:
+            what = f"add_link {e['from']}->{e['to']}" if op == "add_link" else f"set_speed {e['road_class']!r}"
+            v = e[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise NetworkError(f"{where}: edit #{i + 1} {what} has {key} {v!r}; give a number of {unit} "
+                                   f"from {lo:g} to {hi:g}")
+            if not lo <= v <= hi:
+                raise NetworkError(f"{where}: edit #{i + 1} {what} has {key} = {v:g} {unit}, outside its plausible range "
+                                   f"{lo:g} to {hi:g} {unit}; fix the value")
     if op == "add_link":
         t = e["time_min"]
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t <= 0:
-            raise NetworkError(f"{where}: edit #{i + 1} add_link {e['from']}->{e['to']} has time_min {t!r}; give minutes > 0")
         if e["mode"] not in EDGE_MODES:
             raise UnknownNameError("edge mode", e["mode"], list(EDGE_MODES), f"Fix edit #{i + 1} in {where}.")
         if str(e["from"]).strip() == str(e["to"]).strip():
@@ -102,10 +120,7 @@ def _edit(i: int, e: Any, where: str) -> dict[str, Any]:
         e["time_min"] = float(t)
         e["both_ways"] = bool(e.get("both_ways", False))
     if op == "set_speed":
-        v = e["kmh"]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise NetworkError(f"{where}: edit #{i + 1} set_speed {e['road_class']!r} has kmh {v!r}; a speed must be > 0")
-        e["kmh"] = float(v)
+        e["kmh"] = float(e["kmh"])
     if op == "close_station":
         e["crs"] = str(e["crs"]).strip().upper()
     return e
@@ -137,10 +152,11 @@ def load_scenario(name_or_path: "str | os.PathLike | Scenario" = "base") -> Scen
     over = raw.get("assumptions", {}) or {}
     if not isinstance(over, dict):
         raise ConfigError(f"scenario {p.name}: [assumptions] must be a table of overrides")
-    for k in over:
+    for k, v in over.items():
         kk = k.replace("__", ".", 1)
         if kk not in SCHEMA:
             raise UnknownNameError("assumption", k, sorted(SCHEMA), f"Fix [assumptions] in {p.name}.")
+        check_assumption(kk, v, where=f"scenario {p.name} [assumptions]")  # its kind and plausible range, at entry
     status = raw.get("status") or {"state": "illustrative", "note": "no [status] table in the file"}
     if not isinstance(status, dict) or set(status) - {"state", "date", "source", "note"} or "state" not in status:
         raise ConfigError(f"scenario {p.name}: [status] must be a table with state (one of {list(STATES)}), date, source")
