@@ -1,12 +1,26 @@
 """The ``lisgeo`` command. It only wires stages together; it holds no analysis.
 
 Errors in the user's input (any :class:`~lisgeo.errors.LisgeoError`) print one line,
-``lisgeo: error: …``, and exit with status 2; never a traceback.
+``lisgeo: error: …``, and exit with status 2; never a traceback. Options are checked before any
+work, each message naming the option (``--window``, ``--gtfs-date`` …); a long path in a message
+has its middle elided.
+
+How much is said on stderr: ``-q`` / ``-v`` / ``-vv`` on the command or any subcommand
+(``lisgeo -v score …`` or ``lisgeo score -v …``) set the level of the ``lisgeo`` logger: errors
+only (and no progress, no warnings), warnings (the default), info, debug. On a terminal a long
+command says what it is doing at once and then its stages (the scoring stages are the
+``lisgeo.pipeline.score`` log's ``score: …`` lines); when stderr is not a terminal nothing more is
+printed than before unless ``-v`` asks for it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
+import logging
+import math
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -18,10 +32,214 @@ from .errors import LisgeoError
 REGION_HELP = "Region: d2n2, llep, d2n2_llep, or comma-separated district codes."
 
 
+# ---------------------------------------------------------------- how much is said on stderr
+class _Output:
+    """The verbosity of this run of the command (-q, -v, -vv), set by the options' callbacks."""
+
+    def __init__(self) -> None:
+        self.verbose, self.quiet = 0, False
+
+    @property
+    def level(self) -> int:
+        if self.quiet:
+            return logging.ERROR
+        return (logging.WARNING, logging.INFO)[min(self.verbose, 1)] if self.verbose < 2 else logging.DEBUG
+
+    @property
+    def progress(self) -> bool:
+        """Whether to show progress: stderr is a terminal and -q was not given."""
+        return not self.quiet and _stderr_is_terminal()
+
+
+_OUT = _Output()
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes log records to whatever ``sys.stderr`` is when a record comes (tests swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def _is_stage_line(record: logging.LogRecord) -> bool:
+    """A scoring stage's line (``score: layers 1.23 s``): shown as progress on a terminal."""
+    return (record.name == "lisgeo.pipeline.score" and record.levelno == logging.INFO
+            and isinstance(record.msg, str) and record.msg.startswith("score: "))
+
+
+def _show_record(record: logging.LogRecord) -> bool:
+    return record.levelno >= _OUT.level or (_OUT.progress and _is_stage_line(record))
+
+
+def _apply_output() -> None:
+    """Set the ``lisgeo`` logger and Python's warnings from :data:`_OUT`."""
+    logging.getLogger("lisgeo").setLevel(min(_OUT.level, logging.INFO) if _OUT.progress else _OUT.level)
+    if _OUT.quiet:
+        warnings.simplefilter("ignore")  # (inside main's catch_warnings: restored after the command)
+
+
+def _verbosity(ctx: click.Context, param: click.Parameter, value) -> None:
+    if not value:
+        return
+    if param.name == "quiet":
+        _OUT.quiet = True
+    else:
+        _OUT.verbose += int(value)
+    if _OUT.quiet and _OUT.verbose:
+        raise click.UsageError("-q (errors only) and -v (more detail) contradict each other; give one of them", ctx=ctx)
+    _apply_output()
+
+
+def _verbosity_options(cmd: click.Command, *, quiet: bool = True) -> click.Command:
+    """Add -v/--verbose and -q/--quiet to ``cmd`` (they change :data:`_OUT`; not passed to the function)."""
+    opts = [click.Option(["-v", "--verbose"], count=True, expose_value=False, callback=_verbosity,
+                         help="Say more on stderr: -v what each step does (info), -vv debug.")]
+    if quiet:
+        opts.append(click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_verbosity,
+                                 help="Errors only on stderr: no progress, no warnings."))
+    names = {n for p in cmd.params for n in getattr(p, "opts", [])}
+    cmd.params[:0] = [o for o in opts if not set(o.opts) & names]
+    return cmd
+
+
+def _start(text: str) -> None:
+    """The first line of a long command, at once, when stderr is a terminal (and not -q)."""
+    if _OUT.progress:
+        click.echo(f"{text}…", err=True)
+
+
+def _warn(text: str) -> None:
+    """A warning line on stderr, unless -q."""
+    if not _OUT.quiet:
+        click.echo(f"lisgeo: warning: {text}", err=True)
+
+
+# ---------------------------------------------------------------- option checks
+def _elide(text: str, limit: int = 100, *, count: bool = True) -> str:
+    """``text`` with its middle elided when longer than ``limit`` characters (and its length said, with ``count``)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return f"{text[:head]}…{text[-(limit - head - 1):]}" + (f" ({len(text):,} characters)" if count else "")
+
+
+def _shorten(message: str) -> str:
+    """An error message on one line, every very long word (a path) elided in its middle."""
+    return re.sub(r"\S{121,}", lambda m: _elide(m.group(0), count=False), " ".join(str(message).split()))
+
+
+#: The longest name of one file or folder, and the longest path, most file systems take (bytes).
+NAME_MAX, PATH_MAX = 255, 4095
+
+
+def _check_output_path(ctx: click.Context, param: click.Parameter, value):
+    """-o: refuse before any work a path the file system cannot take (a name over 255 bytes, a path
+    over 4,095), naming the option, with the path's middle elided."""
+    if value is None:
+        return value
+    raw = os.fsencode(os.fspath(value))
+    parts = [q for q in raw.split(os.fsencode(os.sep)) if q]
+    longest = max(parts, key=len, default=b"")
+    if len(longest) > NAME_MAX:
+        raise click.BadParameter(f"a name in {_elide(os.fspath(value), 80, count=False)} is {len(longest):,} characters long, more "
+                                 f"than the {NAME_MAX} a file system allows; give a shorter folder or file name",
+                                 ctx=ctx, param=param)
+    full = os.fsencode(os.path.abspath(os.fspath(value)))
+    if len(full) > PATH_MAX:
+        raise click.BadParameter(f"the path {_elide(os.fspath(value), 80, count=False)} is {len(full):,} characters long, more than "
+                                 f"the {PATH_MAX:,} a file system allows; give a shorter folder", ctx=ctx, param=param)
+    return value
+
+
+def _bad(ctx: click.Context | None, option: str, text: str) -> click.BadParameter:
+    return click.BadParameter(text, ctx=ctx, param_hint=f"'{option}'")
+
+
+def _minutes(value: float, option: str, lo: float, hi: float, *, ctx=None, lo_open: bool = False) -> float:
+    """A number of minutes from ``lo`` (excluded with ``lo_open``) to ``hi``, else a usage error naming ``option``."""
+    ok = math.isfinite(value) and (value > lo if lo_open else value >= lo) and value <= hi
+    if not ok:
+        raise _bad(ctx, option, f"{value:g} is not a number of minutes {'above' if lo_open else 'from'} {lo:g} "
+                                f"{'and up to' if lo_open else 'to'} {hi:g}")
+    return value
+
+
+_CLOCK = re.compile(r"^(\d{1,2}):([0-5]\d)$")
+#: The latest clock time a GTFS timetable runs to (hours past midnight of the service day).
+MAX_CLOCK_HOURS = 48
+#: The longest departure window of ``lisgeo score --gtfs`` (minutes).
+MAX_WINDOW_MIN = 240
+
+
+def _clock_minutes(value: str, option: str, ctx=None) -> int:
+    """Minutes after midnight of ``HH:MM`` (hours up to 47, past midnight as GTFS writes them)."""
+    m = _CLOCK.match(str(value).strip())
+    if not m or int(m.group(1)) >= MAX_CLOCK_HOURS:
+        raise _bad(ctx, option, f"{_elide(value, 40)!r} is not a clock time; give HH:MM such as 08:00 "
+                                f"(hours past midnight up to {MAX_CLOCK_HOURS - 1}, as in GTFS)")
+    return int(m.group(1)) * 60 + int(m.group(2))
+
+
+def _service_day(value: str, option: str, ctx=None) -> str:
+    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            dt.datetime.strptime(str(value).strip(), fmt)
+            return str(value).strip()
+        except ValueError:
+            pass
+    raise _bad(ctx, option, f"{_elide(value, 40)!r} is not a date; give the service day as YYYY-MM-DD, e.g. 2024-03-05")
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether option ``name`` was given on the command line (not its default)."""
+    from click.core import ParameterSource
+
+    return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+
+
+def _check_gtfs_options(ctx: click.Context, gtfs: tuple, gtfs_date: str | None, departure: str, window_min: int) -> None:
+    """``lisgeo score``'s timetable options, together, before any work."""
+    if not gtfs:
+        for name, option in (("gtfs_date", "--gtfs-date"), ("departure", "--departure"), ("window_min", "--window")):
+            if _given(ctx, name):
+                raise click.UsageError(f"{option} applies to GTFS timetables only and no --gtfs was given; add "
+                                       f"--gtfs FILE, or drop {option}", ctx=ctx)
+        return
+    if gtfs_date is None:
+        raise click.UsageError("--gtfs needs --gtfs-date, the service day to route, e.g. --gtfs-date 2024-03-05", ctx=ctx)
+    _service_day(gtfs_date, "--gtfs-date", ctx)
+    start = _clock_minutes(departure, "--departure", ctx)
+    if not 1 <= window_min <= MAX_WINDOW_MIN:
+        raise _bad(ctx, "--window", f"{window_min} is not a departure window of 1 to {MAX_WINDOW_MIN} minutes")
+    if start + window_min > MAX_CLOCK_HOURS * 60:
+        raise click.UsageError(f"--departure {departure} with --window {window_min} runs past {MAX_CLOCK_HOURS}:00, the "
+                               "end of a GTFS service day; start earlier or give a shorter window", ctx=ctx)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lisgeo")
 def cli() -> None:
-    """lisgeo: layers, networks, accessibility scores and maps for Local Industrial Strategies."""
+    """lisgeo: layers, networks, accessibility scores and maps for Local Industrial Strategies.
+
+    -q / -v / -vv (here or after any command) set how much is said on stderr: errors only, the
+    default (warnings), info, debug.
+    """
 
 
 # ---------------------------------------------------------------- data
@@ -47,7 +265,7 @@ def data_verify(quiet: bool) -> None:
     from .catalog import data_dir, verify_files
     from .errors import DataNotFoundError, HashMismatchError
 
-    results = verify_files(progress=sys.stderr.isatty())
+    results = verify_files(progress=_OUT.progress)
     counts = {"ok": 0, "missing": 0, "mismatch": 0}
     for r in results:
         counts[r.status] += 1
@@ -68,7 +286,7 @@ def data_fetch(datasets: tuple[str, ...]) -> None:
 
     for d in datasets:
         get_dataset(d)
-    paths = fetch_files(datasets or None, progress=True)
+    paths = fetch_files(datasets or None, progress=not _OUT.quiet)
     click.echo(f"{len(paths)} file(s) present and verified (cache: {cache_dir()})")
 
 
@@ -104,6 +322,7 @@ def layers_export(name: str, region: str, output: Path) -> None:
     from .provenance import add_provenance, build_provenance, gpkg_metadata
 
     check_output_file(output)  # before any slow work
+    _start(f"lisgeo layers export {name} ({region}): reading the layer")
     df = load_layer(name, region=region)
     prov = build_provenance("layer", attrs=df.attrs, region=region, details={"layer": name, "rows": len(df)})
     with atomic_set(output.parent) as out:
@@ -123,7 +342,8 @@ def layers_export(name: str, region: str, output: Path) -> None:
               help="GTFS timetable (zip or folder; repeatable): adds walk + bus + tram + rail (transit) columns.")
 @click.option("--gtfs-date", default=None, help="Service day of the GTFS timetables, e.g. 2024-03-05 (needed with --gtfs).")
 @click.option("--departure", default="08:00", show_default=True, help="First departure of the transit window (HH:MM).")
-@click.option("--window", "window_min", default=60, show_default=True, type=int, help="Departure window in minutes (median over it).")
+@click.option("--window", "window_min", default=60, show_default=True, type=int,
+              help="Departure window in minutes, 1 to 240 (median over it).")
 @click.option("--cif", default=None, type=click.Path(exists=True, path_type=Path),
               help="Rail timetable in ATOC CIF (the Rail Delivery Group's national feed, a .zip): its running times replace "
                    "the built-in 2020 sample's wherever it runs a link.")
@@ -133,16 +353,20 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
 
     Without --gtfs the public transport of the scores is the strategic model's rail (the columns
     say rail); with GTFS timetables the transit columns (walk + bus + tram + rail) are added and the
-    sustainable-modes index uses them.
+    sustainable-modes index uses them. --gtfs needs --gtfs-date; --gtfs-date, --departure and
+    --window apply to the timetables only (1 to 240 minutes from HH:MM).
     """
+    _check_gtfs_options(click.get_current_context(), gtfs, gtfs_date, departure, window_min)
+    _start(f"lisgeo score {region} ({scenario}): reading layers and building the network")
     from . import background
 
     background.prestart(preload=_preload("score", claims=not no_claims))  # (started by run() already in the command)
     from .pipeline import recompute_claims, score_region, write_scores
     from .pipeline.claims import claims_task
 
-    # the claims, independent of the scores, are recomputed alongside on a second core
-    gdf = score_region(region=region, scenario=scenario, weights=weights, progress=sys.stderr.isatty(),
+    # the claims, independent of the scores, are recomputed alongside on a second core; the stages'
+    # lines come from the scoring log (shown on a terminal, or with -v)
+    gdf = score_region(region=region, scenario=scenario, weights=weights, progress=False,
                        gtfs=list(gtfs) or None, gtfs_date=gtfs_date, departure=departure, window_min=window_min,
                        cif=cif, warm=[] if no_claims else [claims_task(region)])
     click.echo(f"public transport: {gdf.attrs['public_transport']}")
@@ -161,19 +385,26 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
 @click.option("--region", "-r", default="d2n2", show_default=True, help=REGION_HELP)
 @click.option("--base", default="base", show_default=True, help="The reference scenario.")
 @click.option("--scenario", required=True, help="The scenario to compare with the base.")
-@click.option("--threshold", default=5.0, show_default=True, type=float, help="Minutes a journey must change by to make a winner or loser.")
+@click.option("--threshold", default=5.0, show_default=True, type=float,
+              help="Minutes a journey must change by to make a winner or loser (above 0, up to 120).")
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: compare.gpkg/csv, winners_losers.csv, district_summary.csv.")
 def compare_cmd(region: str, base: str, scenario: str, threshold: float, output: Path) -> None:
     """Compare a scenario with a base: per-LSOA deltas, winners and losers, district summary."""
+    _minutes(threshold, "--threshold", 0, MAX_THRESHOLD_MIN, lo_open=True)
+    _start(f"lisgeo compare {region}: scoring {base} and {scenario}")
     from . import background
 
     background.prestart(preload=_preload("compare"))
     from .pipeline import compare_scenarios, write_comparison
 
-    cmp = compare_scenarios(region=region, base=base, scenario=scenario, threshold_min=threshold, progress=sys.stderr.isatty())
+    cmp = compare_scenarios(region=region, base=base, scenario=scenario, threshold_min=threshold, progress=False)
     paths = write_comparison(cmp, output)
     click.echo(comparison_summary(cmp, region=region))
     click.echo(f"wrote {', '.join(map(str, paths.values()))}")
+
+
+#: The largest ``lisgeo compare --threshold`` (minutes).
+MAX_THRESHOLD_MIN = 120.0
 
 
 def comparison_summary(cmp, *, region: str) -> str:
@@ -227,8 +458,12 @@ def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connect
     from .pipeline.validate import (timetable_summary, validate_connectivity, validate_gains, validate_timetable,
                                     validate_times, write_validation)
 
+    from .pipeline.validate import CLASSES
     from .regions import get_region
 
+    unknown = [c for c in classes if c not in CLASSES]
+    if unknown:
+        raise _bad(None, "--class", f"unknown class(es) {', '.join(map(repr, unknown))}; give one of {', '.join(CLASSES)}")
     get_region(region)  # an unknown name fails here, before any network is built
     if timetable:  # the timetable is read last: a missing or corrupt file fails here, before any work
         from .catalog import resolve_dataset
@@ -239,7 +474,8 @@ def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connect
         except (DataNotFoundError, HashMismatchError) as exc:
             raise type(exc)(f"{exc} (or skip the timetable check with --no-timetable)") from None
     reg = region
-    res = validate_times(classes=classes or None, region=reg, progress=sys.stderr.isatty())
+    _start(f"lisgeo validate {region}: building the networks the published journeys need")
+    res = validate_times(classes=classes or None, region=reg, progress=_OUT.progress)
     summary = headline_summary(res)
     cols = ["class", "pairs", "median_abs_pct", "bias_pct", "share_over_25", "max_abs_pct", "worst_pair", "baseline_median_abs_pct"]
     click.echo("Out of sample (no constant of the model is fitted on these published times), % error against them:")
@@ -250,7 +486,7 @@ def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connect
         click.echo(summary.loc[summary["evidence"] == "recalled", cols].round(1).to_string(index=False))
     extra = {}
     if not no_gains:
-        sites, districts = validate_gains(region=reg, progress=sys.stderr.isatty())
+        sites, districts = validate_gains(region=reg, progress=_OUT.progress)
         extra["hs2_gains.csv"], extra["hs2_gains_by_district.csv"] = sites, districts
         click.echo(sites[["scenario", "origin", "destination", "gain_min", "published_low", "published_high", "within"]]
                    .round(1).to_string(index=False))
@@ -270,7 +506,7 @@ def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connect
                    f"({int(seg.iloc[-1]['segments']):,} segments; fitted on the other {fit.n_train:,}):")
         click.echo(seg.round(1).to_string(index=False))
     if connectivity:
-        agree = validate_connectivity(region=reg, progress=sys.stderr.isatty())
+        agree = validate_connectivity(region=reg, progress=False)  # (stage lines: the scoring log)
         extra["connectivity_agreement.csv"] = agree
         click.echo(agree.head(12).round(3).to_string(index=False))
     paths = write_validation(res, output, extra=extra)
@@ -299,6 +535,7 @@ def map_cmd(spec: Path, output: Path, region: str | None, scenario: str | None, 
     kind = output_kind(output)  # before any slow work
     if kind == "png" and no_png:
         raise OutputError(f"--no-png with -o {output} would write nothing; drop --no-png or give an .html output")
+    _start(f"lisgeo map {spec.stem}: scoring and drawing")
     built = write_map(make_map(spec, region=region, scenario=scenario), output, inline=inline, png=not no_png)
     if built.html is None:
         click.echo(f"wrote {built.png}")
@@ -321,20 +558,21 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
     The scores of the base scenario (or --scenario) and the recomputed strategy claims are written
     to DIR/scores/ (scores.gpkg, scores.csv, claims.csv), so every map can be traced to its numbers.
     """
+    _start(f"lisgeo build {region}: reading layers, building the network and scoring, then every map and the report")
     from . import background
 
     background.prestart(preload=_preload("build"))  # its tasks build the other scenarios' networks
     from .pipeline.maps import build_region
 
     res = build_region(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline,
-                       scores=scores, progress=True)
+                       scores=scores, progress=not _OUT.quiet)
     for b in res.maps:
         click.echo(f"{b.name:24s} {b.html_bytes / 1e6:6.2f} MB  {b.html}")
     click.echo(f"{'report':24s} {res.report.stat().st_size / 1e6:6.2f} MB  {res.report}")
     for name, path in res.scores.items():
         click.echo(f"{name:24s} {path.stat().st_size / 1e6:6.2f} MB  {path}")
     if res.claims_note:
-        click.echo(f"lisgeo: warning: {res.claims_note}", err=True)
+        _warn(res.claims_note)
 
 
 @cli.command("report")
@@ -346,7 +584,8 @@ def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool) -
     """Write one HTML report: every map, district tables, headline claims, sources and licences."""
     from .pipeline import write_report
 
-    path = write_report(region=region, out_dir=output, maps_dir=maps_dir, inline=inline, progress=True)
+    _start(f"lisgeo report {region}: scoring and drawing every map")
+    path = write_report(region=region, out_dir=output, maps_dir=maps_dir, inline=inline, progress=not _OUT.quiet)
     click.echo(f"wrote {path}")
 
 
@@ -357,7 +596,7 @@ def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool) -
 @click.option("--scenario", default="base", show_default=True, help="Scenario name in layers/scenarios, or a scenario .toml path.")
 @click.option("--mode", type=click.Choice(["car", "rail"]), default="car", show_default=True,
               help="car, or rail (the strategic model's trains with walk and park-and-ride access).")
-@click.option("--bands", default="15,30,45,60", show_default=True, help="Comma-separated minutes.")
+@click.option("--bands", default="15,30,45,60", show_default=True, help="Comma-separated minutes (each above 0, up to 600).")
 @click.option("--tif", "tif", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Also write the travel-time surface GeoTIFF (1 km grid).")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Band polygons: .gpkg, .geojson, .parquet or .csv.")
 def isochrones_cmd(site: str, region: str, scenario: str, mode: str, bands: str, tif: Path | None, output: Path) -> None:
@@ -369,7 +608,16 @@ def isochrones_cmd(site: str, region: str, scenario: str, mode: str, bands: str,
     try:
         b = [float(x) for x in bands.split(",") if x.strip()]
     except ValueError:
-        raise ParameterError(f"--bands must be comma-separated minutes such as 15,30,45,60, got {bands!r}") from None
+        raise ParameterError(f"--bands must be comma-separated minutes such as 15,30,45,60, got {_elide(bands, 60)!r}") from None
+    if not b:
+        raise _bad(None, "--bands", "no minutes given; give comma-separated minutes such as 15,30,45,60")
+    for x in b:
+        _minutes(x, "--bands", 0, MAX_BAND_MIN, lo_open=True)
+    if len(set(b)) < len(b):
+        raise _bad(None, "--bands", f"{bands} repeats a band; give each number of minutes once")
+    if tif is not None and tif.suffix.lower() not in (".tif", ".tiff"):
+        raise _bad(None, "--tif", f"{_elide(tif, 80)} is written as a GeoTIFF: give it a .tif name")
+    _start(f"lisgeo isochrones {site} ({region}, {mode}): building the network")
     G = build_network(region=region, scenario=scenario, sites=[site])
     iso = isochrones(G, site, mode=mode, bands=b)
     write_frame(iso, output, layer="isochrones")
@@ -378,6 +626,10 @@ def isochrones_cmd(site: str, region: str, scenario: str, mode: str, bands: str,
     for _, r in iso.iterrows():
         click.echo(f"{r['minutes']:5.0f} min  {r['pop']:12,.0f} people  {r['area_km2']:8.0f} km2")
     click.echo(f"wrote {output}" + (f" and {tif}" if tif else ""))
+
+
+#: The largest isochrone band (minutes).
+MAX_BAND_MIN = 600.0
 
 
 @cli.group()
@@ -402,6 +654,7 @@ def network_export(region: str, scenario: str, output: Path) -> None:
 
     check_output_file(output)  # before any slow work
     sc = load_scenario(scenario)
+    _start(f"lisgeo network export {region} ({scenario}): building the network")
     G = build_network(region=region, scenario=scenario)
     nodes, edges = network_to_gdfs(G)
     prov = build_provenance("network", attrs=G.graph, region=region, scenario=sc, datasets=layer_datasets(NETWORK_LAYERS),
@@ -454,14 +707,70 @@ def init_cmd(folder: Path, force: bool) -> None:
         click.echo(f"  {line}")
 
 
+# every command and group takes -q/-v (as well as the top level: `lisgeo score -v` and `lisgeo -v score`),
+# and every -o is checked for a path the file system can take before any work
+def _common_options(group: click.Group) -> None:
+    for cmd in group.commands.values():
+        # `lisgeo data verify -q` already means "only problems": its own -q is quiet on stderr too
+        own = [p for p in cmd.params if "-q" in getattr(p, "opts", ())]
+        _verbosity_options(cmd, quiet=not own)
+        for param in own:
+            param.callback = lambda ctx, prm, value: (_verbosity(ctx, prm, value), value)[1]
+        for param in cmd.params:
+            if param.name == "output" and isinstance(param, click.Option):
+                before = param.callback
+
+                def check(ctx, prm, value, _before=before):
+                    value = _check_output_path(ctx, prm, value)
+                    return _before(ctx, prm, value) if _before is not None else value
+
+                param.callback = check
+        if isinstance(cmd, click.Group):
+            _common_options(cmd)
+
+
+_verbosity_options(cli)
+_common_options(cli)
+
+#: What to do about an operating-system error, by its errno.
+_OS_FIXES = {
+    errno.ENAMETOOLONG: "give a shorter folder or file name with -o",
+    errno.ENOSPC: "free some disk space, or give a folder on another disk with -o",
+    errno.EACCES: "give a folder you can write to with -o",
+    errno.EPERM: "give a folder you can write to with -o",
+    errno.EROFS: "the disk is read-only; give another folder with -o",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; give another -o path",
+}
+
+
+def _os_message(exc: OSError) -> str:
+    """One short line for an OSError: what failed, where (the path's middle elided), and the fix."""
+    what = exc.strerror or type(exc).__name__
+    where = f": {_elide(exc.filename, 80)}" if exc.filename is not None else ""
+    fix = _OS_FIXES.get(exc.errno or 0)
+    return _shorten(f"{what}{where}" + (f"; {fix}" if fix else "")) if exc.strerror else _shorten(str(exc))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI, turning LisgeoError into a one-line message and exit status 2."""
+    """Entry point: run the CLI, turning LisgeoError into a one-line message and exit status 2.
+
+    The ``lisgeo`` logger writes to stderr for the run at the level -q/-v set (warnings by
+    default), and is put back as it was afterwards (the CLI may run inside a Python process)."""
+    global _OUT
+    _OUT = _Output()
+    log = logging.getLogger("lisgeo")
+    level_before = log.level
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(_show_record)
+    log.addHandler(handler)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            _apply_output()
             cli.main(args=argv, prog_name="lisgeo", standalone_mode=False)
     except LisgeoError as exc:
-        click.echo(f"lisgeo: error: {exc}", err=True)
+        click.echo(f"lisgeo: error: {_shorten(str(exc))}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("lisgeo: aborted", err=True)
@@ -469,14 +778,17 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.UsageError as exc:  # a bad option or argument: one line, with the command's --help
         ctx = exc.ctx
         where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-        click.echo(f"lisgeo: error: {' '.join(exc.format_message().split())}{where}", err=True)
+        click.echo(f"lisgeo: error: {_shorten(exc.format_message())}{where}", err=True)
         return exc.exit_code
     except click.ClickException as exc:
-        click.echo(f"lisgeo: error: {' '.join(exc.format_message().split())}", err=True)
+        click.echo(f"lisgeo: error: {_shorten(exc.format_message())}", err=True)
         return exc.exit_code
-    except OSError as exc:  # unwritable output folder, disk full…
-        click.echo(f"lisgeo: error: {exc}", err=True)
+    except OSError as exc:  # unwritable output folder, disk full, a name too long…
+        click.echo(f"lisgeo: error: {_os_message(exc)}", err=True)
         return 1
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level_before)
     return 0
 
 
