@@ -199,6 +199,16 @@ def test_a_scenario_with_an_absurd_assumption_is_refused_when_read(tmp_path, bad
     assert "road.motorway_kmh" in msg and "scenario mine.toml [assumptions]" in msg
 
 
+def test_a_scenario_whose_waits_disagree_is_refused_when_read(tmp_path):
+    from lisgeo.network import load_scenario
+
+    p = _scenario(tmp_path, '[assumptions]\n"pt.min_wait_min" = 12.0\n')
+    with pytest.raises(NetworkError, match=r"scenario mine.toml \[assumptions\]: .*pt.min_wait_min = 12 min is more than"):
+        load_scenario(str(p))
+    p = _scenario(tmp_path, '[assumptions]\n"pt.min_wait_min" = 12.0\n"pt.max_wait_min" = 20.0\n')
+    assert load_scenario(str(p)).assumptions["pt.min_wait_min"] == 12.0
+
+
 def test_a_scenario_that_overrides_a_key_with_a_plausible_value_still_works(tmp_path):
     from lisgeo.network import load_scenario
 

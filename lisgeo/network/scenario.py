@@ -157,6 +157,13 @@ def load_scenario(name_or_path: "str | os.PathLike | Scenario" = "base") -> Scen
         if kk not in SCHEMA:
             raise UnknownNameError("assumption", k, sorted(SCHEMA), f"Fix [assumptions] in {p.name}.")
         check_assumption(kk, v, where=f"scenario {p.name} [assumptions]")  # its kind and plausible range, at entry
+    if over:
+        from ..assumptions import load_assumptions
+
+        try:  # keys that must agree with each other (the smallest boarding wait no more than the largest)
+            load_assumptions(**{k.replace("__", ".", 1): v for k, v in over.items()})
+        except NetworkError as exc:
+            raise NetworkError(f"scenario {p.name} [assumptions]: {exc}") from None
     status = raw.get("status") or {"state": "illustrative", "note": "no [status] table in the file"}
     if not isinstance(status, dict) or set(status) - {"state", "date", "source", "note"} or "state" not in status:
         raise ConfigError(f"scenario {p.name}: [status] must be a table with state (one of {list(STATES)}), date, source")
