@@ -249,7 +249,7 @@ def _file_label(path: str) -> str:
             return _DEFAULT_LABEL
     except (OSError, RuntimeError):
         pass
-    return path if len(path) <= 80 else f"{path[:30]}…{path[-45:]}"
+    return path if len(path) <= 120 else f"{path[:40]}…{path[-79:]}"
 
 
 def _in_range(key: str, x: Any, rng: tuple[float, float] | None, unit: str, *, where: str, file: str) -> None:
