@@ -165,6 +165,89 @@ def test_init_into_an_empty_folder_and_not_onto_a_file(tmp_path, capsys):
     assert "is a file" in capsys.readouterr().err
 
 
+# ---------------------------------------------------------------- a plain install
+
+
+def _requirement_names(reqs: list[str]) -> set[str]:
+    import re
+
+    return {re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0].lower().replace("_", "-") for r in reqs}
+
+
+def test_explore_works_on_a_plain_install():
+    """``lisgeo.load_layer(...).explore()`` needs folium, matplotlib and mapclassify (geopandas imports all
+    three in explore()): they are core dependencies, not only in the test extra."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    core = _requirement_names(project["dependencies"])
+    missing = {"folium", "matplotlib", "mapclassify", "branca"} - core
+    assert not missing, f"add {sorted(missing)} to [project] dependencies in pyproject.toml (explore() imports them)"
+
+
+def test_explore_a_layer(real_data):
+    import folium
+
+    import lisgeo
+
+    districts = lisgeo.load_layer("broadband_lad", region="llep")
+    m = districts.explore(column="gigabit_pct", scheme="quantiles", k=4, tooltip=["LADNM", "gigabit_pct"])
+    assert isinstance(m, folium.Map)
+    page = m.get_root().render()
+    assert "Blaby" in page and "gigabit_pct" in page
+
+
+# ---------------------------------------------------------------- map definitions by name
+
+
+def test_map_definitions_are_found_by_name(tmp_path, monkeypatch):
+    """``lisgeo map 2_hs2_connectivity`` (with or without .toml) finds the packaged definition from any
+    folder; the planner's LISGEO_MAPS_DIR comes first; a path still works; an unknown name lists the valid ones."""
+    from lisgeo.errors import DataNotFoundError, UnknownNameError
+    from lisgeo.mapping.spec import find_spec, read_spec
+
+    monkeypatch.delenv("LISGEO_MAPS_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # no maps/ here
+    packaged = config.default_dir("maps") / "2_hs2_connectivity.toml"
+    assert find_spec("2_hs2_connectivity") == packaged == find_spec("2_hs2_connectivity.toml")
+    assert read_spec("2_hs2_connectivity").title == read_spec(packaged).title
+    # the planner's folder first, the packaged maps for the names it lacks
+    mine = tmp_path / "mymaps"
+    mine.mkdir()
+    (mine / "2_hs2_connectivity.toml").write_text(packaged.read_text(encoding="utf-8").replace(
+        'title = "', 'title = "My ', 1), encoding="utf-8")
+    (mine / "7_mine.toml").write_text((config.default_dir("maps") / "5_digital.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("LISGEO_MAPS_DIR", str(mine))
+    assert find_spec("2_hs2_connectivity") == mine / "2_hs2_connectivity.toml"
+    assert read_spec("2_hs2_connectivity").title.startswith("My ")
+    assert find_spec("7_mine") == mine / "7_mine.toml"
+    assert find_spec("1_overview") == config.default_dir("maps") / "1_overview.toml"
+    # a file given by path wins, even one named like a packaged map
+    local = tmp_path / "5_digital.toml"
+    local.write_text(packaged.read_text(encoding="utf-8"), encoding="utf-8")
+    assert find_spec("5_digital.toml").resolve() == local and find_spec(str(local)) == local
+    with pytest.raises(UnknownNameError) as info:
+        find_spec("9_nothing")
+    msg = str(info.value)
+    assert "\n" not in msg and "'9_nothing'" in msg and "1_overview" in msg and "7_mine" in msg and str(mine) in msg
+    for bad in ("maps/2_hs2_connectivity.toml", "../2_hs2_connectivity", str(tmp_path / "none.toml")):
+        with pytest.raises(DataNotFoundError, match="not found; give the path of a .toml file or the name"):
+            find_spec(bad)
+    for odd in ("", "..", "."):
+        with pytest.raises((UnknownNameError, DataNotFoundError)):
+            find_spec(odd)
+
+
+def test_cli_map_by_name_from_an_empty_folder(real_data, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("LISGEO_MAPS_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["map", "5_digital", "--region", "E07000035", "-o", "m.html", "--no-png"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "m.html").stat().st_size > 10_000
+    capsys.readouterr()
+    assert main(["map", "2_hs2", "-o", "x.html"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lisgeo: error: unknown map definition '2_hs2'") and "2_hs2_connectivity" in err and err.count("\n") == 1
+    assert not (tmp_path / "x.html").exists()
+
+
 # ---------------------------------------------------------------- the wheel
 
 _OFFLINE_SIGNS = ("Could not find a version", "No matching distribution", "Failed to establish a new connection",
@@ -214,9 +297,11 @@ def test_wheel_runs_outside_the_checkout(wheel, tmp_path):
         "from lisgeo.mapping.spec import list_specs\n"
         "assert len(list_specs()) >= 6\n"
         "from lisgeo.cli import main\n"
-        "sys.exit(main(['network', 'scenarios']))\n"
+        "rc = main(['network', 'scenarios'])\n"
+        "sys.exit(rc or main(['map', '2_hs2_connectivity', '--region', 'E07000035', '-o', 'm.html', '--no-png']))\n"
     )
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, check=False, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     listed = [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
     assert set(SCENARIOS) <= set(listed), r.stdout
+    assert (tmp_path / "m.html").stat().st_size > 10_000, r.stdout  # the packaged map, found by name

@@ -647,12 +647,28 @@ def _major_key_values(assumptions=None) -> tuple:
     return tuple((k, a[k]) for k in ("road.urban_density_per_km2", "road.chord_detour_motorway", "road.chord_detour_a_road"))
 
 
+def _joined_reach(reach: shapely.Geometry, buffer_km: float) -> shapely.Geometry:
+    """``reach`` with corridors joining its pieces, for a region of districts far apart (e.g. High Peak
+    and Oadby and Wigston): without them each piece has its own roads and one piece's zones cannot
+    drive to the other's. The pieces are joined along a minimum spanning tree of their gaps, each a
+    corridor ``buffer_km`` wide about the shortest line across the gap."""
+    parts = list(shapely.get_parts(reach))
+    if len(parts) < 2:
+        return reach
+    joined, rest, corridors = [parts[0]], parts[1:], []
+    while rest:  # Prim's algorithm over the pieces (a handful)
+        _, i, j = min((shapely.distance(a, b), i, j) for i, a in enumerate(joined) for j, b in enumerate(rest))
+        corridors.append(shapely.shortest_line(joined[i], rest[j]).buffer(buffer_km * 500.0))
+        joined.append(rest.pop(j))
+    return shapely.union_all([reach, *corridors])
+
+
 def _major_in_reach(region, buffer_km, assumptions=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     links, nodes = _national_major_roads(_major_key_values(assumptions))
     if region is None:
         return links, nodes
     buffer_km = reach_km("network", buffer_km)
-    reach = region_reach(region, buffer_km)
+    reach = _joined_reach(region_reach(region, buffer_km), buffer_km)
     chords = shapely.linestrings(np.stack([shapely.get_coordinates(nodes.geometry.loc[links["from_node"]].to_numpy()),
                                            shapely.get_coordinates(nodes.geometry.loc[links["to_node"]].to_numpy())], axis=1))
     sub = links[shapely.intersects(chords, reach)]

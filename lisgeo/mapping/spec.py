@@ -65,11 +65,11 @@ from typing import Any, Mapping
 import matplotlib
 import matplotlib.colors as mcolors
 
-from ..config import maps_dir, read_toml
+from ..config import default_dir, maps_dir, read_toml
 from ..errors import ConfigError, DataNotFoundError, UnknownNameError
 
 __all__ = [
-    "LayerDef", "TableDef", "MapSpec", "read_spec", "parse_spec", "list_specs", "column_info", "ColumnInfo",
+    "LayerDef", "TableDef", "MapSpec", "find_spec", "read_spec", "parse_spec", "list_specs", "column_info", "ColumnInfo",
     "SCHEMES", "STYLES", "SOURCES", "STATS", "DEFAULT_MAPS_DIR", "QUALITATIVE_PALETTES", "is_palette",
 ]
 
@@ -460,11 +460,31 @@ def parse_spec(data: Mapping[str, Any], *, name: str = "map", path: str | Path |
     return spec
 
 
+def find_spec(name: str | Path) -> Path:
+    """The file of a map definition: ``name`` itself when it is a file, else a bare name (``2_hs2_connectivity``,
+    with or without ``.toml``) looked up in the planner's ``LISGEO_MAPS_DIR``, then in the packaged maps.
+    An unknown name is an error that lists the valid ones."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    folders = list(dict.fromkeys([maps_dir(), default_dir("maps")]))
+    if path.name == str(name) and path.name not in ("", ".", ".."):  # a bare name, not a path
+        stem = path.name[:-5] if path.name.lower().endswith(".toml") else path.name
+        for folder in folders:
+            if (folder / f"{stem}.toml").is_file():
+                return folder / f"{stem}.toml"
+    valid = sorted({f.stem for folder in folders if folder.is_dir() for f in folder.glob("*.toml")})
+    where = ", ".join(map(str, folders))
+    if path.name != str(name):
+        raise DataNotFoundError(f"map definition file {str(name)!r} not found; give the path of a .toml file or the name "
+                                f"of a map definition: {', '.join(valid)} (in {where})")
+    raise UnknownNameError("map definition", str(name), valid, f"Give one of these names or the path of a .toml file (looked in {where}).")
+
+
 def read_spec(path: str | Path) -> MapSpec:
-    """Read and validate a map definition file (TOML)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataNotFoundError(f"map definition {str(path)!r} not found; give the path of a .toml file (see maps/)")
+    """Read and validate a map definition: a TOML file, or the name of one in ``LISGEO_MAPS_DIR`` or the
+    packaged maps (:func:`find_spec`)."""
+    path = find_spec(path)
     data = read_toml(path, what="map definition")  # UTF-8 (with or without BOM), else one clear error
     return parse_spec(data, name=path.stem, path=path)
 

@@ -137,7 +137,7 @@ def population_within_drive(grid: GridPoints, outline: shapely.Geometry, links: 
     g = csr_matrix((t, (i, j)), shape=(len(ids), len(ids)))
     src = np.flatnonzero(shapely.contains_xy(outline, nxy[:, 0], nxy[:, 1]))
     if len(src) == 0:
-        raise EmptyResultError("no road junction lies inside the region; the drive-time claim needs one")
+        raise EmptyResultError("no motorway or A-road junction lies inside the region, so the drive times have nowhere to start")
     t_node = dijkstra(g, directed=True, indices=src, min_only=True)
     cells = np.c_[grid.x, grid.y]
     ci, cj, t_leg, _ = junction_links(cells, nxy, off_network_kmh, assumptions, k=8, max_km=np.inf, profile=False)

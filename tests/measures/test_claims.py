@@ -74,7 +74,8 @@ def test_population_claims_real(real_data):
 @pytest.mark.realdata
 def test_recompute_claims_real(real_data):
     c = recompute_claims("d2n2")
-    assert list(c.columns) == ["claim", "strategy_figure", "computed_value", "unit", "method", "source"]
+    assert list(c.columns) == ["claim", "strategy_figure", "computed_value", "unit", "status", "note", "method", "source"]
+    assert (c["status"] == "computed").all() and (c["note"] == "").all()
     assert len(c) == 4
     assert c["strategy_figure"].tolist() == [9_000_000, 80.0, 87.0, 92.0]
     assert c["computed_value"].notna().all()
