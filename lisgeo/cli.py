@@ -136,7 +136,9 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
     sustainable-modes index uses them.
     """
     from . import background
+    from .io import check_output_dir
 
+    check_output_dir(output)  # an output folder that cannot be written fails here, before the work
     background.prestart(preload=_preload("score", claims=not no_claims))  # (started by run() already in the command)
     from .pipeline import recompute_claims, score_region, write_scores
     from .pipeline.claims import claims_task
@@ -166,7 +168,9 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
 def compare_cmd(region: str, base: str, scenario: str, threshold: float, output: Path) -> None:
     """Compare a scenario with a base: per-LSOA deltas, winners and losers, district summary."""
     from . import background
+    from .io import check_output_dir
 
+    check_output_dir(output)  # before the work
     background.prestart(preload=_preload("compare"))
     from .pipeline import compare_scenarios, write_comparison
 
@@ -227,8 +231,10 @@ def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connect
     from .pipeline.validate import (timetable_summary, validate_connectivity, validate_gains, validate_timetable,
                                     validate_times, write_validation)
 
+    from .io import check_output_dir
     from .regions import get_region
 
+    check_output_dir(output)  # before the work
     get_region(region)  # an unknown name fails here, before any network is built
     if timetable:  # the timetable is read last: a missing or corrupt file fails here, before any work
         from .catalog import resolve_dataset
@@ -296,7 +302,10 @@ def map_cmd(spec: Path, output: Path, region: str | None, scenario: str | None, 
     from .mapping.draw import output_kind, write_map
     from .pipeline import make_map
 
+    from .io import check_writable
+
     kind = output_kind(output)  # before any slow work
+    check_writable(output)
     if kind == "png" and no_png:
         raise OutputError(f"--no-png with -o {output} would write nothing; drop --no-png or give an .html output")
     built = write_map(make_map(spec, region=region, scenario=scenario), output, inline=inline, png=not no_png)
@@ -322,7 +331,9 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
     to DIR/scores/ (scores.gpkg, scores.csv, claims.csv), so every map can be traced to its numbers.
     """
     from . import background
+    from .io import check_output_dir
 
+    check_output_dir(output)  # before the work
     background.prestart(preload=_preload("build"))  # its tasks build the other scenarios' networks
     from .pipeline.maps import build_region
 
@@ -344,8 +355,10 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
 @click.option("--inline/--cdn", "inline", default=True, show_default=True, help=INLINE_HELP)
 def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool) -> None:
     """Write one HTML report: every map, district tables, headline claims, sources and licences."""
+    from .io import check_output_dir
     from .pipeline import write_report
 
+    check_output_dir(output)  # before the work
     path = write_report(region=region, out_dir=output, maps_dir=maps_dir, inline=inline, progress=True)
     click.echo(f"wrote {path}")
 
@@ -363,9 +376,12 @@ def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool) -
 def isochrones_cmd(site: str, region: str, scenario: str, mode: str, bands: str, tif: Path | None, output: Path) -> None:
     """Isochrones from SITE (a site_id such as hs2_toton) with the population inside each band."""
     from .errors import ParameterError
-    from .io import write_frame
+    from .io import check_output_file, check_writable, write_frame
     from .network import build_network, isochrones, travel_time_surface
 
+    check_output_file(output)  # before the work
+    if tif is not None:
+        check_writable(tif)
     try:
         b = [float(x) for x in bands.split(",") if x.strip()]
     except ValueError:
@@ -474,8 +490,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         click.echo(f"lisgeo: error: {' '.join(exc.format_message().split())}", err=True)
         return exc.exit_code
-    except OSError as exc:  # unwritable output folder, disk full…
-        click.echo(f"lisgeo: error: {exc}", err=True)
+    except OSError as exc:  # an output written outside lisgeo.io: one line with the fix all the same
+        from .io import os_error_line
+
+        click.echo(f"lisgeo: error: {os_error_line(exc)}", err=True)
         return 1
     return 0
 

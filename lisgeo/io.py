@@ -8,10 +8,20 @@ A set of files that belong together (``scores.gpkg``, ``scores.csv``, ``claims.c
 when all are written, swaps them all into place. If one cannot be replaced (a file held open by
 another program, a folder of the same name in the way), the old files are put back and the new
 ones removed: the folder holds either the whole old set or the whole new one, never a mix.
+
+Every OS error met on the way (no space left, a disk quota used up, a name too long, no permission,
+a read-only disk) becomes one :class:`~lisgeo.errors.OutputError` line naming the file and the fix
+(:func:`os_error_message`), and no partial file is left behind. A writer that fails with an error
+of its own (GDAL's "no such table: gpkg_contents" when the disk fills under a GeoPackage) is asked
+the disk's state: when the folder cannot take 64 KiB more, the line says the disk is full.
+:func:`check_output_dir` and :func:`check_output_file` (or :func:`check_writable` for any file) find
+an output that cannot be written before any slow work: a name too long, a file in the way, a folder
+that cannot be created or written.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -24,7 +34,8 @@ import pandas as pd
 
 from .errors import OutputError
 
-__all__ = ["atomic_path", "atomic_set", "FileSet", "write_frame", "check_output_file", "check_output_dir", "FORMATS"]
+__all__ = ["atomic_path", "atomic_set", "FileSet", "write_frame", "write_bytes", "write_text", "check_output_file",
+           "check_output_dir", "check_writable", "os_error_message", "os_error_line", "FORMATS"]
 
 FORMATS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON (WGS84, RFC 7946)", ".parquet": "GeoParquet", ".csv": "CSV"}
 
@@ -35,33 +46,219 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def check_output_file(path: str | os.PathLike) -> Path:
-    """Refuse, before any slow work, an output file that cannot be written: an unknown extension,
-    an existing folder of that name, or a parent that is a file. Returns the path."""
+#: Paths longer than this are shown by their start and end (with their length) in messages.
+_SHOWN_MAX = 120
+
+
+def _shown(path: str | os.PathLike) -> str:
+    """``path`` as a message shows it: whole up to :data:`_SHOWN_MAX` characters, else its start
+    and its end with its length (an over-long -o never makes a 5,000-character line)."""
+    text = os.fspath(path)
+    if len(text) <= _SHOWN_MAX:
+        return text
+    return f"{text[:50]}…{text[-50:]} ({len(text):,} characters)"
+
+
+def _existing(path: Path) -> Path:
+    """The nearest existing folder (or file) at or above ``path`` (absolute)."""
+    p = Path(os.path.abspath(path))
+    while True:
+        try:
+            os.lstat(p)
+            return p
+        except OSError:
+            if p.parent == p:
+                return p
+            p = p.parent
+
+
+def _disk_of(path: Path) -> str:
+    """The mount point of the disk holding ``path`` (for "free some space on ...")."""
+    p = _existing(path)
+    try:
+        while not os.path.ismount(p) and p.parent != p:
+            p = p.parent
+    except OSError:
+        pass
+    return str(p)
+
+
+def os_error_message(exc: OSError, path: str | os.PathLike) -> str:
+    """One line for an OS error met while writing ``path``: what went wrong and the fix (free some
+    space, choose a shorter folder name, choose a folder you can write to ...)."""
+    target = _shown(path)
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC:
+        return (f"cannot write {target}: no space left on the disk; free some space on {_shown(_disk_of(Path(path)))} "
+                "or choose an -o folder on another disk")
+    if code == getattr(errno, "EDQUOT", None):
+        return (f"cannot write {target}: your disk quota is used up; free some space on {_shown(_disk_of(Path(path)))} "
+                "or choose an -o folder on another disk")
+    if code == errno.ENAMETOOLONG:
+        return f"cannot write {target}: the path is too long for the file system; choose a shorter folder name"
+    if code in (errno.EACCES, errno.EPERM):
+        return f"cannot write {target}: permission denied; choose a folder you can write to"
+    if code == errno.EROFS:
+        return f"cannot write {target}: the disk is read-only; choose a folder you can write to"
+    if code == errno.ENOTDIR:
+        return f"cannot write {target}: a part of the path is a file, not a folder; choose another -o path"
+    if code == errno.EISDIR:
+        return f"cannot write {target}: a folder of that name is in the way; remove or rename it, or choose another -o path"
+    return f"cannot write {target} ({_reason(exc)}); choose another -o folder"
+
+
+def os_error_line(exc: OSError) -> str:
+    """Any OS error as one short line: :func:`os_error_message` for its file when it is one a
+    write meets (no space, a quota, a name too long, a read-only disk), else the error with its
+    file names shortened (:func:`_shown`)."""
+    names = [n for n in (exc.filename, getattr(exc, "filename2", None)) if n is not None]
+    if names and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.ENAMETOOLONG, errno.EROFS):
+        return os_error_message(exc, names[0])
+    why = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    return f"{why}: {' -> '.join(_shown(os.fsdecode(n) if isinstance(n, bytes) else str(n)) for n in names)}" if names else why[:500]
+
+
+def _os_error(exc: OSError, path: str | os.PathLike) -> OutputError:
+    err = OutputError(os_error_message(exc, path))
+    err.errno = getattr(exc, "errno", None)
+    return err
+
+
+#: What a folder must still take (bytes) when a writer fails with an error of its own, for the
+#: error to be the writer's and not a full disk (:func:`_diagnose`).
+_PROBE_BYTES = 64 * 1024
+
+
+def _diagnose(directory: Path) -> OSError | None:
+    """The OS error the folder ``directory`` gives now to a small write (64 KiB, synced), or None
+    when it takes it: why a writer that reports an error of its own failed (a full disk makes
+    GDAL say "no such table: gpkg_contents")."""
+    fd = name = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=".lisgeo-probe-", dir=directory)
+        os.write(fd, b"\0" * _PROBE_BYTES)
+        os.fsync(fd)
+    except OSError as exc:
+        return exc
+    finally:
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if name is not None:
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+    return None
+
+
+def _failure(exc: BaseException, path: Path) -> OutputError | None:
+    """The one-line error for a writer's failure on ``path`` (an OS error, or an error of the
+    writer's own on a disk that is full), or None: not an output problem (raise it as it is)."""
+    from .errors import LisgeoError
+
+    if isinstance(exc, LisgeoError) or not isinstance(exc, Exception):
+        return None
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return _os_error(exc, path)
+    found = _diagnose(path.parent)
+    if found is not None:
+        return _os_error(found, path)
+    if isinstance(exc, OSError):
+        return _os_error(exc, path)
+    return None
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def _path_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_PATH_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 4096 if os.name != "nt" else 260
+
+
+#: Room kept in a file name for the temporary names and the files written beside an output
+#: (``.NAME.xxxxxxxx.ext``, ``NAME.provenance.json``).
+_NAME_ROOM = 32
+
+
+def check_writable(path: str | os.PathLike, *, folder: bool = False) -> Path:
+    """Refuse, before any slow work, an output ``path`` (a file, or a folder with ``folder``) that
+    cannot be written, in one line with the fix: a name too long for the file system, a file in
+    the way, or a folder that cannot be created or written into (permission, a read-only disk, a
+    full disk). Tried by creating and removing a one-byte hidden file in the folder, or in the
+    nearest existing folder above it (nothing is created or left behind). Returns the path."""
     path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"output {path} is a folder; give a file name ending in one of {', '.join(FORMATS)}, e.g. {path / 'layer.gpkg'}")
-    ext = path.suffix.lower()
-    if ext not in FORMATS:
-        raise OutputError(f"cannot write {path}: unknown extension {ext or '(none)'!r}; use one of {', '.join(FORMATS)}")
-    _check_parents(path.parent, path)
+    target = path if folder else path.parent
+    _check_parents(target, path)
+    if folder and path.exists() and not path.is_dir():
+        raise OutputError(f"output {_shown(path)} exists and is a file, not a folder; give a folder with -o (a new name, or an existing folder)")
+    if not folder and path.is_dir():
+        raise OutputError(f"cannot write {_shown(path)}: a folder of that name is in the way; remove or rename it, or choose another -o path")
+    base = _existing(target)
+    name_max, full = _name_max(base), os.path.abspath(path)
+    parts = Path(full).parts[1:]
+    for i, part in enumerate(parts):
+        room = _NAME_ROOM if (i == len(parts) - 1 and not folder) else 0
+        if len(os.fsencode(part)) + room > name_max:
+            what = "file" if (i == len(parts) - 1 and not folder) else "folder"
+            raise OutputError(f"cannot write {_shown(path)}: the {what} name {_shown(part)} is too long "
+                              f"({len(part):,} characters; this file system takes {name_max - room} here); "
+                              f"choose a shorter {what} name")
+    path_max = _path_max(base)
+    if len(os.fsencode(full)) + (_NAME_ROOM + 16 if folder else _NAME_ROOM) > path_max:
+        raise OutputError(f"cannot write {_shown(path)}: the path is too long ({len(full):,} characters; at most about "
+                          f"{path_max - _NAME_ROOM - 16:,} here); choose a shorter folder name")
+    fd = name = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=".lisgeo-probe-", dir=base)
+        os.write(fd, b"\0")
+    except OSError as exc:
+        raise _os_error(exc, path) from None
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if name is not None:
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
     return path
 
 
+def check_output_file(path: str | os.PathLike) -> Path:
+    """Refuse, before any slow work, an output file that cannot be written: an unknown extension,
+    an existing folder of that name, a parent that is a file, or any reason of
+    :func:`check_writable` (a name too long, no permission, a read-only or full disk). Returns the path."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"output {_shown(path)} is a folder; give a file name ending in one of {', '.join(FORMATS)}, "
+                          f"e.g. {_shown(path / 'layer.gpkg')}")
+    ext = path.suffix.lower()
+    if ext not in FORMATS:
+        raise OutputError(f"cannot write {_shown(path)}: unknown extension {ext or '(none)'!r}; use one of {', '.join(FORMATS)}")
+    return check_writable(path)
+
+
 def check_output_dir(directory: str | os.PathLike) -> Path:
-    """Refuse, before any slow work, an output folder that is a file (or lies under a file). Creates nothing."""
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(f"output {directory} exists and is a file, not a folder; give a folder with -o (a new name, or an existing folder)")
-    _check_parents(directory, directory)
-    return directory
+    """Refuse, before any slow work, an output folder that is a file (or lies under a file), or
+    that cannot be created or written (:func:`check_writable`). Creates nothing."""
+    return check_writable(directory, folder=True)
 
 
 def _check_parents(directory: Path, target: Path) -> None:
     for p in (directory, *directory.parents):
         if p.exists():
             if not p.is_dir():
-                raise OutputError(f"cannot write {target}: {p} is a file, not a folder; choose another -o path")
+                raise OutputError(f"cannot write {_shown(target)}: {_shown(p)} is a file, not a folder; choose another -o path")
             return
 
 
@@ -70,9 +267,9 @@ def _make_dir(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise OutputError(f"output {directory} exists and is a file, not a folder; choose another -o folder") from None
+        raise OutputError(f"output {_shown(directory)} exists and is a file, not a folder; choose another -o folder") from None
     except OSError as exc:
-        raise OutputError(f"cannot create output folder {directory} ({_reason(exc)}); choose another -o folder") from None
+        raise _os_error(exc, directory) from None
 
 
 def _reserve(directory: Path, name: str, suffix: str) -> Path:
@@ -80,8 +277,7 @@ def _reserve(directory: Path, name: str, suffix: str) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=suffix, dir=directory)
     except OSError as exc:
-        raise OutputError(f"cannot write {directory / name}: the folder is not writable ({_reason(exc)}); "
-                          "choose another -o folder, or make it writable") from None
+        raise _os_error(exc, directory / name) from None
     os.close(fd)
     os.unlink(tmp)  # drivers like GPKG refuse to open an existing empty file
     return Path(tmp)
@@ -105,13 +301,38 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         raise OutputError(f"cannot write {path}: a folder of that name is in the way; remove or rename it, or choose another -o path")
     tmp_path = _reserve(path.parent, path.name, suffix or path.suffix)
     try:
-        yield tmp_path
+        try:
+            yield tmp_path
+        except Exception as exc:  # an OS error (or a full disk under a writer's own error): one line
+            err = _failure(exc, path)
+            if err is None:
+                raise
+            raise err from None
         try:
             os.replace(tmp_path, path)
         except OSError as exc:
-            raise OutputError(f"cannot replace {path} ({_reason(exc)}); {_FIX}") from None
+            if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENAMETOOLONG):
+                raise _os_error(exc, path) from None
+            raise OutputError(f"cannot replace {_shown(path)} ({_reason(exc)}); {_FIX}") from None
     finally:
         _remove(tmp_path)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (:func:`atomic_path`; OS errors as one line)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically (:func:`atomic_path`; OS errors as one line)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    return path
 
 
 def _prepare(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, bool]:
@@ -201,26 +422,32 @@ class FileSet:
         self._tmp[name] = tmp
         return tmp
 
+    def write(self, name: str, writer: Any, *, suffix: str | None = None) -> Path:
+        """Add file ``name`` written by ``writer(tmp_path)`` (any writer: a PNG, a raster ...), its
+        OS errors as one line (as every ``write_*`` method); returns its final path."""
+        tmp = self.path(name, suffix=suffix)
+        try:
+            writer(tmp)
+        except Exception as exc:
+            err = _failure(exc, self.directory / name)
+            if err is None:
+                raise
+            raise err from None
+        return self.directory / name
+
     def write_frame(self, df: pd.DataFrame, name: str, *, layer: str | None = None,
                     metadata: Mapping[str, str] | None = None) -> Path:
         """Add a frame as file ``name`` (as :func:`write_frame`); returns its final path."""
         out, ext, is_geo = _prepare(df, self.directory / name)
-        tmp = self.path(name)
-        try:
-            _write(out, tmp, ext, is_geo, layer or Path(name).stem, metadata)
-        except OSError as exc:
-            raise OutputError(f"cannot write {self.directory / name} ({_reason(exc)}); free some space or choose another -o folder") from None
-        return self.directory / name
+        return self.write(name, lambda tmp: _write(out, tmp, ext, is_geo, layer or Path(name).stem, metadata))
 
     def write_text(self, name: str, text: str) -> Path:
         """Add a UTF-8 text file ``name``; returns its final path."""
-        tmp = self.path(name)
-        try:
+        def write(tmp: Path) -> None:
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
-        except OSError as exc:
-            raise OutputError(f"cannot write {self.directory / name} ({_reason(exc)}); free some space or choose another -o folder") from None
-        return self.directory / name
+
+        return self.write(name, write)
 
     def write_json(self, name: str, obj: Any) -> Path:
         """Add ``obj`` as an indented, key-sorted JSON file ``name``; returns its final path."""
@@ -319,7 +546,13 @@ def atomic_set(directory: str | os.PathLike, *, replaces: Iterable[str] = ()) ->
     """
     fs = FileSet(check_output_dir(directory), replaces=replaces)
     try:
-        yield fs
+        try:
+            yield fs
+        except Exception as exc:  # a writer used on fs.path(...) directly: its OS errors as one line too
+            err = _failure(exc, Path(directory) / (fs.names[-1] if fs.names else ""))
+            if err is None:
+                raise
+            raise err from None
         fs.commit()
     finally:
         fs.discard()
