@@ -425,9 +425,7 @@ def network_export(region: str, scenario: str, output: Path) -> None:
     md = gpkg_metadata(prov)
     with atomic_set(output.parent) as out:  # every file of the export, or none
         if output.suffix.lower() == ".gpkg":
-            tmp = out.path(output.name)
-            nodes.to_file(tmp, driver="GPKG", layer="nodes", dataset_metadata=md, layer_metadata=md)
-            edges.to_file(tmp, driver="GPKG", layer="edges", layer_metadata=md)
+            out.write_layers(output.name, {"nodes": nodes, "edges": edges}, metadata=md)
         else:
             out.write_frame(nodes, f"{output.stem}_nodes{output.suffix}")
             out.write_frame(edges, f"{output.stem}_edges{output.suffix}")

@@ -35,7 +35,8 @@ import pandas as pd
 from .errors import OutputError
 
 __all__ = ["atomic_path", "atomic_set", "FileSet", "write_frame", "write_bytes", "write_text", "check_output_file",
-           "check_output_dir", "check_writable", "os_error_message", "os_error_line", "FORMATS"]
+           "check_output_dir", "check_writable", "os_error_message", "os_error_line", "verify_gpkg", "IncompleteOutput",
+           "FORMATS"]
 
 FORMATS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON (WGS84, RFC 7946)", ".parquet": "GeoParquet", ".csv": "CSV"}
 
@@ -129,14 +130,27 @@ def _os_error(exc: OSError, path: str | os.PathLike) -> OutputError:
 _PROBE_BYTES = 64 * 1024
 
 
-def _diagnose(directory: Path) -> OSError | None:
+def _free_bytes(directory: Path) -> int | None:
+    try:
+        st = os.statvfs(directory)
+    except (OSError, AttributeError):
+        return None
+    blocks = st.f_bfree if hasattr(os, "geteuid") and os.geteuid() == 0 else st.f_bavail
+    return blocks * st.f_frsize
+
+
+def _diagnose(directory: Path, need: Any = None) -> OSError | None:
     """The OS error the folder ``directory`` gives now to a small write (64 KiB, synced), or None
     when it takes it: why a writer that reports an error of its own failed (a full disk makes
-    GDAL say "no such table: gpkg_contents")."""
+    GDAL say "no such table: gpkg_contents", or write a broken file without a word). ``need``: a
+    function giving the bytes the file takes (e.g. written in memory), for a writer that gave
+    back what it had written when it failed: more than the disk has free is a full disk too."""
     fd = name = None
     try:
         fd, name = tempfile.mkstemp(prefix=".lisgeo-probe-", dir=directory)
-        os.write(fd, b"\0" * _PROBE_BYTES)
+        left = memoryview(b"\0" * _PROBE_BYTES)
+        while left:  # (a nearly full disk takes part of a write without an error, then refuses the rest)
+            left = left[os.write(fd, left):]
         os.fsync(fd)
     except OSError as exc:
         return exc
@@ -151,6 +165,15 @@ def _diagnose(directory: Path) -> OSError | None:
                 os.unlink(name)
             except OSError:
                 pass
+    free = _free_bytes(directory)
+    if need is not None and free is not None:
+        try:
+            n = int(need())
+        except Exception:  # no estimate: no verdict
+            return None
+        if n >= free:
+            return OSError(errno.ENOSPC, f"No space left on device (the file takes about {n / 1e6:.1f} MB; "
+                                         f"{free / 1e6:.1f} MB free)")
     return None
 
 
@@ -351,13 +374,80 @@ def _prepare(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, bool]:
     return out, ext, is_geo
 
 
-def _write(out: pd.DataFrame, tmp: Path, ext: str, is_geo: bool, layer: str, metadata: Mapping[str, str] | None) -> None:
+def _gdal_write(out: pd.DataFrame, target: Any, ext: str, layer: str, metadata: Mapping[str, str] | None) -> None:
     if ext == ".gpkg":
         md = {str(k): str(v) for k, v in (metadata or {}).items()} or None
-        out.to_file(tmp, driver="GPKG", layer=layer, index=False, dataset_metadata=md, layer_metadata=md)
-    elif ext == ".geojson":
+        out.to_file(target, driver="GPKG", layer=layer, index=False, dataset_metadata=md, layer_metadata=md)
+    else:
         # the layer name becomes the FeatureCollection's "name": never the temporary file's name
-        out.to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON", layer=layer, index=False)
+        out.to_crs("EPSG:4326").to_file(target, driver="GeoJSON", layer=layer, index=False)
+
+
+class IncompleteOutput(OSError):
+    """A file a writer (GDAL) reported as written but that reads back incomplete."""
+
+
+def verify_gpkg(path: str | os.PathLike, layers: Mapping[str, int]) -> None:
+    """Check a GeoPackage written by GDAL: SQLite's quick check and the row count of each layer
+    (``{layer: rows}``); :class:`IncompleteOutput` when it is not whole. (On a full disk GDAL can
+    leave a broken GeoPackage without raising an error.)"""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise IncompleteOutput(errno.EIO, f"the GeoPackage does not open ({exc})") from None
+    try:
+        check = con.execute("PRAGMA quick_check").fetchone()
+        if not check or check[0] != "ok":
+            raise IncompleteOutput(errno.EIO, f"the GeoPackage fails SQLite's check ({check and check[0]})")
+        for layer, rows in layers.items():
+            got = con.execute(f'SELECT COUNT(*) FROM "{layer.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
+            if got != rows:
+                raise IncompleteOutput(errno.EIO, f"layer {layer!r} of the GeoPackage holds {got} rows of {rows}")
+    except sqlite3.Error as exc:
+        raise IncompleteOutput(errno.EIO, f"the GeoPackage reads back broken ({exc})") from None
+    finally:
+        con.close()
+
+
+def _verify_geojson(path: Path, rows: int) -> None:
+    """Check a GeoJSON FeatureCollection written by GDAL: it ends as GDAL ends it and holds every feature."""
+    data = path.read_bytes()
+    if not data.rstrip().endswith(b"]\n}") or data.count(b'{ "type": "Feature"') != rows:
+        raise IncompleteOutput(errno.EIO, "the GeoJSON reads back incomplete")
+
+
+def _checked(write: Any, tmp: Path) -> None:
+    """``write(tmp)`` (a GDAL writer, then its check); on GDAL's own error, or a file it left
+    broken, the disk is asked (:func:`_diagnose`, with the size ``write`` gives in memory)."""
+    try:
+        write(tmp)
+    except Exception as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, IncompleteOutput):
+            raise
+
+        def need() -> int:
+            import io as _io
+
+            buf = _io.BytesIO()
+            write(buf)
+            return len(buf.getbuffer())
+
+        found = _diagnose(tmp.parent, need)
+        if found is not None:
+            raise found from None
+        raise
+
+
+def _write(out: pd.DataFrame, tmp: Path, ext: str, is_geo: bool, layer: str, metadata: Mapping[str, str] | None) -> None:
+    if ext in (".gpkg", ".geojson"):
+        def write(target: Any) -> None:
+            _gdal_write(out, target, ext, layer, metadata)
+            if isinstance(target, Path):
+                verify_gpkg(target, {layer: len(out)}) if ext == ".gpkg" else _verify_geojson(target, len(out))
+
+        _checked(write, tmp)
     elif ext == ".parquet":
         out.to_parquet(tmp, index=False)
     else:
@@ -400,7 +490,7 @@ class FileSet:
     def __init__(self, directory: str | os.PathLike, *, replaces: Iterable[str] = ()):
         self.directory = Path(directory)
         self._tmp: dict[str, Path] = {}
-        self._made = False
+        self._made = self._created = False
         # files of this kind of set that a run may leave out (an option turned off): an earlier
         # run's copy is removed with the swap, so the folder never mixes two runs
         self._replaces = tuple(dict.fromkeys(Path(n).name for n in replaces))
@@ -413,6 +503,7 @@ class FileSet:
         if name in self._tmp:
             raise ValueError(f"{name!r} is already in this set")
         if not self._made:
+            self._created = not self.directory.exists()
             _make_dir(self.directory)
             self._made = True
         target = self.directory / name
@@ -440,6 +531,21 @@ class FileSet:
         """Add a frame as file ``name`` (as :func:`write_frame`); returns its final path."""
         out, ext, is_geo = _prepare(df, self.directory / name)
         return self.write(name, lambda tmp: _write(out, tmp, ext, is_geo, layer or Path(name).stem, metadata))
+
+    def write_layers(self, name: str, layers: Mapping[str, pd.DataFrame], *,
+                     metadata: Mapping[str, str] | None = None) -> Path:
+        """Add a GeoPackage ``name`` holding several layers (``{layer: frame}``, written as
+        GeoPandas writes them; ``metadata`` as the dataset's and each layer's), checked as
+        :meth:`write_frame` checks one; returns its final path."""
+        md = {str(k): str(v) for k, v in (metadata or {}).items()} or None
+
+        def write(target: Any) -> None:
+            for i, (layer, df) in enumerate(layers.items()):
+                df.to_file(target, driver="GPKG", layer=layer, layer_metadata=md, **({"dataset_metadata": md} if i == 0 else {}))
+            if isinstance(target, Path):
+                verify_gpkg(target, {layer: len(df) for layer, df in layers.items()})
+
+        return self.write(name, lambda tmp: _checked(write, tmp))
 
     def write_text(self, name: str, text: str) -> Path:
         """Add a UTF-8 text file ``name``; returns its final path."""
@@ -518,9 +624,15 @@ class FileSet:
         return lost
 
     def discard(self) -> None:
-        """Remove every temporary file of the set (the final names are not touched)."""
+        """Remove every temporary file of the set (the final names are not touched), and the
+        set's folder when this set created it and it is left empty (a set that failed)."""
         for tmp in self._tmp.values():
             _remove(tmp)
+        if self._created:
+            try:
+                self.directory.rmdir()  # only when empty
+            except OSError:
+                pass
 
 
 @contextmanager
