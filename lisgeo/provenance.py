@@ -192,7 +192,13 @@ def _version(dist: str, module: str) -> str | None:
     """A library's version: from the module when this process has imported it (what ran), else
     the installed distribution's (None: not installed)."""
     mod = sys.modules.get(module)
-    v = getattr(mod, "__version__", None) if mod is not None else None
+    v = None
+    if mod is not None:
+        import warnings
+
+        with warnings.catch_warnings():  # (click deprecates its __version__)
+            warnings.simplefilter("ignore")
+            v = getattr(mod, "__version__", None)
     return str(v) if v is not None else _installed(dist)
 
 
