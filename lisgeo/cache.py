@@ -276,7 +276,12 @@ def attrs_from_json(text: str) -> dict:
 
 # ------------------------------------------------------------------ the entry file: header, payload, checksum
 class DamagedEntry(Exception):
-    """An entry file that is not a whole, intact entry of this format (a miss, never an error)."""
+    """An entry file that is not a whole, intact entry of this format (a miss, never an error);
+    ``stat``: the identity of the file read, when known."""
+
+    def __init__(self, message: str, stat: os.stat_result | None = None):
+        super().__init__(message)
+        self.stat = stat
 
 
 class _Hashing:
@@ -318,8 +323,8 @@ def _tmp_name(path: Path) -> tuple[str, str]:
     return f".{path.stem[:16]}~{os.getpid()}~", ".tmp"
 
 
-#: The write errors reported already in this process (one warning each: see :func:`_write_atomic`).
-_WRITE_FAILED: set[str] = set()
+#: The kinds of write error reported already in this process (one warning each, then debug records).
+_WRITE_FAILED: set[tuple] = set()
 
 
 def _write_atomic(path: Path, write: Callable[[Any], None]) -> bool:
@@ -342,10 +347,11 @@ def _write_atomic(path: Path, write: Callable[[Any], None]) -> bool:
         os.replace(tmp, path)
         return True
     except Exception as exc:  # a cache never makes a run fail
-        why = f"{type(exc).__name__}: {exc}"
-        level = logging.DEBUG if why in _WRITE_FAILED else logging.WARNING
-        _WRITE_FAILED.add(why)
-        log.log(level, "lisgeo cache: could not write %s (%s); going on without it", path, why)
+        what = (type(exc).__name__, getattr(exc, "errno", None))  # e.g. a read-only folder: said once, not per entry
+        level = logging.DEBUG if what in _WRITE_FAILED else logging.WARNING
+        _WRITE_FAILED.add(what)
+        log.log(level, "lisgeo cache: could not write %s (%s: %s); going on without it (results are not kept between runs)",
+                path, type(exc).__name__, getattr(exc, "strerror", None) or exc)
         return False
     finally:
         if tmp is not None:
@@ -366,18 +372,18 @@ def _read_entry(path: Path) -> tuple[memoryview, os.stat_result] | None:
     with fh:
         st = os.fstat(fh.fileno())
         if not stat.S_ISREG(st.st_mode):
-            raise DamagedEntry("not a regular file")
+            raise DamagedEntry("not a regular file", st)
         data = fh.read()
     if len(data) < _HEADER.size:
-        raise DamagedEntry(f"truncated ({len(data)} bytes, shorter than its header)")
+        raise DamagedEntry(f"truncated ({len(data)} bytes, shorter than its header)", st)
     magic, n, digest = _HEADER.unpack_from(data)
     if magic != _MAGIC:
-        raise DamagedEntry("not a lisgeo cache entry of this format")
+        raise DamagedEntry("not a lisgeo cache entry of this format", st)
     if n != len(data) - _HEADER.size:
-        raise DamagedEntry(f"truncated or extended ({len(data) - _HEADER.size} payload bytes, the header says {n})")
+        raise DamagedEntry(f"truncated or extended ({len(data) - _HEADER.size} payload bytes, the header says {n})", st)
     payload = memoryview(data)[_HEADER.size:]
     if hashlib.sha256(payload).digest() != digest:
-        raise DamagedEntry("checksum mismatch (the payload's sha256 differs from the one written with it)")
+        raise DamagedEntry("checksum mismatch (the payload's sha256 differs from the one written with it)", st)
     return payload, st
 
 
@@ -421,7 +427,7 @@ def _entry(path: Path, decode: Callable[[memoryview], Any]) -> Any:
         payload, st = got
         return decode(payload)
     except Exception as exc:  # a cache entry never makes a run fail
-        _discard(path, exc, st)
+        _discard(path, exc, st if st is not None else getattr(exc, "stat", None))
         return None
 
 
