@@ -96,6 +96,8 @@ def os_error_message(exc: OSError, path: str | os.PathLike) -> str:
         return (f"cannot write {target}: your disk quota is used up; free some space on {_shown(_disk_of(Path(path)))} "
                 "or choose an -o folder on another disk")
     if code == errno.ENAMETOOLONG:
+        if len(os.fsencode(Path(path).name)) + _NAME_ROOM > 255:
+            return f"cannot write {target}: the file name is too long for the file system; choose a shorter file name"
         return f"cannot write {target}: the path is too long for the file system; choose a shorter folder name"
     if code in (errno.EACCES, errno.EPERM):
         return f"cannot write {target}: permission denied; choose a folder you can write to"
@@ -221,11 +223,6 @@ def check_writable(path: str | os.PathLike, *, folder: bool = False) -> Path:
     nearest existing folder above it (nothing is created or left behind). Returns the path."""
     path = Path(path)
     target = path if folder else path.parent
-    _check_parents(target, path)
-    if folder and path.exists() and not path.is_dir():
-        raise OutputError(f"output {_shown(path)} exists and is a file, not a folder; give a folder with -o (a new name, or an existing folder)")
-    if not folder and path.is_dir():
-        raise OutputError(f"cannot write {_shown(path)}: a folder of that name is in the way; remove or rename it, or choose another -o path")
     base = _existing(target)
     name_max, full = _name_max(base), os.path.abspath(path)
     parts = Path(full).parts[1:]
@@ -240,6 +237,16 @@ def check_writable(path: str | os.PathLike, *, folder: bool = False) -> Path:
     if len(os.fsencode(full)) + (_NAME_ROOM + 16 if folder else _NAME_ROOM) > path_max:
         raise OutputError(f"cannot write {_shown(path)}: the path is too long ({len(full):,} characters; at most about "
                           f"{path_max - _NAME_ROOM - 16:,} here); choose a shorter folder name")
+    try:
+        _check_parents(target, path)
+        if folder and path.exists() and not path.is_dir():
+            raise OutputError(f"output {_shown(path)} exists and is a file, not a folder; give a folder with -o "
+                              "(a new name, or an existing folder)")
+        if not folder and path.is_dir():
+            raise OutputError(f"cannot write {_shown(path)}: a folder of that name is in the way; remove or rename it, "
+                              "or choose another -o path")
+    except OSError as exc:
+        raise _os_error(exc, path) from None
     fd = name = None
     try:
         fd, name = tempfile.mkstemp(prefix=".lisgeo-probe-", dir=base)
@@ -262,7 +269,11 @@ def check_output_file(path: str | os.PathLike) -> Path:
     an existing folder of that name, a parent that is a file, or any reason of
     :func:`check_writable` (a name too long, no permission, a read-only or full disk). Returns the path."""
     path = Path(path)
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError:  # (a name too long: check_writable says so)
+        is_dir = False
+    if is_dir:
         raise OutputError(f"output {_shown(path)} is a folder; give a file name ending in one of {', '.join(FORMATS)}, "
                           f"e.g. {_shown(path / 'layer.gpkg')}")
     ext = path.suffix.lower()
@@ -278,11 +289,21 @@ def check_output_dir(directory: str | os.PathLike) -> Path:
 
 
 def _check_parents(directory: Path, target: Path) -> None:
-    for p in (directory, *directory.parents):
-        if p.exists():
-            if not p.is_dir():
-                raise OutputError(f"cannot write {_shown(target)}: {_shown(p)} is a file, not a folder; choose another -o path")
-            return
+    try:
+        for p in (directory, *directory.parents):
+            if p.exists():
+                if not p.is_dir():
+                    raise OutputError(f"cannot write {_shown(target)}: {_shown(p)} is a file, not a folder; choose another -o path")
+                return
+    except OSError as exc:  # e.g. a name too long
+        raise _os_error(exc, target) from None
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError as exc:
+        raise _os_error(exc, path) from None
 
 
 def _make_dir(directory: Path) -> None:
@@ -320,8 +341,8 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
     path = Path(path)
     _make_dir(path.parent)
-    if path.is_dir():
-        raise OutputError(f"cannot write {path}: a folder of that name is in the way; remove or rename it, or choose another -o path")
+    if _is_dir(path):
+        raise OutputError(f"cannot write {_shown(path)}: a folder of that name is in the way; remove or rename it, or choose another -o path")
     tmp_path = _reserve(path.parent, path.name, suffix or path.suffix)
     try:
         try:
@@ -507,8 +528,8 @@ class FileSet:
             _make_dir(self.directory)
             self._made = True
         target = self.directory / name
-        if target.is_dir():
-            raise OutputError(f"cannot write {target}: a folder of that name is in the way; remove or rename it, or choose another -o folder")
+        if _is_dir(target):
+            raise OutputError(f"cannot write {_shown(target)}: a folder of that name is in the way; remove or rename it, or choose another -o folder")
         tmp = _reserve(self.directory, name, suffix or Path(name).suffix)
         self._tmp[name] = tmp
         return tmp
@@ -581,7 +602,7 @@ class FileSet:
         back, the new ones removed, and :class:`~lisgeo.errors.OutputError` names the file."""
         for name, tmp in self._tmp.items():
             if not tmp.is_file():
-                raise OutputError(f"{self.directory / name} was not written; nothing of the set was changed")
+                raise OutputError(f"{_shown(self.directory / name)} was not written; nothing of the set was changed")
         backups: list[tuple[Path, Path]] = []
         placed: list[Path] = []
         failed: Path | None = None
@@ -603,9 +624,9 @@ class FileSet:
         except (OSError, OutputError) as exc:
             lost = self._roll_back(placed, backups)
             why = _reason(exc) if isinstance(exc, OSError) else str(exc)
-            msg = f"cannot replace {failed} ({why}); {_FIX}. Nothing was changed: the folder keeps its old files"
+            msg = f"cannot replace {_shown(failed)} ({why}); {_FIX}. Nothing was changed: the folder keeps its old files"
             if lost:
-                msg = f"cannot replace {failed} ({why}); {_FIX}. Could not restore {', '.join(lost)}: rename the .old file(s) back"
+                msg = f"cannot replace {_shown(failed)} ({why}); {_FIX}. Could not restore {', '.join(lost)}: rename the .old file(s) back"
             raise OutputError(msg) from None
         # 3. the new set is in place: drop the old files
         for _, bak in backups:
