@@ -449,7 +449,11 @@ def test_the_tmp_file_of_a_killed_run_is_removed_by_the_next_run(cache_dir, monk
     assert tmp.exists()
     _age(tmp, 120)
     monkeypatch.setattr(cache, "_SWEPT", False)
-    cache.load_pickle("network", "other")
+    cache.load_pickle("network", "other")  # a run within the minute: the cache was swept just now
+    assert tmp.exists()
+    _age(cache_dir / cache._SWEEP_STAMP, 61)
+    monkeypatch.setattr(cache, "_SWEPT", False)
+    cache.load_pickle("network", "other")  # the next run a minute later
     assert not tmp.exists()
     assert cache.load_pickle("network", "k") is None  # nothing half-written ever became an entry
 
