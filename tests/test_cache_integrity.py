@@ -524,3 +524,20 @@ def test_the_sweep_costs_little(cache_dir):
     t0 = time.perf_counter()
     cache.sweep()
     assert time.perf_counter() - t0 < 0.5
+
+
+def test_a_cache_folder_that_is_a_file_never_fails_a_run(tmp_path, monkeypatch, fake_stages, caplog):
+    """LISGEO_CACHE_DIR naming a file (or a kind's folder replaced by a file): every read is a
+    miss, every write is skipped with one warning, the scores are the same."""
+    score, runs = fake_stages
+    first = score.score_region(region="d2n2", cache=False)
+    f = tmp_path / "not-a-folder"
+    f.write_text("x")
+    monkeypatch.setenv("LISGEO_CACHE_DIR", str(f))
+    with caplog.at_level(logging.DEBUG, logger="lisgeo.cache"):
+        a = score.score_region(region="d2n2")
+        b = score.score_region(region="d2n2")
+    pd.testing.assert_frame_equal(a, first, check_exact=True)
+    pd.testing.assert_frame_equal(b, first, check_exact=True)
+    assert len([r for r in _cache_records(caplog) if r.levelno >= logging.WARNING]) == 1
+    assert f.read_text() == "x"
