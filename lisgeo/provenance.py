@@ -253,7 +253,7 @@ def software() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
+        "platform": " ".join(x for x in (platform.system(), platform.release(), platform.machine()) if x),
         "lisgeo": {"version": __version__, **build_info()},
         "libraries": {dist: _version(dist, module) for dist, module in MAIN_LIBRARIES.items()},
         "native": _native(),
