@@ -230,13 +230,12 @@ def check_writable(path: str | os.PathLike, *, folder: bool = False) -> Path:
         room = _NAME_ROOM if (i == len(parts) - 1 and not folder) else 0
         if len(os.fsencode(part)) + room > name_max:
             what = "file" if (i == len(parts) - 1 and not folder) else "folder"
-            raise OutputError(f"cannot write {_shown(path)}: the {what} name {_shown(part)} is too long "
-                              f"({len(part):,} characters; this file system takes {name_max - room} here); "
-                              f"choose a shorter {what} name")
+            raise OutputError(f"cannot write {_shown(path)}: a {what} name is too long ({len(part):,} characters; "
+                              f"at most {name_max - room} here); choose a shorter {what} name")
     path_max = _path_max(base)
     if len(os.fsencode(full)) + (_NAME_ROOM + 16 if folder else _NAME_ROOM) > path_max:
-        raise OutputError(f"cannot write {_shown(path)}: the path is too long ({len(full):,} characters; at most about "
-                          f"{path_max - _NAME_ROOM - 16:,} here); choose a shorter folder name")
+        raise OutputError(f"cannot write {_shown(full)}: the path is too long (at most about {path_max - _NAME_ROOM - 16:,} "
+                          "characters here); choose a shorter folder name")
     try:
         _check_parents(target, path)
         if folder and path.exists() and not path.is_dir():
