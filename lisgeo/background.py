@@ -20,6 +20,10 @@ answers are the same with one process or two; only the time changes (``benchmark
 How many processes: ``workers`` arguments, else ``LISGEO_WORKERS``, else two where the machine has
 two cores or more. One process (``LISGEO_WORKERS=1``), the cache turned off (``LISGEO_NO_CACHE=1``)
 or a cache folder that cannot be written runs everything in order in the calling process.
+
+The claims folder (``lisgeo-claims-<pid>-*`` in the temporary folder) goes when the warmer stops;
+one that a killed run left is removed by a later run (:func:`sweep_temp`, through
+:func:`lisgeo.cache.sweep`).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-__all__ = ["Task", "Warmer", "workers", "prestart", "start", "pending", "wanted", "wait_for", "stop_all"]
+__all__ = ["Task", "Warmer", "workers", "prestart", "start", "pending", "wanted", "wait_for", "stop_all", "sweep_temp"]
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +187,8 @@ class Warmer:
         self.tasks = list(tasks)
         self.wanted = frozenset(wanted)  # entries the caller makes that the child's tasks read
         self.status: dict[str, str] = {}  # name -> "done" | "failed" | "taken" (run by the caller)
-        try:  # where each process claims a task before running it (:func:`_claim`)
-            self._claims: str | None = tempfile.mkdtemp(prefix="lisgeo-claims-")
+        try:  # where each process claims a task before running it (:func:`_claim`); named after its owner
+            self._claims: str | None = tempfile.mkdtemp(prefix=f"{CLAIMS_PREFIX}{os.getpid()}-")
         except OSError:
             self._claims = None
         payload = pickle.dumps({"tasks": self.tasks, "claims": self._claims})
@@ -274,6 +278,63 @@ class Warmer:
             shutil.rmtree(self._claims, ignore_errors=True)
         if self in _ACTIVE:
             _ACTIVE.remove(self)
+
+
+#: The claims folders' names in the temporary folder: ``lisgeo-claims-<pid of the caller>-<random>``.
+CLAIMS_PREFIX = "lisgeo-claims-"
+#: Other folders of lisgeo's in the temporary folder (no owner in the name: only the age rule applies).
+_TEMP_PREFIXES = ("lisgeo-map-",)
+
+
+def _temp_owner(name: str) -> int | None:
+    """The process id in a claims folder's name, else None (an older version's name, or another folder)."""
+    if name.startswith(CLAIMS_PREFIX):
+        pid, sep, _ = name[len(CLAIMS_PREFIX):].partition("-")
+        if sep and pid.isdigit():
+            return int(pid)
+    return None
+
+
+def _last_touched(path: str) -> float:
+    """The latest modification time of a folder and the files right inside it."""
+    latest = os.stat(path, follow_symlinks=False).st_mtime
+    try:
+        with os.scandir(path) as it:
+            for e in it:
+                try:
+                    latest = max(latest, e.stat(follow_symlinks=False).st_mtime)
+                except OSError:
+                    pass
+    except OSError:
+        pass
+    return latest
+
+
+def sweep_temp(*, now: float | None = None, folder: str | None = None) -> list[Path]:
+    """Remove the claims folders (and ``lisgeo-map-*`` folders) that killed runs left in the
+    temporary folder, when stale by :func:`lisgeo.cache.stale`: the process that made a claims folder
+    (the pid in its name) no longer runs and the folder has not been touched for
+    :data:`lisgeo.cache.STALE_GONE_S`, or any such folder untouched for :data:`lisgeo.cache.STALE_AFTER_S`.
+    A live run's folder is never removed within the hour. Returns what was removed."""
+    from .cache import stale
+
+    folder = folder or tempfile.gettempdir()
+    removed: list[Path] = []
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith((CLAIMS_PREFIX, *_TEMP_PREFIXES))]
+    except OSError:
+        return removed
+    mine = {w._claims for w in _ACTIVE}
+    for e in entries:
+        try:
+            if e.path in mine or not e.is_dir(follow_symlinks=False):
+                continue
+            if stale(_last_touched(e.path), _temp_owner(e.name), now=now):
+                shutil.rmtree(e.path)
+                removed.append(Path(e.path))
+        except OSError:  # gone meanwhile, or another user's
+            pass
+    return removed
 
 
 #: A child started ahead of its tasks (:func:`prestart`), not yet given any.

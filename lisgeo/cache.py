@@ -20,10 +20,26 @@ read (:func:`authored_digests`) and the catalogue's pinned sha256 of every datas
 (:func:`dataset_digests`; the catalogue refuses files that do not match them, so no big file is
 hashed again). A change to any of them is a miss.
 
-Entries are written to a temporary file and moved into place with ``os.replace`` (atomic: a
-reader sees the old entry, the new one or none). An entry that cannot be read (truncated,
-corrupt, written by another version of a library) is ignored, logged and rewritten by the next
-run: a cache never makes a run fail.
+Every entry is one file: a 48-byte header (the magic ``LISGEO\\x00\\x02``, the payload's length and its
+sha256) and the payload (the Parquet or pickle bytes), hashed while it is written and moved into
+place with ``os.replace`` (atomic: a reader sees the old entry, the new one or none; header and
+payload cannot disagree by a crash). Every read checks the magic, the length and the sha256 before
+decoding anything, then decodes and checks the type. An entry that fails any of these (a flipped
+bit, a truncated or zero-byte file, a file of another format or version, a pickle of another
+type, an error while decoding) is a miss: the caller recomputes it as if it were absent, the bad
+file is removed (unless another process has replaced it meanwhile) and rewritten by the caller,
+and it is reported once, at debug level (logger ``lisgeo.cache``). A cache never makes a run fail
+and never changes a result.
+
+Leftovers of killed runs (:func:`sweep`, at a process's first use of the cache, at most once a
+minute across processes): a
+temporary ``.tmp`` file of an entry being written, a ``.writing`` marker of a write-behind, and the
+second process's ``lisgeo-claims-*`` folder in the temporary folder
+(:func:`lisgeo.background.sweep_temp`) are removed when they are stale: their owner (the process id
+in the name or marker) no longer runs on this machine and they have not been touched for
+:data:`STALE_GONE_S`, or, whoever the owner, they have not been touched for :data:`STALE_AFTER_S`.
+A live writer touches its file all the time (the largest entry, D2N2's network, takes about a
+second), so nothing another live process is writing is removed.
 """
 
 from __future__ import annotations
@@ -37,7 +53,10 @@ import logging
 import math
 import os
 import pickle
+import stat
+import struct
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -48,16 +67,24 @@ from .config import ENV_NO_CACHE, cache_enabled as enabled, cache_turned_off as 
 
 __all__ = ["ENV_NO_CACHE", "enabled", "turned_off", "results_dir", "entry_path", "make_key", "code_digest", "file_digest",
            "authored_digests", "dataset_digests", "frame_digest", "store_frame", "load_frame", "store_pickle",
-           "load_pickle", "attrs_to_json", "attrs_from_json", "AUTHORED_FILES", "clear"]
+           "load_pickle", "attrs_to_json", "attrs_from_json", "AUTHORED_FILES", "clear", "DamagedEntry", "sweep", "stale",
+           "STALE_GONE_S", "STALE_AFTER_S"]
 
 log = logging.getLogger(__name__)
 
-#: Bumped when the layout of an entry changes.
-FORMAT = 1
+#: Bumped when the layout of an entry changes (2: the checksummed envelope).
+FORMAT = 2
 #: The authored files (under ``layers/``) whose bytes key the scores and networks.
 AUTHORED_FILES = ("sites.csv", "hs2_stations.csv", "hs2_links.csv", "indices.toml", "assumptions.toml",
                   "digital_coldspots.toml", "social_mobility.csv", "rail_operators.csv")
 _META = b"lisgeo_cache"
+#: The header of every entry file: magic (with the format), payload length, sha256 of the payload.
+_HEADER = struct.Struct("<8sQ32s")
+_MAGIC = b"LISGEO\x00\x02"
+#: A leftover whose owner has gone is removed once untouched this long (s) ...
+STALE_GONE_S = 60.0
+#: ... and any leftover once untouched this long (s): an older version's, or one whose pid was reused.
+STALE_AFTER_S = 3600.0
 
 
 # ------------------------------------------------------------------ where and whether
@@ -248,35 +275,273 @@ def attrs_from_json(text: str) -> dict:
     return _untag(json.loads(text))
 
 
-# ------------------------------------------------------------------ storing and loading
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> bool:
-    """``write(tmp)`` then ``os.replace(tmp, path)``; False (and nothing left behind) on any OSError."""
+# ------------------------------------------------------------------ the entry file: header, payload, checksum
+class DamagedEntry(Exception):
+    """An entry file that is not a whole, intact entry of this format (a miss, never an error);
+    ``stat``: the identity of the file read, when known."""
+
+    def __init__(self, message: str, stat: os.stat_result | None = None):
+        super().__init__(message)
+        self.stat = stat
+
+
+class _Hashing:
+    """A write-only binary file that passes everything to ``fh`` and hashes and counts it on the way."""
+
+    closed = False
+
+    def __init__(self, fh: Any):
+        self._fh = fh
+        self.sha = hashlib.sha256()
+        self.n = 0
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self.sha.update(view)
+        self.n += view.nbytes
+        self._fh.write(view)
+        return view.nbytes
+
+    def tell(self) -> int:
+        return self.n
+
+    def flush(self) -> None:
+        self._fh.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return False
+
+
+def _tmp_name(path: Path) -> tuple[str, str]:
+    """(prefix, suffix) of a temporary file of ``path``: ``.<stem>~<pid>~<random>.tmp``, so that
+    :func:`sweep` knows its owner."""
+    return f".{path.stem[:16]}~{os.getpid()}~", ".tmp"
+
+
+#: The kinds of write error reported already in this process (one warning each, then debug records).
+_WRITE_FAILED: set[tuple] = set()
+
+
+def _write_atomic(path: Path, write: Callable[[Any], None]) -> bool:
+    """Write the entry ``path``: ``write(fh)`` gives the payload to a binary file, which hashes it
+    on the way; the header (magic, length, sha256) is put in front and the whole moved into place
+    with ``os.replace``. False (and nothing left behind) on any error."""
+    _sweep_once()
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem[:16]}-", suffix=".tmp", dir=path.parent)
-        os.close(fd)
+        prefix, suffix = _tmp_name(path)
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
         tmp = Path(name)
-        write(tmp)
+        with open(fd, "wb") as fh:
+            fh.write(b"\0" * _HEADER.size)
+            out = _Hashing(fh)
+            write(out)
+            fh.seek(0)
+            fh.write(_HEADER.pack(_MAGIC, out.n, out.sha.digest()))
         os.replace(tmp, path)
         return True
     except Exception as exc:  # a cache never makes a run fail
-        log.warning("lisgeo cache: could not write %s (%s: %s); going on without it", path, type(exc).__name__, exc)
+        what = (type(exc).__name__, getattr(exc, "errno", None))  # e.g. a read-only folder: said once, not per entry
+        level = logging.DEBUG if what in _WRITE_FAILED else logging.WARNING
+        _WRITE_FAILED.add(what)
+        log.log(level, "lisgeo cache: could not write %s (%s: %s); going on without it (results are not kept between runs)",
+                path, type(exc).__name__, getattr(exc, "strerror", None) or exc)
         return False
     finally:
-        if tmp is not None and tmp.exists():
+        if tmp is not None:
             try:
                 tmp.unlink()
             except OSError:
                 pass
 
 
-def _discard(path: Path, exc: BaseException) -> None:
-    log.warning("lisgeo cache: ignoring unreadable entry %s (%s: %s); it will be rewritten", path, type(exc).__name__, exc)
+def _read_entry(path: Path) -> tuple[memoryview, os.stat_result] | None:
+    """The payload of the entry file ``path`` (checked: magic, length, sha256) and the file's
+    identity; None when there is no such file; :class:`DamagedEntry` (or the error met) when it is
+    not intact."""
     try:
-        path.unlink()
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return None
+    with fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise DamagedEntry("not a regular file", st)
+        data = fh.read()
+    if len(data) < _HEADER.size:
+        raise DamagedEntry(f"truncated ({len(data)} bytes, shorter than its header)", st)
+    magic, n, digest = _HEADER.unpack_from(data)
+    if magic != _MAGIC:
+        raise DamagedEntry("not a lisgeo cache entry of this format", st)
+    if n != len(data) - _HEADER.size:
+        raise DamagedEntry(f"truncated or extended ({len(data) - _HEADER.size} payload bytes, the header says {n})", st)
+    payload = memoryview(data)[_HEADER.size:]
+    if hashlib.sha256(payload).digest() != digest:
+        raise DamagedEntry("checksum mismatch (the payload's sha256 differs from the one written with it)", st)
+    return payload, st
+
+
+#: Damaged entries reported already in this process (each once).
+_REPORTED: set[str] = set()
+
+
+def _discard(path: Path, exc: BaseException, st: os.stat_result | None = None) -> None:
+    """A damaged entry: report it (once, at debug level) and remove it, unless another process has
+    replaced it meanwhile (``st``: the identity of the file that was read)."""
+    if str(path) not in _REPORTED:
+        _REPORTED.add(str(path))
+        log.debug("lisgeo cache: damaged entry %s (%s: %s): a miss; it is recomputed and rewritten",
+                  path, type(exc).__name__, exc)
+    try:
+        now = os.lstat(path)
+    except OSError:
+        return
+    if st is not None and (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) != (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+        return  # rewritten by another process since it was read: that one is not ours to judge
+    try:
+        if stat.S_ISDIR(now.st_mode):
+            import shutil
+
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink()
     except OSError:
         pass
+
+
+def _entry(path: Path, decode: Callable[[memoryview], Any]) -> Any:
+    """``decode(payload)`` of the entry file ``path``; None when it is absent, and when it is
+    damaged in any way (then discarded: :func:`_discard`)."""
+    _sweep_once()
+    st = None
+    try:
+        got = _read_entry(path)
+        if got is None:
+            return None
+        payload, st = got
+        return decode(payload)
+    except Exception as exc:  # a cache entry never makes a run fail
+        _discard(path, exc, st if st is not None else getattr(exc, "stat", None))
+        return None
+
+
+# ------------------------------------------------------------------ leftovers of killed runs
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (True when it cannot be told: on Windows,
+    where a signal 0 is not a question)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (PermissionError: another user's process)
+        return True
+    return True
+
+
+def stale(mtime: float, owner: int | None, *, now: float | None = None) -> bool:
+    """The rule for leftovers (see the module docstring): untouched for :data:`STALE_GONE_S` with
+    its owner ``owner`` gone, or untouched for :data:`STALE_AFTER_S` whoever the owner."""
+    age = (time.time() if now is None else now) - mtime
+    if age >= STALE_AFTER_S:
+        return True
+    return owner is not None and age >= STALE_GONE_S and not _alive(owner)
+
+
+def _tmp_owner(name: str) -> int | None:
+    """The process id in a temporary file's name (``.<stem>~<pid>~<random>.tmp``), else None."""
+    parts = name.split("~")
+    if len(parts) == 3 and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+def _marker_owner(path: Path) -> int | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def sweep(*, now: float | None = None) -> list[Path]:
+    """Remove the stale leftovers of killed runs (the module docstring's rule): temporary ``.tmp``
+    files and ``.writing`` markers in the cache, and the second process's claims folders in the
+    temporary folder (:func:`lisgeo.background.sweep_temp`). Returns what was removed."""
+    removed: list[Path] = []
+    root = results_dir()
+    try:
+        kinds = [e for e in os.scandir(root) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        kinds = []
+    for kind in kinds:
+        try:
+            entries = list(os.scandir(kind.path))
+        except OSError:
+            continue
+        for e in entries:
+            name = e.name
+            if name.startswith(".") and name.endswith(".tmp"):
+                owner = _tmp_owner(name)
+            elif name.endswith(".writing"):
+                owner = _marker_owner(Path(e.path))
+            else:
+                continue
+            try:
+                mtime = e.stat(follow_symlinks=False).st_mtime
+                if stale(mtime, owner, now=now):
+                    os.unlink(e.path)
+                    removed.append(Path(e.path))
+            except OSError:  # gone meanwhile, or not ours to remove
+                pass
+    from . import background
+
+    removed += background.sweep_temp(now=now)
+    if removed:
+        log.debug("lisgeo cache: removed %d leftover(s) of killed runs: %s", len(removed), ", ".join(map(str, removed)))
+    return removed
+
+
+_SWEPT = False
+#: The file whose time says when the cache was last swept (:func:`_sweep_once`).
+_SWEEP_STAMP = ".last-sweep"
+
+
+def _sweep_once() -> None:
+    """:func:`sweep` at this process's first use of the cache, unless a run swept it less than
+    :data:`STALE_GONE_S` ago (nothing can have gone stale since: the stamp ``results/.last-sweep``
+    says when; a few milliseconds saved on a warm run over a large cache)."""
+    global _SWEPT
+    if _SWEPT:
+        return
+    _SWEPT = True
+    stamp = results_dir() / _SWEEP_STAMP
+    try:
+        if time.time() - stamp.stat().st_mtime < STALE_GONE_S:
+            return
+    except OSError:
+        pass
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+    except OSError:  # (a read-only cache: swept each time; it can remove nothing anyway)
+        pass
+    try:
+        sweep()
+    except Exception as exc:  # tidying up never makes a run fail
+        log.debug("lisgeo cache: could not look for leftovers (%s: %s)", type(exc).__name__, exc)
 
 
 def _await(kind: str, key: str) -> None:
@@ -306,7 +571,7 @@ def store_frame(kind: str, key: str, df: pd.DataFrame) -> Path | None:
         return None
     path = entry_path(kind, key, ".parquet")
 
-    def write(tmp: Path) -> None:
+    def write(fh: Any) -> None:
         plain = df.copy(deep=False)
         plain.attrs = {}
         if isinstance(df, gpd.GeoDataFrame):  # GeoParquet's metadata comes with geopandas' writer
@@ -318,11 +583,11 @@ def store_frame(kind: str, key: str, df: pd.DataFrame) -> Path | None:
 
             table = pa.Table.from_pandas(plain, preserve_index=True)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META: meta})
-        pq.write_table(table, tmp)
+        pq.write_table(table, fh)
 
     if not _write_atomic(path, write):
         return None
-    if _exact_by_construction(df):
+    if _exact_by_construction(df):  # (what was written is checked on every read: the checksum)
         return path
     back = load_frame(kind, key)
     if back is None or not _frames_same(back, df):  # what cannot be read back exactly is not kept
@@ -384,41 +649,47 @@ def _frames_same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return type(a) is type(b) and getattr(a, "crs", None) == getattr(b, "crs", None) and _same(dict(a.attrs), dict(b.attrs))
 
 
-def load_frame(kind: str, key: str) -> pd.DataFrame | None:
-    """The frame stored as ``kind/key`` with its ``attrs``, or None when absent or unreadable (then removed)."""
+def _decode_frame(payload: memoryview) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = pa.py_buffer(payload)
+    md = pq.read_schema(pa.BufferReader(buf)).metadata or {}
+    meta = json.loads(md[_META])
+    if meta["geo"]:
+        import geopandas as gpd
+
+        df = gpd.read_parquet(pa.BufferReader(buf))
+        if meta.get("crs"):  # GeoParquet keeps PROJJSON; give back the CRS as it was given ("EPSG:27700")
+            df = df.set_crs(meta["crs"], allow_override=True)
+    else:
+        df = pd.read_parquet(pa.BufferReader(buf))
+    idx = meta.get("index_string")
+    if idx is not None and _string_dtype(df.index.dtype) != idx:
+        df.index = df.index.astype(pd.StringDtype(storage=idx[0], na_value=np.nan if idx[1] == "nan" else pd.NA))
+    if meta.get("object_index") and df.index.dtype != object:
+        df.index = df.index.astype(object)
+    for i in meta.get("object_columns", []):
+        if df.dtypes.iloc[i] != object:
+            df[df.columns[i]] = df.iloc[:, i].astype(object)
+    df.attrs = attrs_from_json(meta["attrs"])
+    return df
+
+
+def load_frame(kind: str, key: str, expect: type | tuple[type, ...] = pd.DataFrame) -> pd.DataFrame | None:
+    """The frame stored as ``kind/key`` with its ``attrs`` (an instance of ``expect``), or None when
+    absent or damaged in any way (see the module docstring: a damaged entry is a miss, and removed)."""
     _await(kind, key)
-    path = entry_path(kind, key, ".parquet")
-    if not path.is_file():
-        return None
-    try:
-        import pyarrow.parquet as pq
 
-        md = pq.read_schema(path).metadata or {}
-        meta = json.loads(md[_META])
-        if meta["geo"]:
-            import geopandas as gpd
-
-            df = gpd.read_parquet(path)
-            if meta.get("crs"):  # GeoParquet keeps PROJJSON; give back the CRS as it was given ("EPSG:27700")
-                df = df.set_crs(meta["crs"], allow_override=True)
-        else:
-            df = pd.read_parquet(path)
-        idx = meta.get("index_string")
-        if idx is not None and _string_dtype(df.index.dtype) != idx:
-            df.index = df.index.astype(pd.StringDtype(storage=idx[0], na_value=np.nan if idx[1] == "nan" else pd.NA))
-        if meta.get("object_index") and df.index.dtype != object:
-            df.index = df.index.astype(object)
-        for i in meta.get("object_columns", []):
-            if df.dtypes.iloc[i] != object:
-                df[df.columns[i]] = df.iloc[:, i].astype(object)
-        df.attrs = attrs_from_json(meta["attrs"])
+    def decode(payload: memoryview) -> pd.DataFrame:
+        df = _decode_frame(payload)
+        if not isinstance(df, expect):
+            raise DamagedEntry(f"expected {expect}, found {type(df).__name__}")
         return df
-    except Exception as exc:  # a cache entry never makes a run fail
-        _discard(path, exc)
-        return None
+
+    return _entry(entry_path(kind, key, ".parquet"), decode)
 
 
-#: Pickles whose writing waits until this process would otherwise wait (see :func:`store_pickle`).
 _DEFERRED: dict[tuple[str, str], Any] = {}
 
 
@@ -443,9 +714,8 @@ def store_pickle(kind: str, key: str, obj: Any, *, defer: bool = False) -> Path 
         if background._ACTIVE and WRITE_BEHIND and _fork_writer([((kind, key), obj)]):
             return path  # wanted by the second process: written beside this one's work, as write_behind does
 
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    def write(fh: Any) -> None:
+        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
     return path if _write_atomic(path, write) else None
 
@@ -499,7 +769,7 @@ def _fork_writer(items: list) -> bool:
         for (kind, key), _ in items:
             m = _marker(entry_path(kind, key, ".pickle"))
             m.parent.mkdir(parents=True, exist_ok=True)
-            m.touch()
+            m.write_text(str(os.getpid()), encoding="ascii")  # its owner (the writer's, once forked)
             markers.append(m)
         pid = os.fork()
     except OSError:
@@ -508,6 +778,11 @@ def _fork_writer(items: list) -> bool:
         return False
     if pid == 0:  # the writer: its own session, no terminal, nothing to report
         try:
+            for m in markers:  # the writer owns them now: a reader stops waiting if it dies
+                try:
+                    m.write_text(str(os.getpid()), encoding="ascii")
+                except OSError:
+                    pass
             os.setsid()
             null = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
@@ -525,9 +800,8 @@ def _fork_writer(items: list) -> bool:
 def writing(kind: str, key: str) -> bool:
     """Wait while the entry ``kind/key`` (a pickle) is being written by a command that has
     finished (:func:`write_behind`); True when it was (read it now), False when it was not.
-    A marker older than :data:`WRITE_BEHIND_WAIT_S` is a writer that died: removed, not waited for."""
-    import time
-
+    A marker whose writer (the process id it holds) no longer runs, or older than
+    :data:`WRITE_BEHIND_WAIT_S`, is a writer that died: removed, not waited for."""
     m = _marker(entry_path(kind, key, ".pickle"))
     waited = False
     while True:
@@ -535,7 +809,8 @@ def writing(kind: str, key: str) -> bool:
             age = time.time() - m.stat().st_mtime
         except OSError:  # no marker (any more): written, or given up
             return waited
-        if age > WRITE_BEHIND_WAIT_S:
+        owner = _marker_owner(m)
+        if age > WRITE_BEHIND_WAIT_S or (owner is not None and not _alive(owner) and m.exists()):
             m.unlink(missing_ok=True)
             return waited
         waited = True
@@ -550,23 +825,22 @@ def pickle_at_hand(kind: str, key: str) -> bool:
 
 
 def load_pickle(kind: str, key: str, expect: type | tuple[type, ...] = object) -> Any:
-    """The object stored as ``kind/key`` (of type ``expect``), or None when absent or unreadable."""
+    """The object stored as ``kind/key`` (of type ``expect``), or None when absent or damaged in
+    any way (see the module docstring: a damaged entry is a miss, and removed)."""
     if (kind, key) in _DEFERRED:  # kept back by this process: written first, then read as any entry
         store_pickle(kind, key, _DEFERRED.pop((kind, key)))
     _await(kind, key)
     path = entry_path(kind, key, ".pickle")
-    if not path.is_file():
+    if not path.exists():
         writing(kind, key)  # a command that has returned may still be writing it (write_behind)
-        if not path.is_file():
-            return None
-    try:
+
+    def decode(payload: memoryview) -> Any:
         from ._gc import gc_paused
 
-        with open(path, "rb") as fh, gc_paused():  # a network: a few hundred thousand dicts
-            obj = pickle.load(fh)
+        with gc_paused():  # a network: a few hundred thousand dicts
+            obj = pickle.loads(payload)
         if not isinstance(obj, expect):
-            raise TypeError(f"expected {expect}, found {type(obj).__name__}")
+            raise DamagedEntry(f"expected {expect}, found {type(obj).__name__}")
         return obj
-    except Exception as exc:  # a cache entry never makes a run fail
-        _discard(path, exc)
-        return None
+
+    return _entry(path, decode)

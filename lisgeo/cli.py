@@ -359,7 +359,9 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
     _check_gtfs_options(click.get_current_context(), gtfs, gtfs_date, departure, window_min)
     _start(f"lisgeo score {region} ({scenario}): reading layers and building the network")
     from . import background
+    from .io import check_output_dir
 
+    check_output_dir(output)  # an output folder that cannot be written fails here, before the work
     background.prestart(preload=_preload("score", claims=not no_claims))  # (started by run() already in the command)
     from .pipeline import recompute_claims, score_region, write_scores
     from .pipeline.claims import claims_task
@@ -393,7 +395,9 @@ def compare_cmd(region: str, base: str, scenario: str, threshold: float, output:
     _minutes(threshold, "--threshold", 0, MAX_THRESHOLD_MIN, lo_open=True)
     _start(f"lisgeo compare {region}: scoring {base} and {scenario}")
     from . import background
+    from .io import check_output_dir
 
+    check_output_dir(output)  # before the work
     background.prestart(preload=_preload("compare"))
     from .pipeline import compare_scenarios, write_comparison
 
@@ -458,12 +462,14 @@ def validate_cmd(output: Path, classes: tuple[str, ...], no_gains: bool, connect
     from .pipeline.validate import (timetable_summary, validate_connectivity, validate_gains, validate_timetable,
                                     validate_times, write_validation)
 
+    from .io import check_output_dir
     from .pipeline.validate import CLASSES
     from .regions import get_region
 
     unknown = [c for c in classes if c not in CLASSES]
     if unknown:
         raise _bad(None, "--class", f"unknown class(es) {', '.join(map(repr, unknown))}; give one of {', '.join(CLASSES)}")
+    check_output_dir(output)  # before the work
     get_region(region)  # an unknown name fails here, before any network is built
     if timetable:  # the timetable is read last: a missing or corrupt file fails here, before any work
         from .catalog import resolve_dataset
@@ -532,7 +538,10 @@ def map_cmd(spec: Path, output: Path, region: str | None, scenario: str | None, 
     from .mapping.draw import output_kind, write_map
     from .pipeline import make_map
 
+    from .io import check_writable
+
     kind = output_kind(output)  # before any slow work
+    check_writable(output)
     if kind == "png" and no_png:
         raise OutputError(f"--no-png with -o {output} would write nothing; drop --no-png or give an .html output")
     _start(f"lisgeo map {spec.stem}: scoring and drawing")
@@ -560,7 +569,9 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
     """
     _start(f"lisgeo build {region}: reading layers, building the network and scoring, then every map and the report")
     from . import background
+    from .io import check_output_dir
 
+    check_output_dir(output)  # before the work
     background.prestart(preload=_preload("build"))  # its tasks build the other scenarios' networks
     from .pipeline.maps import build_region
 
@@ -582,8 +593,10 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
 @click.option("--inline/--cdn", "inline", default=True, show_default=True, help=INLINE_HELP)
 def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool) -> None:
     """Write one HTML report: every map, district tables, headline claims, sources and licences."""
+    from .io import check_output_dir
     from .pipeline import write_report
 
+    check_output_dir(output)  # before the work
     _start(f"lisgeo report {region}: scoring and drawing every map")
     path = write_report(region=region, out_dir=output, maps_dir=maps_dir, inline=inline, progress=not _OUT.quiet)
     click.echo(f"wrote {path}")
@@ -602,9 +615,12 @@ def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool) -
 def isochrones_cmd(site: str, region: str, scenario: str, mode: str, bands: str, tif: Path | None, output: Path) -> None:
     """Isochrones from SITE (a site_id such as hs2_toton) with the population inside each band."""
     from .errors import ParameterError
-    from .io import write_frame
+    from .io import check_output_file, check_writable, write_frame
     from .network import build_network, isochrones, travel_time_surface
 
+    check_output_file(output)  # before the work
+    if tif is not None:
+        check_writable(tif)
     try:
         b = [float(x) for x in bands.split(",") if x.strip()]
     except ValueError:
@@ -662,9 +678,7 @@ def network_export(region: str, scenario: str, output: Path) -> None:
     md = gpkg_metadata(prov)
     with atomic_set(output.parent) as out:  # every file of the export, or none
         if output.suffix.lower() == ".gpkg":
-            tmp = out.path(output.name)
-            nodes.to_file(tmp, driver="GPKG", layer="nodes", dataset_metadata=md, layer_metadata=md)
-            edges.to_file(tmp, driver="GPKG", layer="edges", layer_metadata=md)
+            out.write_layers(output.name, {"nodes": nodes, "edges": edges}, metadata=md)
         else:
             out.write_frame(nodes, f"{output.stem}_nodes{output.suffix}")
             out.write_frame(edges, f"{output.stem}_edges{output.suffix}")
@@ -733,24 +747,6 @@ _verbosity_options(cli)
 _common_options(cli)
 
 #: What to do about an operating-system error, by its errno.
-_OS_FIXES = {
-    errno.ENAMETOOLONG: "give a shorter folder or file name with -o",
-    errno.ENOSPC: "free some disk space, or give a folder on another disk with -o",
-    errno.EACCES: "give a folder you can write to with -o",
-    errno.EPERM: "give a folder you can write to with -o",
-    errno.EROFS: "the disk is read-only; give another folder with -o",
-    errno.ENOTDIR: "a part of the path is a file, not a folder; give another -o path",
-}
-
-
-def _os_message(exc: OSError) -> str:
-    """One short line for an OSError: what failed, where (the path's middle elided), and the fix."""
-    what = exc.strerror or type(exc).__name__
-    where = f": {_elide(exc.filename, 80)}" if exc.filename is not None else ""
-    fix = _OS_FIXES.get(exc.errno or 0)
-    return _shorten(f"{what}{where}" + (f"; {fix}" if fix else "")) if exc.strerror else _shorten(str(exc))
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning LisgeoError into a one-line message and exit status 2.
 
@@ -783,8 +779,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         click.echo(f"lisgeo: error: {_shorten(exc.format_message())}", err=True)
         return exc.exit_code
-    except OSError as exc:  # unwritable output folder, disk full, a name too long…
-        click.echo(f"lisgeo: error: {_os_message(exc)}", err=True)
+    except OSError as exc:  # an output written outside lisgeo.io: one line with the fix all the same
+        from .io import os_error_line
+
+        click.echo(f"lisgeo: error: {os_error_line(exc)}", err=True)
         return 1
     finally:
         log.removeHandler(handler)

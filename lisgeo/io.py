@@ -8,10 +8,20 @@ A set of files that belong together (``scores.gpkg``, ``scores.csv``, ``claims.c
 when all are written, swaps them all into place. If one cannot be replaced (a file held open by
 another program, a folder of the same name in the way), the old files are put back and the new
 ones removed: the folder holds either the whole old set or the whole new one, never a mix.
+
+Every OS error met on the way (no space left, a disk quota used up, a name too long, no permission,
+a read-only disk) becomes one :class:`~lisgeo.errors.OutputError` line naming the file and the fix
+(:func:`os_error_message`), and no partial file is left behind. A writer that fails with an error
+of its own (GDAL's "no such table: gpkg_contents" when the disk fills under a GeoPackage) is asked
+the disk's state: when the folder cannot take 64 KiB more, the line says the disk is full.
+:func:`check_output_dir` and :func:`check_output_file` (or :func:`check_writable` for any file) find
+an output that cannot be written before any slow work: a name too long, a file in the way, a folder
+that cannot be created or written.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -24,7 +34,9 @@ import pandas as pd
 
 from .errors import OutputError
 
-__all__ = ["atomic_path", "atomic_set", "FileSet", "write_frame", "check_output_file", "check_output_dir", "FORMATS"]
+__all__ = ["atomic_path", "atomic_set", "FileSet", "write_frame", "write_bytes", "write_text", "check_output_file",
+           "check_output_dir", "check_writable", "os_error_message", "os_error_line", "verify_gpkg", "IncompleteOutput",
+           "FORMATS"]
 
 FORMATS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON (WGS84, RFC 7946)", ".parquet": "GeoParquet", ".csv": "CSV"}
 
@@ -35,34 +47,262 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def check_output_file(path: str | os.PathLike) -> Path:
-    """Refuse, before any slow work, an output file that cannot be written: an unknown extension,
-    an existing folder of that name, or a parent that is a file. Returns the path."""
+#: Paths longer than this are shown by their start and end (with their length) in messages.
+_SHOWN_MAX = 120
+
+
+def _shown(path: str | os.PathLike) -> str:
+    """``path`` as a message shows it: whole up to :data:`_SHOWN_MAX` characters, else its start
+    and its end with its length (an over-long -o never makes a 5,000-character line)."""
+    text = os.fspath(path)
+    if len(text) <= _SHOWN_MAX:
+        return text
+    return f"{text[:50]}…{text[-50:]} ({len(text):,} characters)"
+
+
+def _existing(path: Path) -> Path:
+    """The nearest existing folder (or file) at or above ``path`` (absolute)."""
+    p = Path(os.path.abspath(path))
+    while True:
+        try:
+            os.lstat(p)
+            return p
+        except OSError:
+            if p.parent == p:
+                return p
+            p = p.parent
+
+
+def _disk_of(path: Path) -> str:
+    """The mount point of the disk holding ``path`` (for "free some space on ...")."""
+    p = _existing(path)
+    try:
+        while not os.path.ismount(p) and p.parent != p:
+            p = p.parent
+    except OSError:
+        pass
+    return str(p)
+
+
+def os_error_message(exc: OSError, path: str | os.PathLike) -> str:
+    """One line for an OS error met while writing ``path``: what went wrong and the fix (free some
+    space, choose a shorter folder name, choose a folder you can write to ...)."""
+    target = _shown(path)
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC:
+        return (f"cannot write {target}: no space left on the disk; free some space on {_shown(_disk_of(Path(path)))} "
+                "or choose an -o folder on another disk")
+    if code == getattr(errno, "EDQUOT", None):
+        return (f"cannot write {target}: your disk quota is used up; free some space on {_shown(_disk_of(Path(path)))} "
+                "or choose an -o folder on another disk")
+    if code == errno.ENAMETOOLONG:
+        if len(os.fsencode(Path(path).name)) + _NAME_ROOM > 255:
+            return f"cannot write {target}: the file name is too long for the file system; choose a shorter file name"
+        return f"cannot write {target}: the path is too long for the file system; choose a shorter folder name"
+    if code in (errno.EACCES, errno.EPERM):
+        return f"cannot write {target}: permission denied; choose a folder you can write to"
+    if code == errno.EROFS:
+        return f"cannot write {target}: the disk is read-only; choose a folder you can write to"
+    if code == errno.ENOTDIR:
+        return f"cannot write {target}: a part of the path is a file, not a folder; choose another -o path"
+    if code == errno.EISDIR:
+        return f"cannot write {target}: a folder of that name is in the way; remove or rename it, or choose another -o path"
+    return f"cannot write {target} ({_reason(exc)}); choose another -o folder"
+
+
+def os_error_line(exc: OSError) -> str:
+    """Any OS error as one short line: :func:`os_error_message` for its file when it is one a
+    write meets (no space, a quota, a name too long, a read-only disk), else the error with its
+    file names shortened (:func:`_shown`)."""
+    names = [n for n in (exc.filename, getattr(exc, "filename2", None)) if n is not None]
+    if names and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.ENAMETOOLONG, errno.EROFS):
+        return os_error_message(exc, names[0])
+    why = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    return f"{why}: {' -> '.join(_shown(os.fsdecode(n) if isinstance(n, bytes) else str(n)) for n in names)}" if names else why[:500]
+
+
+def _os_error(exc: OSError, path: str | os.PathLike) -> OutputError:
+    err = OutputError(os_error_message(exc, path))
+    err.errno = getattr(exc, "errno", None)
+    return err
+
+
+#: What a folder must still take (bytes) when a writer fails with an error of its own, for the
+#: error to be the writer's and not a full disk (:func:`_diagnose`).
+_PROBE_BYTES = 64 * 1024
+
+
+def _free_bytes(directory: Path) -> int | None:
+    try:
+        st = os.statvfs(directory)
+    except (OSError, AttributeError):
+        return None
+    blocks = st.f_bfree if hasattr(os, "geteuid") and os.geteuid() == 0 else st.f_bavail
+    return blocks * st.f_frsize
+
+
+def _diagnose(directory: Path, need: Any = None) -> OSError | None:
+    """The OS error the folder ``directory`` gives now to a small write (64 KiB, synced), or None
+    when it takes it: why a writer that reports an error of its own failed (a full disk makes
+    GDAL say "no such table: gpkg_contents", or write a broken file without a word). ``need``: a
+    function giving the bytes the file takes (e.g. written in memory), for a writer that gave
+    back what it had written when it failed: more than the disk has free is a full disk too."""
+    fd = name = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=".lisgeo-probe-", dir=directory)
+        left = memoryview(b"\0" * _PROBE_BYTES)
+        while left:  # (a nearly full disk takes part of a write without an error, then refuses the rest)
+            left = left[os.write(fd, left):]
+        os.fsync(fd)
+    except OSError as exc:
+        return exc
+    finally:
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if name is not None:
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+    free = _free_bytes(directory)
+    if need is not None and free is not None:
+        try:
+            n = int(need())
+        except Exception:  # no estimate: no verdict
+            return None
+        if n >= free:
+            return OSError(errno.ENOSPC, f"No space left on device (the file takes about {n / 1e6:.1f} MB; "
+                                         f"{free / 1e6:.1f} MB free)")
+    return None
+
+
+def _failure(exc: BaseException, path: Path) -> OutputError | None:
+    """The one-line error for a writer's failure on ``path`` (an OS error, or an error of the
+    writer's own on a disk that is full), or None: not an output problem (raise it as it is)."""
+    from .errors import LisgeoError
+
+    if isinstance(exc, LisgeoError) or not isinstance(exc, Exception):
+        return None
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return _os_error(exc, path)
+    found = _diagnose(path.parent)
+    if found is not None:
+        return _os_error(found, path)
+    if isinstance(exc, OSError):
+        return _os_error(exc, path)
+    return None
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def _path_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_PATH_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 4096 if os.name != "nt" else 260
+
+
+#: Room kept in a file name for the temporary names and the files written beside an output
+#: (``.NAME.xxxxxxxx.ext``, ``NAME.provenance.json``).
+_NAME_ROOM = 32
+
+
+def check_writable(path: str | os.PathLike, *, folder: bool = False) -> Path:
+    """Refuse, before any slow work, an output ``path`` (a file, or a folder with ``folder``) that
+    cannot be written, in one line with the fix: a name too long for the file system, a file in
+    the way, or a folder that cannot be created or written into (permission, a read-only disk, a
+    full disk). Tried by creating and removing a one-byte hidden file in the folder, or in the
+    nearest existing folder above it (nothing is created or left behind). Returns the path."""
     path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"output {path} is a folder; give a file name ending in one of {', '.join(FORMATS)}, e.g. {path / 'layer.gpkg'}")
-    ext = path.suffix.lower()
-    if ext not in FORMATS:
-        raise OutputError(f"cannot write {path}: unknown extension {ext or '(none)'!r}; use one of {', '.join(FORMATS)}")
-    _check_parents(path.parent, path)
+    target = path if folder else path.parent
+    base = _existing(target)
+    name_max, full = _name_max(base), os.path.abspath(path)
+    parts = Path(full).parts[1:]
+    for i, part in enumerate(parts):
+        room = _NAME_ROOM if (i == len(parts) - 1 and not folder) else 0
+        if len(os.fsencode(part)) + room > name_max:
+            what = "file" if (i == len(parts) - 1 and not folder) else "folder"
+            raise OutputError(f"cannot write {_shown(path)}: a {what} name is too long ({len(part):,} characters; "
+                              f"at most {name_max - room} here); choose a shorter {what} name")
+    path_max = _path_max(base)
+    if len(os.fsencode(full)) + (_NAME_ROOM + 16 if folder else _NAME_ROOM) > path_max:
+        raise OutputError(f"cannot write {_shown(full)}: the path is too long (at most about {path_max - _NAME_ROOM - 16:,} "
+                          "characters here); choose a shorter folder name")
+    try:
+        _check_parents(target, path)
+        if folder and path.exists() and not path.is_dir():
+            raise OutputError(f"output {_shown(path)} exists and is a file, not a folder; give a folder with -o "
+                              "(a new name, or an existing folder)")
+        if not folder and path.is_dir():
+            raise OutputError(f"cannot write {_shown(path)}: a folder of that name is in the way; remove or rename it, "
+                              "or choose another -o path")
+    except OSError as exc:
+        raise _os_error(exc, path) from None
+    fd = name = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=".lisgeo-probe-", dir=base)
+        os.write(fd, b"\0")
+    except OSError as exc:
+        raise _os_error(exc, path) from None
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if name is not None:
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
     return path
 
 
+def check_output_file(path: str | os.PathLike) -> Path:
+    """Refuse, before any slow work, an output file that cannot be written: an unknown extension,
+    an existing folder of that name, a parent that is a file, or any reason of
+    :func:`check_writable` (a name too long, no permission, a read-only or full disk). Returns the path."""
+    path = Path(path)
+    try:
+        is_dir = path.is_dir()
+    except OSError:  # (a name too long: check_writable says so)
+        is_dir = False
+    if is_dir:
+        raise OutputError(f"output {_shown(path)} is a folder; give a file name ending in one of {', '.join(FORMATS)}, "
+                          f"e.g. {_shown(path / 'layer.gpkg')}")
+    ext = path.suffix.lower()
+    if ext not in FORMATS:
+        raise OutputError(f"cannot write {_shown(path)}: unknown extension {ext or '(none)'!r}; use one of {', '.join(FORMATS)}")
+    return check_writable(path)
+
+
 def check_output_dir(directory: str | os.PathLike) -> Path:
-    """Refuse, before any slow work, an output folder that is a file (or lies under a file). Creates nothing."""
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(f"output {directory} exists and is a file, not a folder; give a folder with -o (a new name, or an existing folder)")
-    _check_parents(directory, directory)
-    return directory
+    """Refuse, before any slow work, an output folder that is a file (or lies under a file), or
+    that cannot be created or written (:func:`check_writable`). Creates nothing."""
+    return check_writable(directory, folder=True)
 
 
 def _check_parents(directory: Path, target: Path) -> None:
-    for p in (directory, *directory.parents):
-        if p.exists():
-            if not p.is_dir():
-                raise OutputError(f"cannot write {target}: {p} is a file, not a folder; choose another -o path")
-            return
+    try:
+        for p in (directory, *directory.parents):
+            if p.exists():
+                if not p.is_dir():
+                    raise OutputError(f"cannot write {_shown(target)}: {_shown(p)} is a file, not a folder; choose another -o path")
+                return
+    except OSError as exc:  # e.g. a name too long
+        raise _os_error(exc, target) from None
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError as exc:
+        raise _os_error(exc, path) from None
 
 
 def _make_dir(directory: Path) -> None:
@@ -70,9 +310,9 @@ def _make_dir(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise OutputError(f"output {directory} exists and is a file, not a folder; choose another -o folder") from None
+        raise OutputError(f"output {_shown(directory)} exists and is a file, not a folder; choose another -o folder") from None
     except OSError as exc:
-        raise OutputError(f"cannot create output folder {directory} ({_reason(exc)}); choose another -o folder") from None
+        raise _os_error(exc, directory) from None
 
 
 def _reserve(directory: Path, name: str, suffix: str) -> Path:
@@ -80,8 +320,7 @@ def _reserve(directory: Path, name: str, suffix: str) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=suffix, dir=directory)
     except OSError as exc:
-        raise OutputError(f"cannot write {directory / name}: the folder is not writable ({_reason(exc)}); "
-                          "choose another -o folder, or make it writable") from None
+        raise _os_error(exc, directory / name) from None
     os.close(fd)
     os.unlink(tmp)  # drivers like GPKG refuse to open an existing empty file
     return Path(tmp)
@@ -101,17 +340,42 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
     path = Path(path)
     _make_dir(path.parent)
-    if path.is_dir():
-        raise OutputError(f"cannot write {path}: a folder of that name is in the way; remove or rename it, or choose another -o path")
+    if _is_dir(path):
+        raise OutputError(f"cannot write {_shown(path)}: a folder of that name is in the way; remove or rename it, or choose another -o path")
     tmp_path = _reserve(path.parent, path.name, suffix or path.suffix)
     try:
-        yield tmp_path
+        try:
+            yield tmp_path
+        except Exception as exc:  # an OS error (or a full disk under a writer's own error): one line
+            err = _failure(exc, path)
+            if err is None:
+                raise
+            raise err from None
         try:
             os.replace(tmp_path, path)
         except OSError as exc:
-            raise OutputError(f"cannot replace {path} ({_reason(exc)}); {_FIX}") from None
+            if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENAMETOOLONG):
+                raise _os_error(exc, path) from None
+            raise OutputError(f"cannot replace {_shown(path)} ({_reason(exc)}); {_FIX}") from None
     finally:
         _remove(tmp_path)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (:func:`atomic_path`; OS errors as one line)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically (:func:`atomic_path`; OS errors as one line)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    return path
 
 
 def _prepare(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, bool]:
@@ -130,13 +394,80 @@ def _prepare(df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, bool]:
     return out, ext, is_geo
 
 
-def _write(out: pd.DataFrame, tmp: Path, ext: str, is_geo: bool, layer: str, metadata: Mapping[str, str] | None) -> None:
+def _gdal_write(out: pd.DataFrame, target: Any, ext: str, layer: str, metadata: Mapping[str, str] | None) -> None:
     if ext == ".gpkg":
         md = {str(k): str(v) for k, v in (metadata or {}).items()} or None
-        out.to_file(tmp, driver="GPKG", layer=layer, index=False, dataset_metadata=md, layer_metadata=md)
-    elif ext == ".geojson":
+        out.to_file(target, driver="GPKG", layer=layer, index=False, dataset_metadata=md, layer_metadata=md)
+    else:
         # the layer name becomes the FeatureCollection's "name": never the temporary file's name
-        out.to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON", layer=layer, index=False)
+        out.to_crs("EPSG:4326").to_file(target, driver="GeoJSON", layer=layer, index=False)
+
+
+class IncompleteOutput(OSError):
+    """A file a writer (GDAL) reported as written but that reads back incomplete."""
+
+
+def verify_gpkg(path: str | os.PathLike, layers: Mapping[str, int]) -> None:
+    """Check a GeoPackage written by GDAL: SQLite's quick check and the row count of each layer
+    (``{layer: rows}``); :class:`IncompleteOutput` when it is not whole. (On a full disk GDAL can
+    leave a broken GeoPackage without raising an error.)"""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise IncompleteOutput(errno.EIO, f"the GeoPackage does not open ({exc})") from None
+    try:
+        check = con.execute("PRAGMA quick_check").fetchone()
+        if not check or check[0] != "ok":
+            raise IncompleteOutput(errno.EIO, f"the GeoPackage fails SQLite's check ({check and check[0]})")
+        for layer, rows in layers.items():
+            got = con.execute(f'SELECT COUNT(*) FROM "{layer.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
+            if got != rows:
+                raise IncompleteOutput(errno.EIO, f"layer {layer!r} of the GeoPackage holds {got} rows of {rows}")
+    except sqlite3.Error as exc:
+        raise IncompleteOutput(errno.EIO, f"the GeoPackage reads back broken ({exc})") from None
+    finally:
+        con.close()
+
+
+def _verify_geojson(path: Path, rows: int) -> None:
+    """Check a GeoJSON FeatureCollection written by GDAL: it ends as GDAL ends it and holds every feature."""
+    data = path.read_bytes()
+    if not data.rstrip().endswith(b"]\n}") or data.count(b'{ "type": "Feature"') != rows:
+        raise IncompleteOutput(errno.EIO, "the GeoJSON reads back incomplete")
+
+
+def _checked(write: Any, tmp: Path) -> None:
+    """``write(tmp)`` (a GDAL writer, then its check); on GDAL's own error, or a file it left
+    broken, the disk is asked (:func:`_diagnose`, with the size ``write`` gives in memory)."""
+    try:
+        write(tmp)
+    except Exception as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, IncompleteOutput):
+            raise
+
+        def need() -> int:
+            import io as _io
+
+            buf = _io.BytesIO()
+            write(buf)
+            return len(buf.getbuffer())
+
+        found = _diagnose(tmp.parent, need)
+        if found is not None:
+            raise found from None
+        raise
+
+
+def _write(out: pd.DataFrame, tmp: Path, ext: str, is_geo: bool, layer: str, metadata: Mapping[str, str] | None) -> None:
+    if ext in (".gpkg", ".geojson"):
+        def write(target: Any) -> None:
+            _gdal_write(out, target, ext, layer, metadata)
+            if isinstance(target, Path):
+                verify_gpkg(target, {layer: len(out)}) if ext == ".gpkg" else _verify_geojson(target, len(out))
+
+        _checked(write, tmp)
     elif ext == ".parquet":
         out.to_parquet(tmp, index=False)
     else:
@@ -179,7 +510,7 @@ class FileSet:
     def __init__(self, directory: str | os.PathLike, *, replaces: Iterable[str] = ()):
         self.directory = Path(directory)
         self._tmp: dict[str, Path] = {}
-        self._made = False
+        self._made = self._created = False
         # files of this kind of set that a run may leave out (an option turned off): an earlier
         # run's copy is removed with the swap, so the folder never mixes two runs
         self._replaces = tuple(dict.fromkeys(Path(n).name for n in replaces))
@@ -192,35 +523,57 @@ class FileSet:
         if name in self._tmp:
             raise ValueError(f"{name!r} is already in this set")
         if not self._made:
+            self._created = not self.directory.exists()
             _make_dir(self.directory)
             self._made = True
         target = self.directory / name
-        if target.is_dir():
-            raise OutputError(f"cannot write {target}: a folder of that name is in the way; remove or rename it, or choose another -o folder")
+        if _is_dir(target):
+            raise OutputError(f"cannot write {_shown(target)}: a folder of that name is in the way; remove or rename it, or choose another -o folder")
         tmp = _reserve(self.directory, name, suffix or Path(name).suffix)
         self._tmp[name] = tmp
         return tmp
+
+    def write(self, name: str, writer: Any, *, suffix: str | None = None) -> Path:
+        """Add file ``name`` written by ``writer(tmp_path)`` (any writer: a PNG, a raster ...), its
+        OS errors as one line (as every ``write_*`` method); returns its final path."""
+        tmp = self.path(name, suffix=suffix)
+        try:
+            writer(tmp)
+        except Exception as exc:
+            err = _failure(exc, self.directory / name)
+            if err is None:
+                raise
+            raise err from None
+        return self.directory / name
 
     def write_frame(self, df: pd.DataFrame, name: str, *, layer: str | None = None,
                     metadata: Mapping[str, str] | None = None) -> Path:
         """Add a frame as file ``name`` (as :func:`write_frame`); returns its final path."""
         out, ext, is_geo = _prepare(df, self.directory / name)
-        tmp = self.path(name)
-        try:
-            _write(out, tmp, ext, is_geo, layer or Path(name).stem, metadata)
-        except OSError as exc:
-            raise OutputError(f"cannot write {self.directory / name} ({_reason(exc)}); free some space or choose another -o folder") from None
-        return self.directory / name
+        return self.write(name, lambda tmp: _write(out, tmp, ext, is_geo, layer or Path(name).stem, metadata))
+
+    def write_layers(self, name: str, layers: Mapping[str, pd.DataFrame], *,
+                     metadata: Mapping[str, str] | None = None) -> Path:
+        """Add a GeoPackage ``name`` holding several layers (``{layer: frame}``, written as
+        GeoPandas writes them; ``metadata`` as the dataset's and each layer's), checked as
+        :meth:`write_frame` checks one; returns its final path."""
+        md = {str(k): str(v) for k, v in (metadata or {}).items()} or None
+
+        def write(target: Any) -> None:
+            for i, (layer, df) in enumerate(layers.items()):
+                df.to_file(target, driver="GPKG", layer=layer, layer_metadata=md, **({"dataset_metadata": md} if i == 0 else {}))
+            if isinstance(target, Path):
+                verify_gpkg(target, {layer: len(df) for layer, df in layers.items()})
+
+        return self.write(name, lambda tmp: _checked(write, tmp))
 
     def write_text(self, name: str, text: str) -> Path:
         """Add a UTF-8 text file ``name``; returns its final path."""
-        tmp = self.path(name)
-        try:
+        def write(tmp: Path) -> None:
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
-        except OSError as exc:
-            raise OutputError(f"cannot write {self.directory / name} ({_reason(exc)}); free some space or choose another -o folder") from None
-        return self.directory / name
+
+        return self.write(name, write)
 
     def write_json(self, name: str, obj: Any) -> Path:
         """Add ``obj`` as an indented, key-sorted JSON file ``name``; returns its final path."""
@@ -248,7 +601,7 @@ class FileSet:
         back, the new ones removed, and :class:`~lisgeo.errors.OutputError` names the file."""
         for name, tmp in self._tmp.items():
             if not tmp.is_file():
-                raise OutputError(f"{self.directory / name} was not written; nothing of the set was changed")
+                raise OutputError(f"{_shown(self.directory / name)} was not written; nothing of the set was changed")
         backups: list[tuple[Path, Path]] = []
         placed: list[Path] = []
         failed: Path | None = None
@@ -270,9 +623,9 @@ class FileSet:
         except (OSError, OutputError) as exc:
             lost = self._roll_back(placed, backups)
             why = _reason(exc) if isinstance(exc, OSError) else str(exc)
-            msg = f"cannot replace {failed} ({why}); {_FIX}. Nothing was changed: the folder keeps its old files"
+            msg = f"cannot replace {_shown(failed)} ({why}); {_FIX}. Nothing was changed: the folder keeps its old files"
             if lost:
-                msg = f"cannot replace {failed} ({why}); {_FIX}. Could not restore {', '.join(lost)}: rename the .old file(s) back"
+                msg = f"cannot replace {_shown(failed)} ({why}); {_FIX}. Could not restore {', '.join(lost)}: rename the .old file(s) back"
             raise OutputError(msg) from None
         # 3. the new set is in place: drop the old files
         for _, bak in backups:
@@ -291,9 +644,15 @@ class FileSet:
         return lost
 
     def discard(self) -> None:
-        """Remove every temporary file of the set (the final names are not touched)."""
+        """Remove every temporary file of the set (the final names are not touched), and the
+        set's folder when this set created it and it is left empty (a set that failed)."""
         for tmp in self._tmp.values():
             _remove(tmp)
+        if self._created:
+            try:
+                self.directory.rmdir()  # only when empty
+            except OSError:
+                pass
 
 
 @contextmanager
@@ -319,7 +678,13 @@ def atomic_set(directory: str | os.PathLike, *, replaces: Iterable[str] = ()) ->
     """
     fs = FileSet(check_output_dir(directory), replaces=replaces)
     try:
-        yield fs
+        try:
+            yield fs
+        except Exception as exc:  # a writer used on fs.path(...) directly: its OS errors as one line too
+            err = _failure(exc, Path(directory) / (fs.names[-1] if fs.names else ""))
+            if err is None:
+                raise
+            raise err from None
         fs.commit()
     finally:
         fs.discard()

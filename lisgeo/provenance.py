@@ -17,11 +17,18 @@
 * ``datasets``: every catalogued dataset read, with publisher, licence, vintage and the pinned
   sha256 of each file (:mod:`lisgeo.catalog`); ``authored_files``: the authored files read
   (sites, HS2, assumptions …) with their sha256 when written;
-* ``details``: other facts the frame records (HS2 scheme, index scale, threshold, attribution …).
+* ``details``: other facts the frame records (HS2 scheme, index scale, threshold, attribution …);
+* ``software`` (:func:`software`): the Python version and implementation, the platform, the
+  versions of the main libraries (numpy, pandas, geopandas, shapely, pyogrio, pyproj, pyarrow,
+  networkx, scipy, folium, matplotlib, rasterio …) and of the native ones under them (GEOS, GDAL,
+  PROJ, SQLite), and lisgeo's ``build`` (:func:`build_info`): the git commit of a checkout, or the
+  build record a wheel carries (``lisgeo/_build.json``, written by ``setup.py`` at build time: the
+  commit and the build times, kept through an sdist; "unknown (…)" when neither exists).
 
 :func:`add_provenance` adds it to an :func:`lisgeo.io.atomic_set` as ``provenance.json``, with the
 sha256 of every other file of the set under ``outputs``; :func:`gpkg_metadata` is the short form
-that goes into a GeoPackage's metadata (read it back with ``pyogrio.read_info(path)``).
+that goes into a GeoPackage's metadata (read it back with ``pyogrio.read_info(path)``);
+:func:`write_provenance` writes a record as a file beside outputs written elsewhere (a map, a report).
 """
 
 from __future__ import annotations
@@ -32,16 +39,19 @@ import hashlib
 import json
 import math
 import os
+import platform
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .catalog import get_dataset
 from .errors import UnknownNameError
 
-__all__ = ["PROVENANCE_FILE", "NETWORK_LAYERS", "SCORE_LAYERS", "CLAIMS_LAYERS", "build_provenance", "add_provenance",
-           "gpkg_metadata", "git_commit", "command_line", "dataset_records", "layer_datasets", "file_sha256", "json_sha256"]
+__all__ = ["PROVENANCE_FILE", "NETWORK_LAYERS", "SCORE_LAYERS", "CLAIMS_LAYERS", "MAIN_LIBRARIES", "build_provenance",
+           "add_provenance", "write_provenance", "gpkg_metadata", "git_commit", "build_info", "software", "command_line",
+           "dataset_records", "layer_datasets", "file_sha256", "json_sha256"]
 
 PROVENANCE_FILE = "provenance.json"
 
@@ -123,6 +133,131 @@ def git_commit() -> str | None:
     """The commit lisgeo runs from when it runs from a git checkout; None otherwise."""
     state = _git_state()
     return state[0] if state else None
+
+
+#: The build record a built package carries (written by ``setup.py``; never in a checkout).
+BUILD_RECORD = "_build.json"
+
+
+@functools.cache
+def _build_record() -> dict[str, Any] | None:
+    path = Path(__file__).with_name(BUILD_RECORD)
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return rec if isinstance(rec, dict) and isinstance(rec.get("build_id"), str) else None
+
+
+def build_info() -> dict[str, Any]:
+    """Which build of lisgeo runs: ``build_id`` and what it is made of.
+
+    * From a git checkout (an editable install, or ``PYTHONPATH``): ``source`` "git checkout",
+      ``git_commit``, ``git_dirty``; ``build_id`` "<commit[:12]>" (with "+dirty" for uncommitted changes).
+    * From a wheel or sdist built by lisgeo's ``setup.py``: its record (``lisgeo/_build.json``):
+      ``build_id`` "<commit[:12]>-<wheel build time>", ``git_commit``, ``git_dirty``,
+      ``sdist_built_utc``, ``wheel_built_utc``, ``source`` ("git checkout" or "sdist"); a build
+      from an sdist made without git says ``build_id`` "unknown (built from an sdist without git)".
+    * Otherwise ``build_id`` "unknown (…)"."""
+    state = _git_state()
+    if state:
+        commit, dirty = state
+        return {"build_id": commit[:12] + ("+dirty" if dirty else ""), "source": "git checkout",
+                "git_commit": commit, "git_dirty": dirty}
+    rec = _build_record()
+    if rec is not None:
+        return dict(rec)
+    return {"build_id": "unknown (no build record in the package and not a git checkout)", "source": "unknown"}
+
+
+#: The libraries whose versions :func:`software` records (distribution name: module name).
+MAIN_LIBRARIES = {"numpy": "numpy", "pandas": "pandas", "geopandas": "geopandas", "shapely": "shapely",
+                  "pyogrio": "pyogrio", "pyproj": "pyproj", "pyarrow": "pyarrow", "networkx": "networkx",
+                  "scipy": "scipy", "folium": "folium", "branca": "branca", "matplotlib": "matplotlib",
+                  "mapclassify": "mapclassify", "jenkspy": "jenkspy", "rasterio": "rasterio", "gtfs-kit": "gtfs_kit",
+                  "pyreadr": "pyreadr", "openpyxl": "openpyxl", "pooch": "pooch", "click": "click", "igraph": "igraph"}
+
+
+def _norm(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@functools.cache
+def _dist_versions() -> dict[str, str]:
+    """Installed distributions' versions from their ``<name>-<version>.dist-info`` folders on
+    ``sys.path`` (the first found wins, as for imports): one folder listing per path entry, a
+    millisecond, where a lookup each through importlib.metadata takes about one each."""
+    out: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for n in names:
+            if n.endswith(".dist-info"):
+                name, sep, version = n[: -len(".dist-info")].partition("-")
+                if sep and version:
+                    out.setdefault(_norm(name), version)
+    return out
+
+
+@functools.cache
+def _installed(dist: str) -> str | None:
+    found = _dist_versions().get(_norm(dist))
+    if found is not None:
+        return found
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _version(dist: str, module: str) -> str | None:
+    """A library's version: from the module when this process has imported it (what ran), else
+    the installed distribution's (None: not installed)."""
+    mod = sys.modules.get(module)
+    v = None
+    if mod is not None:
+        import warnings
+
+        with warnings.catch_warnings():  # (click deprecates its __version__)
+            warnings.simplefilter("ignore")
+            v = getattr(mod, "__version__", None)
+    return str(v) if v is not None else _installed(dist)
+
+
+def _native() -> dict[str, str]:
+    """The versions of the native libraries under the Python ones (GEOS, GDAL, PROJ, SQLite)."""
+    out: dict[str, str] = {}
+    for key, module, attr in (("GEOS", "shapely", "geos_version_string"), ("GDAL", "pyogrio", "__gdal_version_string__"),
+                              ("PROJ", "pyproj", "proj_version_str"), ("SQLite", "sqlite3", "sqlite_version")):
+        try:
+            import importlib
+
+            out[key] = str(getattr(importlib.import_module(module), attr))
+        except Exception:  # not installed: not recorded
+            pass
+    return out
+
+
+def software() -> dict[str, Any]:
+    """What software made an output: ``python`` (version), ``implementation``, ``platform``,
+    ``lisgeo`` (its version and :func:`build_info`), ``libraries`` (:data:`MAIN_LIBRARIES`: the
+    version of each, None when not installed) and ``native`` (GEOS, GDAL, PROJ, SQLite)."""
+    from . import __version__
+
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": " ".join(x for x in (platform.system(), platform.release(), platform.machine()) if x),
+        "lisgeo": {"version": __version__, **build_info()},
+        "libraries": {dist: _version(dist, module) for dist, module in MAIN_LIBRARIES.items()},
+        "native": _native(),
+    }
 
 
 def command_line() -> str | None:
@@ -287,12 +422,13 @@ def build_provenance(kind: str, *, attrs: Mapping[str, Any] | None = None, datas
     extra = {k: attrs[k] for k in _DETAILS if k in attrs and k != "base"}
     extra.update(details or {})
     prov["details"] = _jsonable(extra)
+    prov["software"] = software()
     return _jsonable(prov)
 
 
 def gpkg_metadata(prov: Mapping[str, Any]) -> dict[str, str]:
     """The short form of ``prov`` for a GeoPackage's metadata (strings only): ``lisgeo_version``,
-    ``git_commit``, ``created_utc``, ``region``, ``scenario``, ``scenario_status`` (its state),
+    ``git_commit``, ``build_id``, ``python``, ``created_utc``, ``region``, ``scenario``, ``scenario_status`` (its state),
     ``scenario_status_text`` (in plain words), ``base`` and ``base_status`` (comparisons),
     ``assumptions_sha256``, ``index_config_sha256``, ``datasets`` (name=sha256, …) and
     ``lisgeo_provenance`` (all of these as one small JSON string)."""
@@ -301,6 +437,8 @@ def gpkg_metadata(prov: Mapping[str, Any]) -> dict[str, str]:
     short = {
         "lisgeo_version": prov.get("lisgeo_version"),
         "git_commit": prov.get("git_commit"),
+        "build_id": ((prov.get("software") or {}).get("lisgeo") or {}).get("build_id"),
+        "python": (prov.get("software") or {}).get("python"),
         "created_utc": prov.get("created_utc"),
         "command": prov.get("command"),
         "kind": prov.get("kind"),
@@ -330,3 +468,35 @@ def add_provenance(files: Any, prov: Mapping[str, Any], name: str = PROVENANCE_F
     rec = dict(prov)
     rec["outputs"] = outputs
     return files.write_json(name, rec)
+
+
+def write_provenance(path: str | os.PathLike, *, kind: str, outputs: Iterable[str | os.PathLike] = (),
+                     prov: Mapping[str, Any] | None = None, **fields: Any) -> Path:
+    """Write a provenance record as the JSON file ``path`` beside outputs written elsewhere (a
+    map, a report): ``prov`` (a record of :func:`build_provenance`) or, without it,
+    ``build_provenance(kind, **fields)`` (``attrs=``, ``region=``, ``scenario=``, ``datasets=``,
+    ``details=`` …); ``outputs``: files already written, recorded under ``outputs`` with their
+    sha256 and size (named relative to the record's folder when inside it). Written atomically,
+    an OS error as one line (:mod:`lisgeo.io`); returns ``path``.
+
+    ::
+
+        write_provenance(out / "report.html.provenance.json", kind="report", outputs=[report, *maps],
+                         region="d2n2", attrs=scores.attrs, datasets=layer_datasets(SCORE_LAYERS))
+    """
+    from .io import write_text
+
+    path = Path(path)
+    rec = dict(prov) if prov is not None else build_provenance(kind, **fields)
+    rec.setdefault("software", software())
+    files: dict[str, Any] = {}
+    for out in outputs:
+        out = Path(out)
+        try:
+            name = out.resolve().relative_to(path.parent.resolve()).as_posix()
+        except ValueError:
+            name = str(out)
+        files[name] = {"sha256": file_sha256(out), "bytes": out.stat().st_size}
+    rec["outputs"] = files
+    text = json.dumps(_jsonable(rec), indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    return write_text(path, text)

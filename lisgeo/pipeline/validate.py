@@ -455,7 +455,7 @@ def write_validation(results: pd.DataFrame, directory: str | os.PathLike, *,
     with atomic_set(directory, replaces=OUTPUT_FILES) as out:
         out.write_frame(results, "validation.csv")
         out.write_frame(summary, "summary.csv")
-        _scatter(results, out.path("scatter.png"))
+        out.write("scatter.png", lambda tmp: _scatter(results, tmp))
         for name, frame in (extra or {}).items():
             out.write_frame(frame, name)
         add_provenance(out, prov)
@@ -487,8 +487,10 @@ def _scatter(results: pd.DataFrame, path: Path) -> None:
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.grid(True, which="both", alpha=0.2)
     fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)
+    try:
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
 
 
 def gains_path() -> Path:
