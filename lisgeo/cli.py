@@ -16,7 +16,6 @@ printed than before unless ``-v`` asks for it.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import logging
 import math
 import os
@@ -746,7 +745,7 @@ def _common_options(group: click.Group) -> None:
 _verbosity_options(cli)
 _common_options(cli)
 
-#: What to do about an operating-system error, by its errno.
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning LisgeoError into a one-line message and exit status 2.
 
