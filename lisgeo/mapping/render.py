@@ -40,10 +40,11 @@ from folium.plugins import Fullscreen
 from ..errors import EmptyResultError, HashMismatchError, OutputError
 from ._elements import VerbatimMacroElement, template_safe_html
 from .legend import LegendControl, format_value, legend_html
-from .prepare import PreparedLayer, js_safe, split_attribution, to_display_geojson
+from .encode import DECODER_JS, ColumnStore, pack_geometry
+from .prepare import COORD_DECIMALS, PreparedLayer, js_safe, split_attribution
 from .spec import MapSpec
 
-__all__ = ["render_map", "save_map", "inline_assets", "DataLayer", "GeometryData", "HtmlControl", "table_html", "table_caption", "footer_html",
+__all__ = ["render_map", "save_map", "inline_assets", "DataLayer", "GeometryData", "PageColumns", "HtmlControl", "table_html", "table_caption", "footer_html",
            "ASSET_SHA256", "OSM_ATTRIBUTION", "OFFLINE_NOTE", "NO_LEAFLET_NOTE", "EMBED_HASH"]
 
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -77,7 +78,6 @@ _FIGURE_TEMPLATE = Template(
 ASSET_SHA256 = {
     "leaflet.js": "5819285cec137b229c94e1ee5ad73e8b6b84345a4367d60f75fe477fe0fb7b03",
     "leaflet.css": "90b693d86392a4779c861b28cf307e7e59c3fb35328c4d8b95f58f814d38c722",
-    "jquery.min.js": "fc9a93dd241f6b045cbff0481cf4e1901becd0e12fb45166a8f17f95823f0b1a",
     "Control.FullScreen.js": "3c542b5d5844cc00cff2787dff49504a31f3bed9de3161e5b26e0c0437d6bbb7",
     "Control.FullScreen.css": "31f9593e6e715114e23076ba11628f68a301025b44b85ffb70fca4bc9475214e",
     "icon-fullscreen.svg": "034807095346f7be3b9d5b2add42ba0677af1a89d2f90a0caa5c75ec2780a2a2",
@@ -87,26 +87,46 @@ ASSET_SHA256 = {
 }
 
 #: CDN stylesheets/scripts that folium adds but lisgeo's layers never use: dropped from inline pages.
-_UNUSED_CDN = ("bootstrap", "awesome-markers", "fontawesome", "leaflet.awesome.rotate")
+_UNUSED_CDN = ("bootstrap", "awesome-markers", "fontawesome", "leaflet.awesome.rotate", "jquery")
 
 
 class GeometryData(VerbatimMacroElement):
-    """A GeoJSON FeatureCollection (WGS84, rounded) held once in a JS variable; layers with the
-    same features (e.g. several score columns on LSOAs) share it, so the page carries each
-    geometry only once. Each feature's only property is its row number ``i``."""
+    """The features of one or more layers (WGS84, rounded, encoded: :mod:`lisgeo.mapping.encode`) held
+    once in a JS variable as a GeoJSON FeatureCollection; layers with the same features (e.g. several
+    score columns on LSOAs) share it, so the page carries each geometry only once. Each feature's
+    only property is its row number ``i``."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = {{ this.data_json }};
+        var {{ this.get_name() }} = lisgeoGeo({{ this.data_json }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, gdf):
+    def __init__(self, gdf, *, decimals: int = COORD_DECIMALS):
         super().__init__()
         self._name = "LisgeoGeometry"
-        self.data_json = to_display_geojson(gdf, ({"i": i} for i in range(len(gdf))))
+        self.packed = pack_geometry(gdf.geometry.to_crs("EPSG:4326").values, decimals=decimals)
+        self.data_json = js_safe(json.dumps(self.packed, ensure_ascii=False, separators=(",", ":")))
+
+
+class PageColumns(VerbatimMacroElement):
+    """The feature properties of every layer of a page (:class:`lisgeo.mapping.encode.ColumnStore`),
+    written once before the layers that read them."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {{ this.store.to_json() }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "LisgeoColumns"
+        self.store = ColumnStore()
 
 
 class DataLayer(Layer, VerbatimMacroElement):
@@ -121,7 +141,7 @@ class DataLayer(Layer, VerbatimMacroElement):
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function() {
-            var props = {{ this.props_json }};
+            var props = lisgeoProps({{ this.columns_name }}, {{ this.ref_json }});
             var labels = {{ this.labels_json }};
             var base = {{ this.style|tojson }};
             function tip(v) {
@@ -150,22 +170,20 @@ class DataLayer(Layer, VerbatimMacroElement):
         """
     )
 
-    def __init__(self, prepared: PreparedLayer, geometry: GeometryData, *, name: str | None = None, show: bool | None = None):
+    def __init__(self, prepared: PreparedLayer, geometry: GeometryData, *, columns: PageColumns,
+                 name: str | None = None, show: bool | None = None):
         ld = prepared.ldef
         super().__init__(name=name or ld.title, overlay=True, control=True, show=ld.show if show is None else show)
         self._name = "LisgeoLayer"
         self.layer_key = ld.name
         self.geo_name = geometry.get_name()
+        self.columns_name = columns.get_name()
         gdf = prepared.gdf
-        props = []
-        for c, t, p in zip(gdf["_color"], gdf["_tip"], gdf["_pop"]):
-            d = {"c": c}
-            if t:
-                d["v"] = t
-            if p:
-                d["p"] = p
-            props.append(d)
-        self.props_json = js_safe(json.dumps(props, ensure_ascii=False, separators=(",", ":")))
+        pops = gdf["_pop"] if "_pop" in gdf.columns else [""] * len(gdf)
+        self.ref = columns.store.layer(list(gdf["_color"]), [t if t else None for t in gdf["_tip"]],
+                                       [p or "" for p in pops])
+        self.ref_json = json.dumps(self.ref, separators=(",", ":"))
+        self.columns = columns
         self.labels_json = js_safe(json.dumps(prepared.tip_labels, ensure_ascii=False))
         kind = prepared.geom_kind
         if kind == "point":
@@ -181,6 +199,12 @@ class DataLayer(Layer, VerbatimMacroElement):
             self.style = {"color": "#555555", "weight": ld.weight if ld.weight != 1.0 else 0.3,
                           "fillOpacity": ld.fill_opacity, "fillColor": ld.color}
             self.color_key = "fillColor"
+
+
+    @property
+    def props(self) -> list[dict]:
+        """Per feature ``{c, v, p}``: colour, escaped tooltip values, escaped popup HTML (as the page decodes them)."""
+        return self.columns.store.props(self.ref)
 
 
 def _same_geometry(a, b) -> bool:
@@ -360,12 +384,15 @@ def render_map(
         tile_layer = folium.TileLayer("OpenStreetMap", name="OpenStreetMap base map", attr=OSM_ATTRIBUTION, control=True)
         tile_layer.add_to(m)
     m.get_root().header.add_child(Element(_PAGE_CSS), name="lisgeo_css")
+    m.get_root().header.add_child(Element(DECODER_JS), name="lisgeo_decoder")
     offline = (f'<p class="lisgeo-offline">{html.escape(OFFLINE_NOTE)}</p>' if tiles else
                '<p class="lisgeo-offline" style="display:block">No base map: data layers on a blank background.</p>')
     title = (f'<h1>{html.escape(spec.title)}</h1><p class="lisgeo-subtitle">{html.escape(spec.subtitle)}</p>'
              + "".join(f'<p class="lisgeo-status">{html.escape(line)}</p>' for line in status if line)
              + "".join(f'<p class="lisgeo-note">{html.escape(line)}</p>' for line in notes if line) + offline)
     HtmlControl(title, position="topleft", css_class="lisgeo-title").add_to(m)
+    columns = PageColumns()
+    columns.add_to(m)  # before the layers that read it
     drawn: list[DataLayer] = []
     shared: list[tuple[PreparedLayer, GeometryData]] = []
     names: set[str] = set()
@@ -382,7 +409,7 @@ def render_map(
             n += 1
             name = f"{p.title} ({n})"
         names.add(name)
-        dl = DataLayer(p, geo, name=template_safe_html(name))
+        dl = DataLayer(p, geo, columns=columns, name=template_safe_html(name))
         dl.add_to(m)
         drawn.append(dl)
     sections = [(legend_html(p.legend, legend_id=f"legend-{p.ldef.name}"), dl.get_name())
@@ -437,8 +464,6 @@ def _vendored_for(url: str) -> str:
         return "leaflet.css" if url.endswith(".css") else "leaflet.js"
     if "Control.FullScreen" in url:
         return "Control.FullScreen.css" if url.endswith(".css") else "Control.FullScreen.js"
-    if "jquery" in url:
-        return "jquery.min.js"
     if any(k in url for k in _UNUSED_CDN):
         return ""
     raise OutputError(f"cannot inline {url}: lisgeo has no vendored copy; remove that folium plugin or save with inline=False")
