@@ -22,6 +22,7 @@ embeds it) shows only the map: the report prints the table and footer itself, on
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import html
 import json
@@ -45,7 +46,7 @@ from .prepare import COORD_DECIMALS, PreparedLayer, js_safe, split_attribution
 from .spec import MapSpec
 
 __all__ = ["render_map", "save_map", "inline_assets", "DataLayer", "GeometryData", "PageColumns", "HtmlControl", "table_html", "table_caption", "footer_html",
-           "ASSET_SHA256", "OSM_ATTRIBUTION", "OFFLINE_NOTE", "NO_LEAFLET_NOTE", "EMBED_HASH"]
+           "ASSET_SHA256", "OSM_ATTRIBUTION", "OFFLINE_NOTE", "NO_LEAFLET_NOTE", "EMBED_HASH", "BEYOND_LABEL", "BeyondSwitch"]
 
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 OFFLINE_NOTE = ("Base map tiles could not be loaded (no internet connection?): "
@@ -54,6 +55,8 @@ OFFLINE_NOTE = ("Base map tiles could not be loaded (no internet connection?): "
 NO_LEAFLET_NOTE = ("This map could not load its map library from the internet (it was saved with --cdn). "
                    "Connect to the internet and reload, or rebuild it without --cdn: lisgeo then embeds "
                    "everything it needs in the page.")
+#: The layer-control entry that shows the features beyond the region (off at opening).
+BEYOND_LABEL = "Beyond the region"
 #: The URL fragment under which a map page shows only the map (the report's iframes use it).
 EMBED_HASH = "#embed"
 
@@ -171,11 +174,11 @@ class DataLayer(Layer, VerbatimMacroElement):
     )
 
     def __init__(self, prepared: PreparedLayer, geometry: GeometryData, *, columns: PageColumns,
-                 name: str | None = None, show: bool | None = None):
+                 name: str | None = None, show: bool | None = None, control: bool = True, key: str | None = None):
         ld = prepared.ldef
-        super().__init__(name=name or ld.title, overlay=True, control=True, show=ld.show if show is None else show)
+        super().__init__(name=name or ld.title, overlay=True, control=control, show=ld.show if show is None else show)
         self._name = "LisgeoLayer"
-        self.layer_key = ld.name
+        self.layer_key = key or ld.name
         self.geo_name = geometry.get_name()
         self.columns_name = columns.get_name()
         gdf = prepared.gdf
@@ -199,12 +202,44 @@ class DataLayer(Layer, VerbatimMacroElement):
             self.style = {"color": "#555555", "weight": ld.weight if ld.weight != 1.0 else 0.3,
                           "fillOpacity": ld.fill_opacity, "fillColor": ld.color}
             self.color_key = "fillColor"
+        if ld.dash and kind != "point":
+            self.style["dashArray"] = ld.dash
 
 
     @property
     def props(self) -> list[dict]:
         """Per feature ``{c, v, p}``: colour, escaped tooltip values, escaped popup HTML (as the page decodes them)."""
         return self.columns.store.props(self.ref)
+
+
+class BeyondSwitch(Layer, VerbatimMacroElement):
+    """The "Beyond the region" entry of the layer control (off at opening): while it is on, each layer's
+    features beyond the region show with their layer (``pairs``: the layer, and its part beyond)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.layerGroup();
+        (function() {
+            var map = {{ this._parent.get_name() }}, sw = {{ this.get_name() }};
+            var pairs = [{% for a, b in this.pairs %}[{{ a }}, {{ b }}]{{ "," if not loop.last }}{% endfor %}];
+            function sync() {
+                pairs.forEach(function(p) {
+                    var on = map.hasLayer(sw) && map.hasLayer(p[0]);
+                    if (on && !map.hasLayer(p[1])) { map.addLayer(p[1]); }
+                    if (!on && map.hasLayer(p[1])) { map.removeLayer(p[1]); }
+                });
+            }
+            map.on('overlayadd overlayremove', sync);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, pairs: list, *, name: str = BEYOND_LABEL):
+        super().__init__(name=template_safe_html(name), overlay=True, control=True, show=False)
+        self._name = "LisgeoBeyond"
+        self.pairs = [(a.get_name(), b.get_name()) for a, b in pairs]
 
 
 def _same_geometry(a, b) -> bool:
@@ -362,6 +397,7 @@ def render_map(
     status: Iterable[str] = (),
     notes: Iterable[str] = (),
     caption: str | None = None,
+    frame=None,
 ) -> folium.Map:
     """Draw prepared layers as a folium map with title, legends, controls, attribution, table and footer.
 
@@ -369,6 +405,9 @@ def render_map(
     scenario, data vintage and lisgeo version) is printed under the table. ``status`` (plain text
     lines: what is real about each scheme shown) and ``notes`` (e.g. how close the times are) are
     printed in the title box, under the subtitle. ``caption``: the table's (default :func:`table_caption`).
+    ``frame`` (the region's outline, BNG): the view the map opens on (default: every layer's extent);
+    the rows of a layer beyond it (``PreparedLayer.beyond``) are drawn on a "Beyond the region" toggle,
+    off at opening, each part shown while its own layer is on too.
     """
     layers = list(layers)
     if not layers:
@@ -412,6 +451,22 @@ def render_map(
         dl = DataLayer(p, geo, columns=columns, name=template_safe_html(name))
         dl.add_to(m)
         drawn.append(dl)
+    outside = []
+    for p, dl in zip(layers, drawn):
+        if p.beyond is None or not len(p.beyond):
+            continue
+        part = dataclasses.replace(p, gdf=p.beyond, beyond=None)
+        geo = next((g for q, g in shared if _same_geometry(q.gdf, part.gdf)), None)
+        if geo is None:
+            geo = GeometryData(part.gdf)
+            geo.add_to(m)
+            shared.append((part, geo))
+        far = DataLayer(part, geo, columns=columns, name=f"{dl.layer_name} (beyond the region)", control=False,
+                        show=False, key=f"{p.ldef.name}:beyond")
+        far.add_to(m)
+        outside.append((dl, far))
+    if outside:
+        BeyondSwitch(outside).add_to(m)
     sections = [(legend_html(p.legend, legend_id=f"legend-{p.ldef.name}"), dl.get_name())
                 for p, dl in zip(layers, drawn) if p.legend is not None]
     if sections:
@@ -423,7 +478,10 @@ def render_map(
     # bounds from every layer (WGS84 only here)
     import geopandas as gpd
 
-    allb = gpd.GeoSeries(pd.concat([p.gdf.geometry for p in layers]), crs=layers[0].gdf.crs).to_crs("EPSG:4326").total_bounds
+    if frame is not None:
+        allb = gpd.GeoSeries([shapely.box(*shapely.bounds(frame))], crs="EPSG:27700").to_crs("EPSG:4326").total_bounds
+    else:
+        allb = gpd.GeoSeries(pd.concat([p.gdf.geometry for p in layers]), crs=layers[0].gdf.crs).to_crs("EPSG:4326").total_bounds
     m.fit_bounds([[float(allb[1]), float(allb[0])], [float(allb[3]), float(allb[2])]])
     after = ""
     if table is not None and not table.empty:

@@ -130,6 +130,15 @@ class MapData:
 
         return _with_scenario(self._cached(("iso", site, mode, tuple(bands), scenario), run), scenario)
 
+    def outline(self):
+        """The region's outline (a shapely geometry, EPSG:27700): what its maps are framed on."""
+        def run():
+            from ..layers.boundaries import region_reach
+
+            return region_reach(self.region, 0.0)
+
+        return self._cached("outline", run)
+
     def frame_for(self, ldef: LayerDef, spec: MapSpec) -> gpd.GeoDataFrame:
         """The GeoDataFrame that map layer ``ldef`` draws (EPSG:27700)."""
         if ldef.name in self._cache:
@@ -194,6 +203,8 @@ def make_map(spec: MapSpec | str | Path, *, region: str | None = None, scenario:
     """Load the data a map definition names for ``region`` (through ``data``) and draw it.
 
     ``frames`` maps a layer name of the definition to a GeoDataFrame to draw instead of loading it.
+    The map opens framed on the region's outline (:meth:`MapData.outline`; with ``frames``, on the
+    map's own LEP or district layer), with what lies beyond it on a toggle.
     """
     if not isinstance(spec, MapSpec):
         spec = read_spec(spec)
@@ -202,7 +213,7 @@ def make_map(spec: MapSpec | str | Path, *, region: str | None = None, scenario:
         data = MapData(region=spec.region)
     from ..mapping.draw import draw_map
 
-    return draw_map(spec, frames=frames, load=data.frame_for)
+    return draw_map(spec, frames=frames, load=data.frame_for, frame=None if frames else data.outline())
 
 
 def make_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path | None = None,

@@ -285,7 +285,8 @@ def test_breaks_on_web_map_and_png(tmp_path):
     # 12, 20 and 31.5 min in classes 0-15, 15-30 and (above 30) the last; the legend says so
     assert tt.legend.labels == ["0 – 15 min", "more than 15 min", "No data"]
     assert [e.count for e in tt.legend.entries] == [1, 2, 1]
-    assert tt.legend.note == "Fixed classes set in the map file; 1 value above 30 min in the last class"
+    assert tt.legend.note == ("Classes of 15 minutes, the same in every region and scenario; 1 area is over 30 min, "
+                              "shown with the last class")
     colours = tt.gdf["_color"].tolist()
     assert colours[0] == tt.legend.entries[0].color and colours[1] == colours[2] == tt.legend.entries[1].color
     # the same classes in another region (other data): all classes listed, empty ones too
@@ -296,7 +297,7 @@ def test_breaks_on_web_map_and_png(tmp_path):
     assert res2.layers[0].legend.entries[0].color == tt.legend.entries[0].color
     # the PNG draws the same classes, colours and legend
     handles, labels = legend_handles(res.layers, width=200)
-    assert labels[0].startswith("Time to HS2 East Midlands Hub (Toton) by car (Fixed classes set in the map file; 1 value above")
+    assert labels[0].startswith("Time to HS2 East Midlands Hub (Toton) by car (Classes of 15 minutes, the same in every")
     assert labels[1:] == ["0 – 15 min (1)", "more than 15 min (2)", "No data (1)"]
     assert [h.get_facecolor() for h in handles[1:]] == [
         tuple(matplotlib_rgba(e.color)) for e in tt.legend.entries]
