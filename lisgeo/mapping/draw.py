@@ -24,7 +24,7 @@ from .render import render_map, save_map, table_caption
 from .spec import LayerDef, MapSpec, read_spec
 
 __all__ = ["MapResult", "BuiltMap", "Provenance", "draw_map", "write_map", "output_kind", "provenance", "layer_status",
-           "SCORE_DATASETS"]
+           "SCORE_DATASETS", "map_record", "scenario_record"]
 
 #: Datasets behind the score columns (for attribution when the scores carry none).
 SCORE_DATASETS = ("lsoa21_boundaries", "census2021_population", "census2011_workplace_msoa", "major_roads", "hapms",
@@ -254,6 +254,45 @@ class BuiltMap:
     png: Path | None
     html_bytes: int
     result: MapResult
+
+
+def scenario_record(name: str) -> dict[str, Any]:
+    """A scenario a map shows, for provenance: its name, its ``[status]`` table and the status in words."""
+    from ..status import scheme_status
+
+    st = scheme_status(name)
+    if st is None:
+        return {"name": name, "status": None, "status_text": None}
+    return {"name": name, "status": st.table, "status_text": st.text}
+
+
+def map_record(b: BuiltMap, *, definition: str | Path | None = None) -> dict[str, Any]:
+    """What a written map is and what drew it, for ``provenance.json``: its files with their sha256, the
+    map file it was drawn from (with its sha256), each layer (source, column, scenario, features
+    drawn), the scenarios with their status, the datasets, and the layers left out for the region."""
+    from ..provenance import file_sha256
+
+    res = b.result
+    files = {}
+    for kind, path in (("html", b.html), ("png", b.png)):
+        if path is not None and Path(path).is_file():
+            files[kind] = {"file": Path(path).name, "sha256": file_sha256(path), "bytes": Path(path).stat().st_size}
+    names = []
+    for p in res.layers:
+        for n in (p.base, p.scenario):
+            if n and n not in names:
+                names.append(n)
+    counts = res.feature_counts()
+    layers = [{"name": p.ldef.name, "title": p.title, "source": p.ldef.source, "layer": p.ldef.layer,
+               "column": p.ldef.column, "scenario": p.scenario or None, "base": p.base or None,
+               "features": counts.get(p.ldef.name, 0), "beyond_region": counts.get(f"{p.ldef.name}:beyond", 0)}
+              for p in res.layers]
+    rec: dict[str, Any] = {"name": b.name, "title": b.title, "files": files, "layers": layers,
+                           "scenarios": [scenario_record(n) for n in names], "datasets": res.sources,
+                           "skipped": dict(res.skipped), "footer": res.provenance.text if res.provenance else None}
+    if definition is not None and Path(definition).is_file():
+        rec["definition"] = {"path": str(definition), "sha256": file_sha256(definition)}
+    return rec
 
 
 def output_kind(path: str | Path) -> str:

@@ -88,7 +88,23 @@ def split_beyond(p: PreparedLayer, frame: Any, *, margin_m: float = FRAME_MARGIN
         return p
     p.beyond = p.gdf[~inside]
     p.gdf = p.gdf[inside]
+    if p.legend is not None:  # the legend counts what the map shows at opening, and says what is beyond
+        p.legend = _count_inside(p)
     return p
+
+
+def _count_inside(p: PreparedLayer) -> Legend:
+    """``p.legend`` with each entry counting the features inside the region, and a note on those beyond."""
+    lg = p.legend
+    n_out = len(p.beyond)
+    if p.classes is None:
+        counts = [len(p.gdf)] * len(lg.entries)
+    else:
+        cls = p.classes.classes.reindex(p.gdf.index)
+        counts = [int((cls == (-1 if e.nodata else i)).sum()) for i, e in enumerate(lg.entries)]
+    entries = tuple(dataclasses.replace(e, count=n) for e, n in zip(lg.entries, counts))
+    more = f"{n_out:,} more beyond the region (turn on “Beyond the region”)"
+    return dataclasses.replace(lg, entries=entries, note=f"{lg.note}; {more}" if lg.note else more)
 
 
 def region_frame(layers: Iterable[PreparedLayer]) -> Any:

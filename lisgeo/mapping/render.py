@@ -46,7 +46,8 @@ from .prepare import COORD_DECIMALS, PreparedLayer, js_safe, split_attribution
 from .spec import MapSpec
 
 __all__ = ["render_map", "save_map", "inline_assets", "DataLayer", "GeometryData", "PageColumns", "HtmlControl", "table_html", "table_caption", "footer_html",
-           "ASSET_SHA256", "OSM_ATTRIBUTION", "OFFLINE_NOTE", "NO_LEAFLET_NOTE", "EMBED_HASH", "BEYOND_LABEL", "BeyondSwitch"]
+           "ASSET_SHA256", "OSM_ATTRIBUTION", "OFFLINE_NOTE", "NO_LEAFLET_NOTE", "EMBED_HASH", "BEYOND_LABEL", "BeyondSwitch",
+           "asset_block", "INLINE_ASSETS"]
 
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 OFFLINE_NOTE = ("Base map tiles could not be loaded (no internet connection?): "
@@ -527,24 +528,28 @@ def _vendored_for(url: str) -> str:
     raise OutputError(f"cannot inline {url}: lisgeo has no vendored copy; remove that folium plugin or save with inline=False")
 
 
+def asset_block(target: str) -> str:
+    """The inline ``<script>`` or ``<style>`` element that replaces the CDN tag of vendored file ``target``
+    (exactly as :func:`inline_assets` writes it)."""
+    if target.endswith(".js"):
+        js = _asset(target).decode("utf-8").replace("</script", "<\\/script")
+        return f"<script>/* {target} (vendored, see lisgeo/mapping/assets) */\n{js}\n</script>"
+    return f"<style>/* {target} */\n{_css_with_data_uris(_asset(target).decode('utf-8'))}\n</style>"
+
+
+#: The vendored files an inline page may hold (what the report shares between its maps).
+INLINE_ASSETS = ("leaflet.css", "Control.FullScreen.css", "leaflet.js", "Control.FullScreen.js")
+
+
 def inline_assets(page: str) -> str:
     """Replace the CDN <script src> and stylesheet <link> tags of a folium page with inline copies."""
 
-    def script(mo: re.Match) -> str:
+    def tag(mo: re.Match) -> str:
         target = _vendored_for(mo.group(1))
-        if not target:
-            return ""
-        js = _asset(target).decode("utf-8").replace("</script", "<\\/script")
-        return f"<script>/* {target} (vendored, see lisgeo/mapping/assets) */\n{js}\n</script>"
+        return asset_block(target) if target else ""
 
-    def link(mo: re.Match) -> str:
-        target = _vendored_for(mo.group(1))
-        if not target:
-            return ""
-        return f"<style>/* {target} */\n{_css_with_data_uris(_asset(target).decode('utf-8'))}\n</style>"
-
-    page = re.sub(r'<script src="(https?://[^"]+)"></script>', script, page)
-    page = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/>', link, page)
+    page = re.sub(r'<script src="(https?://[^"]+)"></script>', tag, page)
+    page = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/>', tag, page)
     return page
 
 
