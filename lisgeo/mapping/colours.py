@@ -162,8 +162,8 @@ def colour_clashes(layers, *, min_delta_e: float = MIN_DELTA_E, min_cvd: float =
     out = []
     for kind, members in symbol_groups(layers).items():
         for (la, wa, ca), (lb, wb, cb) in itertools.combinations(members, 2):
-            if ca == cb and la == lb:
-                continue
+            if ca == cb and (la == lb or wa == wb):
+                continue  # one thing shown twice (the same category of two schemes' layers) in one colour
             for vision in VISIONS:
                 d = delta_e2000(ca, cb, vision)
                 need = min_delta_e if vision == "normal" else min_cvd

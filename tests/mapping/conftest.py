@@ -72,3 +72,15 @@ def default_maps(real_data, tmp_path_factory):
         warnings.simplefilter("ignore")
         # the defaults: self-contained pages (they must work with every URL blocked)
         return make_maps(region="d2n2", out_dir=out, png=False, progress=False, data=synthetic_data("d2n2"))
+
+
+@pytest.fixture(scope="session")
+def d2n2_build(real_data, tmp_path_factory):
+    """``lisgeo build --region d2n2 -o DIR`` on the real data (scores, every default map, the report): DIR."""
+    from lisgeo.cli import main
+
+    out = tmp_path_factory.mktemp("d2n2_build")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["build", "--region", "d2n2", "-o", str(out)]) == 0
+    return out

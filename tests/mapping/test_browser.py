@@ -393,3 +393,89 @@ def test_hs2_map_shows_what_is_live_and_what_was_cancelled(driver, default_maps)
     assert any(h.startswith("HS2 Phase 1 (under construction): ") for h in heads)
     assert any(h.startswith(f"HS2 Phase 2b {tag}: Faster (5+ min) to") for h in heads)
     driver.save_screenshot(str(ARTIFACTS / "d2n2_6_scenario_hs2_status.png"))
+
+
+def _coloured_share(png: bytes, rect: dict, ratio: float) -> float:
+    """The share of the pixels in ``rect`` (CSS pixels of the viewport) that are drawn: neither the page's
+    white nor the map's blank background (#f2f2ef)."""
+    import io
+
+    from PIL import Image
+
+    im = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    x0, y0 = int(rect["left"] * ratio), int(max(rect["top"], 0) * ratio)
+    x1, y1 = int(rect["right"] * ratio), int(min(rect["bottom"], im.shape[0] / ratio) * ratio)
+    area = im[y0:y1, x0:x1]
+    if area.size == 0:
+        return 0.0
+    far = lambda c: np.abs(area - np.array(c)).sum(-1) > 45  # noqa: E731
+    return float((far((255, 255, 255)) & far((0xF2, 0xF2, 0xEF))).mean())
+
+
+def test_report_alone_shows_every_map_offline(driver, d2n2_build, tmp_path):
+    """The real D2N2 report.html, copied alone to an empty folder and opened with every address blocked,
+    shows all six maps: inside each frame Leaflet runs, the layers draw their features and the frame's
+    pixels are mostly map, not blank (a screenshot of each, under tests/artifacts/). Before: the report
+    framed maps/*.html, so sent alone its six frames were empty ("file not found")."""
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(d2n2_build / "report.html", alone / "report.html")
+    assert [p.name for p in alone.iterdir()] == ["report.html"]
+    logs = _open_report(driver, alone / "report.html")
+    assert _js_errors(logs) == []
+    frames = driver.find_elements("css selector", "iframe.map")
+    assert len(frames) == 6
+    ratio = driver.execute_script("return window.devicePixelRatio") or 1
+    for i, frame in enumerate(frames):
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", frame)
+        driver.switch_to.frame(frame)
+        try:
+            deadline = time.time() + 20
+            while time.time() < deadline and not driver.execute_script("return !!window.lisgeoMap"):
+                time.sleep(0.1)
+            assert driver.execute_script("return !!window.lisgeoMap"), f"map {i + 1}: Leaflet did not start"
+            counts = driver.execute_script(JS_COUNTS)
+            shown = {k: n for k, (n, on) in counts.items() if on}
+            assert shown and all(n > 0 for n in shown.values()), counts
+            drawn = driver.execute_script("return document.querySelectorAll('.leaflet-overlay-pane path').length")
+            assert drawn >= sum(shown.values()) > 0
+            assert not driver.find_element("id", "lisgeo-noleaflet").is_displayed()
+            assert driver.execute_script("return document.documentElement.classList.contains('lisgeo-embed')")
+        finally:
+            driver.switch_to.default_content()
+        time.sleep(0.3)
+        rect = driver.execute_script("var r = arguments[0].getBoundingClientRect(); "
+                                     "return {left: r.left, top: r.top, right: r.right, bottom: r.bottom};", frame)
+        png = driver.get_screenshot_as_png()
+        (ARTIFACTS / f"report_alone_{i + 1}.png").write_bytes(png)
+        share = _coloured_share(png, rect, ratio)
+        assert share > 0.10, f"map {i + 1}: only {share:.0%} of its frame is drawn"
+
+
+def _open_report(driver, path: Path) -> list[dict]:
+    driver.get_log("browser")
+    driver.get(path.resolve().as_uri())
+    deadline = time.time() + 30
+    while time.time() < deadline and driver.execute_script("return document.readyState") != "complete":
+        time.sleep(0.1)
+    time.sleep(0.8)
+    return driver.get_log("browser")
+
+
+def test_beyond_the_region_toggle(driver, default_maps):
+    """Map 1 opens on the region (its view ends north of Birmingham) with the stations and HS2 stations
+    beyond it hidden; "Beyond the region" shows them with their layers (before: the view ran to
+    Birmingham and shrank the region)."""
+    b = next(x for x in default_maps if x.name == "1_overview")
+    assert _js_errors(_open(driver, b.html)) == []
+    south = driver.execute_script("return window.lisgeoMap.getBounds().getSouth()")
+    assert south > 52.55  # Birmingham is at 52.48 N
+    counts = driver.execute_script(JS_COUNTS)
+    assert counts["stations:beyond"][0] > 0 and not counts["stations:beyond"][1]
+    label = next(el for el in driver.find_elements("css selector", ".leaflet-control-layers-overlays label")
+                 if el.text.strip() == "Beyond the region")
+    label.find_element("css selector", "input").click()
+    time.sleep(0.3)
+    counts = driver.execute_script(JS_COUNTS)
+    assert counts["stations:beyond"][1] and counts["hs2:beyond"][1]
+    driver.save_screenshot(str(ARTIFACTS / "d2n2_1_overview_beyond.png"))
