@@ -84,6 +84,18 @@ class Legend:
     shape: str = "box"  # "box" (areas), "circle" (points), "line"
     note: str = ""
     dash: str = ""  # a dashed line's pattern (pixels), e.g. "6 4"; "" solid
+    beyond: int = 0  # features of the layer beyond the region (not counted in the entries)
+
+    def beyond_note(self, *, web: bool = True) -> str:
+        """What the legend says of the layer's features beyond the region ("" when none)."""
+        if not self.beyond:
+            return ""
+        where = "turn on “Beyond the region” to see them" if web else "not shown"
+        return f"{self.beyond:,} more beyond the region ({where})"
+
+    def full_note(self, *, web: bool = True) -> str:
+        """The note with the line on features beyond the region."""
+        return "; ".join(t for t in (self.note, self.beyond_note(web=web)) if t)
 
     @property
     def labels(self) -> list[str]:
@@ -237,7 +249,8 @@ def legend_html(legend: Legend, *, legend_id: str = "") -> str:
             f'<span class="lisgeo-legend-label" style="max-width:260px;overflow-wrap:anywhere">{html.escape(e.label)}</span>'
             f'<span class="lisgeo-legend-count" style="color:#666;margin-left:4px">({e.count:,})</span></div>'
         )
-    note = f'<div class="lisgeo-legend-note" style="color:#555;font-size:11px;margin-top:3px;max-width:260px">{html.escape(legend.note)}</div>' if legend.note else ""
+    text = legend.full_note(web=True)
+    note = f'<div class="lisgeo-legend-note" style="color:#555;font-size:11px;margin-top:3px;max-width:260px">{html.escape(text)}</div>' if text else ""
     ident = f' id="{html.escape(legend_id, quote=True)}"' if legend_id else ""
     return (
         f'<div class="lisgeo-legend"{ident} data-kind="{legend.kind}">'

@@ -103,8 +103,7 @@ def _count_inside(p: PreparedLayer) -> Legend:
         cls = p.classes.classes.reindex(p.gdf.index)
         counts = [int((cls == (-1 if e.nodata else i)).sum()) for i, e in enumerate(lg.entries)]
     entries = tuple(dataclasses.replace(e, count=n) for e, n in zip(lg.entries, counts))
-    more = f"{n_out:,} more beyond the region (turn on “Beyond the region”)"
-    return dataclasses.replace(lg, entries=entries, note=f"{lg.note}; {more}" if lg.note else more)
+    return dataclasses.replace(lg, entries=entries, beyond=n_out)
 
 
 def region_frame(layers: Iterable[PreparedLayer]) -> Any:

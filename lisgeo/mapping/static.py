@@ -48,7 +48,8 @@ def legend_handles(layers, *, width: int = 44) -> tuple[list, list[str]]:
         if lg is None:
             continue
         handles.append(Patch(visible=False))
-        labels.append(_wrap(lg.title + (f" ({lg.note})" if lg.note else ""), width))
+        note = lg.full_note(web=False)  # (the print map has no toggle: "… not shown")
+        labels.append(_wrap(lg.title + (f" ({note})" if note else ""), width))
         for e in lg.entries:
             if lg.shape == "circle":
                 h = Line2D([], [], marker="o", linestyle="", markerfacecolor=e.color, markeredgecolor="#222", markersize=7)

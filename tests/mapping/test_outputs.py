@@ -17,9 +17,6 @@ import numpy as np
 import pytest
 import shapely
 
-from lisgeo.mapping.colours import (MIN_DELTA_E, MIN_DELTA_E_CVD, VISIONS, closest_pair, colour_clashes, delta_e2000,
-                                    delta_e2000_lab, symbol_groups)
-from lisgeo.mapping.encode import ColumnStore, decode_line, encode_line, pack_geometry, unpack_geometry
 
 #: D2N2 map pages must stay within this (bytes); before: 2.17-2.70 MB each (0.87 MB the overview).
 MAP_BUDGET = 1_200_000
@@ -36,6 +33,8 @@ def developer_words(text: str) -> list[str]:
 # ------------------------------------------------------------------ encoded geometry and properties
 def test_encoded_lines_round_trip():
     """The encoded-polyline form keeps every vertex to 1e-5 degrees, either sign, any size of step."""
+    from lisgeo.mapping.encode import decode_line, encode_line, pack_geometry, unpack_geometry
+
     rng = np.random.default_rng(3)
     xy = np.column_stack([rng.uniform(-3, 1, 200), rng.uniform(52, 54, 200)])
     xy[5] = xy[4]  # a repeated vertex (a zero step)
@@ -50,6 +49,8 @@ def test_encoded_lines_round_trip():
 
 
 def test_column_store_writes_a_shared_column_once():
+    from lisgeo.mapping.encode import ColumnStore
+
     store = ColumnStore()
     names = [f"Area {i:03d}" for i in range(100)]
     a = store.layer(["#fff"] * 100, [[n, "1 min"] for n in names], [""] * 100)
@@ -64,6 +65,7 @@ def test_lsoa_mosaic_stays_gap_free_after_encoding(real_data):
     still share their edges exactly (a valid coverage, no gaps or overlaps), in the coordinates the
     browser draws."""
     from lisgeo.layers.boundaries import load_lsoa21
+    from lisgeo.mapping.encode import pack_geometry, unpack_geometry
     from lisgeo.mapping.prepare import simplify_for_display
 
     lsoa = load_lsoa21(region="d2n2")
@@ -114,7 +116,7 @@ def test_legends_in_plain_words(default_maps):
         for p in res.layers:
             texts.append(p.title)
             if p.legend is not None:
-                texts += [p.legend.title, p.legend.note, *p.legend.labels]
+                texts += [p.legend.title, p.legend.full_note(), p.legend.full_note(web=False), *p.legend.labels]
         for t in texts:
             bad = developer_words(t)
             if bad:
@@ -136,6 +138,8 @@ def test_class_notes_say_how_the_classes_were_made(default_maps):
 # ------------------------------------------------------------------ colours a reader can tell apart
 def test_ciede2000_matches_the_published_test_data():
     """Sharma, Wu & Dalal (2005), Table 1: pairs 1, 7, 13, 17, 21, 25, 31 and 34."""
+    from lisgeo.mapping.colours import delta_e2000, delta_e2000_lab
+
     pairs = [((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
              ((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
              ((50.0, 2.5, 0.0), (50.0, 3.1736, 0.5854), 1.0),
@@ -156,6 +160,8 @@ def test_every_map_tells_its_categories_apart(default_maps):
     with lines, fills with fills) are at least ΔE00 20 apart (CIEDE2000), and 8 as seen with
     deuteranopia, protanopia or tritanopia. Before: map 1's HS2 stations (#8e0152) and health sites
     (#AA3377) were 9.8 apart, its black visitor-economy sites and dark grey (#444444) railway stations 18.9."""
+    from lisgeo.mapping.colours import MIN_DELTA_E, MIN_DELTA_E_CVD, closest_pair, colour_clashes, symbol_groups
+
     assert MIN_DELTA_E == 20 and MIN_DELTA_E_CVD == 8
     for b in default_maps:
         assert colour_clashes(b.result.layers) == [], b.name
@@ -169,6 +175,8 @@ def test_coldspots_unlike_district_boundaries(default_maps):
     """Map 5's coldspot outlines are dashed, in colours far from the solid grey district lines, and
     their legends show a dashed line and say so (before: solid lines, the neighbourhood coldspots in a
     dark red (#67000d) that reads as dark grey on the map, like the district edges)."""
+    from lisgeo.mapping.colours import MIN_DELTA_E, MIN_DELTA_E_CVD, VISIONS, delta_e2000
+
     digital = next(b for b in default_maps if b.name == "5_digital")
     layers = {p.ldef.name: p for p in digital.result.layers}
     page = digital.html.read_text(encoding="utf-8")
@@ -201,7 +209,7 @@ def test_maps_framed_on_the_region(default_maps, real_data):
             if p.beyond is not None and len(p.beyond):
                 assert not shapely.intersects(zone, np.asarray(p.beyond.geometry.values, dtype=object)).any()
                 assert p.n_features + len(p.beyond) == len(p.data)  # nothing lost
-                assert "more beyond the region" in p.legend.note
+                assert p.legend.beyond == len(p.beyond) and "more beyond the region" in p.legend.full_note()
         counts = res.feature_counts()
         assert counts.get("stations:beyond", 0) > 0 or name != "1_overview"
         assert counts.get("hs2:beyond", 0) > 0  # HS2 stations outside the region: kept, on the toggle
