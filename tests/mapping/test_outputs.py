@@ -109,14 +109,20 @@ def test_legends_in_plain_words(default_maps):
     """No legend title, entry or note, map title, subtitle, layer name or note holds a developer's phrase
     (before: "Fixed classes set in the map file", "Quantile classes", "Natural breaks (Fisher–Jenks)",
     "Equal-interval classes", "Drive-time isochrones", "docs/validation.md")."""
+    import html as _html
+
+    from lisgeo.mapping.legend import legend_html
+    from lisgeo.mapping.static import legend_handles
+
     found = {}
     for b in default_maps:
         res = b.result
         texts = [res.spec.title, res.spec.subtitle, *res.notes, *res.status_lines]
         for p in res.layers:
             texts.append(p.title)
-            if p.legend is not None:
-                texts += [p.legend.title, p.legend.full_note(), p.legend.full_note(web=False), *p.legend.labels]
+            if p.legend is not None:  # the legend as the web map and the print map show it
+                texts.append(_html.unescape(re.sub(r"<[^>]+>", " ", legend_html(p.legend))))
+        texts += legend_handles(res.layers)[1]
         for t in texts:
             bad = developer_words(t)
             if bad:
@@ -294,3 +300,21 @@ def test_linked_report_keeps_the_folder(default_maps, tmp_path):
     assert '<iframe class="map linked" src="maps/1_overview.html#embed"' in page and "lisgeo-pieces" not in page
     prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
     assert prov["details"]["linked"] is True and prov["details"]["maps_inside"] is False
+
+
+def test_embedded_pages_come_back_whole_and_cannot_break_out():
+    """What the report's script rebuilds is the map page (marked to show only its map), whatever the
+    page holds: text like the report's own tokens, "</script>", "<!--" (hostile data values)."""
+    from lisgeo.mapping.report import _json_script, embed_pages
+    from lisgeo.mapping.render import asset_block
+
+    hostile = '@@lisgeo-000000000000-0@@ </script><script>alert(1)</script> <!-- <script> &amp; \u2028'
+    page = ('<!DOCTYPE html>\n<html lang="en">\n<head>' + asset_block("leaflet.js") + "</head><body><p>" + hostile
+            + '</p><script>var g = lisgeoGeo({"d":5,"f":[[0,"_ibE_seK"]]});</script></body></html>')
+    pieces, pages, token = embed_pages({"a": page, "b": page})
+    assert token not in page and len(pieces) == 2  # Leaflet and the geometry, each once for both pages
+    rebuilt = re.sub(re.escape(token) + r"([0-9]+)@@", lambda m: pieces[int(m.group(1))], pages["a"])
+    assert rebuilt == page.replace('<html lang="en">', '<html lang="en" class="lisgeo-embed">', 1)
+    held = _json_script("lisgeo-page-a", pages["a"])
+    inner = held[held.index(">") + 1:-len("</script>")]
+    assert "<" not in inner and ">" not in inner and json.loads(inner) == pages["a"]
