@@ -338,7 +338,11 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
                        scores=scores, progress=True, linked=linked)
     for b in res.maps:
         click.echo(f"{b.name:24s} {b.html_bytes / 1e6:6.2f} MB  {b.html}")
-    click.echo(f"{'report':24s} {res.report.stat().st_size / 1e6:6.2f} MB  {res.report}")
+    click.echo(f"{'report':24s} {res.report.stat().st_size / 1e6:6.2f} MB  {res.report}"
+               + ("  (maps linked from maps/)" if linked else "  (one file, the maps inside)"))
+    for path in (output / "maps" / "provenance.json", output / "provenance.json"):
+        if path.is_file():
+            click.echo(f"{'provenance.json':24s} {path.stat().st_size / 1e6:6.2f} MB  {path}")
     for name, path in res.scores.items():
         click.echo(f"{name:24s} {path.stat().st_size / 1e6:6.2f} MB  {path}")
     if res.claims_note:
