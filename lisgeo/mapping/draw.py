@@ -15,11 +15,12 @@ from typing import Any, Callable, Mapping
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from ..catalog import attribution_for, get_dataset
 from ..errors import ConfigError, EmptyResultError, OutputError, ParameterError, UnknownNameError
 from .notes import error_note, shows_changes, time_modes
-from .prepare import PreparedLayer, district_table, prepare_layer, region_frame, split_beyond
+from .prepare import FRAME_MARGIN_M, PreparedLayer, district_table, prepare_layer, region_frame, split_beyond
 from .render import render_map, save_map, table_caption
 from .spec import LayerDef, MapSpec, read_spec
 
@@ -220,7 +221,9 @@ def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFram
     layers = list(prepared.values())
     if frame is None:
         frame = region_frame(layers)
-    layers = [split_beyond(p, frame) for p in layers]
+    if frame is not None:
+        zone = shapely.buffer(frame, FRAME_MARGIN_M)  # once for every layer
+        layers = [split_beyond(p, zone, margin_m=0) for p in layers]
     prov = provenance(layers)
     statuses = _statuses(layers)
     note = error_note(time_modes(spec, layers), changes=shows_changes(layers))

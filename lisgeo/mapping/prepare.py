@@ -2,8 +2,9 @@
 
 :func:`prepare_layer` is shared by the web map (:mod:`lisgeo.mapping.render`) and the print
 map (:mod:`lisgeo.mapping.static`), so both use the same classes, colours and legend.
-Geometry stays in EPSG:27700 here; it is projected to WGS84 only when written as GeoJSON
-(:func:`to_display_geojson`), after simplification for display.
+Geometry stays in EPSG:27700 here; it is projected to WGS84 only when written into a page
+(:mod:`lisgeo.mapping.encode`; :func:`to_display_geojson` for plain GeoJSON), after simplification
+for display. :func:`split_beyond` sets apart what lies beyond the region a map is framed on.
 """
 
 from __future__ import annotations
@@ -89,18 +90,19 @@ def split_beyond(p: PreparedLayer, frame: Any, *, margin_m: float = FRAME_MARGIN
     p.beyond = p.gdf[~inside]
     p.gdf = p.gdf[inside]
     if p.legend is not None:  # the legend counts what the map shows at opening, and says what is beyond
-        p.legend = _count_inside(p)
+        p.legend = _count_inside(p, inside)
     return p
 
 
-def _count_inside(p: PreparedLayer) -> Legend:
-    """``p.legend`` with each entry counting the features inside the region, and a note on those beyond."""
+def _count_inside(p: PreparedLayer, inside: np.ndarray) -> Legend:
+    """``p.legend`` with each entry counting the features inside the region (``inside``: a mask over the
+    layer's rows, in their order), and the number beyond."""
     lg = p.legend
-    n_out = len(p.beyond)
+    n_out = int((~inside).sum())
     if p.classes is None:
-        counts = [len(p.gdf)] * len(lg.entries)
+        counts = [int(inside.sum())] * len(lg.entries)
     else:
-        cls = p.classes.classes.reindex(p.gdf.index)
+        cls = np.asarray(p.classes.classes.to_numpy())[inside]  # (by position: an index may repeat)
         counts = [int((cls == (-1 if e.nodata else i)).sum()) for i, e in enumerate(lg.entries)]
     entries = tuple(dataclasses.replace(e, count=n) for e, n in zip(lg.entries, counts))
     return dataclasses.replace(lg, entries=entries, beyond=n_out)
