@@ -523,6 +523,10 @@ INLINE_HELP = ("Self-contained pages (the default: Leaflet and its plugins embed
                "or --cdn to link them from CDNs (smaller files that need the internet).")
 
 
+LINKED_HELP = ("Frame the maps from DIR/maps/ instead of holding them in the report (a smaller report that "
+               "works only beside that folder; the default is one file to send on its own).")
+
+
 @cli.command("map")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -559,10 +563,14 @@ def map_cmd(spec: Path, output: Path, region: str | None, scenario: str | None, 
 @click.option("--scenario", default=None, help="Scenario for score layers (default: each map file's).")
 @click.option("--inline/--cdn", "inline", default=True, show_default=True, help=INLINE_HELP)
 @click.option("--scores/--no-scores", default=True, show_default=True, help="Also write the scores behind the maps (DIR/scores/).")
-def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | None, inline: bool, scores: bool) -> None:
+@click.option("--linked", is_flag=True, help=LINKED_HELP)
+def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | None, inline: bool, scores: bool,
+              linked: bool) -> None:
     """Compute the scores the maps need, draw every map definition into DIR/maps/ and write the report.
 
-    The report is DIR/report.html (every map, its district table, the headline claims, the sources).
+    The report is DIR/report.html (every map, its district table, the headline claims, the sources):
+    one file with its maps inside, to send on its own (--linked: maps framed from DIR/maps/).
+    DIR/maps/provenance.json and DIR/provenance.json say what drew the maps and the report.
     The scores of the base scenario (or --scenario) and the recomputed strategy claims are written
     to DIR/scores/ (scores.gpkg, scores.csv, claims.csv), so every map can be traced to its numbers.
     """
@@ -575,10 +583,14 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
     from .pipeline.maps import build_region
 
     res = build_region(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline,
-                       scores=scores, progress=not _OUT.quiet)
+                       scores=scores, progress=not _OUT.quiet, linked=linked)
     for b in res.maps:
         click.echo(f"{b.name:24s} {b.html_bytes / 1e6:6.2f} MB  {b.html}")
-    click.echo(f"{'report':24s} {res.report.stat().st_size / 1e6:6.2f} MB  {res.report}")
+    click.echo(f"{'report':24s} {res.report.stat().st_size / 1e6:6.2f} MB  {res.report}"
+               + ("  (maps linked from maps/)" if linked else "  (one file, the maps inside)"))
+    for path in (output / "maps" / "provenance.json", output / "provenance.json"):
+        if path.is_file():
+            click.echo(f"{'provenance.json':24s} {path.stat().st_size / 1e6:6.2f} MB  {path}")
     for name, path in res.scores.items():
         click.echo(f"{name:24s} {path.stat().st_size / 1e6:6.2f} MB  {path}")
     if res.claims_note:
@@ -590,15 +602,24 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: DIR/report.html and DIR/maps/.")
 @click.option("--maps", "maps_dir", default=None, type=click.Path(file_okay=False, path_type=Path), help="Folder of map definitions (default: maps/).")
 @click.option("--inline/--cdn", "inline", default=True, show_default=True, help=INLINE_HELP)
-def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool) -> None:
-    """Write one HTML report: every map, district tables, headline claims, sources and licences."""
+@click.option("--linked", is_flag=True, help=LINKED_HELP)
+def report_cmd(region: str, output: Path, maps_dir: Path | None, inline: bool, linked: bool) -> None:
+    """Write one HTML report: every map, district tables, headline claims, sources and licences.
+
+    DIR/report.html holds its maps: one file that works on its own, offline, and can be sent by
+    email (--linked: the maps are framed from DIR/maps/ and the report needs that folder beside it).
+    The maps are also written to DIR/maps/, with a PNG of each for print; provenance.json beside
+    the report and in DIR/maps/ say what drew them.
+    """
     from .io import check_output_dir
     from .pipeline import write_report
 
     check_output_dir(output)  # before the work
     _start(f"lisgeo report {region}: scoring and drawing every map")
-    path = write_report(region=region, out_dir=output, maps_dir=maps_dir, inline=inline, progress=not _OUT.quiet)
-    click.echo(f"wrote {path}")
+    path = write_report(region=region, out_dir=output, maps_dir=maps_dir, inline=inline, progress=not _OUT.quiet,
+                        linked=linked)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB" + (", maps linked from maps/)" if linked else
+                                                                       ", one file with its maps inside)"))
 
 
 # ---------------------------------------------------------------- network

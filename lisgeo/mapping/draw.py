@@ -15,16 +15,17 @@ from typing import Any, Callable, Mapping
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from ..catalog import attribution_for, get_dataset
 from ..errors import ConfigError, EmptyResultError, OutputError, ParameterError, UnknownNameError
 from .notes import error_note, shows_changes, time_modes
-from .prepare import PreparedLayer, district_table, prepare_layer
+from .prepare import FRAME_MARGIN_M, PreparedLayer, district_table, prepare_layer, region_frame, split_beyond
 from .render import render_map, save_map, table_caption
 from .spec import LayerDef, MapSpec, read_spec
 
 __all__ = ["MapResult", "BuiltMap", "Provenance", "draw_map", "write_map", "output_kind", "provenance", "layer_status",
-           "SCORE_DATASETS"]
+           "SCORE_DATASETS", "map_record", "scenario_record"]
 
 #: Datasets behind the score columns (for attribution when the scores carry none).
 SCORE_DATASETS = ("lsoa21_boundaries", "census2021_population", "census2011_workplace_msoa", "major_roads", "hapms",
@@ -103,6 +104,7 @@ class MapResult:
     statuses: tuple = ()
     notes: tuple[str, ...] = ()
     caption: str | None = None  # the district table's caption (with the status of the one scheme it shows)
+    frame: Any = None  # the region's outline (BNG) the map is framed on; features beyond it are on a toggle
 
     @property
     def status_lines(self) -> list[str]:
@@ -120,8 +122,14 @@ class MapResult:
         return out
 
     def feature_counts(self) -> dict[str, int]:
-        """Features drawn per map layer (what a browser should show)."""
-        return {p.ldef.name: p.n_features for p in self.layers}
+        """Features drawn per map layer (what a browser should show); the features of a layer that lie
+        beyond the region, drawn on the "Beyond the region" toggle, under ``"<layer>:beyond"``."""
+        out = {}
+        for p in self.layers:
+            out[p.ldef.name] = p.n_features
+            if p.beyond is not None and len(p.beyond):
+                out[f"{p.ldef.name}:beyond"] = len(p.beyond)
+        return out
 
 
 def layer_status(ldef: LayerDef, spec: MapSpec, gdf: gpd.GeoDataFrame | None = None):
@@ -156,7 +164,7 @@ def _with_status(ldef: LayerDef, gdf: gpd.GeoDataFrame, st) -> gpd.GeoDataFrame:
 def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFrame] | None = None,
              load: Callable[[LayerDef, MapSpec], gpd.GeoDataFrame] | None = None,
              region: str | None = None, scenario: str | None = None,
-             places: gpd.GeoDataFrame | None = None) -> MapResult:
+             places: gpd.GeoDataFrame | None = None, frame: Any = None) -> MapResult:
     """Classify and draw the layers of a map definition with folium.
 
     Each layer's frame comes from ``frames`` (by layer name) or else from ``load(layer_def, spec)``.
@@ -169,6 +177,11 @@ def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFram
     scheme that is not built, in a ``scenario_status`` column for tooltips, in the district table
     (its caption, or each heading when it shows several schemes) and in the footer. A map of journey times
     says how close they are, per class, from the assumptions as they read now (:mod:`lisgeo.mapping.notes`).
+
+    The map opens framed on ``frame`` (the region's outline, a shapely geometry in BNG; by default the
+    map's own LEP or district layer, :func:`~lisgeo.mapping.prepare.region_frame`); features wholly
+    beyond it (stations, roads and places of the wider area) are drawn on a "Beyond the region" toggle,
+    off at opening, and left off the print map (:func:`~lisgeo.mapping.prepare.split_beyond`).
     """
     if not isinstance(spec, MapSpec):
         spec = read_spec(spec)
@@ -206,6 +219,11 @@ def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFram
         raise EmptyResultError(f"map {spec.name!r}: the table's layer {spec.table.layer!r} has no data: {skipped[spec.table.layer]}; point [table] at another layer or choose another region")
     table, units = district_table(spec, prepared)
     layers = list(prepared.values())
+    if frame is None:
+        frame = region_frame(layers)
+    if frame is not None:
+        zone = shapely.buffer(frame, FRAME_MARGIN_M)  # once for every layer
+        layers = [split_beyond(p, zone, margin_m=0) for p in layers]
     prov = provenance(layers)
     statuses = _statuses(layers)
     note = error_note(time_modes(spec, layers), changes=shows_changes(layers))
@@ -215,8 +233,8 @@ def draw_map(spec: MapSpec | str | Path, *, frames: Mapping[str, gpd.GeoDataFram
     if spec.table is not None:
         caption = table_caption(spec, [prepared[n].status for n in (spec.table.layer, *spec.table.also) if n in prepared])
     m = render_map(spec, layers, table=table, table_units=units, footer=prov.text, status=lines, notes=notes,
-                   caption=caption)
-    return MapResult(spec, m, layers, table, units, skipped, prov, places, statuses, notes, caption)
+                   caption=caption, frame=frame)
+    return MapResult(spec, m, layers, table, units, skipped, prov, places, statuses, notes, caption, frame)
 
 
 def _statuses(layers: list[PreparedLayer]) -> tuple:
@@ -239,6 +257,45 @@ class BuiltMap:
     png: Path | None
     html_bytes: int
     result: MapResult
+
+
+def scenario_record(name: str) -> dict[str, Any]:
+    """A scenario a map shows, for provenance: its name, its ``[status]`` table and the status in words."""
+    from ..status import scheme_status
+
+    st = scheme_status(name)
+    if st is None:
+        return {"name": name, "status": None, "status_text": None}
+    return {"name": name, "status": st.table, "status_text": st.text}
+
+
+def map_record(b: BuiltMap, *, definition: str | Path | None = None) -> dict[str, Any]:
+    """What a written map is and what drew it, for ``provenance.json``: its files with their sha256, the
+    map file it was drawn from (with its sha256), each layer (source, column, scenario, features
+    drawn), the scenarios with their status, the datasets, and the layers left out for the region."""
+    from ..provenance import file_sha256
+
+    res = b.result
+    files = {}
+    for kind, path in (("html", b.html), ("png", b.png)):
+        if path is not None and Path(path).is_file():
+            files[kind] = {"file": Path(path).name, "sha256": file_sha256(path), "bytes": Path(path).stat().st_size}
+    names = []
+    for p in res.layers:
+        for n in (p.base, p.scenario):
+            if n and n not in names:
+                names.append(n)
+    counts = res.feature_counts()
+    layers = [{"name": p.ldef.name, "title": p.title, "source": p.ldef.source, "layer": p.ldef.layer,
+               "column": p.ldef.column, "scenario": p.scenario or None, "base": p.base or None,
+               "features": counts.get(p.ldef.name, 0), "beyond_region": counts.get(f"{p.ldef.name}:beyond", 0)}
+              for p in res.layers]
+    rec: dict[str, Any] = {"name": b.name, "title": b.title, "files": files, "layers": layers,
+                           "scenarios": [scenario_record(n) for n in names], "datasets": res.sources,
+                           "skipped": dict(res.skipped), "footer": res.provenance.text if res.provenance else None}
+    if definition is not None and Path(definition).is_file():
+        rec["definition"] = {"path": str(definition), "sha256": file_sha256(definition)}
+    return rec
 
 
 def output_kind(path: str | Path) -> str:

@@ -19,7 +19,7 @@ from ._elements import VerbatimMacroElement
 from .classify import NODATA_COLOR, Categories, Classification, category_key
 
 __all__ = ["Legend", "LegendEntry", "format_value", "legend_for_classes", "legend_for_categories", "legend_html",
-           "LegendControl", "category_label"]
+           "LegendControl", "category_label", "class_note", "FEATURE_WORDS"]
 
 
 def format_value(value, *, units: str = "", decimals: int = 0) -> str:
@@ -83,6 +83,19 @@ class Legend:
     kind: str  # "classes" or "categories"
     shape: str = "box"  # "box" (areas), "circle" (points), "line"
     note: str = ""
+    dash: str = ""  # a dashed line's pattern (pixels), e.g. "6 4"; "" solid
+    beyond: int = 0  # features of the layer beyond the region (not counted in the entries)
+
+    def beyond_note(self, *, web: bool = True) -> str:
+        """What the legend says of the layer's features beyond the region ("" when none)."""
+        if not self.beyond:
+            return ""
+        where = "turn on “Beyond the region” to see them" if web else "not shown"
+        return f"{self.beyond:,} more beyond the region ({where})"
+
+    def full_note(self, *, web: bool = True) -> str:
+        """The note with the line on features beyond the region."""
+        return "; ".join(t for t in (self.note, self.beyond_note(web=web)) if t)
 
     @property
     def labels(self) -> list[str]:
@@ -106,8 +119,61 @@ def _range(lo, hi, *, units: str, decimals: int) -> str:
     return f"{a}{sep}{b}"
 
 
+_NUMBERS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine", 10: "Ten"}
+#: What one feature is called in a legend's note, by the kind of geometry drawn.
+FEATURE_WORDS = {"polygon": "areas", "point": "places", "line": "stretches of line"}
+
+
+def _amount(value: float, units: str) -> str:
+    """A class width in words: ``15 minutes``, ``10%``, ``50,000 jobs``."""
+    if units == "min":
+        v = format_value(value, decimals=_edge_decimals([value]))
+        return f"{v} minute" if v == "1" else f"{v} minutes"
+    return format_value(value, units=units, decimals=_edge_decimals([value]))
+
+
+def class_note(cls: Classification, *, units: str = "", features: str = "areas", centred: bool = False) -> str:
+    """How the classes were made, in a planner's words (no method names): "Five classes with about the
+    same number of areas each"; fixed classes: "Classes of 15 minutes (the last 30 minutes), the same in
+    every region and scenario". ``features``: what is classified ("areas", "places"); ``centred``: a
+    diverging palette centred on no change (its middle colour says so)."""
+    k = cls.k
+    n = _NUMBERS.get(k, str(k))
+    if cls.fixed:
+        edges = [*cls.lower, cls.upper[-1]]
+        widths = [b - a for a, b in zip(edges, edges[1:])]
+        same = "the same in every region and scenario"
+        if len(set(widths)) == 1:
+            text = f"Classes of {_amount(widths[0], units)}, {same}"
+        elif len(set(widths[:-1])) == 1 and len(widths) > 2:
+            text = f"Classes of {_amount(widths[0], units)} (the last {_amount(widths[-1], units)}), {same}"
+        else:
+            text = f"{n} classes, {same}"
+    elif cls.scheme == "quantiles":
+        text = f"{n} classes with about the same number of {features} each"
+    elif cls.scheme == "natural_breaks":
+        text = f"{n} classes, split where the values jump most"
+    elif cls.scheme == "equal_interval":
+        text = f"{n} classes of equal width, from the lowest value to the highest"
+    else:
+        text = f"{n} classes"
+    if k == 1 and not cls.fixed:
+        text = "Every value in one class"
+    if centred:
+        text += "; the middle colour is little or no change"
+    return text
+
+
+_SINGULAR = {"areas": "area", "places": "place", "stretches of line": "stretch of line", "values": "value"}
+
+
+def _counted(n: int, features: str) -> str:
+    """``1 area is``, ``3 areas are``."""
+    return f"{n:,} {_SINGULAR.get(features, features)} is" if n == 1 else f"{n:,} {features} are"
+
+
 def legend_for_classes(cls: Classification, colors: list[str], *, title: str, units: str = "", decimals: int = 0,
-                       nodata_label: str = "No data", shape: str = "box", note: str = "") -> Legend:
+                       nodata_label: str = "No data", shape: str = "box", note: str = "", features: str = "areas") -> Legend:
     """Entries ``"lower – upper units"`` for each class (the real edges), then no data if any.
 
     Fixed classes (``cls.fixed``: class edges from a map file) are all listed, empty ones too, with
@@ -138,10 +204,10 @@ def legend_for_classes(cls: Classification, colors: list[str], *, title: str, un
         outside = []
         if cls.n_below:
             edge = format_value(cls.lower[0], units=units, decimals=decimals)
-            outside.append(f"{cls.n_below:,} value{'s' if cls.n_below != 1 else ''} below {edge} in the first class")
+            outside.append(f"{_counted(cls.n_below, features)} under {edge}, shown with the first class")
         if cls.n_above:
             edge = format_value(cls.upper[-1], units=units, decimals=decimals)
-            outside.append(f"{cls.n_above:,} value{'s' if cls.n_above != 1 else ''} above {edge} in the last class")
+            outside.append(f"{_counted(cls.n_above, features)} over {edge}, shown with the last class")
         if outside:
             note = (note + "; " if note else "") + "; ".join(outside)
     return Legend(title, units, tuple(entries), "classes", shape, note)
@@ -158,8 +224,12 @@ def legend_for_categories(cats: Categories, colors: list[str], *, title: str, la
     return Legend(title, "", tuple(entries), "categories", shape, note)
 
 
-def _swatch(color: str, shape: str) -> str:
+def _swatch(color: str, shape: str, dash: str = "") -> str:
     c = html.escape(color, quote=True)
+    if shape == "line" and dash:
+        d = html.escape(dash, quote=True)
+        return (f'<svg class="lisgeo-swatch" width="24" height="12" style="flex:none;margin:3px 4px 0 0" aria-hidden="true">'
+                f'<line x1="0" y1="6" x2="24" y2="6" stroke="{c}" stroke-width="3" stroke-dasharray="{d}"/></svg>')
     if shape == "circle":
         style = f"background:{c};border-radius:50%;width:12px;height:12px;margin:2px 5px 0 3px;border:1px solid #333"
     elif shape == "line":
@@ -175,11 +245,12 @@ def legend_html(legend: Legend, *, legend_id: str = "") -> str:
     for e in legend.entries:
         cls = "lisgeo-legend-entry lisgeo-nodata" if e.nodata else "lisgeo-legend-entry"
         rows.append(
-            f'<div class="{cls}" style="display:flex;align-items:flex-start;margin:2px 0">{_swatch(e.color, legend.shape)}'
+            f'<div class="{cls}" style="display:flex;align-items:flex-start;margin:2px 0">{_swatch(e.color, legend.shape, "" if e.nodata else legend.dash)}'
             f'<span class="lisgeo-legend-label" style="max-width:260px;overflow-wrap:anywhere">{html.escape(e.label)}</span>'
             f'<span class="lisgeo-legend-count" style="color:#666;margin-left:4px">({e.count:,})</span></div>'
         )
-    note = f'<div class="lisgeo-legend-note" style="color:#555;font-size:11px;margin-top:3px;max-width:260px">{html.escape(legend.note)}</div>' if legend.note else ""
+    text = legend.full_note(web=True)
+    note = f'<div class="lisgeo-legend-note" style="color:#555;font-size:11px;margin-top:3px;max-width:260px">{html.escape(text)}</div>' if text else ""
     ident = f' id="{html.escape(legend_id, quote=True)}"' if legend_id else ""
     return (
         f'<div class="lisgeo-legend"{ident} data-kind="{legend.kind}">'

@@ -80,7 +80,7 @@ def error_note(modes: Iterable[str], assumptions: Mapping[str, Any] | None = Non
         text = f"car times are typically within {car}"
     else:
         text = f"rail times are typically within {rail}"
-    out = f"How close are these times? The model's {text} (median errors, docs/validation.md)"
+    out = f"How close are these times? The model's {text} (half are closer than that)"
     if changes:
         out += "; a change smaller than that share of a journey is within the model's error"
     return out + "."

@@ -2,12 +2,14 @@
 
 :func:`prepare_layer` is shared by the web map (:mod:`lisgeo.mapping.render`) and the print
 map (:mod:`lisgeo.mapping.static`), so both use the same classes, colours and legend.
-Geometry stays in EPSG:27700 here; it is projected to WGS84 only when written as GeoJSON
-(:func:`to_display_geojson`), after simplification for display.
+Geometry stays in EPSG:27700 here; it is projected to WGS84 only when written into a page
+(:mod:`lisgeo.mapping.encode`; :func:`to_display_geojson` for plain GeoJSON), after simplification
+for display. :func:`split_beyond` sets apart what lies beyond the region a map is framed on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import json
@@ -23,13 +25,14 @@ from ..errors import EmptyResultError, MissingColumnError
 from ..checks import check_frame
 from .classify import (NODATA_COLOR, Categories, Classification, category_key, class_colors, classify_categories,
                        classify_values, is_diverging, zero_position)
-from .legend import Legend, category_label, format_value, legend_for_categories, legend_for_classes
+from .legend import FEATURE_WORDS, Legend, category_label, class_note, format_value, legend_for_categories, legend_for_classes
 from .spec import LayerDef, MapSpec, column_info
 
 __all__ = [
     "PreparedLayer", "prepare_layer", "simplify_for_display", "to_display_geojson", "tooltip_html", "tooltip_values",
     "tooltip_labels", "popup_html", "js_safe", "status_title",
-    "district_table", "split_attribution", "DEFAULT_SIMPLIFY_M", "COORD_DECIMALS",
+    "district_table", "split_attribution", "DEFAULT_SIMPLIFY_M", "COORD_DECIMALS", "split_beyond", "region_frame",
+    "FRAME_MARGIN_M",
 ]
 
 #: Display simplification tolerance (metres, BNG) for polygons and lines unless a layer sets ``simplify_m``.
@@ -55,6 +58,7 @@ class PreparedLayer:
     scenario: str = ""  # the scenario the frame was computed for (``attrs["scenario"]``), "" for plain layers
     base: str = ""  # for a comparison, the scenario it is compared with (``attrs["base"]``)
     status: Any = None  # the scheme it shows (lisgeo.status.SchemeStatus), set by draw_map
+    beyond: gpd.GeoDataFrame | None = None  # display rows outside the map's region (drawn on a toggle, off at opening)
 
     @property
     def n_features(self) -> int:
@@ -65,6 +69,60 @@ class PreparedLayer:
         """The layer's legend and layer-control title: its own, then the status of a scheme that is
         not built ("HS2 Phase 2b stations (cancelled 2023 — as in the 2020 strategy)")."""
         return status_title(self.ldef.title, self.status)
+
+
+#: How far outside the region's outline a feature may lie and still be drawn with the region (metres).
+FRAME_MARGIN_M = 500.0
+
+
+def split_beyond(p: PreparedLayer, frame: Any, *, margin_m: float = FRAME_MARGIN_M) -> PreparedLayer:
+    """Move the display rows of ``p`` that lie wholly outside ``frame`` (the region's outline, BNG,
+    grown by ``margin_m``) to ``p.beyond``: the map draws them on a "Beyond the region" toggle, off
+    at opening, and frames its view on the region. A feature that reaches into the region stays.
+    The full rows (``p.data``, for the tables) are kept as they are."""
+    if frame is None or p.gdf is None or not len(p.gdf):
+        return p
+    zone = shapely.buffer(frame, margin_m) if margin_m > 0 else frame
+    shapely.prepare(zone)
+    inside = shapely.intersects(zone, np.asarray(p.gdf.geometry.values, dtype=object))
+    if inside.all():
+        return p
+    p.beyond = p.gdf[~inside]
+    p.gdf = p.gdf[inside]
+    if p.legend is not None:  # the legend counts what the map shows at opening, and says what is beyond
+        p.legend = _count_inside(p, inside)
+    return p
+
+
+def _count_inside(p: PreparedLayer, inside: np.ndarray) -> Legend:
+    """``p.legend`` with each entry counting the features inside the region (``inside``: a mask over the
+    layer's rows, in their order), and the number beyond."""
+    lg = p.legend
+    n_out = int((~inside).sum())
+    if p.classes is None:
+        counts = [int(inside.sum())] * len(lg.entries)
+    else:
+        cls = np.asarray(p.classes.classes.to_numpy())[inside]  # (by position: an index may repeat)
+        counts = [int((cls == (-1 if e.nodata else i)).sum()) for i, e in enumerate(lg.entries)]
+    entries = tuple(dataclasses.replace(e, count=n) for e, n in zip(lg.entries, counts))
+    return dataclasses.replace(lg, entries=entries, beyond=n_out)
+
+
+def region_frame(layers: Iterable[PreparedLayer]) -> Any:
+    """The outline of the region a map shows, from its own layers when nobody gave one: the LEP
+    boundary or the districts (both the region's own), else the box around the area layers of
+    scores and comparisons (the region's small areas); None when the map has none of these."""
+    layers = list(layers)
+    for names in (("lep",), ("districts",)):
+        for p in layers:
+            if p.ldef.source == "layer" and p.ldef.layer in names and p.geom_kind == "polygon":
+                geoms = (p.data if p.data is not None else p.gdf).geometry
+                return shapely.union_all(np.asarray(geoms.values, dtype=object))
+    areas = [p for p in layers if p.ldef.source in ("scores", "compare") and p.geom_kind == "polygon"]
+    if areas:
+        b = np.array([p.gdf.total_bounds for p in areas])
+        return shapely.box(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+    return None
 
 
 def status_title(title: str, status: Any) -> str:
@@ -280,12 +338,14 @@ def prepare_layer(ldef: LayerDef, gdf: gpd.GeoDataFrame, *, status: Any = None) 
         palette = class_colors(classes.k, palette=ldef.palette, reverse=ldef.reverse, center=center)
         colors = classes.classes.map(lambda i: NODATA_COLOR if i < 0 else palette[i])
         _, units, dec = _info(ldef, ldef.column)
-        note = {"quantiles": "Quantile classes", "natural_breaks": "Natural breaks (Fisher–Jenks)",
-                "equal_interval": "Equal-interval classes",
-                "breaks": "Fixed classes set in the map file"}[classes.scheme]
-        legend = legend_for_classes(classes, palette, title=title, units=units, decimals=dec, shape=shape, note=note)
+        note = class_note(classes, units=units, features=FEATURE_WORDS[kind], centred=center is not None and center >= 0
+                          and center <= classes.k - 1)
+        legend = legend_for_classes(classes, palette, title=title, units=units, decimals=dec, shape=shape, note=note,
+                                    features=FEATURE_WORDS[kind])
     if not ldef.legend:
         legend = None
+    elif legend is not None and shape == "line" and ldef.dash:
+        legend = dataclasses.replace(legend, dash=ldef.dash)  # the swatch dashed as the line is
     tip_fields = list(ldef.tooltip) or [c for c in ("LSOA21NM", "LADNM", "name") if c in gdf.columns][:1]
     if ldef.column and ldef.column not in tip_fields:
         tip_fields.append(ldef.column)

@@ -22,6 +22,7 @@ embeds it) shows only the map: the report prints the table and footer itself, on
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import html
 import json
@@ -40,11 +41,13 @@ from folium.plugins import Fullscreen
 from ..errors import EmptyResultError, HashMismatchError, OutputError
 from ._elements import VerbatimMacroElement, template_safe_html
 from .legend import LegendControl, format_value, legend_html
-from .prepare import PreparedLayer, js_safe, split_attribution, to_display_geojson
+from .encode import DECODER_JS, ColumnStore, pack_geometry
+from .prepare import COORD_DECIMALS, PreparedLayer, js_safe, split_attribution
 from .spec import MapSpec
 
-__all__ = ["render_map", "save_map", "inline_assets", "DataLayer", "GeometryData", "HtmlControl", "table_html", "table_caption", "footer_html",
-           "ASSET_SHA256", "OSM_ATTRIBUTION", "OFFLINE_NOTE", "NO_LEAFLET_NOTE", "EMBED_HASH"]
+__all__ = ["render_map", "save_map", "inline_assets", "DataLayer", "GeometryData", "PageColumns", "HtmlControl", "table_html", "table_caption", "footer_html",
+           "ASSET_SHA256", "OSM_ATTRIBUTION", "OFFLINE_NOTE", "NO_LEAFLET_NOTE", "EMBED_HASH", "BEYOND_LABEL", "BeyondSwitch",
+           "asset_block", "INLINE_ASSETS"]
 
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 OFFLINE_NOTE = ("Base map tiles could not be loaded (no internet connection?): "
@@ -53,6 +56,8 @@ OFFLINE_NOTE = ("Base map tiles could not be loaded (no internet connection?): "
 NO_LEAFLET_NOTE = ("This map could not load its map library from the internet (it was saved with --cdn). "
                    "Connect to the internet and reload, or rebuild it without --cdn: lisgeo then embeds "
                    "everything it needs in the page.")
+#: The layer-control entry that shows the features beyond the region (off at opening).
+BEYOND_LABEL = "Beyond the region"
 #: The URL fragment under which a map page shows only the map (the report's iframes use it).
 EMBED_HASH = "#embed"
 
@@ -77,7 +82,6 @@ _FIGURE_TEMPLATE = Template(
 ASSET_SHA256 = {
     "leaflet.js": "5819285cec137b229c94e1ee5ad73e8b6b84345a4367d60f75fe477fe0fb7b03",
     "leaflet.css": "90b693d86392a4779c861b28cf307e7e59c3fb35328c4d8b95f58f814d38c722",
-    "jquery.min.js": "fc9a93dd241f6b045cbff0481cf4e1901becd0e12fb45166a8f17f95823f0b1a",
     "Control.FullScreen.js": "3c542b5d5844cc00cff2787dff49504a31f3bed9de3161e5b26e0c0437d6bbb7",
     "Control.FullScreen.css": "31f9593e6e715114e23076ba11628f68a301025b44b85ffb70fca4bc9475214e",
     "icon-fullscreen.svg": "034807095346f7be3b9d5b2add42ba0677af1a89d2f90a0caa5c75ec2780a2a2",
@@ -87,26 +91,46 @@ ASSET_SHA256 = {
 }
 
 #: CDN stylesheets/scripts that folium adds but lisgeo's layers never use: dropped from inline pages.
-_UNUSED_CDN = ("bootstrap", "awesome-markers", "fontawesome", "leaflet.awesome.rotate")
+_UNUSED_CDN = ("bootstrap", "awesome-markers", "fontawesome", "leaflet.awesome.rotate", "jquery")
 
 
 class GeometryData(VerbatimMacroElement):
-    """A GeoJSON FeatureCollection (WGS84, rounded) held once in a JS variable; layers with the
-    same features (e.g. several score columns on LSOAs) share it, so the page carries each
-    geometry only once. Each feature's only property is its row number ``i``."""
+    """The features of one or more layers (WGS84, rounded, encoded: :mod:`lisgeo.mapping.encode`) held
+    once in a JS variable as a GeoJSON FeatureCollection; layers with the same features (e.g. several
+    score columns on LSOAs) share it, so the page carries each geometry only once. Each feature's
+    only property is its row number ``i``."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = {{ this.data_json }};
+        var {{ this.get_name() }} = lisgeoGeo({{ this.data_json }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, gdf):
+    def __init__(self, gdf, *, decimals: int = COORD_DECIMALS):
         super().__init__()
         self._name = "LisgeoGeometry"
-        self.data_json = to_display_geojson(gdf, ({"i": i} for i in range(len(gdf))))
+        self.packed = pack_geometry(gdf.geometry.to_crs("EPSG:4326").values, decimals=decimals)
+        self.data_json = js_safe(json.dumps(self.packed, ensure_ascii=False, separators=(",", ":")))
+
+
+class PageColumns(VerbatimMacroElement):
+    """The feature properties of every layer of a page (:class:`lisgeo.mapping.encode.ColumnStore`),
+    written once before the layers that read them."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {{ this.store.to_json() }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "LisgeoColumns"
+        self.store = ColumnStore()
 
 
 class DataLayer(Layer, VerbatimMacroElement):
@@ -121,7 +145,7 @@ class DataLayer(Layer, VerbatimMacroElement):
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function() {
-            var props = {{ this.props_json }};
+            var props = lisgeoProps({{ this.columns_name }}, {{ this.ref_json }});
             var labels = {{ this.labels_json }};
             var base = {{ this.style|tojson }};
             function tip(v) {
@@ -150,22 +174,20 @@ class DataLayer(Layer, VerbatimMacroElement):
         """
     )
 
-    def __init__(self, prepared: PreparedLayer, geometry: GeometryData, *, name: str | None = None, show: bool | None = None):
+    def __init__(self, prepared: PreparedLayer, geometry: GeometryData, *, columns: PageColumns,
+                 name: str | None = None, show: bool | None = None, control: bool = True, key: str | None = None):
         ld = prepared.ldef
-        super().__init__(name=name or ld.title, overlay=True, control=True, show=ld.show if show is None else show)
+        super().__init__(name=name or ld.title, overlay=True, control=control, show=ld.show if show is None else show)
         self._name = "LisgeoLayer"
-        self.layer_key = ld.name
+        self.layer_key = key or ld.name
         self.geo_name = geometry.get_name()
+        self.columns_name = columns.get_name()
         gdf = prepared.gdf
-        props = []
-        for c, t, p in zip(gdf["_color"], gdf["_tip"], gdf["_pop"]):
-            d = {"c": c}
-            if t:
-                d["v"] = t
-            if p:
-                d["p"] = p
-            props.append(d)
-        self.props_json = js_safe(json.dumps(props, ensure_ascii=False, separators=(",", ":")))
+        pops = gdf["_pop"] if "_pop" in gdf.columns else [""] * len(gdf)
+        self.ref = columns.store.layer(list(gdf["_color"]), [t if t else None for t in gdf["_tip"]],
+                                       [p or "" for p in pops])
+        self.ref_json = json.dumps(self.ref, separators=(",", ":"))
+        self.columns = columns
         self.labels_json = js_safe(json.dumps(prepared.tip_labels, ensure_ascii=False))
         kind = prepared.geom_kind
         if kind == "point":
@@ -181,6 +203,44 @@ class DataLayer(Layer, VerbatimMacroElement):
             self.style = {"color": "#555555", "weight": ld.weight if ld.weight != 1.0 else 0.3,
                           "fillOpacity": ld.fill_opacity, "fillColor": ld.color}
             self.color_key = "fillColor"
+        if ld.dash and kind != "point":
+            self.style["dashArray"] = ld.dash
+
+
+    @property
+    def props(self) -> list[dict]:
+        """Per feature ``{c, v, p}``: colour, escaped tooltip values, escaped popup HTML (as the page decodes them)."""
+        return self.columns.store.props(self.ref)
+
+
+class BeyondSwitch(Layer, VerbatimMacroElement):
+    """The "Beyond the region" entry of the layer control (off at opening): while it is on, each layer's
+    features beyond the region show with their layer (``pairs``: the layer, and its part beyond)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.layerGroup();
+        (function() {
+            var map = {{ this._parent.get_name() }}, sw = {{ this.get_name() }};
+            var pairs = [{% for a, b in this.pairs %}[{{ a }}, {{ b }}]{{ "," if not loop.last }}{% endfor %}];
+            function sync() {
+                pairs.forEach(function(p) {
+                    var on = map.hasLayer(sw) && map.hasLayer(p[0]);
+                    if (on && !map.hasLayer(p[1])) { map.addLayer(p[1]); }
+                    if (!on && map.hasLayer(p[1])) { map.removeLayer(p[1]); }
+                });
+            }
+            map.on('overlayadd overlayremove', sync);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, pairs: list, *, name: str = BEYOND_LABEL):
+        super().__init__(name=template_safe_html(name), overlay=True, control=True, show=False)
+        self._name = "LisgeoBeyond"
+        self.pairs = [(a.get_name(), b.get_name()) for a, b in pairs]
 
 
 def _same_geometry(a, b) -> bool:
@@ -338,6 +398,7 @@ def render_map(
     status: Iterable[str] = (),
     notes: Iterable[str] = (),
     caption: str | None = None,
+    frame=None,
 ) -> folium.Map:
     """Draw prepared layers as a folium map with title, legends, controls, attribution, table and footer.
 
@@ -345,6 +406,9 @@ def render_map(
     scenario, data vintage and lisgeo version) is printed under the table. ``status`` (plain text
     lines: what is real about each scheme shown) and ``notes`` (e.g. how close the times are) are
     printed in the title box, under the subtitle. ``caption``: the table's (default :func:`table_caption`).
+    ``frame`` (the region's outline, BNG): the view the map opens on (default: every layer's extent);
+    the rows of a layer beyond it (``PreparedLayer.beyond``) are drawn on a "Beyond the region" toggle,
+    off at opening, each part shown while its own layer is on too.
     """
     layers = list(layers)
     if not layers:
@@ -360,12 +424,15 @@ def render_map(
         tile_layer = folium.TileLayer("OpenStreetMap", name="OpenStreetMap base map", attr=OSM_ATTRIBUTION, control=True)
         tile_layer.add_to(m)
     m.get_root().header.add_child(Element(_PAGE_CSS), name="lisgeo_css")
+    m.get_root().header.add_child(Element(DECODER_JS), name="lisgeo_decoder")
     offline = (f'<p class="lisgeo-offline">{html.escape(OFFLINE_NOTE)}</p>' if tiles else
                '<p class="lisgeo-offline" style="display:block">No base map: data layers on a blank background.</p>')
     title = (f'<h1>{html.escape(spec.title)}</h1><p class="lisgeo-subtitle">{html.escape(spec.subtitle)}</p>'
              + "".join(f'<p class="lisgeo-status">{html.escape(line)}</p>' for line in status if line)
              + "".join(f'<p class="lisgeo-note">{html.escape(line)}</p>' for line in notes if line) + offline)
     HtmlControl(title, position="topleft", css_class="lisgeo-title").add_to(m)
+    columns = PageColumns()
+    columns.add_to(m)  # before the layers that read it
     drawn: list[DataLayer] = []
     shared: list[tuple[PreparedLayer, GeometryData]] = []
     names: set[str] = set()
@@ -382,9 +449,25 @@ def render_map(
             n += 1
             name = f"{p.title} ({n})"
         names.add(name)
-        dl = DataLayer(p, geo, name=template_safe_html(name))
+        dl = DataLayer(p, geo, columns=columns, name=template_safe_html(name))
         dl.add_to(m)
         drawn.append(dl)
+    outside = []
+    for p, dl in zip(layers, drawn):
+        if p.beyond is None or not len(p.beyond):
+            continue
+        part = dataclasses.replace(p, gdf=p.beyond, beyond=None)
+        geo = next((g for q, g in shared if _same_geometry(q.gdf, part.gdf)), None)
+        if geo is None:
+            geo = GeometryData(part.gdf)
+            geo.add_to(m)
+            shared.append((part, geo))
+        far = DataLayer(part, geo, columns=columns, name=f"{dl.layer_name} (beyond the region)", control=False,
+                        show=False, key=f"{p.ldef.name}:beyond")
+        far.add_to(m)
+        outside.append((dl, far))
+    if outside:
+        BeyondSwitch(outside).add_to(m)
     sections = [(legend_html(p.legend, legend_id=f"legend-{p.ldef.name}"), dl.get_name())
                 for p, dl in zip(layers, drawn) if p.legend is not None]
     if sections:
@@ -396,7 +479,10 @@ def render_map(
     # bounds from every layer (WGS84 only here)
     import geopandas as gpd
 
-    allb = gpd.GeoSeries(pd.concat([p.gdf.geometry for p in layers]), crs=layers[0].gdf.crs).to_crs("EPSG:4326").total_bounds
+    if frame is not None:
+        allb = gpd.GeoSeries([shapely.box(*shapely.bounds(frame))], crs="EPSG:27700").to_crs("EPSG:4326").total_bounds
+    else:
+        allb = gpd.GeoSeries(pd.concat([p.gdf.geometry for p in layers]), crs=layers[0].gdf.crs).to_crs("EPSG:4326").total_bounds
     m.fit_bounds([[float(allb[1]), float(allb[0])], [float(allb[3]), float(allb[2])]])
     after = ""
     if table is not None and not table.empty:
@@ -437,31 +523,33 @@ def _vendored_for(url: str) -> str:
         return "leaflet.css" if url.endswith(".css") else "leaflet.js"
     if "Control.FullScreen" in url:
         return "Control.FullScreen.css" if url.endswith(".css") else "Control.FullScreen.js"
-    if "jquery" in url:
-        return "jquery.min.js"
     if any(k in url for k in _UNUSED_CDN):
         return ""
     raise OutputError(f"cannot inline {url}: lisgeo has no vendored copy; remove that folium plugin or save with inline=False")
 
 
+def asset_block(target: str) -> str:
+    """The inline ``<script>`` or ``<style>`` element that replaces the CDN tag of vendored file ``target``
+    (exactly as :func:`inline_assets` writes it)."""
+    if target.endswith(".js"):
+        js = _asset(target).decode("utf-8").replace("</script", "<\\/script")
+        return f"<script>/* {target} (vendored, see lisgeo/mapping/assets) */\n{js}\n</script>"
+    return f"<style>/* {target} */\n{_css_with_data_uris(_asset(target).decode('utf-8'))}\n</style>"
+
+
+#: The vendored files an inline page may hold (what the report shares between its maps).
+INLINE_ASSETS = ("leaflet.css", "Control.FullScreen.css", "leaflet.js", "Control.FullScreen.js")
+
+
 def inline_assets(page: str) -> str:
     """Replace the CDN <script src> and stylesheet <link> tags of a folium page with inline copies."""
 
-    def script(mo: re.Match) -> str:
+    def tag(mo: re.Match) -> str:
         target = _vendored_for(mo.group(1))
-        if not target:
-            return ""
-        js = _asset(target).decode("utf-8").replace("</script", "<\\/script")
-        return f"<script>/* {target} (vendored, see lisgeo/mapping/assets) */\n{js}\n</script>"
+        return asset_block(target) if target else ""
 
-    def link(mo: re.Match) -> str:
-        target = _vendored_for(mo.group(1))
-        if not target:
-            return ""
-        return f"<style>/* {target} */\n{_css_with_data_uris(_asset(target).decode('utf-8'))}\n</style>"
-
-    page = re.sub(r'<script src="(https?://[^"]+)"></script>', script, page)
-    page = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/>', link, page)
+    page = re.sub(r'<script src="(https?://[^"]+)"></script>', tag, page)
+    page = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/>', tag, page)
     return page
 
 

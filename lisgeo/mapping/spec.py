@@ -70,7 +70,7 @@ from ..errors import ConfigError, DataNotFoundError, UnknownNameError
 
 __all__ = [
     "LayerDef", "TableDef", "MapSpec", "find_spec", "read_spec", "parse_spec", "list_specs", "column_info", "ColumnInfo",
-    "SCHEMES", "STYLES", "SOURCES", "STATS", "DEFAULT_MAPS_DIR", "QUALITATIVE_PALETTES", "is_palette",
+    "SCHEMES", "STYLES", "SOURCES", "STATS", "DEFAULT_MAPS_DIR", "QUALITATIVE_PALETTES", "is_palette", "is_qualitative",
 ]
 
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval", "categorical")
@@ -81,18 +81,30 @@ BASEMAPS = ("osm", "none")
 
 #: Colour-blind-safe qualitative palettes (hex colours in order) beside matplotlib's colormaps:
 #: Okabe & Ito (2008) "Color Universal Design" and Paul Tol's "bright" and "muted" schemes (Tol 2021).
-#: ``okabe_ito`` continues, for maps with more than eight categories, with four darker colours from
-#: Tol's schemes chosen to stay as far apart (CIELAB) from the eight and each other under simulated
-#: deuteranopia, protanopia and tritanopia as the eight are among themselves (tests/mapping/test_palettes.py).
+#: ``okabe_ito`` continues, for maps with more than eight categories, with three darker colours from
+#: Tol's schemes and a violet, chosen to stay as far apart from the eight and each other as the
+#: eight are among themselves: every two of the twelve at least 21.7 apart in CIEDE2000 (the eight's
+#: closest pair), and apart under simulated deuteranopia, protanopia and tritanopia (tests/mapping/test_palettes.py).
 QUALITATIVE_PALETTES: dict[str, tuple[str, ...]] = {
     "okabe_ito": ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000",
-                  "#663333", "#332288", "#666633", "#AA3377"),
+                  "#663333", "#332288", "#666633", "#9955FF"),
     "tol_bright": ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB"),
     "tol_muted": ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499"),
 }
 #: The palette of a layer that names none: sequential YlGnBu for numbers, Okabe–Ito for categories.
 DEFAULT_PALETTE = "YlGnBu"
 DEFAULT_QUALITATIVE = "okabe_ito"
+
+
+#: matplotlib's qualitative colormaps (unordered colours, like :data:`QUALITATIVE_PALETTES`).
+MPL_QUALITATIVE = frozenset({"tab10", "tab20", "tab20b", "tab20c", "Set1", "Set2", "Set3", "Pastel1", "Pastel2", "Dark2",
+                             "Accent", "Paired"})
+
+
+def is_qualitative(name: str) -> bool:
+    """Whether palette ``name`` gives unordered colours (categories to tell apart one by one) rather than a
+    ramp read in order (sequential or diverging: deciles, time bands, classes of numbers)."""
+    return name in QUALITATIVE_PALETTES or (name[:-2] if name.endswith("_r") else name) in MPL_QUALITATIVE
 
 
 def is_palette(name: str) -> bool:
@@ -114,6 +126,9 @@ class LayerDef:
     increasing) fixes the classes instead of ``scheme``, so a map reads the same in every region
     and scenario; values beyond the outer edges join the first or last class, and the legend says so.
     ``palette`` defaults to a colour-blind-safe one for the scheme (YlGnBu, or okabe_ito for categories).
+    ``dash`` draws lines and outlines dashed: dash and gap lengths in screen pixels, e.g. ``"6 4"`` (the
+    legend's swatch is dashed the same way), so an outline that marks something (coldspots) never
+    looks like a boundary.
 
     ``scenario``: for a modelled layer (scores, compare, isochrones) the scenario it is computed for
     (default: the map's); for a ``layer`` source the scenario whose scheme the layer shows (a layer
@@ -152,6 +167,7 @@ class LayerDef:
     show: bool = True
     color: str = "#333333"
     weight: float = 1.0
+    dash: str | None = None
     radius: float = 6.0
     fill_opacity: float = 0.7
     simplify_m: float | None = None
@@ -318,6 +334,18 @@ def _as_breaks(value: Any, where: str) -> tuple[float, ...]:
     return out
 
 
+def _as_dash(value: Any, where: str) -> str:
+    """A dash pattern: 2 to 6 positive numbers (pixels), e.g. \"6 4\"; returned space-separated."""
+    parts = str(value).replace(",", " ").split() if isinstance(value, str) else None
+    try:
+        nums = [float(x) for x in parts] if parts else []
+    except ValueError:
+        nums = []
+    if not 2 <= len(nums) <= 6 or any(not (0 < n <= 100) for n in nums):
+        raise ConfigError(f"{where}: dash must be dash and gap lengths in pixels, e.g. dash = \"6 4\"; got {value!r}")
+    return " ".join(f"{n:g}" for n in nums)
+
+
 def _parse_layer(d: Mapping[str, Any], i: int, source: str = "") -> LayerDef:
     where = f"{source}layer {i + 1} ({d.get('name', '?') if isinstance(d, Mapping) else '?'})"
     if not isinstance(d, Mapping):
@@ -329,6 +357,8 @@ def _parse_layer(d: Mapping[str, Any], i: int, source: str = "") -> LayerDef:
     for key, value in d.items():
         if key == "color":
             kw[key] = _as_color(value, key, where)
+        elif key == "dash":
+            kw[key] = _as_dash(value, where)
         elif key in _TYPES:
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: {key} must be text, got {value!r}")

@@ -48,17 +48,25 @@ def legend_handles(layers, *, width: int = 44) -> tuple[list, list[str]]:
         if lg is None:
             continue
         handles.append(Patch(visible=False))
-        labels.append(_wrap(lg.title + (f" ({lg.note})" if lg.note else ""), width))
+        note = lg.full_note(web=False)  # (the print map has no toggle: "… not shown")
+        labels.append(_wrap(lg.title + (f" ({note})" if note else ""), width))
         for e in lg.entries:
             if lg.shape == "circle":
                 h = Line2D([], [], marker="o", linestyle="", markerfacecolor=e.color, markeredgecolor="#222", markersize=7)
             elif lg.shape == "line" or p.ldef.style == "outline":
-                h = Line2D([], [], color=e.color, linewidth=2.5)
+                h = Line2D([], [], color=e.color, linewidth=2.5, linestyle=_dashes(p.ldef.dash, 2.5))
             else:
                 h = Patch(facecolor=e.color, edgecolor="#777", alpha=_alpha(p.ldef))
             handles.append(h)
             labels.append(_wrap(f"{e.label} ({e.count:,})", width - 3))
     return handles, labels
+
+
+def _dashes(dash: str | None, linewidth: float):
+    """A map file's dash pattern (screen pixels, as the web map draws it) as a matplotlib line style."""
+    if not dash:
+        return "solid"
+    return (0, tuple(float(x) / max(linewidth, 0.5) for x in dash.split()))
 
 
 def _alpha(ldef) -> float:
@@ -219,12 +227,20 @@ def draw_png(result, *, dpi: int = 150, width_in: float = 11.0, height_in: float
                     ax.scatter(g.geometry.x, g.geometry.y, s=(ld.radius * 1.6) ** 2 / 2, c=list(g["_color"]),
                                edgecolors="#222222", linewidths=0.6, zorder=5)
                 elif p.geom_kind == "line":
-                    g.plot(ax=ax, color=list(g["_color"]), linewidth=ld.weight * 0.7, zorder=3)
+                    g.plot(ax=ax, color=list(g["_color"]), linewidth=ld.weight * 0.7, zorder=3,
+                           linestyle=_dashes(ld.dash, ld.weight * 0.7))
                 elif ld.style == "outline":
-                    g.boundary.plot(ax=ax, color=list(g["_color"]), linewidth=ld.weight * 0.6, zorder=4)
+                    g.boundary.plot(ax=ax, color=list(g["_color"]), linewidth=ld.weight * 0.6, zorder=4,
+                                    linestyle=_dashes(ld.dash, ld.weight * 0.6))
                 else:
                     _fill_polygons(ax, g.geometry.values, facecolor=list(g["_color"]), edgecolor="#666666", linewidth=0.1,
                                    alpha=_alpha(ld), zorder=1)
+            frame = getattr(result, "frame", None)
+            if frame is not None:  # framed on the region, as the web map opens (features beyond it are not drawn)
+                x0, y0, x1, y1 = shapely.bounds(frame)
+                pad = 0.03 * max(x1 - x0, y1 - y0)
+                ax.set_xlim(x0 - pad, x1 + pad)
+                ax.set_ylim(y0 - pad, y1 + pad)
             ax.set_aspect("equal")
             ax.set_axis_off()
             ax.set_xticks([])  # no tick labels made later, outside these settings (the axes are off)

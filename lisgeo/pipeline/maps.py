@@ -28,7 +28,8 @@ from ..regions import get_region
 if TYPE_CHECKING:  # the drawing stack (folium, matplotlib) is imported when a map is drawn
     from ..mapping.draw import BuiltMap, MapResult
 
-__all__ = ["MapData", "make_map", "make_maps", "write_report", "build_region", "BuildResult", "layer_options"]
+__all__ = ["MapData", "make_map", "make_maps", "write_report", "build_region", "BuildResult", "layer_options",
+           "write_maps_provenance"]
 
 
 def _freeze(d: Mapping[str, Any]) -> tuple:
@@ -130,6 +131,15 @@ class MapData:
 
         return _with_scenario(self._cached(("iso", site, mode, tuple(bands), scenario), run), scenario)
 
+    def outline(self):
+        """The region's outline (a shapely geometry, EPSG:27700): what its maps are framed on."""
+        def run():
+            from ..layers.boundaries import region_reach
+
+            return region_reach(self.region, 0.0)
+
+        return self._cached("outline", run)
+
     def frame_for(self, ldef: LayerDef, spec: MapSpec) -> gpd.GeoDataFrame:
         """The GeoDataFrame that map layer ``ldef`` draws (EPSG:27700)."""
         if ldef.name in self._cache:
@@ -194,6 +204,8 @@ def make_map(spec: MapSpec | str | Path, *, region: str | None = None, scenario:
     """Load the data a map definition names for ``region`` (through ``data``) and draw it.
 
     ``frames`` maps a layer name of the definition to a GeoDataFrame to draw instead of loading it.
+    The map opens framed on the region's outline (:meth:`MapData.outline`; with ``frames``, on the
+    map's own LEP or district layer), with what lies beyond it on a toggle.
     """
     if not isinstance(spec, MapSpec):
         spec = read_spec(spec)
@@ -202,7 +214,7 @@ def make_map(spec: MapSpec | str | Path, *, region: str | None = None, scenario:
         data = MapData(region=spec.region)
     from ..mapping.draw import draw_map
 
-    return draw_map(spec, frames=frames, load=data.frame_for)
+    return draw_map(spec, frames=frames, load=data.frame_for, frame=None if frames else data.outline())
 
 
 def make_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path | None = None,
@@ -237,7 +249,43 @@ def make_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path
         if key is not None:
             _store_map(key, b)
         built.append(b)
+    write_maps_provenance(built, out, region=region, maps_dir=maps_dir, scenario=scenario, inline=inline)
     return built
+
+
+def _scenarios(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for r in records:
+        for sc in r.get("scenarios", []):
+            out.setdefault(sc["name"], sc)
+    return list(out.values())
+
+
+def _definition(maps_dir: str | Path | None, name: str) -> Path:
+    from ..mapping.spec import DEFAULT_MAPS_DIR
+
+    return Path(maps_dir if maps_dir is not None else DEFAULT_MAPS_DIR) / f"{name}.toml"
+
+
+def write_maps_provenance(built: list[BuiltMap], folder: str | Path, *, region: str, maps_dir: str | Path | None = None,
+                          scenario: str | None = None, inline: bool = True) -> Path:
+    """Write ``provenance.json`` beside the maps in ``folder``: each map with the sha256 of its page and
+    PNG, the map file that drew it (and its sha256), its layers, scenarios (with their status) and
+    datasets; for the set, the scenarios and datasets of every map and what :mod:`lisgeo.provenance`
+    records of every output (lisgeo version, commit, command, time)."""
+    from ..io import atomic_set
+    from ..mapping.draw import map_record
+    from ..provenance import add_provenance, build_provenance
+
+    records = [map_record(b, definition=_definition(maps_dir, b.name)) for b in built]
+    datasets = list(dict.fromkeys(d for b in built for d in b.result.sources))
+    prov = build_provenance("maps", region=region, datasets=datasets,
+                            details={"scenario_option": scenario, "inline": bool(inline), "maps_dir": str(maps_dir or "maps/")})
+    prov["scenarios"] = _scenarios(records)
+    prov["maps"] = records
+    with atomic_set(folder, replaces=("provenance.json",)) as files:
+        path = add_provenance(files, prov)
+    return path
 
 
 # ------------------------------------------------------------------ drawn maps on disk
@@ -319,15 +367,19 @@ def _cached_map(key: str, path: Path) -> BuiltMap | None:
 def write_report(*, region: str = "d2n2", out_dir: str | Path, built: list[BuiltMap] | None = None,
                  claims: pd.DataFrame | None = None, with_claims: bool = True, inline: bool = True,
                  progress: bool = True, maps_dir: str | Path | None = None, data: MapData | None = None,
-                 claims_note: str = "") -> Path:
+                 claims_note: str = "", linked: bool = False) -> Path:
     """Write ``out_dir/report.html`` (drawing the maps into ``out_dir/maps/`` unless ``built`` is given):
-    every map, its district table (once), the headline claims recomputed, the sources and licences.
+    every map, its district table (once), the headline claims recomputed, the sources and licences,
+    and ``out_dir/provenance.json`` beside it (all or nothing).
 
-    ``data`` (a :class:`MapData`) lets the report reuse the scores already computed for the maps;
-    ``inline`` is passed to :func:`make_maps` when the maps are drawn here.
+    The report holds its maps (one file that works alone and offline, :mod:`lisgeo.mapping.report`)
+    unless ``linked``, which frames ``maps/*.html`` beside it instead. ``data`` (a :class:`MapData`)
+    lets the report reuse the scores already computed for the maps; ``inline`` is passed to
+    :func:`make_maps` when the maps are drawn here.
     """
-    from ..io import atomic_path
+    from ..io import atomic_set
     from ..mapping.report import render_report
+    from ..provenance import add_provenance
 
     get_region(region)
     out = Path(out_dir)
@@ -338,11 +390,31 @@ def write_report(*, region: str = "d2n2", out_dir: str | Path, built: list[Built
         built = make_maps(region=region, out_dir=out, maps_dir=maps_dir, inline=inline, progress=progress, data=data)
     if claims is None and with_claims and not claims_note:
         claims, claims_note = _claims(region)
-    page = render_report(built, region=region, out_dir=out, claims=claims, claims_note=claims_note)
-    path = out / "report.html"
-    with atomic_path(path) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return path
+    page = render_report(built, region=region, out_dir=out, claims=claims, claims_note=claims_note, linked=linked)
+    prov = _report_provenance(built, region=region, claims=claims, linked=linked, maps_dir=maps_dir)
+    with atomic_set(out, replaces=("report.html", "provenance.json")) as files:
+        files.write_text("report.html", page)
+        add_provenance(files, prov)
+    return out / "report.html"
+
+
+def _report_provenance(built: list[BuiltMap], *, region: str, claims: pd.DataFrame | None, linked: bool,
+                       maps_dir: str | Path | None) -> dict[str, Any]:
+    """The report's provenance: the maps it holds (or links), each with the sha256 of its page and what
+    drew it, their scenarios with their status, the datasets (the claims' too) and lisgeo's version."""
+    from ..mapping.draw import map_record
+    from ..provenance import CLAIMS_LAYERS, build_provenance, layer_datasets
+
+    records = [map_record(b, definition=_definition(maps_dir, b.name)) for b in built]
+    datasets = list(dict.fromkeys(d for b in built for d in b.result.sources))
+    has_claims = isinstance(claims, pd.DataFrame) and len(claims) > 0
+    if has_claims:
+        datasets += [d for d in layer_datasets(CLAIMS_LAYERS) if d not in datasets]
+    prov = build_provenance("report", region=region, datasets=datasets,
+                            details={"maps_inside": not linked, "linked": bool(linked), "claims": has_claims})
+    prov["scenarios"] = _scenarios(records)
+    prov["maps"] = records
+    return prov
 
 
 def _claims(region: str) -> tuple[pd.DataFrame | None, str]:
@@ -454,25 +526,27 @@ def cache_map(name: str, *, region: str = "d2n2", maps_dir: str | Path | None = 
 
 def build_region(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path | None = None,
                  scenario: str | None = None, inline: bool = True, scores: bool = True, progress: bool = True,
-                 data: MapData | None = None) -> BuildResult:
+                 data: MapData | None = None, linked: bool = False) -> BuildResult:
     """The main job: every map into ``out_dir/maps/``, the report ``out_dir/report.html`` and (with
     ``scores``) the scores behind the maps with the recomputed claims in ``out_dir/scores/``.
 
     One :class:`MapData` serves the maps, the report and the scores, so the region is scored once
-    per scenario; the claims are recomputed once for the report and ``claims.csv``.
+    per scenario; the claims are recomputed once for the report and ``claims.csv``. The report holds
+    its maps (one file that can be sent alone) unless ``linked``; ``maps/provenance.json`` and
+    ``provenance.json`` beside the report say what drew them.
     """
     from ..network import engine
 
     before = engine._SHARE_ROWS
     try:
         return _build_region(region=region, out_dir=out_dir, maps_dir=maps_dir, scenario=scenario, inline=inline,
-                             scores=scores, progress=progress, data=data)
+                             scores=scores, progress=progress, data=data, linked=linked)
     finally:
         engine.share_rows(before)  # (turned on by _warm_build for this build's second process only)
 
 
 def _build_region(*, region: str, out_dir: str | Path, maps_dir: str | Path | None, scenario: str | None, inline: bool,
-                  scores: bool, progress: bool, data: MapData | None) -> BuildResult:
+                  scores: bool, progress: bool, data: MapData | None, linked: bool = False) -> BuildResult:
     from .score import write_scores
 
     out = Path(out_dir)
@@ -491,7 +565,8 @@ def _build_region(*, region: str, out_dir: str | Path, maps_dir: str | Path | No
     built = make_maps(region=region, out_dir=out, maps_dir=maps_dir, scenario=scenario, inline=inline,
                       progress=progress, data=data)
     claims, note = _claims(region)
-    report = write_report(region=region, out_dir=out, built=built, claims=claims, claims_note=note)
+    report = write_report(region=region, out_dir=out, built=built, claims=claims, claims_note=note, linked=linked,
+                          maps_dir=maps_dir)
     written: dict[str, Path] = {}
     if scores:
         written = write_scores(data.scores(scenario or "base"), out / "scores",

@@ -128,70 +128,6 @@ def _check_page(driver, built, name: str) -> dict:
     return counts
 
 
-# ------------------------------------------------------------------ synthetic scores on real boundaries
-def _synthetic_data(region: str):
-    from lisgeo.layers.boundaries import load_lsoa21
-    from lisgeo.layers.sites import load_sites
-    from lisgeo.pipeline import MapData
-
-    lsoa = load_lsoa21(region=region)
-    n = len(lsoa)
-    rng = np.random.default_rng(42)
-    sc = lsoa.copy()
-    sc["pop"] = rng.integers(1000, 3000, n)
-    sc["imd_decile"] = rng.integers(1, 11, n)
-    sc["tt_car_hs2_toton"] = rng.gamma(3, 10, n)
-    sc["tt_car_hs2_chesterfield"] = rng.gamma(3, 12, n)
-    sc.iloc[:3, sc.columns.get_loc("tt_car_hs2_chesterfield")] = np.nan  # unreachable: the no-data class
-    sc["jobs_car_45"] = rng.integers(10_000, 700_000, n)
-    sc["jobs_rail_60"] = rng.integers(0, 300_000, n)
-    sc["connectivity_index"] = rng.uniform(0, 100, n)
-    sc["left_behind"] = (sc["connectivity_index"] < 20) & (sc["imd_decile"] <= 3)
-    cmp = lsoa.copy()
-    cmp["pop"] = sc["pop"]
-    cmp["tt_rail_london_base"] = rng.uniform(90, 180, n)
-    cmp["d_tt_rail_london"] = -rng.uniform(0, 70, n)
-    cmp["tt_rail_london_scenario"] = cmp["tt_rail_london_base"] + cmp["d_tt_rail_london"]
-    cmp["d_tt_rail_birmingham"] = -rng.uniform(0, 20, n)
-    cmp["d_tt_rail_leeds"] = -rng.uniform(0, 40, n)
-    cmp["d_connectivity_index"] = rng.normal(0, 5, n)
-    cmp["n_faster"] = (cmp["d_tt_rail_london"] <= -5).astype(int) + (cmp["d_tt_rail_leeds"] <= -5)
-    cmp["n_slower"] = 0
-    cmp["outcome"] = np.where(cmp["n_faster"] > 0, "winner", "unchanged")
-    cmp["faster_to"] = [("Leeds; London" if a and b else "Leeds" if a else "London" if b else "")
-                        for a, b in zip(cmp["d_tt_rail_leeds"] <= -5, cmp["d_tt_rail_london"] <= -5)]
-    cmp["slower_to"] = ""
-    cmp["winner"] = cmp["outcome"] == "winner"
-    cmp["loser"] = False
-    # HS2 Phase 1 (being built) changes nothing in the region; the strategy's Phase 2b (cancelled) does
-    live = cmp.copy()
-    for c in ("d_tt_rail_london", "d_tt_rail_birmingham", "d_tt_rail_leeds", "d_connectivity_index", "n_faster"):
-        live[c] = 0
-    live["tt_rail_london_scenario"] = live["tt_rail_london_base"]
-    live["outcome"], live["faster_to"], live["winner"] = "unchanged", "", False
-    frames = {"scores:base": sc, "compare:base:hs2_2b": cmp, "compare:base:hs2_phase1": live}
-    sites = load_sites(region=region, buffer_km=40) if region == "llep" else load_sites(region=region)
-    for site in ("hs2_toton", "hs2_chesterfield"):
-        p = sites.loc[site].geometry if site in sites.index else Point(452_000, 336_000)
-        iso = gpd.GeoDataFrame({"site": site, "mode": "car", "minutes": [15, 30, 45, 60],
-                                "pop": [1e5, 4e5, 9e5, 1.6e6], "area_km2": [50.0, 300.0, 900.0, 1800.0]},
-                               geometry=[p.buffer(r) for r in (8_000, 20_000, 32_000, 45_000)], crs="EPSG:27700",
-                               index=[15, 30, 45, 60])
-        frames[("iso", site, "car", (15, 30, 45, 60), "base")] = iso.assign(band_min=iso["minutes"])
-    return MapData(region=region, frames=frames)
-
-
-@pytest.fixture(scope="session")
-def default_maps(real_data, tmp_path_factory):
-    from lisgeo.pipeline import make_maps
-
-    out = tmp_path_factory.mktemp("browser_maps")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        # the defaults: self-contained pages (they must work with every URL blocked)
-        return make_maps(region="d2n2", out_dir=out, png=False, progress=False, data=_synthetic_data("d2n2"))
-
-
 def test_every_default_map_in_browser(driver, default_maps):
     assert [b.name for b in default_maps] == ["1_overview", "2_hs2_connectivity", "3_jobs_access", "4_connectivity",
                                               "5_digital", "6_scenario_hs2"]
@@ -457,3 +393,89 @@ def test_hs2_map_shows_what_is_live_and_what_was_cancelled(driver, default_maps)
     assert any(h.startswith("HS2 Phase 1 (under construction): ") for h in heads)
     assert any(h.startswith(f"HS2 Phase 2b {tag}: Faster (5+ min) to") for h in heads)
     driver.save_screenshot(str(ARTIFACTS / "d2n2_6_scenario_hs2_status.png"))
+
+
+def _coloured_share(png: bytes, rect: dict, ratio: float) -> float:
+    """The share of the pixels in ``rect`` (CSS pixels of the viewport) that are drawn: neither the page's
+    white nor the map's blank background (#f2f2ef)."""
+    import io
+
+    from PIL import Image
+
+    im = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    x0, y0 = int(rect["left"] * ratio), int(max(rect["top"], 0) * ratio)
+    x1, y1 = int(rect["right"] * ratio), int(min(rect["bottom"], im.shape[0] / ratio) * ratio)
+    area = im[y0:y1, x0:x1]
+    if area.size == 0:
+        return 0.0
+    far = lambda c: np.abs(area - np.array(c)).sum(-1) > 45  # noqa: E731
+    return float((far((255, 255, 255)) & far((0xF2, 0xF2, 0xEF))).mean())
+
+
+def test_report_alone_shows_every_map_offline(driver, d2n2_build, tmp_path):
+    """The real D2N2 report.html, copied alone to an empty folder and opened with every address blocked,
+    shows all six maps: inside each frame Leaflet runs, the layers draw their features and the frame's
+    pixels are mostly map, not blank (a screenshot of each, under tests/artifacts/). Before: the report
+    framed maps/*.html, so sent alone its six frames were empty ("file not found")."""
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(d2n2_build / "report.html", alone / "report.html")
+    assert [p.name for p in alone.iterdir()] == ["report.html"]
+    logs = _open_report(driver, alone / "report.html")
+    assert _js_errors(logs) == []
+    frames = driver.find_elements("css selector", "iframe.map")
+    assert len(frames) == 6
+    ratio = driver.execute_script("return window.devicePixelRatio") or 1
+    for i, frame in enumerate(frames):
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", frame)
+        driver.switch_to.frame(frame)
+        try:
+            deadline = time.time() + 20
+            while time.time() < deadline and not driver.execute_script("return !!window.lisgeoMap"):
+                time.sleep(0.1)
+            assert driver.execute_script("return !!window.lisgeoMap"), f"map {i + 1}: Leaflet did not start"
+            counts = driver.execute_script(JS_COUNTS)
+            shown = {k: n for k, (n, on) in counts.items() if on}
+            assert shown and all(n > 0 for n in shown.values()), counts
+            drawn = driver.execute_script("return document.querySelectorAll('.leaflet-overlay-pane path').length")
+            assert drawn >= sum(shown.values()) > 0
+            assert not driver.find_element("id", "lisgeo-noleaflet").is_displayed()
+            assert driver.execute_script("return document.documentElement.classList.contains('lisgeo-embed')")
+        finally:
+            driver.switch_to.default_content()
+        time.sleep(0.3)
+        rect = driver.execute_script("var r = arguments[0].getBoundingClientRect(); "
+                                     "return {left: r.left, top: r.top, right: r.right, bottom: r.bottom};", frame)
+        png = driver.get_screenshot_as_png()
+        (ARTIFACTS / f"report_alone_{i + 1}.png").write_bytes(png)
+        share = _coloured_share(png, rect, ratio)
+        assert share > 0.10, f"map {i + 1}: only {share:.0%} of its frame is drawn"
+
+
+def _open_report(driver, path: Path) -> list[dict]:
+    driver.get_log("browser")
+    driver.get(path.resolve().as_uri())
+    deadline = time.time() + 30
+    while time.time() < deadline and driver.execute_script("return document.readyState") != "complete":
+        time.sleep(0.1)
+    time.sleep(0.8)
+    return driver.get_log("browser")
+
+
+def test_beyond_the_region_toggle(driver, default_maps):
+    """Map 1 opens on the region (its view ends north of Birmingham) with the stations and HS2 stations
+    beyond it hidden; "Beyond the region" shows them with their layers (before: the view ran to
+    Birmingham and shrank the region)."""
+    b = next(x for x in default_maps if x.name == "1_overview")
+    assert _js_errors(_open(driver, b.html)) == []
+    south = driver.execute_script("return window.lisgeoMap.getBounds().getSouth()")
+    assert south > 52.55  # Birmingham is at 52.48 N
+    counts = driver.execute_script(JS_COUNTS)
+    assert counts["stations:beyond"][0] > 0 and not counts["stations:beyond"][1]
+    label = next(el for el in driver.find_elements("css selector", ".leaflet-control-layers-overlays label")
+                 if el.text.strip() == "Beyond the region")
+    label.find_element("css selector", "input").click()
+    time.sleep(0.3)
+    counts = driver.execute_script(JS_COUNTS)
+    assert counts["stations:beyond"][1] and counts["hs2:beyond"][1]
+    driver.save_screenshot(str(ARTIFACTS / "d2n2_1_overview_beyond.png"))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lisgeo.mapping.classify import NODATA_COLOR, class_colors, classify_categories, classify_values
-from lisgeo.mapping.legend import format_value, legend_for_categories, legend_for_classes, legend_html
+from lisgeo.mapping.legend import class_note, format_value, legend_for_categories, legend_for_classes, legend_html
 
 
 def test_format_value():
@@ -51,12 +51,14 @@ def test_fixed_breaks_legend_is_truthful():
     from lisgeo.mapping.classify import classify_breaks
 
     c = classify_breaks(pd.Series([-3.0, 0, 5, 15, 15.5, 44, 61, 90, np.nan]), [0, 15, 30, 45, 60])
-    lg = legend_for_classes(c, class_colors(4), title="Car time", units="min", note="Fixed classes set in the map file")
-    # values beyond the outer edges are in the first/last class, and the legend says so
+    note = class_note(c, units="min")
+    assert note == "Classes of 15 minutes, the same in every region and scenario"
+    lg = legend_for_classes(c, class_colors(4), title="Car time", units="min", note=note)
+    # values beyond the outer edges are in the first/last class, and the legend says so, in plain words
     assert lg.labels == ["15 min or less", "15 – 30 min", "30 – 45 min", "more than 45 min", "No data"]
     assert [e.count for e in lg.entries] == [4, 1, 1, 2, 1]
-    assert lg.note == ("Fixed classes set in the map file; 1 value below 0 min in the first class; "
-                       "2 values above 60 min in the last class")
+    assert lg.note == ("Classes of 15 minutes, the same in every region and scenario; 1 area is under 0 min, shown with "
+                       "the first class; 2 areas are over 60 min, shown with the last class")
     inside = legend_for_classes(classify_breaks(pd.Series([1.0, 59.0]), [0, 15, 30, 45, 60]), class_colors(4), title="t",
                                 units="min")
     assert inside.labels == ["0 – 15 min", "15 – 30 min", "30 – 45 min", "45 – 60 min"] and inside.note == ""

@@ -114,7 +114,7 @@ def test_every_value_escaped(page, built):
     assert XSS not in page
     assert "\\u0026lt;script\\u0026gt;alert(1)\\u0026lt;/script\\u0026gt;" in page  # escaped, then JSON-encoded
     layers = [c for c in built.map._children.values() if type(c).__name__ == "DataLayer"]
-    props = [json.loads(c.props_json) for c in layers]
+    props = [c.props for c in layers]
     tips = [tooltip_html(p["v"], json.loads(c.labels_json)) for c, layer in zip(layers, props) for p in layer if "v" in p]
     assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in t for t in tips)
     assert not any(XSS in t for t in tips)
@@ -126,15 +126,20 @@ def test_every_value_escaped(page, built):
 
 
 def test_geometry_shared_rounded_and_wgs84(built):
+    from lisgeo.mapping.encode import unpack_geometry
+
     geos = _children(built.map, GeometryData)
     assert len(geos) == 3  # LSOAs (shared by tt and jobs), districts, sites
     data = json.loads(geos[0].data_json)
-    assert len(data["features"]) == 4
-    coords = np.array([c for f in data["features"] for c in f["geometry"]["coordinates"][0]])
+    assert data["d"] == 5 and len(data["f"]) == 4
+    shapes = unpack_geometry(data)
+    coords = np.concatenate([np.asarray(g.exterior.coords) for g in shapes])
     assert ((coords[:, 0] > -1.3) & (coords[:, 0] < -1.2)).all()  # longitude near Nottingham
     assert ((coords[:, 1] > 52.9) & (coords[:, 1] < 53.0)).all()
     assert np.allclose(coords, np.round(coords, 5))
-    assert max(len(t.split(".")[1]) for t in re.findall(r"-?\d+\.\d+", geos[0].data_json)) <= 5
+    # the same shapes as projected and rounded directly, within the rounding
+    wgs = built.layers[0].gdf.geometry.to_crs("EPSG:4326").values
+    assert all(a.equals_exact(b, tolerance=1e-5) for a, b in zip(shapes, wgs))
 
 
 def test_inline_page_fetches_nothing(built, tmp_path):
@@ -280,7 +285,8 @@ def test_breaks_on_web_map_and_png(tmp_path):
     # 12, 20 and 31.5 min in classes 0-15, 15-30 and (above 30) the last; the legend says so
     assert tt.legend.labels == ["0 – 15 min", "more than 15 min", "No data"]
     assert [e.count for e in tt.legend.entries] == [1, 2, 1]
-    assert tt.legend.note == "Fixed classes set in the map file; 1 value above 30 min in the last class"
+    assert tt.legend.note == ("Classes of 15 minutes, the same in every region and scenario; 1 area is over 30 min, "
+                              "shown with the last class")
     colours = tt.gdf["_color"].tolist()
     assert colours[0] == tt.legend.entries[0].color and colours[1] == colours[2] == tt.legend.entries[1].color
     # the same classes in another region (other data): all classes listed, empty ones too
@@ -291,7 +297,7 @@ def test_breaks_on_web_map_and_png(tmp_path):
     assert res2.layers[0].legend.entries[0].color == tt.legend.entries[0].color
     # the PNG draws the same classes, colours and legend
     handles, labels = legend_handles(res.layers, width=200)
-    assert labels[0].startswith("Time to HS2 East Midlands Hub (Toton) by car (Fixed classes set in the map file; 1 value above")
+    assert labels[0].startswith("Time to HS2 East Midlands Hub (Toton) by car (Classes of 15 minutes, the same in every")
     assert labels[1:] == ["0 – 15 min (1)", "more than 15 min (2)", "No data (1)"]
     assert [h.get_facecolor() for h in handles[1:]] == [
         tuple(matplotlib_rgba(e.color)) for e in tt.legend.entries]
@@ -378,6 +384,6 @@ def test_text_is_never_evaluated_as_a_template(tmp_path):
     assert "<title>T {{ 7*7 }} {% if x %}</title>" in page
     assert "<caption>C {{ 7*7 }} {% if x %}</caption>" in page
     assert "T {{ 7*7 }} {% if x %}\\u003c/h1\\u003e" in page  # the title control (JSON-encoded HTML)
-    assert "{{ 7*7 }} {% if x %}" in page.split("var props = ")[1][:2000]  # tooltip values
+    assert "{{ 7*7 }} {% if x %}" in page.split("var lisgeo_columns_")[1][:2000]  # tooltip values
     # the layer control (folium's own template) gets the name with braces as character references
     assert '"L \\u0026#123;\\u0026#123; 7*7 \\u0026#125;\\u0026#125; \\u0026#123;% if x %\\u0026#125;"' in page

@@ -51,13 +51,18 @@ def test_report_page(tmp_path):
     built = [write_map(res, tmp_path / "maps" / "jobs.html")]
     claims = pd.DataFrame({"claim": [f"people within 20 miles {XSS}"], "strategy_figure": [9e6], "computed_value": [12_404_171.0],
                            "unit": ["people"], "method": ["1 km grid"], "source": ["UKCEH"]})
-    path = write_report(region="d2n2", out_dir=tmp_path, built=built, claims=claims)
+    # --linked: the maps framed from maps/ beside the report, with links and print PNGs
+    path = write_report(region="d2n2", out_dir=tmp_path, built=built, claims=claims, linked=True)
     page = path.read_text(encoding="utf-8")
     assert path == tmp_path / "report.html"
-    assert '<iframe class="map" src="maps/jobs.html#embed"' in page  # the page shows only its map there
+    assert '<iframe class="map linked" src="maps/jobs.html#embed"' in page  # the page shows only its map there
     assert '<a href="maps/jobs.html">Open the map</a>' in page
     assert '<img class="print" src="maps/jobs.png"' in page and (tmp_path / "maps" / "jobs.png").is_file()
     assert page.startswith('<!DOCTYPE html><html lang="en">') and "<title>Connectivity and the Local Industrial" in page
+    # the default: one file, the maps inside it (the same sections, tables and notes around them)
+    alone = write_report(region="d2n2", out_dir=tmp_path, built=built, claims=claims).read_text(encoding="utf-8")
+    assert "maps/jobs" not in alone and "<iframe" in alone and 'data-lisgeo-page="lisgeo-page-jobs"' in alone
+    assert _section(alone, "jobs").count("<table") == 1 and XSS not in alone
     # one table per map: the report's own (the map page's copy is hidden under #embed)
     section = _section(page, "jobs")
     assert section.count("<table") == 1 and section.count("<caption>") == 1
@@ -82,6 +87,8 @@ def test_report_with_png_only_map(tmp_path):
     res = make_map(parse_spec(SPEC, name="jobs"), frames=_frames())
     built = [write_map(res, tmp_path / "maps" / "jobs.png")]
     page = write_report(region="d2n2", out_dir=tmp_path, built=built, with_claims=False).read_text(encoding="utf-8")
+    assert "<iframe" not in page and '<img class="static" src="data:image/png;base64,iVBOR' in page  # inside the file
+    page = write_report(region="d2n2", out_dir=tmp_path, built=built, with_claims=False, linked=True).read_text(encoding="utf-8")
     assert "<iframe" not in page and '<img class="static" src="maps/jobs.png"' in page
 
 
@@ -125,7 +132,9 @@ def test_cli_map_build_report(real_data, tmp_path, monkeypatch):
         assert runs == ["base"]  # one scoring run serves the maps, the report and the scores
         # build writes the report the README promises, around the maps it drew
         report = (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
-        assert 'src="maps/overview.html#embed"' in report and 'src="maps/jobs.html#embed"' in report
+        # one file: the maps inside it (no link to maps/), each section with its table
+        assert 'data-lisgeo-page="lisgeo-page-overview"' in report and 'data-lisgeo-page="lisgeo-page-jobs"' in report
+        assert "maps/overview" not in report and "maps/jobs" not in report
         for name in ("overview", "jobs"):
             section = _section(report, name)
             assert section.count("<table") == 1
@@ -139,8 +148,12 @@ def test_cli_map_build_report(real_data, tmp_path, monkeypatch):
         assert len(built_scores) == 608 and built_scores["pop"].sum() == 1_080_943
         assert len(pd.read_csv(tmp_path / "b" / "scores" / "claims.csv")) == 4
         (maps / "jobs.toml").unlink()
-        assert main(["report", "--region", "llep", "-o", str(tmp_path / "r"), "--maps", str(maps), "--cdn"]) == 0
+        assert main(["report", "--region", "llep", "-o", str(tmp_path / "r"), "--maps", str(maps), "--cdn", "--linked"]) == 0
         assert 'src="https://cdn.jsdelivr.net' in (tmp_path / "r" / "maps" / "overview.html").read_text(encoding="utf-8")
+        # the default report holds its maps with Leaflet inside, even when the maps themselves link the CDN
+        assert main(["report", "--region", "llep", "-o", str(tmp_path / "r1"), "--maps", str(maps), "--cdn"]) == 0
+        one = (tmp_path / "r1" / "report.html").read_text(encoding="utf-8")
+        assert "cdn.jsdelivr.net" not in one and "Leaflet 1.9.3" in one and "maps/overview" not in one
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert 'src="maps/overview.html#embed"' in page and "Leicester and Leicestershire" in page
     claims = re.search(r'<section id="claims">(.*?)</section>', page, re.S).group(1)

@@ -210,3 +210,15 @@ def test_map_file_in_windows_encoding_is_one_clear_error(tmp_path):
     path.write_bytes('title = "Caf\u00e9s"\nsubtitle = "s"\n'.encode("cp1252"))
     with pytest.raises(ConfigError, match="not UTF-8"):
         read_spec(path)
+
+
+@pytest.mark.parametrize("dash", ["x", "6", "0 4", "6 -4", "1 2 3 4 5 6 7", 6, ["6", "4"], "500 4"])
+def test_a_bad_dash_is_one_clear_error(dash):
+    with pytest.raises(LisgeoError, match=r"dash must be dash and gap lengths in pixels, e\.g\. dash = \"6 4\""):
+        parse_spec(_layer(style="outline", dash=dash))
+
+
+def test_dash_is_normalised():
+    assert parse_spec(_layer(style="outline", dash="6, 4")).layers[0].dash == "6 4"
+    assert parse_spec(_layer(style="outline", dash=" 2.5  1 ")).layers[0].dash == "2.5 1"
+    assert parse_spec(BASE).layers[0].dash is None
