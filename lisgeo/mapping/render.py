@@ -556,12 +556,9 @@ def inline_assets(page: str) -> str:
 def save_map(m: folium.Map, path: str | Path, *, inline: bool = True) -> Path:
     """Write the map as one HTML file with all JavaScript and CSS embedded (works offline);
     ``inline=False`` links Leaflet and its plugins from CDNs instead."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from ..io import write_text
+
     page = m.get_root().render()
     if inline:
         page = inline_assets(page)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text(path, page)  # atomic; an OS error is one line with the fix

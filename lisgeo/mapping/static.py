@@ -269,12 +269,14 @@ def draw_png(result, *, dpi: int = 150, width_in: float = 11.0, height_in: float
 
 def render_png(result, path: str | Path, *, dpi: int = 150, width_in: float = 11.0, height_in: float = 8.0) -> Path:
     """Draw a :class:`~lisgeo.mapping.draw.MapResult` as a PNG (the layers shown on opening)."""
+    from ..io import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig = draw_png(result, dpi=dpi, width_in=width_in, height_in=height_in)
     try:
-        with plt.rc_context({"text.parse_math": False}):
-            fig.savefig(path, dpi=dpi)
+        # atomic: a full disk leaves no partial PNG, and its OS error is one line with the fix
+        with atomic_path(path) as tmp, plt.rc_context({"text.parse_math": False}):
+            fig.savefig(tmp, dpi=dpi, format="png")
     finally:
         plt.close(fig)
     return path
