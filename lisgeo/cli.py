@@ -157,12 +157,12 @@ def _check_output_path(ctx: click.Context, param: click.Parameter, value):
     longest = max(parts, key=len, default=b"")
     if len(longest) > NAME_MAX:
         raise click.BadParameter(f"a name in {_elide(os.fspath(value), 80, count=False)} is {len(longest):,} characters long, more "
-                                 f"than the {NAME_MAX} a file system allows; give a shorter folder or file name",
+                                 f"than the {NAME_MAX} a file system allows; choose a shorter folder or file name",
                                  ctx=ctx, param=param)
     full = os.fsencode(os.path.abspath(os.fspath(value)))
     if len(full) > PATH_MAX:
         raise click.BadParameter(f"the path {_elide(os.fspath(value), 80, count=False)} is {len(full):,} characters long, more than "
-                                 f"the {PATH_MAX:,} a file system allows; give a shorter folder", ctx=ctx, param=param)
+                                 f"the {PATH_MAX:,} a file system allows; choose a shorter folder name", ctx=ctx, param=param)
     return value
 
 

@@ -117,8 +117,12 @@ def os_error_line(exc: OSError) -> str:
     names = [n for n in (exc.filename, getattr(exc, "filename2", None)) if n is not None]
     if names and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.ENAMETOOLONG, errno.EROFS):
         return os_error_message(exc, names[0])
+    shown = ' -> '.join(_shown(os.fsdecode(n) if isinstance(n, bytes) else str(n)) for n in names)
+    if names and exc.errno in (errno.EACCES, errno.EPERM):  # a read or a write: the fix for either
+        return (f"permission denied: {shown}; check that you may read it (a data file) or write there (an output: "
+                "choose a folder you can write to with -o)")
     why = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
-    return f"{why}: {' -> '.join(_shown(os.fsdecode(n) if isinstance(n, bytes) else str(n)) for n in names)}" if names else why[:500]
+    return f"{why}: {shown}" if names else why[:500]
 
 
 def _os_error(exc: OSError, path: str | os.PathLike) -> OutputError:
