@@ -81,6 +81,11 @@ AUTO_BOUNDED_MAX_MIN = 120.0
 ORIGIN_ONLY_EDGES = {TransportMode.RAIL: frozenset({EdgeMode.PARK_RIDE})}
 #: Suffix of the hidden twin node from which a terminal's first-leg-only edges leave (engine only).
 ORIGIN_TWIN = "#first"
+#: Travel modes in which a terminal (zone, site, job destination) is never passed through: every
+#: link leaving it leaves from its twin (see :class:`Engine`).
+TERMINAL_EXIT_MODES = frozenset({TransportMode.CAR})
+#: The roles of the terminals.
+TERMINAL_ROLES = (NodeRole.ZONE, NodeRole.SITE, NodeRole.DEST)
 
 #: Roles a bare code is looked up in, in order (the terminals).
 _CODE_ROLES = (NodeRole.ZONE, NodeRole.SITE, NodeRole.DEST)
@@ -264,20 +269,35 @@ class Engine:
         # park-and-ride links leave from a hidden twin of it (``<node>{ORIGIN_TWIN}``) that nothing
         # enters; an origin's times are the minimum over the terminal and its twin (a search from
         # both), so every method, the structured one included, gives the same answer.
+        #
+        # By car, a terminal is not a through route either: its access links are the streets of one
+        # place, not a shortcut between two junctions (as zone connectors of transport models). So
+        # every link *leaving* a terminal leaves from its twin, and a trip can end at a terminal but
+        # never pass through it: the times from a place then do not depend on which other places are
+        # in the network (a region's scores equal a larger run's, see lisgeo.pipeline.blocks).
         self.twin = np.array([], dtype=np.int64)
-        if self.mode in ORIGIN_ONLY_EDGES:
-            first = e["mode"].isin(ORIGIN_ONLY_EDGES[self.mode]).to_numpy()
+        if self.mode in ORIGIN_ONLY_EDGES or self.mode in TERMINAL_EXIT_MODES:
+            if self.mode in TERMINAL_EXIT_MODES:
+                first = has_role(e["u"].to_numpy(), *TERMINAL_ROLES)
+            else:
+                first = e["mode"].isin(ORIGIN_ONLY_EDGES[self.mode]).to_numpy()
             owners = list(dict.fromkeys(e.loc[first, "u"]))
             twins = [f"{n}{ORIGIN_TWIN}" for n in owners]
             e = e.copy()
             e.loc[first, "u"] = e.loc[first, "u"] + ORIGIN_TWIN
-            self.nodes += twins
-            kinds += [G.nodes[n].get("kind", "") for n in owners]
-            xy += [(G.nodes[n].get("x", np.nan), G.nodes[n].get("y", np.nan)) for n in owners]
+            # each twin right after its terminal: a node the graph gains later (an HS2 station) then
+            # moves no node already there, and searches made before can be used again (share_rows)
+            has_twin = set(owners)
+            nodes, k2, xy2 = [], [], []
+            for n, k, p in zip(self.nodes, kinds, xy):
+                nodes.append(n); k2.append(k); xy2.append(p)
+                if n in has_twin:
+                    nodes.append(f"{n}{ORIGIN_TWIN}"); k2.append(k); xy2.append(p)
+            self.nodes, kinds, xy = nodes, k2, xy2
         self.index = pd.Index(self.nodes)
         if not self.index.is_unique:
             raise NetworkError("graph node ids are not unique")
-        if self.mode in ORIGIN_ONLY_EDGES:
+        if self.mode in ORIGIN_ONLY_EDGES or self.mode in TERMINAL_EXIT_MODES:
             self.twin = np.full(len(self.nodes), -1, dtype=np.int64)
             self.twin[self.index.get_indexer(owners)] = self.index.get_indexer(twins)
         self.is_terminal = np.isin(np.array(kinds, dtype=object), TERMINAL_KINDS)
@@ -362,11 +382,13 @@ class Engine:
         A sink is a node that this mode can enter but not leave: by car, the stations (driving to a
         station ends there; about 120,000 park-and-ride links into them in the D2N2 graph, more than
         half the car edges). No shortest path passes through a sink, so a search for every other
-        node may skip the links into them; a sink's own times come from a search backwards from it."""
+        node may skip the links into them; a sink's own times come from a search backwards from it.
+        Terminals, never left by car either (their links leave from their twins), are not counted:
+        a matrix's destinations are mostly terminals, and their columns come from the forward searches."""
         if self._sinks is None:
             out_deg = np.diff(self.csr.indptr)
             in_deg = np.bincount(self.csr.indices, minlength=len(self.nodes))
-            is_sink = (out_deg == 0) & (in_deg > 0)
+            is_sink = (out_deg == 0) & (in_deg > 0) & ~self.is_terminal
             into = is_sink[self.csr.indices]
             if into.sum() < 0.25 * max(1, self.csr.nnz):
                 self._sinks = False

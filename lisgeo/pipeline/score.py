@@ -748,3 +748,40 @@ def write_scores(gdf: gpd.GeoDataFrame, directory: str | os.PathLike, *, claims:
             out.write_frame(claims, "claims.csv")
         add_provenance(out, prov)
     return out.paths
+
+
+def block_measures(districts: list[str], *, scenario: Any = "base", assumptions: Any = None, sites: Iterable[str] = (),
+                   cif: Any = None) -> pd.DataFrame:
+    """The measures of a block of ``districts`` (:mod:`lisgeo.pipeline.blocks`): its layers, its own
+    network (not kept in the disk cache, nor in this process after it: a worker scores block after
+    block in bounded memory), its travel times and every measure before the indices, as
+    :func:`score_region` makes them for a region of those districts. ``attrs``: what the whole
+    region's scores record of the network (scheme, assumptions, rail timetable, jobs beyond)."""
+    import gc
+
+    from ..network import build_network, load_scenario
+    from ..network.graph import _build_cached
+
+    reg = get_region(districts)
+    sc = load_scenario(scenario)
+    sites = [str(s) for s in sites]
+    cfg = load_index_config(None)
+    inputs = load_inputs(reg)
+    G = build_network(region=reg, scenario=sc, assumptions=assumptions, sites=list(dict.fromkeys([*FIXED_SITES.values(), *sites])),
+                      copy=False, cache=False, cif=cif)
+    try:
+        tt = travel_times(G, inputs, sites=sites)
+        out = measure_zones(inputs, tt, config=cfg, sites=sites)
+        attributions = inputs.attribution() + [inputs.jobs.attrs.get("attribution", ""), "Network: lisgeo"]
+        out.attrs.update({
+            "hs2_scheme": G.graph.get("hs2_scheme", "none"), "assumptions": dict(G.graph.get("assumptions", {})),
+            "rail_timetable": str(G.graph.get("rail_timetable", "")),
+            "rail_timetabled_share": float(G.graph.get("rail_observed_share", 0.0)),
+            "jobs_beyond_region": float(tt.dest_jobs.sum()), "job_destinations_beyond_region": len(tt.dest_jobs),
+            "attribution": " | ".join(dict.fromkeys(a for a in attributions if a)),
+        })
+        return out
+    finally:
+        del G
+        _build_cached.cache_clear()  # a worker keeps no block's network once it is scored
+        gc.collect()
