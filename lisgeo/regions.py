@@ -60,7 +60,7 @@ from typing import Iterable
 from .errors import LisgeoError, ParameterError, UnknownNameError
 
 __all__ = ["Region", "Area", "REGIONS", "LEPS", "DISTRICTS", "KINDS", "UnknownRegionError", "get_region",
-           "list_regions", "list_areas", "lep_of", "leps_of", "district_name", "english_districts", "successor",
+           "list_regions", "list_areas", "lep_of", "leps_of", "lep_codes", "district_outlines", "district_name", "english_districts", "successor",
            "district_table"]
 
 log = logging.getLogger(__name__)
@@ -368,33 +368,13 @@ LEP_AREA_SHARE = 0.5
 def _lep_table() -> dict[str, tuple[str, tuple[str, ...]]]:
     """Former LEPs (May 2021): code -> (name, district codes), each district in every LEP holding
     more than half its area (see the module docstring). About 0.3 s, once per process."""
-    import numpy as np
-    import pyogrio
+    import geopandas as gpd
     import shapely
 
-    def read(dataset, cols):
-        meta, _, wkb, fields = pyogrio.raw.read(_catalog_path(dataset), columns=cols)
-        geoms = shapely.from_wkb(wkb)
-        return dict(zip(meta["fields"], fields)), geoms, meta["crs"]
-
-    lep_f, lep_g, lep_crs = read("lep2021_boundaries", ["LEP21CD"])
-    lad_f, lad_g, lad_crs = read("lad2024_boundaries", ["LAD24CD"])
-    from pyproj import Transformer
-
-    def to_bng(g, crs):
-        t = Transformer.from_crs(crs, "EPSG:27700", always_xy=True)
-        return shapely.transform(g, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
-
-    lep_g, lad_g = shapely.make_valid(to_bng(lep_g, lep_crs)), shapely.make_valid(to_bng(lad_g, lad_crs))
-    today = _districts().names
-    lad_codes = np.array([successor(str(c)) or "" for c in lad_f["LAD24CD"]], dtype=object)
-    keep = lad_codes != ""
-    lad_codes, lad_g = lad_codes[keep], lad_g[keep]
-    missing = sorted(set(today) - set(lad_codes))
-    if missing:
-        from .errors import DataFormatError
-
-        raise DataFormatError(f"the district boundaries (lad2024_boundaries) lack {missing[:3]}; run `lisgeo data verify`")
+    leps = gpd.read_file(_catalog_path("lep2021_boundaries"), columns=["LEP21CD"]).to_crs("EPSG:27700")
+    lep_f, lep_g = {"LEP21CD": leps["LEP21CD"].to_numpy()}, shapely.make_valid(leps.geometry.to_numpy())
+    lads = district_outlines()
+    lad_codes, lad_g = lads["LADCD"].to_numpy(), lads.geometry.to_numpy()
     tree = shapely.STRtree(lep_g)
     di, li = tree.query(lad_g, predicate="intersects")
     share = shapely.area(shapely.intersection(lad_g[di], lep_g[li])) / shapely.area(lad_g[di])
@@ -404,6 +384,26 @@ def _lep_table() -> dict[str, tuple[str, tuple[str, ...]]]:
         if s > LEP_AREA_SHARE:
             members.setdefault(str(lep_f["LEP21CD"][l]), []).append(str(lad_codes[d]))
     return {code: (_LEP_SHOWN.get(code, name), tuple(sorted(set(members.get(code, ()))))) for code, name in names.items()}
+
+
+@lru_cache(maxsize=1)
+def district_outlines():
+    """Today's English districts, ultra generalised (ONS May 2024 BUC, about 500 m; dataset
+    ``lad2024_boundaries``), in EPSG:27700, with ``LADCD`` (today's code): to find the districts
+    near a place, or in a LEP's polygon; never to measure (the small-area files are for that)."""
+    import geopandas as gpd
+    import shapely
+
+    gdf = gpd.read_file(_catalog_path("lad2024_boundaries"), columns=["LAD24CD"]).to_crs("EPSG:27700")
+    gdf["LADCD"] = [successor(str(c)) for c in gdf["LAD24CD"]]
+    gdf = gdf[gdf["LADCD"].notna()].reset_index(drop=True)
+    gdf["geometry"] = shapely.make_valid(gdf.geometry.to_numpy())
+    missing = sorted(set(_districts().names) - set(gdf["LADCD"]))
+    if missing:
+        from .errors import DataFormatError
+
+        raise DataFormatError(f"the district boundaries (lad2024_boundaries) lack {missing[:3]}; run `lisgeo data verify`")
+    return gdf[["LADCD", "geometry"]]
 
 
 def _today(codes: Iterable[str], what: str) -> tuple[str, ...]:
@@ -468,6 +468,11 @@ def leps_of(lad_code: str) -> tuple[str, ...]:
     if code is None:
         return ()
     return tuple(sorted(a.name for a in _lep_areas() if code in a.lad_codes))
+
+
+def lep_codes() -> dict[str, str]:
+    """Former LEPs (May 2021): name (as :func:`lep_of` gives it) -> GSS code."""
+    return {**{_LEP_SHOWN.get(c, n): c for c, n in _lep_names().items()}, **{n: c for n, c in LEPS.values()}}
 
 
 def lep_of(lad_code: str) -> str | None:
@@ -604,33 +609,57 @@ _NOTED: set[str] = set()
 
 
 def _note(text: str) -> None:
-    """Say ``text`` once per process (a warning on the ``lisgeo.regions`` log)."""
+    """Say ``text`` once per process (a warning on the ``lisgeo.regions`` log; not in the second
+    process of a ``lisgeo`` command, :mod:`lisgeo.background`, whose caller has said it)."""
+    import sys
+
+    main = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if getattr(main, "name", "") == "lisgeo.background":
+        return
     if text not in _NOTED:
         _NOTED.add(text)
         log.warning(text)
 
 
-def _suggest(key: str, idx: _Index) -> list[Area]:
-    keys = list(idx.exact) + list(idx.base)
-    close = difflib.get_close_matches(key, keys, n=4, cutoff=0.72)
-    if len(key) >= 4:
-        close += [k for k in keys if k.startswith(key) and k not in close][:3]
+def _suggest(key: str, idx: _Index, kind: str | None = None) -> list[Area]:
+    """The areas whose names are nearest ``key`` (at most three; only those about as near as the
+    nearest: "Greater Lincolshire" gets Greater Lincolnshire alone)."""
+    keys = list(dict.fromkeys([*idx.exact, *idx.base]))
+    scored = []
+    for k in keys:
+        m = difflib.SequenceMatcher(None, key, k)
+        if m.real_quick_ratio() >= 0.6 and m.quick_ratio() >= 0.6:
+            r = m.ratio()
+            if len(key) >= 4 and k.startswith(key):  # the start of a name ("derbys")
+                r = max(r, 0.9)
+            if r >= 0.6:
+                scored.append((r, k))
+    if kind is not None:
+        scored = [(r, k) for r, k in scored if any(a.kind == kind for a in (idx.exact.get(k) or idx.base.get(k) or []))]
+    if not scored:
+        return []
+    scored.sort(key=lambda t: -t[0])
     out: list[Area] = []
-    for k in close:
-        group = idx.exact.get(k) or idx.base.get(k) or []
-        if group:
-            best = sorted(group, key=lambda a: _PRIORITY.index(a.kind))[0]
-            if best not in out:
-                out.append(best)
+    for r, k in scored:
+        if r < scored[0][0] - 0.08 or len(out) == 3:
+            break
+        group = [a for a in (idx.exact.get(k) or idx.base.get(k) or []) if kind is None or a.kind == kind]
+        if not group:
+            continue
+        best = sorted(group, key=lambda a: _PRIORITY.index(a.kind))[0]
+        if best not in out:
+            out.append(best)
     try:
-        return _full(out[:3])
+        return _full(out)
     except LisgeoError:  # (the LEPs' districts cannot be worked out: name them without)
-        return out[:3]
+        return out
 
 
 def _unknown(text: str, idx: _Index) -> UnknownRegionError:
-    key = _norm(text.split(":", 1)[1] if ":" in text and text.split(":", 1)[0].strip().lower() in _PREFIXES else text)
-    sugg = _suggest(key, idx)
+    head = text.split(":", 1)[0].strip().lower() if ":" in text else ""
+    kind = _PREFIXES.get(head)
+    key = _norm(text.split(":", 1)[1] if kind else text)
+    sugg = _suggest(key, idx, kind)
     if sugg:
         if len(sugg) == 1:
             hint = f"did you mean {sugg[0].description}?"

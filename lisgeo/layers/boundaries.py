@@ -17,7 +17,7 @@ import shapely
 
 from ..catalog import get_dataset, resolve_file
 from ..errors import ParameterError, UnknownNameError
-from ..regions import DISTRICTS, LEPS, get_region, lep_of
+from ..regions import district_name, get_region, lep_codes, lep_of, leps_of
 from ..checks import BNG, GeometryRepairWarning, check_frame
 from ._registry import finish_layer, register_layer
 
@@ -144,8 +144,9 @@ def _read_small_areas(key: str, lad_codes: tuple[str, ...]) -> gpd.GeoDataFrame:
         gdf = gpd.GeoDataFrame({code: np.concatenate([p[2] for p in parts]), nm: np.concatenate([p[3] for p in parts]),
                                 "LADCD": np.repeat(np.asarray(lad_codes, dtype=object), [len(p[1]) for p in parts])},
                                geometry=shapely.from_wkb(np.concatenate([p[1] for p in parts])), crs=crs.pop()).to_crs(BNG)
-    gdf["LADNM"] = gdf["LADCD"].map(lambda c: DISTRICTS.get(c, ("", ""))[0])
-    gdf["LEP"] = gdf["LADCD"].map(lep_of)
+    names = {c: (district_name(c), lep_of(c)) for c in lad_codes}  # (any district of England: regions' lookups)
+    gdf["LADNM"] = gdf["LADCD"].map(lambda c: names[c][0])
+    gdf["LEP"] = gdf["LADCD"].map(lambda c: names[c][1])
     gdf = gdf.set_index(code, drop=False)
     gdf.index.name = None
     gdf = gdf[[code, nm, "LADCD", "LADNM", "LEP", "geometry"]]
@@ -217,10 +218,11 @@ def _districts(lad_codes: tuple[str, ...]) -> gpd.GeoDataFrame:
 def load_lep(*, region="d2n2") -> gpd.GeoDataFrame:
     """Outline of each LEP in ``region`` (dissolved from its districts), indexed by LEP21CD."""
     d = load_districts(region=region)
-    d = d[d["LEP"].notna()]
+    # one row per district and LEP: a district of two overlapping LEPs (May 2021) is in both outlines
+    pairs = [(i, lep) for i, c in enumerate(d.index) for lep in leps_of(c)]
+    d = d.iloc[[i for i, _ in pairs]].assign(LEP=[lep for _, lep in pairs])
     gdf = d[["LEP", "geometry"]].dissolve(by="LEP", as_index=False)
-    codes = {v[0]: v[1] for v in LEPS.values()}
-    gdf["LEP21CD"] = gdf["LEP"].map(codes)
+    gdf["LEP21CD"] = gdf["LEP"].map(lep_codes())
     gdf["n_districts"] = gdf["LEP"].map(d["LEP"].value_counts())
     gdf["area_km2"] = (gdf.area / 1e6).round(1)
     gdf = gdf.set_index("LEP21CD", drop=False)

@@ -214,11 +214,52 @@ def _code_links(l21_codes: pd.Series, m11: pd.DataFrame, lads: tuple[str, ...]) 
 
 @lru_cache(maxsize=8)
 def _jobs_tables(lads: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(MSOA21 table [MSOA21CD, jobs, jobs_method], LSOA21 table [LSOA21CD, MSOA21CD, jobs, jobs_method])."""
+    """(MSOA21 table [MSOA21CD, jobs, jobs_method], LSOA21 table [LSOA21CD, MSOA21CD, jobs, jobs_method]).
+
+    The 25 districts of D2N2 and Leicester and Leicestershire, whose 2011 boundaries are in the
+    data, by the method of the module docstring; any other district of England from
+    :func:`national_jobs_msoa21` (the same jobs, carried to MSOA 2021 by code), shared among its
+    LSOAs by their Census 2021 population (:func:`_national_jobs_tables`)."""
+    inner = tuple(c for c in lads if c in DISTRICTS)
+    outer = tuple(c for c in lads if c not in DISTRICTS)
+    parts = ([_jobs_tables_25(inner)] if inner else []) + ([_national_jobs_tables(outer)] if outer else [])
+    if len(parts) == 1:
+        return parts[0]
+    return pd.concat([p[0] for p in parts]), pd.concat([p[1] for p in parts])
+
+
+def _national_jobs_tables(lads: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_jobs_tables` of districts without 2011 boundaries in the data: each MSOA 2021's jobs
+    (:func:`national_jobs_msoa21`, its ``jobs_method``) shared among its LSOAs by their Census 2021
+    population."""
+    codes = small_area_names("lsoa21", lads)["LSOA21CD"].astype(str)
+    lsoa_pop = read_census2021_population(level="lsoa")
+    lack = codes[~codes_in(codes, lsoa_pop.index)]
+    if len(lack):
+        raise DataFormatError(f"Census 2021 TS001 lacks LSOA(s) {lack.head(3).tolist()}; run `lisgeo data verify` to check the pinned files")
+    l = pd.DataFrame({"LSOA21CD": codes.to_numpy()})
+    l["MSOA21CD"] = l["LSOA21CD"].map(lsoa_pop["parent"])
+    l["weight"] = l["LSOA21CD"].map(lsoa_pop["pop"]).astype("float64")
+    nat = national_jobs_msoa21()
+    m = nat.loc[nat.index.intersection(pd.Index(l["MSOA21CD"].unique()))]
+    if len(m) < l["MSOA21CD"].nunique():
+        raise DataFormatError("national MSOA 2021 jobs lack some MSOAs of the districts; run `lisgeo data verify` to check the pinned files")
+    msoa = pd.DataFrame({"MSOA21CD": m.index, "jobs": m["jobs"].to_numpy(dtype="float64"),
+                         "jobs_method": m["jobs_method"].astype("string").to_numpy()}, index=m.index)
+    jl = apportion(msoa["jobs"], l, source="MSOA21CD", target="LSOA21CD", weight="weight")
+    l = l.set_index("LSOA21CD", drop=False)
+    l.index.name = None
+    l["jobs"] = jl.reindex(l.index).fillna(0.0)  # (an MSOA without jobs gives its LSOAs none)
+    l["jobs_method"] = l["MSOA21CD"].map(msoa["jobs_method"])
+    return msoa, l[["LSOA21CD", "MSOA21CD", "jobs", "jobs_method"]]
+
+
+def _jobs_tables_25(lads: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_jobs_tables` of districts of D2N2 and Leicester and Leicestershire (2011 boundaries)."""
     unknown = [c for c in lads if c not in DISTRICTS]
     if unknown:
         raise UnknownNameError("district code", unknown[0], sorted(DISTRICTS),
-                               "Jobs need LSOA/MSOA boundaries, which the catalog holds only for these 25 districts.")
+                               "Jobs by the 2011 boundaries need LSOA/MSOA 2011 boundaries, which the catalog holds only for these 25 districts.")
     links = _lsoa21_to_msoa11(lads)
     lsoa_pop = read_census2021_population(level="lsoa")
     links["MSOA21CD"] = links["LSOA21CD"].map(lsoa_pop["parent"])
@@ -346,6 +387,9 @@ def national_jobs_msoa21() -> pd.DataFrame:
     Columns [MSOA21CD, LADCD, jobs, jobs_method]; index MSOA21CD; jobs in people
     (``workday − home``, as everywhere in this module).
 
+    ``LADCD`` is today's district (the districts merged in 2023 by the code of the one that took
+    them over, :func:`lisgeo.regions.successor`).
+
     * MSOA 2021 whose code existed in 2011 (7,080 of 7,264): all of that MSOA's jobs, ``"lookup"``.
       ONS kept a code only where the MSOA did not change.
     * The 184 new MSOA 2021 codes were formed from the 121 retired 2011 codes. ``msoa_lookup``
@@ -390,8 +434,11 @@ def national_jobs_msoa21() -> pd.DataFrame:
     method = classify_links(links, source="MSOA11CD", target="MSOA21CD", weight="weight")
     jobs = pd.concat([work.loc[same, "jobs"].astype("float64"), jobs_new])
     meth = pd.concat([pd.Series("lookup", index=same, dtype="string"), method.astype("string")])
+    from ..regions import successor
+
+    today = {c: successor(c) or c for c in pd.unique(m21["parent"].astype(str))}  # (2023 mergers: today's district)
     out = pd.DataFrame({"MSOA21CD": m21.index.astype("string"),
-                        "LADCD": m21["parent"].astype("string").to_numpy(),
+                        "LADCD": m21["parent"].astype(str).map(today).astype("string").to_numpy(),
                         "jobs": jobs.reindex(m21.index).to_numpy(dtype="float64"),
                         "jobs_method": meth.reindex(m21.index).astype("string").to_numpy()}, index=m21.index)
     if out["jobs"].isna().any():
@@ -438,6 +485,13 @@ def load_job_destinations(*, region="d2n2", buffer_km: float | None = None, beyo
     lads = tuple(reg.lad_codes)
     others = tuple(sorted(c for c in DISTRICTS if c not in lads))
     ring = region_reach(reg, buffer_km) if buffer_km > 0 else None
+    if others and not set(lads) & set(DISTRICTS):
+        # a region beyond the 25 districts: only those of them near enough to hold destinations
+        from ..regions import district_outlines
+
+        d = district_outlines()
+        near = set(d.loc[d.intersects(ring), "LADCD"]) if ring is not None else set()
+        others = tuple(c for c in others if c in near)
 
     parts = []
     if not beyond_region:
@@ -458,7 +512,7 @@ def load_job_destinations(*, region="d2n2", buffer_km: float | None = None, beyo
     geom = lsoa_pts.reindex(df["dest_id"]).values
     if ring is not None:
         nat = national_jobs_msoa21()
-        nat = nat[~nat["LADCD"].isin(list(DISTRICTS))]
+        nat = nat[~nat["LADCD"].isin([*DISTRICTS, *lads])]  # (the region's own jobs are its LSOAs')
         mpts = _centroids("msoa21_centroids").reindex(nat.index)
         if mpts.isna().any():
             raise DataFormatError(f"msoa21_centroids lacks MSOA(s) {mpts.index[mpts.isna()][:3].tolist()}; run `lisgeo data verify` to check the pinned files")
