@@ -387,8 +387,8 @@ def national_jobs_msoa21() -> pd.DataFrame:
     Columns [MSOA21CD, LADCD, jobs, jobs_method]; index MSOA21CD; jobs in people
     (``workday − home``, as everywhere in this module).
 
-    ``LADCD`` is today's district (the districts merged in 2023 by the code of the one that took
-    them over, :func:`lisgeo.regions.successor`).
+    ``LADCD`` is the district of Census 2021 (before the mergers of 2023: Allerdale, not Cumberland;
+    :func:`lisgeo.regions.successor` gives today's).
 
     * MSOA 2021 whose code existed in 2011 (7,080 of 7,264): all of that MSOA's jobs, ``"lookup"``.
       ONS kept a code only where the MSOA did not change.
@@ -434,11 +434,8 @@ def national_jobs_msoa21() -> pd.DataFrame:
     method = classify_links(links, source="MSOA11CD", target="MSOA21CD", weight="weight")
     jobs = pd.concat([work.loc[same, "jobs"].astype("float64"), jobs_new])
     meth = pd.concat([pd.Series("lookup", index=same, dtype="string"), method.astype("string")])
-    from ..regions import successor
-
-    today = {c: successor(c) or c for c in pd.unique(m21["parent"].astype(str))}  # (2023 mergers: today's district)
     out = pd.DataFrame({"MSOA21CD": m21.index.astype("string"),
-                        "LADCD": m21["parent"].astype(str).map(today).astype("string").to_numpy(),
+                        "LADCD": m21["parent"].astype("string").to_numpy(),
                         "jobs": jobs.reindex(m21.index).to_numpy(dtype="float64"),
                         "jobs_method": meth.reindex(m21.index).astype("string").to_numpy()}, index=m21.index)
     if out["jobs"].isna().any():
@@ -511,8 +508,11 @@ def load_job_destinations(*, region="d2n2", buffer_km: float | None = None, beyo
           pd.DataFrame({c: pd.Series(dtype=object) for c in ("dest_id", "jobs", "jobs_method", "LADCD", "level", "in_region")}))
     geom = lsoa_pts.reindex(df["dest_id"]).values
     if ring is not None:
+        from ..regions import successor
+
         nat = national_jobs_msoa21()
-        nat = nat[~nat["LADCD"].isin([*DISTRICTS, *lads])]  # (the region's own jobs are its LSOAs')
+        today = nat["LADCD"].astype(str).map({c: successor(c) or c for c in pd.unique(nat["LADCD"].astype(str))})
+        nat = nat[~today.isin([*DISTRICTS, *lads]).to_numpy()]  # (the region's own jobs are its LSOAs', merged districts too)
         mpts = _centroids("msoa21_centroids").reindex(nat.index)
         if mpts.isna().any():
             raise DataFormatError(f"msoa21_centroids lacks MSOA(s) {mpts.index[mpts.isna()][:3].tolist()}; run `lisgeo data verify` to check the pinned files")
