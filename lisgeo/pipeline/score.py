@@ -468,6 +468,8 @@ def finish_scores(out: pd.DataFrame, inputs: Inputs, *, config: dict, reference:
     gdf = gpd.GeoDataFrame(out, geometry=inputs.polygons.geometry.reindex(out.index).to_numpy(), crs=inputs.polygons.crs)
     gdf.index.name = None
     gdf.attrs["absent_columns"] = absent
+    if absent:
+        gdf.attrs["index_config"] = config  # the weights used: a re-scoring on another scale uses them too
     return gdf
 
 
@@ -667,7 +669,7 @@ def score_region(
         "scenario_status": dict(sc.status) or None,  # what is real about the scheme (its file's [status])
         "hs2_scheme": G.graph.get("hs2_scheme", "none"),
         "assumptions": dict(G.graph.get("assumptions", {})),
-        "index_config": cfg,
+        "index_config": gdf.attrs.get("index_config") or cfg,  # (as used: without an absent site column's weight)
         "index_scale": "own region" if reference is None else f"reference scenario {reference.attrs.get('scenario', '?')}",
         "public_transport": ("walk + bus + tram + rail by GTFS timetable (transit columns) and the strategic rail model (rail columns)"
                              if tt.transit_groups is not None else
