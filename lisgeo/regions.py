@@ -656,6 +656,9 @@ def _suggest(key: str, idx: _Index, kind: str | None = None) -> list[Area]:
 
 
 def _unknown(text: str, idx: _Index) -> UnknownRegionError:
+    if re.fullmatch(r"[EWSNewsn]\d{3,}", text.strip()):
+        return UnknownRegionError(f"unknown district code {text.strip()!r}; district codes look like E06000015 (a letter and "
+                                  "eight digits): `lisgeo regions list --kind district` lists England's", name=text)
     head = text.split(":", 1)[0].strip().lower() if ":" in text else ""
     kind = _PREFIXES.get(head)
     key = _norm(text.split(":", 1)[1] if kind else text)

@@ -841,7 +841,9 @@ def write_scores(gdf: gpd.GeoDataFrame, directory: str | os.PathLike, *, claims:
         authored=[authored_path(f) for f in ("sites.csv", "hs2_stations.csv", "hs2_links.csv")] + [assumptions_path(), indices_path()],
         details={"rows": len(frame), "claims": has_claims,
                  # contract site columns the region has no site for, and why (finish_scores)
-                 "absent_columns": dict(attrs.get("absent_columns") or {})},
+                 "absent_columns": dict(attrs.get("absent_columns") or {}),
+                 # a planner's sites added to the authored ones (lisgeo.layers.sites.use_sites_file)
+                 "sites_file": os.environ.get("LISGEO_SITES_FILE") or None},
     )
     # compute everything before writing anything; then write the set all or nothing
     with atomic_set(directory, replaces=("scores.gpkg", "scores.csv", "claims.csv", "provenance.json")) as out:
