@@ -42,6 +42,11 @@ def _district_file(dataset: str, lad: str):
         if f.path.endswith(f"/{lad}.geojson"):
             return f
     have = sorted(f.path.rsplit("/", 1)[1].removesuffix(".geojson") for f in get_dataset(dataset).files)
+    name = district_name(lad)
+    if name and len(have) < 100:  # an English district that this dataset does not hold (the 2011 boundaries)
+        raise ParameterError(f"dataset {dataset!r} holds the {len(have)} districts of D2N2 and Leicester and Leicestershire "
+                                f"only, not {lad} ({name}); layers on 2011 small areas (lsoa11, msoa11, imd2019) exist for "
+                                "those districts alone, those on 2021 small areas for every district of England")
     raise UnknownNameError("district code", lad, have, f"Dataset {dataset!r} only covers these districts.")
 
 
