@@ -38,11 +38,13 @@ Totals are conserved at each step (the jobs of a set of districts are unchanged;
 boundaries did not change 2011–2021 in these 25 districts). Population is residents, not
 workplaces: inside an MSOA, jobs are spread like homes, a known simplification.
 
-Boundaries and lookups in the catalog exist only for the 25 districts of D2N2 and Leicester
-and Leicestershire, so jobs *polygons* can be built only for those districts. Beyond them,
-:func:`national_jobs_msoa21` carries jobs to every MSOA 2021 of England and Wales by code (no
-polygons), and :func:`load_job_destinations` (layer ``job_destinations``) returns jobs as points:
-LSOA centroids in the 25 districts and MSOA centroids within ``buffer_km`` outside them.
+The 2011 boundaries in the catalog exist only for the 25 districts of D2N2 and Leicester and
+Leicestershire, so the method above (its spatial step) runs for those districts. Every other
+district of England takes :func:`national_jobs_msoa21`, which carries jobs to every MSOA 2021 of
+England and Wales by code (no polygons), shared among the MSOA's LSOAs by their Census 2021
+population (:func:`_national_jobs_tables`: the same jobs, the same ``jobs_method`` of the MSOA);
+:func:`load_job_destinations` (layer ``job_destinations``) returns jobs as points: LSOA centroids in
+the region and the 25 districts, MSOA centroids within ``buffer_km`` elsewhere.
 """
 
 from __future__ import annotations
@@ -328,11 +330,11 @@ def load_jobs_lsoa21(*, region="d2n2", buffer_km: float | None = None) -> gpd.Ge
     """LSOA 2021 polygons with ``jobs`` (people working there, Census 2011, excl. home-workers).
 
     Columns [LSOA21CD, LSOA21NM, LADCD, LADNM, LEP, MSOA21CD, jobs, jobs_method, in_region,
-    geometry]. With ``buffer_km`` > 0 the LSOAs of *neighbouring* districts whose area lies
-    within ``buffer_km`` of the region are added (``in_region`` False), but only districts
-    for which the catalog holds boundaries: the 25 districts of D2N2 and Leicester and
-    Leicestershire. Jobs beyond them (e.g. Sheffield, Stoke, Lincoln) are not available, so
-    accessibility near the outer edge of the 25 districts is understated.
+    geometry]. Any district of England (the 25 of D2N2 and Leicester and Leicestershire by their
+    2011 boundaries, the others through :func:`national_jobs_msoa21`). With ``buffer_km`` > 0 the
+    LSOAs of *neighbouring* districts among the 25 whose area lies within ``buffer_km`` of the
+    region are added (``in_region`` False); the scores take the jobs beyond the region from
+    :func:`load_job_destinations` instead, which reaches every district.
     """
     inner, lads = _lads_with_buffer(region, buffer_km)
     _, table = _jobs_tables(lads)
@@ -454,12 +456,14 @@ def load_job_destinations(*, region="d2n2", buffer_km: float | None = None, beyo
     Columns [dest_id, level, jobs, jobs_method, LADCD, in_region, geometry]; index dest_id.
     ``jobs`` are people working there (Census 2011, ``workday − home``, 27 March 2011).
 
-    * ``level == "lsoa21"``: one point per LSOA 2021 (ONS population-weighted centroid) in the
-      25 districts of D2N2 and Leicester and Leicestershire, jobs of :func:`load_jobs_lsoa21`.
-      All LSOAs of ``region`` are included (``in_region`` True); LSOAs of the other of the 25
-      districts are included when their centroid lies within ``buffer_km`` of the region's
-      outline, with jobs computed over those other districts as one set (totals conserved).
-    * ``level == "msoa21"``: one point per MSOA 2021 outside the 25 districts whose
+    * ``level == "lsoa21"``: one point per LSOA 2021 (ONS population-weighted centroid) of the
+      region (any district of England) and of the 25 districts of D2N2 and Leicester and
+      Leicestershire, jobs of :func:`load_jobs_lsoa21`. All LSOAs of ``region`` are included
+      (``in_region`` True); LSOAs of the other of the 25 districts are included when their
+      centroid lies within ``buffer_km`` of the region's outline, with jobs computed over those
+      other districts as one set (totals conserved; for a region with none of the 25, over those
+      of them whose outline is within reach).
+    * ``level == "msoa21"``: one point per MSOA 2021 outside the region and the 25 districts whose
       population-weighted centroid lies within ``buffer_km`` (km) of the outline (Sheffield,
       Manchester and Stockport, Doncaster, Coventry and Nuneaton, Stoke, Lincoln, ... at
       60 km); jobs from :func:`national_jobs_msoa21` (same definition, carried to 2021 by code,
