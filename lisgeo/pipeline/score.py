@@ -450,8 +450,11 @@ def finish_scores(out: pd.DataFrame, inputs: Inputs, *, config: dict, reference:
         reference = reference.loc[out.index]
     out, data_flags = _without_missing_stops(out, inputs)
     absent = {c: _why_absent(c, inputs) for c in SITE_COLUMNS if c not in out.columns}
-    if absent:  # the indices weigh the measures the region has
-        config = {k: ({m: w for m, w in v.items() if m not in absent} if k in ("connectivity", "accessibility", "sustainable")
+    # the indices weigh the measures the region has: not an absent site column, nor a measure with no
+    # value anywhere for want of data (stops_800m in West Yorkshire), which no scale can place
+    unweighed = set(absent) | {c for c in ("stops_800m",) if c in out.columns and len(out) and out[c].isna().all()}
+    if unweighed:
+        config = {k: ({m: w for m, w in v.items() if m not in unweighed} if k in ("connectivity", "accessibility", "sustainable")
                       and isinstance(v, dict) else v) for k, v in config.items()}
     out = add_indices(out, config=config, reference=reference)
     out["connectivity_decile"] = out["connectivity_decile"].astype("Int64")
@@ -468,7 +471,7 @@ def finish_scores(out: pd.DataFrame, inputs: Inputs, *, config: dict, reference:
     gdf = gpd.GeoDataFrame(out, geometry=inputs.polygons.geometry.reindex(out.index).to_numpy(), crs=inputs.polygons.crs)
     gdf.index.name = None
     gdf.attrs["absent_columns"] = absent
-    if absent:
+    if unweighed:
         gdf.attrs["index_config"] = config  # the weights used: a re-scoring on another scale uses them too
     return gdf
 

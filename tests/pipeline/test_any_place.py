@@ -89,6 +89,13 @@ def test_a_west_yorkshire_district_has_no_stop_counts_and_says_why(real_data):
     assert g["connectivity_index"].notna().all() and g["sustainable_index"].notna().all()
     assert g["connectivity_index"].between(0, 100).all()
     assert g["tt_rail_leeds"].notna().all() and g["tt_rail_leeds"].median() < 60
+    # a measure with no value anywhere is not weighed (nor placed on a base's scale: a comparison works)
+    cfg = g.attrs["index_config"]
+    assert "stops_800m" not in cfg["connectivity"] and "stops_800m" not in cfg["sustainable"]
+    from lisgeo.pipeline import compare_scenarios
+
+    cmp = compare_scenarios(region="Calderdale", scenario="hs2_2b")
+    assert len(cmp) == 129 and cmp["d_tt_rail_london"].notna().all()
 
 
 def test_d2n2_counts_stops_across_its_edge_and_marks_those_near_greater_manchester(real_data):
