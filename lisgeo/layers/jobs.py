@@ -578,6 +578,29 @@ def _commuting() -> pd.DataFrame:
     return _tidy_commuting(pd.read_csv(path, dtype={"LTLA of workplace code": str}))
 
 
+@lru_cache(maxsize=1)
+def _commuting_today() -> pd.DataFrame:
+    """:func:`_commuting` with the districts merged or recoded since 2021 (Cumbria, North Yorkshire,
+    Somerset, Barnsley, Sheffield) as today's (:func:`lisgeo.regions.successor`), their flows added up:
+    the totals are the Census's, and a region of today's districts finds its flows."""
+    from ..regions import district_name, successor
+
+    df = _commuting()
+    codes = pd.unique(pd.concat([df["home_LADCD"], df["work_LADCD"]]).astype(str))
+    moved = {c: successor(c) for c in codes if c[:1] == "E" and successor(c) not in (None, c)}
+    if not moved:
+        return df
+    out = df.copy()
+    for side in ("home", "work"):
+        hit = out[f"{side}_LADCD"].isin(list(moved))
+        out.loc[hit, f"{side}_LADCD"] = out.loc[hit, f"{side}_LADCD"].map(moved)
+        out.loc[hit, f"{side}_LADNM"] = out.loc[hit, f"{side}_LADCD"].map(district_name)
+    keys = ["home_LADCD", "home_LADNM", "work_LADCD", "work_LADNM", "place_of_work"]
+    out = out.groupby(keys, sort=False, as_index=False, dropna=False)["flow"].sum()
+    out["flow"] = out["flow"].astype("int64")
+    return out[df.columns]
+
+
 @register_layer("commuting_lad", family="jobs", kind="table",
                 description="Census 2021 home→work flows between districts (ODWP01EW): home_LADCD, home_LADNM, "
                             "work_LADCD, work_LADNM, place_of_work, flow",
@@ -593,10 +616,12 @@ def load_commuting_lad(*, region="d2n2", both: bool = False) -> pd.DataFrame:
     21 March 2021 was in lockdown: home-working is far higher than usual.
 
     By default flows with home **or** work in ``region`` are kept; ``both=True`` keeps flows
-    within the region only (home in the region and work in the region or at home).
+    within the region only (home in the region and work in the region or at home). Districts merged
+    or recoded since 2021 are today's (their flows added up): Cumberland's are Allerdale's,
+    Carlisle's and Copeland's.
     """
     lads = set(get_region(region).lad_codes)
-    df = _commuting()
+    df = _commuting_today()
     home_in = df["home_LADCD"].isin(lads)
     work_in = df["work_LADCD"].isin(lads)
     keep = (home_in & (work_in | (df["work_LADCD"] == "HOME"))) if both else (home_in | work_in)
