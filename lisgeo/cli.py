@@ -28,7 +28,23 @@ import click
 
 from .errors import LisgeoError
 
-REGION_HELP = "Region: d2n2, llep, d2n2_llep, or comma-separated district codes."
+REGION_HELP = ("Region: d2n2, llep, d2n2_llep; any English district, county, combined authority, LSIP area, former LEP or "
+               "ITL1 region by name or code (`lisgeo regions list`), england, or a comma-separated mix.")
+SITES_HELP = ("Your own sites (a CSV with the columns of layers/sites.csv), added to the authored D2N2 and Leicester and "
+              "Leicestershire ones for this run (a row with an authored site_id replaces it); checked before any work.")
+
+
+def _use_sites(ctx: click.Context, param: click.Parameter, value):
+    """``--sites FILE``: checked and put in use at once (:func:`lisgeo.layers.sites.use_sites_file`)."""
+    if value is None:
+        return value
+    from .layers.sites import use_sites_file
+
+    use_sites_file(value)
+    # the command's second process started before the options were read, with the authored sites
+    # only: its work would not be this run's, so the run keeps to one process
+    os.environ["LISGEO_WORKERS"] = "1"
+    return value
 
 
 # ---------------------------------------------------------------- how much is said on stderr
@@ -346,14 +362,19 @@ def layers_export(name: str, region: str, output: Path) -> None:
 @click.option("--cif", default=None, type=click.Path(exists=True, path_type=Path),
               help="Rail timetable in ATOC CIF (the Rail Delivery Group's national feed, a .zip): its running times replace "
                    "the built-in 2020 sample's wherever it runs a link.")
+@click.option("--sites", "sites_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              callback=_use_sites, help=SITES_HELP)
 def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no_claims: bool, gtfs: tuple[Path, ...],
-              gtfs_date: str | None, departure: str, window_min: int, cif: Path | None) -> None:
+              gtfs_date: str | None, departure: str, window_min: int, cif: Path | None, sites_file: Path | None) -> None:
     """Score every LSOA 2021 of a region (times, accessibility, connectivity, indices).
 
     Without --gtfs the public transport of the scores is the strategic model's rail (the columns
     say rail); with GTFS timetables the transit columns (walk + bus + tram + rail) are added and the
     sustainable-modes index uses them. --gtfs needs --gtfs-date; --gtfs-date, --departure and
     --window apply to the timetables only (1 to 240 minutes from HH:MM).
+
+    A region without sites (the authored ones are the D2N2 and Leicester and Leicestershire
+    strategies'; --sites adds yours) scores without the site columns: docs/scores.md, "Sites".
     """
     _check_gtfs_options(click.get_current_context(), gtfs, gtfs_date, departure, window_min)
     _start(f"lisgeo score {region} ({scenario}): reading layers and building the network")
@@ -389,7 +410,9 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
 @click.option("--threshold", default=5.0, show_default=True, type=float,
               help="Minutes a journey must change by to make a winner or loser (above 0, up to 120).")
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder: compare.gpkg/csv, winners_losers.csv, district_summary.csv.")
-def compare_cmd(region: str, base: str, scenario: str, threshold: float, output: Path) -> None:
+@click.option("--sites", "sites_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              callback=_use_sites, help=SITES_HELP)
+def compare_cmd(region: str, base: str, scenario: str, threshold: float, output: Path, sites_file: Path | None) -> None:
     """Compare a scenario with a base: per-LSOA deltas, winners and losers, district summary."""
     _minutes(threshold, "--threshold", 0, MAX_THRESHOLD_MIN, lo_open=True)
     _start(f"lisgeo compare {region}: scoring {base} and {scenario}")
@@ -564,8 +587,10 @@ def map_cmd(spec: Path, output: Path, region: str | None, scenario: str | None, 
 @click.option("--inline/--cdn", "inline", default=True, show_default=True, help=INLINE_HELP)
 @click.option("--scores/--no-scores", default=True, show_default=True, help="Also write the scores behind the maps (DIR/scores/).")
 @click.option("--linked", is_flag=True, help=LINKED_HELP)
+@click.option("--sites", "sites_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              callback=_use_sites, help=SITES_HELP)
 def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | None, inline: bool, scores: bool,
-              linked: bool) -> None:
+              linked: bool, sites_file: Path | None) -> None:
     """Compute the scores the maps need, draw every map definition into DIR/maps/ and write the report.
 
     The report is DIR/report.html (every map, its district table, the headline claims, the sources):
@@ -727,6 +752,46 @@ def network_scenarios() -> None:
                    f"{text}{sc.description}")
 
 
+# ---------------------------------------------------------------- regions
+@cli.group()
+def regions() -> None:
+    """Regions: every English district, county, combined authority, LSIP area, former LEP and ITL1 region."""
+
+
+@regions.command("list")
+@click.option("--kind", type=click.Choice(["district", "county", "ca", "lsip", "lep", "itl1"]), default=None,
+              help="Only this kind (ca: combined authorities, May 2025; lsip: Local Skills Improvement Plan areas; "
+                   "lep: former LEPs, May 2021; itl1: the nine regions). Default: every kind but districts.")
+def regions_list(kind: str | None) -> None:
+    """List the regions --region takes by name: name, kind, code, number of districts."""
+    from .regions import KINDS, REGIONS, list_areas
+
+    if kind is None:
+        for reg in REGIONS.values():
+            click.echo(f"{reg.name:48s} {'built-in':20s} {'':10s} {len(reg):4d}")
+    areas = [a for a in list_areas(kind) if kind is not None or a.kind != "district"]
+    for a in sorted(areas, key=lambda a: (list(KINDS).index(a.kind), a.name)):
+        click.echo(f"{a.name[:48]:48s} {KINDS[a.kind]:20s} {a.code:10s} {len(a.lad_codes):4d}")
+    if kind is None:
+        click.echo("(and the 296 districts: `lisgeo regions list --kind district`; `england` is all of them)")
+
+
+@regions.command("show")
+@click.argument("name")
+def regions_show(name: str) -> None:
+    """List the districts of region NAME (any name or code --region takes)."""
+    from .regions import KINDS, district_table, get_region
+
+    reg = get_region(name)
+    what = KINDS.get(reg.kind, {"builtin": "built-in region", "mix": "mix", "custom": "districts"}.get(reg.kind, reg.kind))
+    click.echo(f"{reg.label}: {what}{' ' + reg.code if reg.code else ''}, {len(reg)} district{'s' if len(reg) != 1 else ''}")
+    cols = [("code", "code", 9), ("name", "district", 30), ("county", "upper tier", 24), ("region", "region (ITL1)", 24),
+            ("combined_authority", "combined authority", 40), ("lsip", "LSIP area", 34), ("lep", "former LEP", 0)]
+    click.echo("  ".join(f"{h:{w}s}" if w else h for _, h, w in cols))
+    for r in district_table(reg):
+        click.echo("  ".join(f"{r[k][:w]:{w}s}" if w else r[k] for k, _, w in cols))
+
+
 # ---------------------------------------------------------------- init
 @cli.command("init")
 @click.argument("folder", type=click.Path(path_type=Path))
@@ -743,6 +808,15 @@ def init_cmd(folder: Path, force: bool) -> None:
 
 # every command and group takes -q/-v (as well as the top level: `lisgeo score -v` and `lisgeo -v score`),
 # and every -o is checked for a path the file system can take before any work
+def _check_region(ctx: click.Context, param: click.Parameter, value):
+    """``--region``: an unknown name fails here, in one line with the nearest names, before any work."""
+    if value is not None:
+        from .regions import get_region
+
+        get_region(value)
+    return value
+
+
 def _common_options(group: click.Group) -> None:
     for cmd in group.commands.values():
         # `lisgeo data verify -q` already means "only problems": its own -q is quiet on stderr too
@@ -751,6 +825,8 @@ def _common_options(group: click.Group) -> None:
         for param in own:
             param.callback = lambda ctx, prm, value: (_verbosity(ctx, prm, value), value)[1]
         for param in cmd.params:
+            if param.name == "region" and isinstance(param, click.Option) and param.callback is None:
+                param.callback = _check_region
             if param.name == "output" and isinstance(param, click.Option):
                 before = param.callback
 

@@ -145,8 +145,8 @@ def test_semicolon_sites_csv(data, layers_copy, tmp_path, capsys, content):
 
 # ------------------------------------------------------------------ unknown names
 @pytest.mark.parametrize("region, needles", [
-    ("atlantis", ("unknown region 'atlantis'", "valid regions are", "d2n2")),
-    ("E09999999", ("unknown district code 'E09999999'", "E07000032")),
+    ("atlantis", ("unknown region 'atlantis'", "lisgeo regions list", "d2n2")),
+    ("E09999999", ("unknown district code 'E09999999'", "regions list --kind district")),
     (f"{DISTRICT},E0700003", ("E0700003",)),
 ])
 def test_unknown_region_or_district(data, tmp_path, capsys, region, needles):

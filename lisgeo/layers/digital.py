@@ -240,6 +240,7 @@ def load_broadband(*, region="d2n2", year: "int | None" = None, all_releases: bo
         order = {r: i for i, r in enumerate(OFCOM_RELEASES)}
         bb = bb.assign(_o=bb["release"].map(order)).sort_values("_o")
         bb = bb.drop_duplicates(["LADCD", "year"], keep="last").drop(columns="_o")
+    bb = _with_today_districts(bb, sorted(set(reg.lad_codes) - set(bb["LADCD"])))
     missing = sorted(set(reg.lad_codes) - set(bb["LADCD"]))
     if missing:
         raise UnknownNameError("district code", missing[0], sorted(set(bb["LADCD"])), "Ofcom has no coverage for it.")
@@ -266,6 +267,41 @@ def load_broadband(*, region="d2n2", year: "int | None" = None, all_releases: bo
     df = flag_coldspots(df, rule=rule, level="lad")
     df = check_frame(df, name="broadband_lad layer", required=["LADCD", "year", "sfbb_pct"], codes=["LADCD"])
     return finish_layer(df, name="broadband_lad", datasets=[*_OFCOM_DATASETS, "rural_urban_lad", "lsoa21_boundaries"])
+
+
+def _with_today_districts(bb: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
+    """``bb`` with rows for today's districts ``wanted`` that Ofcom published under their former
+    districts (merged or recoded since: Cumbria, North Yorkshire, Somerset, Northamptonshire,
+    Buckinghamshire, Dorset, Suffolk, Barnsley, Sheffield ...), one per release: premises added up,
+    each percentage the premises-weighted mean of the former districts' (NaN in a release without
+    premise counts, 2016–2017, where a merger has more than one part), speeds NaN where there is
+    more than one part (medians do not add up); ``ofcom_name`` joins their names with " + "."""
+    if not wanted:
+        return bb
+    from ..regions import successor
+
+    today = bb["LADCD"].astype(str).map(lambda c: successor(c) or c)
+    part = bb[today.isin(wanted).to_numpy() & ~bb["LADCD"].isin(wanted).to_numpy()].assign(_today=today)
+    if part.empty:
+        return bb
+    rows = []
+    pct = [c for c in COVERAGE_COLUMNS if c.endswith("_pct")]
+    for (code, rel), g in part.groupby(["_today", "release"], sort=True):
+        row = {"LADCD": code, "ofcom_name": " + ".join(g["ofcom_name"].astype(str)), "year": g["year"].iloc[0], "release": rel}
+        w = g["premises"].astype("float64")
+        row["premises"] = float(w.sum()) if w.notna().all() else np.nan
+        for c in pct:
+            v = g[c].astype("float64")
+            if len(g) == 1:
+                row[c] = float(v.iloc[0])
+            else:
+                row[c] = float((v * w).sum() / w.sum()) if w.notna().all() and v.notna().all() and w.sum() > 0 else np.nan
+        for c in ("median_download_mbps", "mean_download_mbps"):
+            row[c] = float(g[c].iloc[0]) if len(g) == 1 else np.nan
+        rows.append(row)
+    add = pd.DataFrame(rows)
+    add["LADCD"] = add["LADCD"].astype("string")
+    return pd.concat([bb, add[bb.columns]], ignore_index=True)
 
 
 # --------------------------------------------------------------------------- IoD 2025 digital

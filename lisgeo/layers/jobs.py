@@ -38,11 +38,13 @@ Totals are conserved at each step (the jobs of a set of districts are unchanged;
 boundaries did not change 2011–2021 in these 25 districts). Population is residents, not
 workplaces: inside an MSOA, jobs are spread like homes, a known simplification.
 
-Boundaries and lookups in the catalog exist only for the 25 districts of D2N2 and Leicester
-and Leicestershire, so jobs *polygons* can be built only for those districts. Beyond them,
-:func:`national_jobs_msoa21` carries jobs to every MSOA 2021 of England and Wales by code (no
-polygons), and :func:`load_job_destinations` (layer ``job_destinations``) returns jobs as points:
-LSOA centroids in the 25 districts and MSOA centroids within ``buffer_km`` outside them.
+The 2011 boundaries in the catalog exist only for the 25 districts of D2N2 and Leicester and
+Leicestershire, so the method above (its spatial step) runs for those districts. Every other
+district of England takes :func:`national_jobs_msoa21`, which carries jobs to every MSOA 2021 of
+England and Wales by code (no polygons), shared among the MSOA's LSOAs by their Census 2021
+population (:func:`_national_jobs_tables`: the same jobs, the same ``jobs_method`` of the MSOA);
+:func:`load_job_destinations` (layer ``job_destinations``) returns jobs as points: LSOA centroids in
+the region and the 25 districts, MSOA centroids within ``buffer_km`` elsewhere.
 """
 
 from __future__ import annotations
@@ -214,11 +216,52 @@ def _code_links(l21_codes: pd.Series, m11: pd.DataFrame, lads: tuple[str, ...]) 
 
 @lru_cache(maxsize=8)
 def _jobs_tables(lads: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(MSOA21 table [MSOA21CD, jobs, jobs_method], LSOA21 table [LSOA21CD, MSOA21CD, jobs, jobs_method])."""
+    """(MSOA21 table [MSOA21CD, jobs, jobs_method], LSOA21 table [LSOA21CD, MSOA21CD, jobs, jobs_method]).
+
+    The 25 districts of D2N2 and Leicester and Leicestershire, whose 2011 boundaries are in the
+    data, by the method of the module docstring; any other district of England from
+    :func:`national_jobs_msoa21` (the same jobs, carried to MSOA 2021 by code), shared among its
+    LSOAs by their Census 2021 population (:func:`_national_jobs_tables`)."""
+    inner = tuple(c for c in lads if c in DISTRICTS)
+    outer = tuple(c for c in lads if c not in DISTRICTS)
+    parts = ([_jobs_tables_25(inner)] if inner else []) + ([_national_jobs_tables(outer)] if outer else [])
+    if len(parts) == 1:
+        return parts[0]
+    return pd.concat([p[0] for p in parts]), pd.concat([p[1] for p in parts])
+
+
+def _national_jobs_tables(lads: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_jobs_tables` of districts without 2011 boundaries in the data: each MSOA 2021's jobs
+    (:func:`national_jobs_msoa21`, its ``jobs_method``) shared among its LSOAs by their Census 2021
+    population."""
+    codes = small_area_names("lsoa21", lads)["LSOA21CD"].astype(str)
+    lsoa_pop = read_census2021_population(level="lsoa")
+    lack = codes[~codes_in(codes, lsoa_pop.index)]
+    if len(lack):
+        raise DataFormatError(f"Census 2021 TS001 lacks LSOA(s) {lack.head(3).tolist()}; run `lisgeo data verify` to check the pinned files")
+    l = pd.DataFrame({"LSOA21CD": codes.to_numpy()})
+    l["MSOA21CD"] = l["LSOA21CD"].map(lsoa_pop["parent"])
+    l["weight"] = l["LSOA21CD"].map(lsoa_pop["pop"]).astype("float64")
+    nat = national_jobs_msoa21()
+    m = nat.loc[nat.index.intersection(pd.Index(l["MSOA21CD"].unique()))]
+    if len(m) < l["MSOA21CD"].nunique():
+        raise DataFormatError("national MSOA 2021 jobs lack some MSOAs of the districts; run `lisgeo data verify` to check the pinned files")
+    msoa = pd.DataFrame({"MSOA21CD": m.index, "jobs": m["jobs"].to_numpy(dtype="float64"),
+                         "jobs_method": m["jobs_method"].astype("string").to_numpy()}, index=m.index)
+    jl = apportion(msoa["jobs"], l, source="MSOA21CD", target="LSOA21CD", weight="weight")
+    l = l.set_index("LSOA21CD", drop=False)
+    l.index.name = None
+    l["jobs"] = jl.reindex(l.index).fillna(0.0)  # (an MSOA without jobs gives its LSOAs none)
+    l["jobs_method"] = l["MSOA21CD"].map(msoa["jobs_method"])
+    return msoa, l[["LSOA21CD", "MSOA21CD", "jobs", "jobs_method"]]
+
+
+def _jobs_tables_25(lads: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_jobs_tables` of districts of D2N2 and Leicester and Leicestershire (2011 boundaries)."""
     unknown = [c for c in lads if c not in DISTRICTS]
     if unknown:
         raise UnknownNameError("district code", unknown[0], sorted(DISTRICTS),
-                               "Jobs need LSOA/MSOA boundaries, which the catalog holds only for these 25 districts.")
+                               "Jobs by the 2011 boundaries need LSOA/MSOA 2011 boundaries, which the catalog holds only for these 25 districts.")
     links = _lsoa21_to_msoa11(lads)
     lsoa_pop = read_census2021_population(level="lsoa")
     links["MSOA21CD"] = links["LSOA21CD"].map(lsoa_pop["parent"])
@@ -287,11 +330,11 @@ def load_jobs_lsoa21(*, region="d2n2", buffer_km: float | None = None) -> gpd.Ge
     """LSOA 2021 polygons with ``jobs`` (people working there, Census 2011, excl. home-workers).
 
     Columns [LSOA21CD, LSOA21NM, LADCD, LADNM, LEP, MSOA21CD, jobs, jobs_method, in_region,
-    geometry]. With ``buffer_km`` > 0 the LSOAs of *neighbouring* districts whose area lies
-    within ``buffer_km`` of the region are added (``in_region`` False), but only districts
-    for which the catalog holds boundaries: the 25 districts of D2N2 and Leicester and
-    Leicestershire. Jobs beyond them (e.g. Sheffield, Stoke, Lincoln) are not available, so
-    accessibility near the outer edge of the 25 districts is understated.
+    geometry]. Any district of England (the 25 of D2N2 and Leicester and Leicestershire by their
+    2011 boundaries, the others through :func:`national_jobs_msoa21`). With ``buffer_km`` > 0 the
+    LSOAs of *neighbouring* districts among the 25 whose area lies within ``buffer_km`` of the
+    region are added (``in_region`` False); the scores take the jobs beyond the region from
+    :func:`load_job_destinations` instead, which reaches every district.
     """
     inner, lads = _lads_with_buffer(region, buffer_km)
     _, table = _jobs_tables(lads)
@@ -345,6 +388,9 @@ def national_jobs_msoa21() -> pd.DataFrame:
 
     Columns [MSOA21CD, LADCD, jobs, jobs_method]; index MSOA21CD; jobs in people
     (``workday − home``, as everywhere in this module).
+
+    ``LADCD`` is the district of Census 2021 (before the mergers of 2023: Allerdale, not Cumberland;
+    :func:`lisgeo.regions.successor` gives today's).
 
     * MSOA 2021 whose code existed in 2011 (7,080 of 7,264): all of that MSOA's jobs, ``"lookup"``.
       ONS kept a code only where the MSOA did not change.
@@ -410,12 +456,14 @@ def load_job_destinations(*, region="d2n2", buffer_km: float | None = None, beyo
     Columns [dest_id, level, jobs, jobs_method, LADCD, in_region, geometry]; index dest_id.
     ``jobs`` are people working there (Census 2011, ``workday − home``, 27 March 2011).
 
-    * ``level == "lsoa21"``: one point per LSOA 2021 (ONS population-weighted centroid) in the
-      25 districts of D2N2 and Leicester and Leicestershire, jobs of :func:`load_jobs_lsoa21`.
-      All LSOAs of ``region`` are included (``in_region`` True); LSOAs of the other of the 25
-      districts are included when their centroid lies within ``buffer_km`` of the region's
-      outline, with jobs computed over those other districts as one set (totals conserved).
-    * ``level == "msoa21"``: one point per MSOA 2021 outside the 25 districts whose
+    * ``level == "lsoa21"``: one point per LSOA 2021 (ONS population-weighted centroid) of the
+      region (any district of England) and of the 25 districts of D2N2 and Leicester and
+      Leicestershire, jobs of :func:`load_jobs_lsoa21`. All LSOAs of ``region`` are included
+      (``in_region`` True); LSOAs of the other of the 25 districts are included when their
+      centroid lies within ``buffer_km`` of the region's outline, with jobs computed over those
+      other districts as one set (totals conserved; for a region with none of the 25, over those
+      of them whose outline is within reach).
+    * ``level == "msoa21"``: one point per MSOA 2021 outside the region and the 25 districts whose
       population-weighted centroid lies within ``buffer_km`` (km) of the outline (Sheffield,
       Manchester and Stockport, Doncaster, Coventry and Nuneaton, Stoke, Lincoln, ... at
       60 km); jobs from :func:`national_jobs_msoa21` (same definition, carried to 2021 by code,
@@ -438,6 +486,13 @@ def load_job_destinations(*, region="d2n2", buffer_km: float | None = None, beyo
     lads = tuple(reg.lad_codes)
     others = tuple(sorted(c for c in DISTRICTS if c not in lads))
     ring = region_reach(reg, buffer_km) if buffer_km > 0 else None
+    if others and not set(lads) & set(DISTRICTS):
+        # a region beyond the 25 districts: only those of them near enough to hold destinations
+        from ..regions import district_outlines
+
+        d = district_outlines()
+        near = set(d.loc[d.intersects(ring), "LADCD"]) if ring is not None else set()
+        others = tuple(c for c in others if c in near)
 
     parts = []
     if not beyond_region:
@@ -457,8 +512,11 @@ def load_job_destinations(*, region="d2n2", buffer_km: float | None = None, beyo
           pd.DataFrame({c: pd.Series(dtype=object) for c in ("dest_id", "jobs", "jobs_method", "LADCD", "level", "in_region")}))
     geom = lsoa_pts.reindex(df["dest_id"]).values
     if ring is not None:
+        from ..regions import successor
+
         nat = national_jobs_msoa21()
-        nat = nat[~nat["LADCD"].isin(list(DISTRICTS))]
+        today = nat["LADCD"].astype(str).map({c: successor(c) or c for c in pd.unique(nat["LADCD"].astype(str))})
+        nat = nat[~today.isin([*DISTRICTS, *lads]).to_numpy()]  # (the region's own jobs are its LSOAs', merged districts too)
         mpts = _centroids("msoa21_centroids").reindex(nat.index)
         if mpts.isna().any():
             raise DataFormatError(f"msoa21_centroids lacks MSOA(s) {mpts.index[mpts.isna()][:3].tolist()}; run `lisgeo data verify` to check the pinned files")
@@ -520,6 +578,29 @@ def _commuting() -> pd.DataFrame:
     return _tidy_commuting(pd.read_csv(path, dtype={"LTLA of workplace code": str}))
 
 
+@lru_cache(maxsize=1)
+def _commuting_today() -> pd.DataFrame:
+    """:func:`_commuting` with the districts merged or recoded since 2021 (Cumbria, North Yorkshire,
+    Somerset, Barnsley, Sheffield) as today's (:func:`lisgeo.regions.successor`), their flows added up:
+    the totals are the Census's, and a region of today's districts finds its flows."""
+    from ..regions import district_name, successor
+
+    df = _commuting()
+    codes = pd.unique(pd.concat([df["home_LADCD"], df["work_LADCD"]]).astype(str))
+    moved = {c: successor(c) for c in codes if c[:1] == "E" and successor(c) not in (None, c)}
+    if not moved:
+        return df
+    out = df.copy()
+    for side in ("home", "work"):
+        hit = out[f"{side}_LADCD"].isin(list(moved))
+        out.loc[hit, f"{side}_LADCD"] = out.loc[hit, f"{side}_LADCD"].map(moved)
+        out.loc[hit, f"{side}_LADNM"] = out.loc[hit, f"{side}_LADCD"].map(district_name)
+    keys = ["home_LADCD", "home_LADNM", "work_LADCD", "work_LADNM", "place_of_work"]
+    out = out.groupby(keys, sort=False, as_index=False, dropna=False)["flow"].sum()
+    out["flow"] = out["flow"].astype("int64")
+    return out[df.columns]
+
+
 @register_layer("commuting_lad", family="jobs", kind="table",
                 description="Census 2021 home→work flows between districts (ODWP01EW): home_LADCD, home_LADNM, "
                             "work_LADCD, work_LADNM, place_of_work, flow",
@@ -535,10 +616,12 @@ def load_commuting_lad(*, region="d2n2", both: bool = False) -> pd.DataFrame:
     21 March 2021 was in lockdown: home-working is far higher than usual.
 
     By default flows with home **or** work in ``region`` are kept; ``both=True`` keeps flows
-    within the region only (home in the region and work in the region or at home).
+    within the region only (home in the region and work in the region or at home). Districts merged
+    or recoded since 2021 are today's (their flows added up): Cumberland's are Allerdale's,
+    Carlisle's and Copeland's.
     """
     lads = set(get_region(region).lad_codes)
-    df = _commuting()
+    df = _commuting_today()
     home_in = df["home_LADCD"].isin(lads)
     work_in = df["work_LADCD"].isin(lads)
     keep = (home_in & (work_in | (df["work_LADCD"] == "HOME"))) if both else (home_in | work_in)

@@ -20,25 +20,26 @@ The authored files are validated every time they are read; a bad row raises a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataNotFoundError, EmptyResultError, MissingColumnError, UnknownNameError
-from ..regions import DISTRICTS, get_region, lep_of
+from ..regions import DISTRICTS, district_name, get_region, lep_of, successor
 from ..assumptions import reach_km
 from ..checks import BNG, CODE_PATTERNS, check_frame
 from ._registry import finish_layer, register_layer
 
 __all__ = [
-    "SITE_CATEGORIES", "HS2_SCHEMES", "authored_path", "read_sites_table",
-    "load_sites", "list_hs2_schemes", "load_hs2_stations", "load_hs2_links", "load_hs2",
+    "SITE_CATEGORIES", "HS2_SCHEMES", "authored_path", "read_sites_table", "use_sites_file", "sites_file",
+    "sites_cover", "load_sites", "list_hs2_schemes", "load_hs2_stations", "load_hs2_links", "load_hs2",
 ]
 
 #: Site categories and what they mean. ``enterprise_zone`` is used for every Enterprise
@@ -212,8 +213,12 @@ def read_sites_table(path: str | os.PathLike | None = None) -> pd.DataFrame:
         if not lad_re.match(code):
             raise UnknownNameError(
                 "district code", code, sorted(DISTRICTS),
-                f"Fix {_where(p, i, df['site_id'].iloc[i])}: LADCD is the GSS code of the district the site is in",
+                f"Fix {_where(p, i, df['site_id'].iloc[i])}: LADCD is the GSS code of the district the site is in "
+                "(`lisgeo regions list --kind district` lists England's)",
             )
+        if code not in DISTRICTS and successor(code) is None:
+            raise ConfigError(f"{_where(p, i, df['site_id'].iloc[i])}: LADCD {code!r} is not a district of England; give the "
+                              "GSS code of the district the site is in (`lisgeo regions list --kind district` lists them)")
     lon, lat = _coords(df, p, "site_id")
     df["lon"], df["lat"] = lon, lat
     for col in _SITE_NUMERIC:
@@ -230,6 +235,91 @@ def read_sites_table(path: str | os.PathLike | None = None) -> pd.DataFrame:
     return df
 
 
+#: Set by :func:`use_sites_file`: the planner's sites file added to the authored ones (its path).
+ENV_SITES_FILE = "LISGEO_SITES_FILE"
+
+
+def use_sites_file(path: str | os.PathLike) -> Path:
+    """Add the sites of the CSV ``path`` (the columns of ``layers/sites.csv``) to the authored ones for
+    the rest of this process; a row whose ``site_id`` is an authored one replaces it. Returns the
+    folder of authored files now in use.
+
+    The file is checked with the same rules as ``layers/sites.csv`` first (:func:`read_sites_table`:
+    an error names the file and the line). The sites of the authored file and of ``path`` are then
+    written, as one ``sites.csv``, into a folder that holds the rest of the authored files
+    (symbolic links to them: nothing else changes), named by the sha256 of its ``sites.csv`` under the
+    download cache (:func:`lisgeo.catalog.cache_dir`), and ``LISGEO_LAYERS_DIR`` points at it: so every
+    part of lisgeo that reads the sites (the layer, the network's terminals, the scores, the maps)
+    reads these, and every cache key and ``provenance.json`` has their sha256 (``LISGEO_SITES_FILE``
+    keeps the planner's path, for the layer's attribution). :func:`sites_file` does the same for a
+    ``with`` block."""
+    import hashlib
+    import tempfile
+
+    from ..catalog import cache_dir
+    from ..config import layers_dir
+
+    p = Path(path).expanduser()
+    read_sites_table(p)  # the planner's file: its own errors, naming it and the line
+    base_dir = layers_dir()
+    base = _read_csv(base_dir / "sites.csv", "sites")
+    own = _read_csv(p, "sites")
+    merged = pd.concat([base[~base["site_id"].isin(own["site_id"])], own], ignore_index=True).fillna("")
+    text = merged.to_csv(index=False, lineterminator="\n")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    folder = cache_dir() / "sites" / digest
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = Path(tempfile.mkdtemp(prefix="lisgeo-sites-"))
+    for entry in base_dir.iterdir():
+        if entry.name != "sites.csv" and not (folder / entry.name).exists():
+            try:
+                (folder / entry.name).symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
+            except OSError:  # no symbolic links here: a copy
+                import shutil
+
+                (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, folder / entry.name)
+    target = folder / "sites.csv"
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        tmp = folder / f".sites.{os.getpid()}.csv"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    read_sites_table(target)  # the two together: ids unique, every row valid
+    os.environ["LISGEO_LAYERS_DIR"] = str(folder)
+    os.environ[ENV_SITES_FILE] = str(p.resolve())
+    return folder
+
+
+@contextlib.contextmanager
+def sites_file(path: str | os.PathLike | None) -> Iterator[Path | None]:
+    """``with sites_file("my_sites.csv"): score_region(...)``: :func:`use_sites_file` inside the block
+    (``None``: nothing changes); the environment is put back after it."""
+    if path is None:
+        yield None
+        return
+    before = {k: os.environ.get(k) for k in ("LISGEO_LAYERS_DIR", ENV_SITES_FILE)}
+    try:
+        yield use_sites_file(path)
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def sites_cover(region) -> bool:
+    """Whether the sites data cover every district of ``region``: the authored sites are those of the
+    D2N2 and Leicester and Leicestershire strategies (their 25 districts), and a sites file of a
+    planner's (:func:`use_sites_file`) covers the districts its rows name. Where they do not, the
+    nearest Enterprise Zone of the scores would be the nearest of those the data happen to hold, so
+    the scores leave it out (``docs/scores.md``)."""
+    reg = get_region(region)
+    named = set(_sites_frame(None)["LADCD"].map(lambda c: successor(c) or c))
+    return all(c in DISTRICTS or c in named for c in reg.lad_codes)
+
+
 @lru_cache(maxsize=8)
 def _sites_cached(path: str | None, mtime: float) -> pd.DataFrame:
     return read_sites_table(path)
@@ -238,7 +328,7 @@ def _sites_cached(path: str | None, mtime: float) -> pd.DataFrame:
 def _sites_frame(path) -> pd.DataFrame:
     p = authored_path("sites.csv") if path is None else Path(path)
     mtime = p.stat().st_mtime if p.exists() else 0.0
-    return _sites_cached(None if path is None else str(p), mtime).copy()
+    return _sites_cached(str(p), mtime).copy()  # (keyed on the file: LISGEO_LAYERS_DIR may change, use_sites_file)
 
 
 @register_layer(
@@ -262,6 +352,11 @@ def load_sites(*, region="d2n2", categories: Iterable[str] | str | None = None, 
     Columns: ``site_id, name, category, ez_name, LADCD, LADNM, LEP, theme, investment_gbp``
     (£), ``jobs``, ``floorspace_sqm`` (m²; figures NaN where no source gives them),
     ``location_note, source, fact_source, fact_note, geometry``.
+
+    A region without sites (the authored ones are those of the D2N2 and Leicester and
+    Leicestershire strategies; bring a region's own with :func:`use_sites_file`, ``lisgeo score
+    --sites FILE``) gets an empty layer; only a ``categories`` selection that misses the sites the
+    region has is an error.
     """
     reg = get_region(region)
     if isinstance(categories, str):
@@ -281,15 +376,13 @@ def load_sites(*, region="d2n2", categories: Iterable[str] | str | None = None, 
         keep |= pts.within(region_reach(reg, buffer_km))
     sel = df[keep]
     if categories is not None:
+        have = sorted(sel["category"].unique())
         sel = sel[sel["category"].isin(categories)]
-    if sel.empty:
-        have = sorted(df.loc[df["LADCD"].isin(reg.lad_codes), "category"].unique())
-        raise EmptyResultError(
-            f"no sites in region {reg.label!r}" + (f" with categories {categories}" if categories else "")
-            + (f"; the region has sites of categories {have}" if have else "; check the region's district codes")
-        )
+        if sel.empty and have:  # a selection that misses: say what the region has
+            raise EmptyResultError(f"no sites in region {reg.label!r} with categories {categories}; the region has sites of "
+                                   f"categories {have}")
     sel = sel.copy()
-    sel["LADNM"] = sel["LADCD"].map(lambda c: DISTRICTS.get(c, (None, None))[0])
+    sel["LADNM"] = sel["LADCD"].map(lambda c: district_name(c) or None)
     sel["LEP"] = sel["LADCD"].map(lep_of)
     cols = ["site_id", "name", "category", "ez_name", "LADCD", "LADNM", "LEP", "theme", "investment_gbp", "jobs",
             "floorspace_sqm", "location_note", "source", "fact_source", "fact_note"]
@@ -297,9 +390,12 @@ def load_sites(*, region="d2n2", categories: Iterable[str] | str | None = None, 
     gdf = gdf.to_crs(BNG)
     gdf = gdf.set_index("site_id", drop=False)
     gdf.index.name = None
-    gdf = check_frame(gdf, name="sites", required=["site_id", "source"], geom_types=("Point",), unique="site_id")
+    gdf = check_frame(gdf, name="sites", required=["site_id", "source"], geom_types=("Point",), unique="site_id",
+                      allow_empty=True)
     fname = "sites.csv" if path is None else Path(path).name
-    return finish_layer(gdf, name="sites", extra_attribution=_ATTRIBUTION.format(file=fname))
+    extra = os.environ.get(ENV_SITES_FILE) if path is None else None
+    text = _ATTRIBUTION.format(file=fname) + (f" and the sites of {Path(extra).name}" if extra else "")
+    return finish_layer(gdf, name="sites", extra_attribution=text)
 
 
 # --------------------------------------------------------------------------- HS2

@@ -148,7 +148,9 @@ def load_social_mobility(*, region="d2n2", path: "str | os.PathLike | None" = No
 
     Index and column ``UTLACD``; also ``UTLANM`` (ONS name), ``smc_name`` (the published name),
     ``n_districts``, ``area_km2`` and the :data:`SMC_INDICES` with their ``*_group`` bands,
-    ``source`` and ``vintage``.
+    ``source`` and ``vintage``. The authored values are those of the upper-tier authorities of D2N2
+    and Leicester and Leicestershire: elsewhere the indices are NaN (add rows to
+    ``layers/social_mobility.csv`` from the SMC's data for other areas).
     """
     reg = get_region(region)
     districts = load_districts(region=reg)
@@ -162,10 +164,19 @@ def load_social_mobility(*, region="d2n2", path: "str | os.PathLike | None" = No
     utla["geometry"] = shapely.make_valid(utla.geometry.values)
     utla["area_km2"] = (utla.area / 1e6).round(1)
     smc = read_social_mobility(path)
-    names = match_names(utla["UTLANM"], smc["utla_name"], require_all_right=False)
-    utla["smc_name"] = utla["UTLANM"].map(names)
+    try:
+        names = match_names(utla["UTLANM"], smc["utla_name"], require_all_right=False)
+    except UnknownNameError:
+        # the authored table holds the authorities of D2N2 and Leicester and Leicestershire: others
+        # get no values (NaN), unless the table names an authority England does not have (misspelt)
+        england = {normalise_area_name(n) for n in lut["UTLANM"]}
+        if any(normalise_area_name(r) not in england for r in smc["utla_name"]):
+            raise
+        keys = {normalise_area_name(r): r for r in smc["utla_name"]}
+        names = {l: keys[normalise_area_name(l)] for l in utla["UTLANM"] if normalise_area_name(l) in keys}
+    utla["smc_name"] = utla["UTLANM"].map(names).astype(object)
     smc = smc.rename(columns={"utla_name": "smc_name"})
-    out = utla.merge(smc, on="smc_name", how="left", validate="one_to_one")
+    out = utla.merge(smc, on="smc_name", how="left", validate="many_to_one")  # (NaN: no authored values)
     out = out.set_index("UTLACD", drop=False)
     out.index.name = None
     cols = ["UTLACD", "UTLANM", "smc_name", "n_districts", "area_km2", *SMC_INDICES,

@@ -442,6 +442,12 @@ def district_table(spec: MapSpec, layers: dict[str, PreparedLayer]) -> tuple[pd.
             cols[heading] = vals + [total]
             units[heading] = (u if stat not in ("count", "tally") else "", dec if stat not in ("count", "tally") else 0)
     for lname in t.counts:
+        if lname not in layers:  # an optional layer with nothing for this region (no sites): none anywhere
+            ldef = next((l for l in spec.layers if l.name == lname), None)
+            heading = f"{(ldef.label if ldef is not None and ldef.label else lname)}: number"
+            cols[heading] = [0] * len(groups) + [0]
+            units[heading] = ("", 0)
+            continue
         other = layers[lname].data
         heading = f"{layers[lname].title}: number"
         if t.by in other.columns:

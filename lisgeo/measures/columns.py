@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from ..errors import UnknownNameError
 
 __all__ = [
-    "Column", "column", "column_name", "is_score_column", "direction_of", "CONTRACT", "FIXED_SITES", "RAIL_DESTINATIONS",
+    "Column", "column", "column_name", "is_score_column", "direction_of", "CONTRACT", "FIXED_SITES", "SITE_COLUMNS",
+    "RAIL_DESTINATIONS",
     "TIME_COLUMNS", "EXTRA_COLUMNS", "ACTIVE_COLUMNS", "DELTA_COLUMNS", "WINNER_COLUMNS", "ID_COLUMNS", "MODE_LABELS", "TARGET_LABELS",
     "destination_labels",
 ]
@@ -128,6 +129,7 @@ _FIXED: dict[str, Column] = {c.name: c for c in (
     Column("jobs", "Jobs", "jobs"),
     Column("digital_indicator", "Digital connectivity indicator (IoD 2025)", "", 2),
     Column("unreachable_flags", "Unreachable destinations"),
+    Column("data_flags", "Measures missing for want of data"),
     # comparisons
     Column("outcome", "Outcome"),
     Column("n_faster", "Journeys 5+ min faster", "journeys"),
@@ -149,12 +151,18 @@ CONTRACT: tuple[str, ...] = (
     "connectivity_index", "accessibility_index", "connectivity_decile", "left_behind",
 )
 
+#: Contract columns a region has only where the sites are there to time: each fixed site's when it
+#: lies within reach of the region (or the region has a district of D2N2 or Leicester and
+#: Leicestershire, whose strategies name them), the nearest Enterprise Zone's where the sites data
+#: cover the region (docs/scores.md, "Sites"). Absent otherwise, never NaN for want of a site.
+SITE_COLUMNS: tuple[str, ...] = (*FIXED_SITES, "tt_car_nearest_ez")
+
 #: Time columns of the contract (minutes; NaN = unreachable, listed in ``unreachable_flags``).
 TIME_COLUMNS: tuple[str, ...] = tuple(c for c in CONTRACT if c.startswith("tt_"))
 
 #: Columns that follow the contract in every scores frame.
 EXTRA_COLUMNS: tuple[str, ...] = ("tt_car_nearest_ez_id", "tt_car_nearest_station_id", "rail_nearest_crs", "rail_nearest_km",
-                                  "jobs", "digital_indicator", "sustainable_index", "unreachable_flags")
+                                  "jobs", "digital_indicator", "sustainable_index", "unreachable_flags", "data_flags")
 
 #: Walking and cycling accessibility (extra columns of every scores frame).
 ACTIVE_COLUMNS: tuple[str, ...] = (

@@ -21,7 +21,7 @@ import pandas as pd
 
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, LisgeoError, OutputError, ParameterError
+from ..errors import ConfigError, LisgeoError, MissingColumnError, OutputError, ParameterError
 from ..mapping.spec import LayerDef, MapSpec, list_specs, read_spec
 from ..regions import get_region
 
@@ -49,6 +49,8 @@ class MapData:
         self._cache: dict[Any, Any] = dict(frames or {})
         self.frames_given = bool(frames)  # frames from the caller: drawn maps are not cached
         self.timings: dict[str, float] = {}
+        #: maps not drawn for this region, and why (:class:`MapNotForRegion`, by :func:`make_maps`)
+        self.not_drawn: dict[str, str] = {}
 
     def _cached(self, key, func):
         if key not in self._cache:
@@ -214,7 +216,40 @@ def make_map(spec: MapSpec | str | Path, *, region: str | None = None, scenario:
         data = MapData(region=spec.region)
     from ..mapping.draw import draw_map
 
-    return draw_map(spec, frames=frames, load=data.frame_for, frame=None if frames else data.outline())
+    try:
+        return draw_map(spec, frames=frames, load=data.frame_for, frame=None if frames else data.outline())
+    except MissingColumnError:
+        why = None if frames else _absent_for_region(spec, data)
+        if why is None:
+            raise
+        raise MapNotForRegion(f"map {spec.name} is not drawn for {get_region(spec.region).label}: {why}") from None
+
+
+class MapNotForRegion(LisgeoError):
+    """A map about sites the region's scores have no columns for (docs/scores.md, "Sites"): map 2,
+    the drive to the HS2 stations, for a region far from them. :func:`make_maps` leaves it out and
+    says why; ``lisgeo map`` says it in one line."""
+
+
+def _absent_for_region(spec: MapSpec, data: MapData) -> str | None:
+    """Why ``spec`` cannot be drawn for ``data``'s region: the site columns it shows that the region's
+    scores leave out (their ``attrs["absent_columns"]``), or None."""
+    absent: dict[str, str] = {}
+    for ld in spec.layers:
+        if ld.source in ("scores", "compare"):
+            scen = (ld.base or "base") if ld.source == "compare" else (ld.scenario or spec.scenario or "base")
+            absent.update(data.scores(scen).attrs.get("absent_columns") or {})
+    if not absent:
+        return None
+    named = [c for ld in spec.layers for c in (ld.column, *ld.tooltip, *ld.popup) if c]
+    if spec.table is not None:
+        named += list(spec.table.stats)
+    hit = [c for c in dict.fromkeys(named) if c in absent or c.removeprefix("d_").rsplit("_", 1)[0] in absent]
+    if not hit:
+        return None
+    first = next(c for c in hit if c in absent) if any(c in absent for c in hit) else hit[0]
+    return (f"the region's scores have no {', '.join(hit)} (a region far from the sites has no site columns: "
+            f"docs/scores.md, \"Sites\"); {first}: {absent.get(first, '')}")
 
 
 def make_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path | None = None,
@@ -244,7 +279,14 @@ def make_maps(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
-            res = make_map(spec, region=region, scenario=scenario, data=data)
+            try:
+                res = make_map(spec, region=region, scenario=scenario, data=data)
+            except MapNotForRegion as exc:  # (e.g. the HS2 map of a region far from HS2): said, and left out
+                import logging
+
+                logging.getLogger(__name__).warning(str(exc))
+                data.not_drawn[spec.name] = str(exc)
+                continue
         b = write_map(res, path, inline=inline, png=png)
         if key is not None:
             _store_map(key, b)
@@ -367,7 +409,7 @@ def _cached_map(key: str, path: Path) -> BuiltMap | None:
 def write_report(*, region: str = "d2n2", out_dir: str | Path, built: list[BuiltMap] | None = None,
                  claims: pd.DataFrame | None = None, with_claims: bool = True, inline: bool = True,
                  progress: bool = True, maps_dir: str | Path | None = None, data: MapData | None = None,
-                 claims_note: str = "", linked: bool = False) -> Path:
+                 claims_note: str = "", linked: bool = False, not_drawn: Mapping[str, str] | None = None) -> Path:
     """Write ``out_dir/report.html`` (drawing the maps into ``out_dir/maps/`` unless ``built`` is given):
     every map, its district table (once), the headline claims recomputed, the sources and licences,
     and ``out_dir/provenance.json`` beside it (all or nothing).
@@ -387,10 +429,13 @@ def write_report(*, region: str = "d2n2", out_dir: str | Path, built: list[Built
         raise OutputError(f"output {out} exists and is not a folder; give a folder with -o")
     out.mkdir(parents=True, exist_ok=True)
     if built is None:
+        data = data or MapData(region=region)
         built = make_maps(region=region, out_dir=out, maps_dir=maps_dir, inline=inline, progress=progress, data=data)
     if claims is None and with_claims and not claims_note:
         claims, claims_note = _claims(region)
-    page = render_report(built, region=region, out_dir=out, claims=claims, claims_note=claims_note, linked=linked)
+    not_drawn = dict(not_drawn or {}) if not_drawn is not None else dict(getattr(data, "not_drawn", None) or {})
+    page = render_report(built, region=region, out_dir=out, claims=claims, claims_note=claims_note, linked=linked,
+                         not_drawn=not_drawn)
     prov = _report_provenance(built, region=region, claims=claims, linked=linked, maps_dir=maps_dir)
     with atomic_set(out, replaces=("report.html", "provenance.json")) as files:
         files.write_text("report.html", page)
@@ -491,9 +536,9 @@ def _warm_build(region: str, specs: list[MapSpec], scenario: str | None, *, maps
     # the other scenarios' networks are built on this process's base network (an HS2 scheme adds
     # to it): written for the second process as soon as it is built
     from ..network.graph import network_cache_name
-    from .score import FIXED_SITES
+    from .score import fixed_sites
 
-    wanted = [network_cache_name(region=region, scenario="base", sites=list(FIXED_SITES.values()))] if later and first == "base" else []
+    wanted = [network_cache_name(region=region, scenario="base", sites=list(fixed_sites(region).values()))] if later and first == "base" else []
     if later:
         # the searches a scenario leaves unchanged (by car, an HS2 scheme's) are found there, not made again
         from ..network.engine import share_rows
@@ -566,7 +611,7 @@ def _build_region(*, region: str, out_dir: str | Path, maps_dir: str | Path | No
                       progress=progress, data=data)
     claims, note = _claims(region)
     report = write_report(region=region, out_dir=out, built=built, claims=claims, claims_note=note, linked=linked,
-                          maps_dir=maps_dir)
+                          maps_dir=maps_dir, not_drawn=data.not_drawn)
     written: dict[str, Path] = {}
     if scores:
         written = write_scores(data.scores(scenario or "base"), out / "scores",

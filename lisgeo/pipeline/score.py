@@ -33,13 +33,13 @@ from .. import background
 from ..assumptions import reach_km
 from ..errors import EmptyResultError, MissingColumnError, ParameterError, UnknownNameError
 from ..measures.accessibility import cumulative_opportunities, e2sfca, gravity_access, nearest_time
-from ..measures.columns import CONTRACT, FIXED_SITES, RAIL_DESTINATIONS, TIME_COLUMNS, column_name
+from ..measures.columns import CONTRACT, FIXED_SITES, RAIL_DESTINATIONS, SITE_COLUMNS, TIME_COLUMNS, column_name
 from ..measures.connectivity import digital_score, rail_trains_nearest, stops_within
 from ..measures.indices import add_indices, load_index_config
 from ..regions import Region, get_region
 
 __all__ = ["Inputs", "TravelTimes", "GraphTimes", "load_inputs", "score_network", "graph_times", "travel_times",
-           "measure_zones", "finish_scores", "score_region", "write_scores", "scores_to_frame"]
+           "measure_zones", "finish_scores", "score_region", "write_scores", "scores_to_frame", "fixed_sites"]
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,12 @@ def _by_code(df: pd.DataFrame, col: str = "LSOA21CD") -> pd.DataFrame:
 
 
 def load_inputs(region: Any = "d2n2") -> Inputs:
-    """Stage 1: read every layer the scores need for ``region``."""
+    """Stage 1: read every layer the scores need for ``region`` (any districts of England).
+
+    ``sites`` may be empty (a region the authored sites do not reach and no ``--sites`` file: the
+    scores then have no site columns, :func:`fixed_sites`); ``stops`` says in its ``attrs`` which
+    ATCO areas of NaPTAN within reach the data lack (:func:`lisgeo.layers.stops.stop_areas`), and
+    :func:`finish_scores` leaves ``stops_800m`` missing near them."""
     from ..layers.boundaries import load_lsoa21
     from ..layers.deprivation import load_imd2025_main
     from ..layers.digital import load_digital_lsoa21
@@ -139,11 +144,34 @@ def _served_stations(reg: Region) -> list[str]:
     return _served_station_frame(reg).index.astype(str).tolist()
 
 
+def fixed_sites(region: Any) -> dict[str, str]:
+    """The fixed sites of the contract (:data:`~lisgeo.measures.columns.FIXED_SITES`: HS2 Toton and
+    Chesterfield, East Midlands Airport, Ratcliffe-on-Soar) that ``region``'s scores time, column ->
+    site id: all four for a region with a district of D2N2 or Leicester and Leicestershire (the
+    strategies that name them); elsewhere each one lying within ``reach.network_km`` of the region
+    (whose roads the region's network holds already). The others' columns are absent from the
+    scores: Cornwall is not given its drive to Toton, nor built the roads to it."""
+    from ..layers.boundaries import region_reach
+    from ..layers.sites import read_sites_table
+    from ..regions import DISTRICTS
+
+    reg = get_region(region)
+    if any(c in DISTRICTS for c in reg.lad_codes):
+        return dict(FIXED_SITES)
+    table = read_sites_table(None).set_index("site_id")
+    ids = [sid for sid in FIXED_SITES.values() if sid in table.index]
+    if not ids:
+        return {}
+    pts = gpd.GeoSeries(gpd.points_from_xy(table.loc[ids, "lon"], table.loc[ids, "lat"]), crs="EPSG:4326", index=ids).to_crs("EPSG:27700")
+    near = set(pts.index[pts.within(region_reach(reg, reach_km("network")))])
+    return {col: sid for col, sid in FIXED_SITES.items() if sid in near}
+
+
 def _network_tasks(reg: Region, sc: Any, assumptions: Any, sites: Iterable[str]) -> list:
     """What a second process can read ahead of :func:`score_network` (same arguments)."""
     from ..network.graph import warm_tasks
 
-    return warm_tasks(region=reg, scenario=sc, assumptions=assumptions, sites=list(dict.fromkeys([*FIXED_SITES.values(), *sites])))
+    return warm_tasks(region=reg, scenario=sc, assumptions=assumptions, sites=list(dict.fromkeys([*fixed_sites(reg).values(), *sites])))
 
 
 def network_task(region: Any = "d2n2", scenario: Any = "base", *, assumptions: Any = None) -> "background.Task":
@@ -152,20 +180,20 @@ def network_task(region: Any = "d2n2", scenario: Any = "base", *, assumptions: A
     while it scores the base)."""
     from ..network.graph import network_cache_name
 
-    name = network_cache_name(region=region, scenario=scenario, assumptions=assumptions, sites=list(FIXED_SITES.values()))
+    name = network_cache_name(region=region, scenario=scenario, assumptions=assumptions, sites=list(fixed_sites(region).values()))
     return background.Task(name, "lisgeo.pipeline.score:score_network", (region,), {"scenario": scenario, "assumptions": assumptions})
 
 
 def score_network(region: Any, *, scenario: Any = "base", assumptions: Any = None, sites: Iterable[str] = (),
                   gtfs: Any = None, gtfs_date: Any = None, departure: str = "08:00", window_min: int = 60,
                   cif: Any = None) -> nx.MultiDiGraph:
-    """Stage 2: the network of ``scenario`` with the contract's fixed sites and ``sites`` in it (and the
+    """Stage 2: the network of ``scenario`` with the contract's fixed sites in reach (:func:`fixed_sites`) and ``sites`` in it (and the
     GTFS timetables ``gtfs`` for ``mode="transit"`` when given; the rail timetable ``cif`` for the
     rail running times, :func:`lisgeo.network.build_network`)."""
     from ..network import build_network
 
     return build_network(region=region, scenario=scenario, assumptions=assumptions,
-                         sites=list(dict.fromkeys([*FIXED_SITES.values(), *sites])), gtfs=gtfs, gtfs_date=gtfs_date,
+                         sites=list(dict.fromkeys([*fixed_sites(region).values(), *sites])), gtfs=gtfs, gtfs_date=gtfs_date,
                          departure=departure, window_min=window_min, copy=False, cif=cif)  # read only: no copy
 
 
@@ -211,7 +239,8 @@ def graph_times(G: nx.MultiDiGraph, *, sites: Iterable[str] = (), stations: Iter
     from ..network.schema import NodeKind, NodeRole, has_role, node_code, node_id
 
     sites_in_graph = {n for n, k in G.nodes(data="kind") if k == NodeKind.SITE}
-    need_sites = list(dict.fromkeys([*FIXED_SITES.values(), *sites]))
+    # the fixed sites the network holds (fixed_sites: those in reach of its region), and those asked for
+    need_sites = list(dict.fromkeys([*(s for s in FIXED_SITES.values() if node_id(NodeRole.SITE, s) in sites_in_graph), *sites]))
     for sid in need_sites:
         if node_id(NodeRole.SITE, sid) not in sites_in_graph:
             raise UnknownNameError("site", sid, sorted(s.split(":", 1)[1] for s in sites_in_graph),
@@ -284,10 +313,12 @@ def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (
     if len(missing):
         raise ParameterError(f"{len(missing)} zone(s) of the layers are not in the network (e.g. {list(missing[:3])}); "
                              "build the network for the same region")
-    need_sites = list(dict.fromkeys([*FIXED_SITES.values(), *sites]))
+    need_sites = list(dict.fromkeys([*(s for s in FIXED_SITES.values() if node_id(NodeRole.SITE, s) in G), *sites]))
     site_layer = inputs.sites
+    # the nearest Enterprise Zone only where the sites data cover the region (else it would be the
+    # nearest of those the data happen to hold: the column is left out, finish_scores says why)
     ez_ids = [s for s in site_layer.index[site_layer["category"] == "enterprise_zone"].astype(str)
-              if node_id(NodeRole.SITE, s) in gt.car.columns]
+              if node_id(NodeRole.SITE, s) in gt.car.columns] if _sites_cover(inputs.region) else []
     station_ids = [c for c in inputs.stations.index.astype(str) if node_id(NodeRole.STATION, c) in G]
     if not station_ids:
         raise EmptyResultError(f"no rail station of the network lies within reach of {inputs.region.label}")
@@ -345,7 +376,8 @@ def measure_zones(inputs: Inputs, tt: TravelTimes, *, config: dict, sites: Itera
     out["imd_decile"] = pd.to_numeric(inputs.imd["imd_decile"], errors="coerce").reindex(codes).astype("Int64").to_numpy()
     car = tt.car
     for col, sid in FIXED_SITES.items():
-        out[col] = car[node_id(NodeRole.SITE, sid)].to_numpy()
+        if node_id(NodeRole.SITE, sid) in car.columns:  # (a fixed site out of the region's reach: no column)
+            out[col] = car[node_id(NodeRole.SITE, sid)].to_numpy()
     for sid in sites:
         out[column_name("tt", mode="car", target=sid)] = car[node_id(NodeRole.SITE, sid)].to_numpy()
     if tt.ez_ids:
@@ -353,9 +385,6 @@ def measure_zones(inputs: Inputs, tt: TravelTimes, *, config: dict, sites: Itera
         out["tt_car_nearest_ez"] = ez["tt_car_nearest_ez"].to_numpy()
         out["tt_car_nearest_ez_id"] = pd.array([pd.NA if pd.isna(v) else node_code(v) for v in ez["tt_car_nearest_ez_id"]],
                                                dtype="string")
-    else:
-        out["tt_car_nearest_ez"] = np.nan
-        out["tt_car_nearest_ez_id"] = pd.array([pd.NA] * len(codes), dtype="string")
     st_tt = car[[node_id(NodeRole.STATION, c) for c in tt.station_ids]]
     st_tt.columns = tt.station_ids
     st = nearest_time(st_tt, name="tt_car_nearest_station")
@@ -409,22 +438,96 @@ def measure_zones(inputs: Inputs, tt: TravelTimes, *, config: dict, sites: Itera
 def finish_scores(out: pd.DataFrame, inputs: Inputs, *, config: dict, reference: gpd.GeoDataFrame | None = None,
                   time_columns: Iterable[str] = TIME_COLUMNS) -> gpd.GeoDataFrame:
     """Stage 5: the indices (on ``reference``'s scale if given), the unreachable flags, the contract
-    order and the LSOA polygons."""
+    order and the LSOA polygons.
+
+    A site column of the contract the region has no site for (:data:`SITE_COLUMNS`: see
+    :func:`fixed_sites` and :func:`travel_times`) is absent, not NaN: its index weight is left out and
+    ``attrs["absent_columns"]`` says why. ``stops_800m`` is missing (NaN) where the 800 m around a
+    zone reach into an ATCO area whose NaPTAN file the data lack, and ``data_flags`` says so."""
     if reference is not None:
         if set(reference.index) != set(out.index):
             raise ParameterError("reference scores cover other LSOAs; score the same region for the base")
         reference = reference.loc[out.index]
+    out, data_flags = _without_missing_stops(out, inputs)
+    absent = {c: _why_absent(c, inputs) for c in SITE_COLUMNS if c not in out.columns}
+    # the indices weigh the measures the region has: not an absent site column, nor a measure with no
+    # value anywhere for want of data (stops_800m in West Yorkshire), which no scale can place
+    unweighed = set(absent) | {c for c in ("stops_800m",) if c in out.columns and len(out) and out[c].isna().all()}
+    if unweighed:
+        config = {k: ({m: w for m, w in v.items() if m not in unweighed} if k in ("connectivity", "accessibility", "sustainable")
+                      and isinstance(v, dict) else v) for k, v in config.items()}
     out = add_indices(out, config=config, reference=reference)
     out["connectivity_decile"] = out["connectivity_decile"].astype("Int64")
     flags = np.full(len(out), "", dtype=object)
     for c in time_columns:
+        if c not in out.columns:
+            continue
         na = out[c].isna().to_numpy()
         flags = np.where(na, np.where(flags == "", c, flags + ";" + c), flags)
     out["unreachable_flags"] = pd.array(flags, dtype="string")
-    out = out[list(CONTRACT) + [c for c in out.columns if c not in CONTRACT]]
+    out["data_flags"] = pd.array(data_flags, dtype="string")
+    head = [c for c in CONTRACT if c in out.columns]
+    out = out[head + [c for c in out.columns if c not in CONTRACT]]
     gdf = gpd.GeoDataFrame(out, geometry=inputs.polygons.geometry.reindex(out.index).to_numpy(), crs=inputs.polygons.crs)
     gdf.index.name = None
+    gdf.attrs["absent_columns"] = absent
+    if unweighed:
+        gdf.attrs["index_config"] = config  # the weights used: a re-scoring on another scale uses them too
     return gdf
+
+
+def _sites_cover(region: Any) -> bool:
+    from ..layers.sites import sites_cover
+
+    return sites_cover(region)
+
+
+def _why_absent(column: str, inputs: Inputs) -> str:
+    """Why the scores of ``inputs.region`` have no ``column`` (a site column of the contract)."""
+    from ..regions import DISTRICTS
+
+    km = reach_km("network")
+    if column in FIXED_SITES:
+        return (f"site {FIXED_SITES[column]!r} lies farther than reach.network_km ({km:g} km) from the region, which has no "
+                "district of D2N2 or Leicester and Leicestershire (whose strategies name it)")
+    if not _sites_cover(inputs.region):
+        lack = [c for c in inputs.region.lad_codes if c not in DISTRICTS]
+        return (f"the sites data (the D2N2 and Leicester and Leicestershire strategies' sites, and a --sites file's) do not "
+                f"cover {len(lack)} of the region's districts (e.g. {lack[0]}): the nearest Enterprise Zone would be the nearest "
+                "of those the data happen to hold; give the region's sites with --sites")
+    return f"no Enterprise Zone site lies within reach.network_km ({km:g} km) of the region"
+
+
+def _without_missing_stops(out: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, np.ndarray]:
+    """``out`` with ``stops_800m`` NaN for the zones within 800 m of a district whose ATCO area of
+    NaPTAN the data lack (``inputs.stops.attrs``: :func:`lisgeo.layers.stops.stop_areas`), and each
+    zone's data flag ("" or what is missing and why)."""
+    flags = np.full(len(out), "", dtype=object)
+    missing = dict(inputs.stops.attrs.get("missing_areas") or {})
+    districts = list(inputs.stops.attrs.get("missing_districts") or [])
+    if not missing or not districts or "stops_800m" not in out.columns:
+        return out, flags
+    import shapely
+
+    from ..layers.boundaries import load_districts, union_coverage
+    from ..layers.stops import atco_areas
+
+    outlines = load_districts(region=districts)
+    pts = inputs.zones.geometry.reindex(out.index).to_numpy()
+    near_any = np.zeros(len(out), dtype=bool)
+    for area, name in missing.items():
+        mine = [c for c in districts if area in atco_areas(c)]
+        if not mine:
+            continue
+        shape = union_coverage(outlines.loc[mine].geometry.values)
+        near = shapely.dwithin(pts, shape, 800.0)  # the radius of stops_800m, inclusive
+        why = f"stops_800m: no NaPTAN stops of {name} (ATCO area {area}) in the data"
+        flags = np.where(near, np.where(flags == "", why, flags + "; " + why), flags)
+        near_any |= near
+    if near_any.any():
+        out = out.copy()
+        out["stops_800m"] = out["stops_800m"].astype("float64").where(~near_any)
+    return out, flags
 
 
 def score_region(
@@ -450,7 +553,8 @@ def score_region(
 
     Parameters
     ----------
-    region: "d2n2", "llep", "d2n2_llep" or district codes.
+    region: any region :func:`lisgeo.regions.get_region` takes: "d2n2", "llep", "d2n2_llep", district
+        codes or names, a county, combined authority, LSIP area, former LEP, ITL1 region or "england".
     scenario: a scenario name in ``layers/scenarios`` (base, hs2_2b, irp …) or a path to a
         scenario TOML; unknown names raise :class:`~lisgeo.errors.UnknownNameError`.
     assumptions: assumption overrides (dict) or an ``Assumptions`` object.
@@ -568,7 +672,7 @@ def score_region(
         "scenario_status": dict(sc.status) or None,  # what is real about the scheme (its file's [status])
         "hs2_scheme": G.graph.get("hs2_scheme", "none"),
         "assumptions": dict(G.graph.get("assumptions", {})),
-        "index_config": cfg,
+        "index_config": gdf.attrs.get("index_config") or cfg,  # (as used: without an absent site column's weight)
         "index_scale": "own region" if reference is None else f"reference scenario {reference.attrs.get('scenario', '?')}",
         "public_transport": ("walk + bus + tram + rail by GTFS timetable (transit columns) and the strategic rail model (rail columns)"
                              if tt.transit_groups is not None else
@@ -716,7 +820,7 @@ def write_scores(gdf: gpd.GeoDataFrame, directory: str | os.PathLike, *, claims:
     from ..provenance import CLAIMS_LAYERS, SCORE_LAYERS, add_provenance, build_provenance, gpkg_metadata, layer_datasets
     from .claims import recompute_claims
 
-    missing = [c for c in CONTRACT if c not in gdf.columns]
+    missing = [c for c in CONTRACT if c not in gdf.columns and c not in SITE_COLUMNS]  # (site columns: as the region has sites)
     if missing:
         raise MissingColumnError(f"the scores lack contract column(s) {missing}; produce them with score_region")
     directory = check_output_dir(directory)
@@ -738,7 +842,11 @@ def write_scores(gdf: gpd.GeoDataFrame, directory: str | os.PathLike, *, claims:
     prov = build_provenance(
         "scores", attrs=attrs, datasets=datasets,
         authored=[authored_path(f) for f in ("sites.csv", "hs2_stations.csv", "hs2_links.csv")] + [assumptions_path(), indices_path()],
-        details={"rows": len(frame), "claims": has_claims},
+        details={"rows": len(frame), "claims": has_claims,
+                 # contract site columns the region has no site for, and why (finish_scores)
+                 "absent_columns": dict(attrs.get("absent_columns") or {}),
+                 # a planner's sites added to the authored ones (lisgeo.layers.sites.use_sites_file)
+                 "sites_file": os.environ.get("LISGEO_SITES_FILE") or None},
     )
     # compute everything before writing anything; then write the set all or nothing
     with atomic_set(directory, replaces=("scores.gpkg", "scores.csv", "claims.csv", "provenance.json")) as out:

@@ -69,8 +69,9 @@ def test_layer_registry_entry_and_unknown_district():
     from lisgeo.errors import UnknownNameError
 
     assert len(load_layer("lsoa21", region="E06000015")) == 152
-    with pytest.raises(UnknownNameError, match="E06000015"):
-        load_lsoa21(region="E09000001")
+    assert len(load_lsoa21(region="E09000001")) == 6  # every district of England (the City of London)
+    with pytest.raises(UnknownNameError, match="unknown district code 'E09000099'"):
+        load_lsoa21(region="E09000099")
 
 
 def test_union_coverage_equals_a_general_union_and_falls_back_on_overlaps():
