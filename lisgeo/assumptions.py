@@ -34,14 +34,14 @@ __all__ = ["Assumptions", "load_assumptions", "as_assumptions", "assumptions_pat
 # names (list of str, may be empty), decay (one of DECAYS).
 SCHEMA: dict[str, str] = {
     "road.motorway_kmh": "pos", "road.a_dual_kmh": "pos", "road.a_single_kmh": "pos", "road.a_urban_kmh": "pos",
-    "road.urban_density_per_km2": "nonneg", "road.default_kmh": "pos", "road.chord_detour_motorway": "ratio", "road.chord_detour_a_road": "ratio",
+    "road.urban_density_per_km2": "nonneg", "road.default_kmh": "pos", "road.chord_detour_motorway": "ratio", "road.chord_detour_a_road": "ratio", "road.join_gap_km": "nonneg",
     "access.circuity": "ratio", "access.urban_kmh": "pos", "access.rural_kmh": "pos",
     "access.urban_density_per_km2": "nonneg", "access.k_junctions": "int", "access.max_junction_km": "pos",
     "access.local_max_km": "nonneg", "access.local_k_nearest": "int0", "access.local_k_max_km": "nonneg",
     "access.local_sectors": "int0", "access.local_sector_max_km": "nonneg",
     "access.site_road_km": "pos",
     "walk.walk_kmh": "pos", "walk.max_walk_km": "nonneg", "bicycle.cycle_kmh": "pos",
-    "pt.car_max_km": "nonneg", "pt.car_park_min": "nonneg", "pt.car_egress": "bool",
+    "pt.car_max_km": "nonneg", "pt.car_min_stations": "int0", "pt.car_park_min": "nonneg", "pt.car_egress": "bool",
     "pt.stop_penalty_min": "nonneg", "pt.run_kmh": "pos", "pt.run_distance_exponent": "real", "pt.dwell_min": "nonneg",
 
     "pt.service_span_hours": "pos", "pt.max_wait_min": "pos", "pt.min_wait_min": "nonneg",
@@ -75,13 +75,13 @@ RANGES: dict[str, tuple[float, float]] = {
     "road.motorway_kmh": (40.0, 130.0), "road.a_dual_kmh": (30.0, 120.0), "road.a_single_kmh": (25.0, 110.0),
     "road.a_urban_kmh": (10.0, 70.0), "road.default_kmh": (10.0, 130.0),
     "road.urban_density_per_km2": (0.0, 20000.0),  # 0: every cell urban; 20,000: none (the densest 1 km cells hold about 15,000)
-    "road.chord_detour_motorway": (1.0, 1.5), "road.chord_detour_a_road": (1.0, 1.5),
+    "road.chord_detour_motorway": (1.0, 1.5), "road.chord_detour_a_road": (1.0, 1.5), "road.join_gap_km": (0.0, 10.0),
     "access.circuity": (1.0, 2.0), "access.urban_kmh": (5.0, 60.0), "access.rural_kmh": (10.0, 90.0),
     "access.urban_density_per_km2": (0.0, 20000.0), "access.k_junctions": (1, 10), "access.max_junction_km": (1.0, 200.0),
     "access.local_max_km": (0.0, 50.0), "access.local_k_nearest": (0, 20), "access.local_k_max_km": (0.0, 50.0),
     "access.local_sectors": (0, 16), "access.local_sector_max_km": (0.0, 50.0), "access.site_road_km": (1.0, 100.0),
     "walk.walk_kmh": (3.0, 7.0), "walk.max_walk_km": (0.0, 5.0), "bicycle.cycle_kmh": (8.0, 30.0),
-    "pt.car_max_km": (0.0, 100.0), "pt.car_park_min": (0.0, 30.0), "pt.stop_penalty_min": (0.0, 10.0),
+    "pt.car_max_km": (0.0, 100.0), "pt.car_min_stations": (0, 10), "pt.car_park_min": (0.0, 30.0), "pt.stop_penalty_min": (0.0, 10.0),
     "pt.run_kmh": (20.0, 200.0), "pt.run_distance_exponent": (-1.0, 1.0), "pt.dwell_min": (0.0, 10.0),
     "pt.service_span_hours": (1.0, 24.0), "pt.max_wait_min": (1.0, 120.0), "pt.min_wait_min": (0.0, 30.0),
     "pt.interchange_penalty_min": (0.0, 60.0), "pt.board_penalty_min": (0.0, 60.0),

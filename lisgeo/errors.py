@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "LisgeoError",
+    "RoadCutWarning",
     "DataNotFoundError",
     "HashMismatchError",
     "UnknownNameError",
@@ -102,3 +103,9 @@ class CIFError(DataFormatError):
 class OutputError(LisgeoError):
     """An output that cannot be written where it was asked for (a file where a folder is needed,
     an unknown extension, a locked file)."""
+
+
+class RoadCutWarning(UserWarning):
+    """Some zones of a region join its main road network nowhere (an island: the Isles of Scilly, the
+    Isle of Wight in a region with the mainland): their car times beyond their own roads are missing
+    and ``data_flags`` says why; the rest of the region scores as usual."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +33,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import geopandas as gpd
 import pandas as pd
 
-from .errors import OutputError
+from .errors import MissingColumnError, OutputError
 
 __all__ = ["atomic_path", "atomic_set", "FileSet", "write_frame", "write_bytes", "write_text", "check_output_file",
            "check_output_dir", "check_writable", "os_error_message", "os_error_line", "verify_gpkg", "IncompleteOutput",
@@ -331,6 +332,9 @@ def _reserve(directory: Path, name: str, suffix: str) -> Path:
 
 
 def _remove(tmp: Path) -> None:
+    if tmp.is_dir() and not tmp.is_symlink():  # (a folder of a set: a partitioned dataset)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     for p in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-journal", "-wal", "-shm"))):
         try:
             if p.is_file() or p.is_symlink():
@@ -515,13 +519,15 @@ class FileSet:
         self.directory = Path(directory)
         self._tmp: dict[str, Path] = {}
         self._made = self._created = False
+        self._folders: set[str] = set()
         # files of this kind of set that a run may leave out (an option turned off): an earlier
         # run's copy is removed with the swap, so the folder never mixes two runs
         self._replaces = tuple(dict.fromkeys(Path(n).name for n in replaces))
 
     # ---------------------------------------------------------------- adding files
-    def path(self, name: str, *, suffix: str | None = None) -> Path:
-        """A temporary path for the set's file ``name`` (a plain file name in the set's folder)."""
+    def path(self, name: str, *, suffix: str | None = None, folder: bool = False) -> Path:
+        """A temporary path for the set's file ``name`` (a plain file name in the set's folder);
+        ``folder``: the set's entry is a folder (a partitioned dataset), written at that path."""
         if not name or Path(name).name != name or name in (".", ".."):
             raise ValueError(f"a file of a set is a plain file name, got {name!r}")
         if name in self._tmp:
@@ -531,10 +537,15 @@ class FileSet:
             _make_dir(self.directory)
             self._made = True
         target = self.directory / name
-        if _is_dir(target):
+        if folder and (target.is_file() or target.is_symlink()):
+            raise OutputError(f"cannot write the folder {_shown(target)}: a file of that name is in the way; remove or rename it, "
+                              "or choose another -o folder")
+        if not folder and _is_dir(target):
             raise OutputError(f"cannot write {_shown(target)}: a folder of that name is in the way; remove or rename it, or choose another -o folder")
         tmp = _reserve(self.directory, name, suffix or Path(name).suffix)
         self._tmp[name] = tmp
+        if folder:
+            self._folders.add(name)
         return tmp
 
     def write(self, name: str, writer: Any, *, suffix: str | None = None) -> Path:
@@ -549,6 +560,43 @@ class FileSet:
                 raise
             raise err from None
         return self.directory / name
+
+    def write_folder(self, name: str, writer: Any) -> Path:
+        """Add the folder ``name`` (e.g. a partitioned GeoParquet dataset) made by ``writer(tmp_path)``
+        (which creates the folder and its files), swapped into place with the rest of the set;
+        returns its final path."""
+        tmp = self.path(name, folder=True)
+        try:
+            writer(tmp)
+        except Exception as exc:
+            err = _failure(exc, self.directory / name)
+            if err is None:
+                raise
+            raise err from None
+        if not tmp.is_dir():
+            raise OutputError(f"{_shown(self.directory / name)} was not written as a folder; nothing of the set was changed")
+        return self.directory / name
+
+    def write_partitioned_parquet(self, df: pd.DataFrame, name: str, *, by: str) -> Path:
+        """Add ``df`` as the folder ``name`` of GeoParquet files, one per value of column ``by``
+        (Hive layout ``<by>=<value>/part-0.parquet``, the column itself in the folder names:
+        ``geopandas.read_parquet(folder)`` or ``dask_geopandas.read_parquet`` reads it back whole,
+        ``by`` as a column)."""
+        if by not in df.columns:
+            raise MissingColumnError(f"cannot partition {name} by {by!r}: no such column")
+        keys = df[by].astype(str)
+        if keys.str.contains(r"[/\\=]|^\.|^$", regex=True).any():
+            raise OutputError(f"cannot partition {name} by {by!r}: a value is empty or holds '/', '\\' or '='")
+
+        def write(tmp: Path) -> None:
+            tmp.mkdir()
+            part = df.drop(columns=[by])
+            for key in sorted(keys.unique()):
+                sub = tmp / f"{by}={key}"
+                sub.mkdir()
+                part[(keys == key).to_numpy()].to_parquet(sub / "part-0.parquet", index=False)
+
+        return self.write_folder(name, write)
 
     def write_frame(self, df: pd.DataFrame, name: str, *, layer: str | None = None,
                     metadata: Mapping[str, str] | None = None) -> Path:
@@ -604,7 +652,7 @@ class FileSet:
         """Swap every file of the set into place, or none: on any failure the old files are put
         back, the new ones removed, and :class:`~lisgeo.errors.OutputError` names the file."""
         for name, tmp in self._tmp.items():
-            if not tmp.is_file():
+            if not (tmp.is_dir() if name in self._folders else tmp.is_file()):
                 raise OutputError(f"{_shown(self.directory / name)} was not written; nothing of the set was changed")
         backups: list[tuple[Path, Path]] = []
         placed: list[Path] = []

@@ -79,9 +79,15 @@ def test_no_assert_statements():
     assert not where, f"assert is skipped under python -O; raise a lisgeo error instead at {where}"
 
 
-@pytest.mark.parametrize("name", errors.__all__)
+@pytest.mark.parametrize("name", [n for n in errors.__all__ if not n.endswith("Warning")])
 def test_every_error_is_a_lisgeo_value_error(name):
     cls = getattr(errors, name)
     assert isinstance(cls, type)
     assert issubclass(cls, errors.LisgeoError)
     assert issubclass(cls, ValueError)
+
+
+@pytest.mark.parametrize("name", [n for n in errors.__all__ if n.endswith("Warning")])
+def test_every_warning_is_a_user_warning_not_an_error(name):
+    cls = getattr(errors, name)
+    assert issubclass(cls, UserWarning) and not issubclass(cls, errors.LisgeoError)

@@ -23,7 +23,8 @@ B roads and lanes that the major roads (every motorway and A road) leave out
   time = distance × circuity × (½ / v_a + ½ / v_b) (half the way at each end's speed).
 - ``access_walk``: terminal <-> every station (classic or HS2) within ``walk.max_walk_km`` at
   walking speed (into its street side, out of its arrival side).
-- ``park_ride``: terminal -> every station within ``pt.car_max_km`` (plus ``pt.car_park_min``):
+- ``park_ride``: terminal -> every station within ``pt.car_max_km`` and its ``pt.car_min_stations``
+  nearest however far (plus ``pt.car_park_min``):
   a real choice of station, and the same rule in every scenario (an HS2 station adds links, it
   never removes or changes one); the reverse (from the arrival side) only if ``pt.car_egress``.
 - Every link into or out of a station (walk or car) takes at least half of
@@ -162,6 +163,23 @@ def _within(src_xy: np.ndarray, dst_xy: np.ndarray, max_m: float) -> tuple[np.nd
     return i, j, np.hypot(*(src_xy[i] - dst_xy[j]).T) if len(i) else np.array([], dtype="float64")
 
 
+def _with_nearest(i: np.ndarray, j: np.ndarray, d: np.ndarray, src_xy: np.ndarray, dst_xy: np.ndarray,
+                  k: int, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (``i``, ``j``, distance ``d``) with each source's ``k`` nearest destinations (of the
+    indices ``among``, default all) added where they are not among them already (pairs sorted by
+    source, then destination)."""
+    among = np.arange(len(dst_xy)) if among is None else np.asarray(among, dtype=np.int64)
+    if k <= 0 or not len(src_xy) or not len(among):
+        return i, j, d
+    dk, jk = cKDTree(dst_xy[among]).query(src_xy, k=min(k, len(among)))
+    dk, jk = np.asarray(dk).reshape(len(src_xy), -1), among[np.asarray(jk).reshape(len(src_xy), -1)]
+    ik = np.repeat(np.arange(len(src_xy)), dk.shape[1])
+    ii, jj, dd = np.concatenate([i, ik]), np.concatenate([j, jk.ravel()]), np.concatenate([d, dk.ravel()])
+    key = ii.astype(np.int64) * len(dst_xy) + jj
+    _, first = np.unique(key, return_index=True)  # sorted by (source, destination), each pair once
+    return ii[first], jj[first], dd[first]
+
+
 def local_pairs(xy: np.ndarray, assumptions: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unordered pairs (i < j) of terminals joined by a local link and their distances (m)."""
     r = assumptions["access.local_max_km"] * 1000.0
@@ -247,11 +265,20 @@ def attach_terminals(
             raise NetworkError("the graph has no road junctions to join zones to; add road links first")
         i, j, t, km = junction_links(xy, node_xy(G, junctions), speed, assumptions)
         cut = sorted(set(names) - {names[a] for a in set(i.tolist())})
-        if cut:
+        kinds = dict(zip(names, terminals["kind"].astype(str)))
+        linked_zones = any(kinds[n] == "zone" for n in set(names) - set(cut))
+        # an island's zone or job destination beyond every junction (the Isles of Scilly) joins no road:
+        # its car times are missing and the scores flag it (G.graph["road_cut"]); the region must keep
+        # some zone on the roads, and a site must join them
+        hard = [n for n in cut if kinds[n] not in ("zone", "dest") or not linked_zones]
+        if hard:
             raise NetworkError(
-                f"{len(cut)} zone(s)/site(s) lie more than {assumptions['access.max_junction_km']} km from every road junction "
-                f"and cannot reach the network: {cut[:10]}; widen the road buffer (buffer_km) or raise access.max_junction_km"
+                f"{len(hard)} zone(s)/site(s) lie more than {assumptions['access.max_junction_km']} km from every road junction "
+                f"and cannot reach the network: {hard[:10]}; widen the road buffer (buffer_km) or raise access.max_junction_km"
             )
+        if cut:
+            G.graph.setdefault("road_cut", {}).update(
+                {n: f"more than {assumptions['access.max_junction_km']:g} km from every major-road junction" for n in cut})
         jn = np.asarray(junctions, dtype=object)[j]
         _add_both_ways(G, names_arr[i], jn, {"time_min": np.asarray(t, dtype="float64"), "mode": EdgeMode.ACCESS_CAR,
                                              "length_km": np.asarray(km, dtype="float64")})
@@ -330,7 +357,13 @@ def _station_access(G, names: np.ndarray, xy, speed, a: Assumptions, group: list
                                                "length_km": np.maximum(d, 1.0) / 1000.0 * circ}, back=out[j])
     # car: every station within car_max_km, origin side only (unless car_egress)
     i, j, d = _within(xy, sxy, a["pt.car_max_km"] * 1000.0)
-    t = np.maximum(drive_minutes(np.maximum(d, 1.0) / 1000.0 * circ, speed[i], a) + a["pt.car_park_min"], floor)
+    served = np.flatnonzero(pd.to_numeric(pd.Series([G.nodes[n].get("daily_trains") for n in group]), errors="coerce").fillna(0).to_numpy() > 0)
+    i, j, d = _with_nearest(i, j, d, xy, sxy, int(a.get("pt.car_min_stations", 0)) if a["pt.car_max_km"] > 0 else 0,
+                             among=served)  # (car_max_km 0: no park and ride at all)
+    # (a station beyond car_max_km, one of the nearest: the lanes of the place, then the roads between at
+    # least at the rural lane speed, not a town's street speed for 40 km)
+    v = np.where(d > a["pt.car_max_km"] * 1000.0, np.maximum(speed[i], a["access.rural_kmh"]), speed[i])
+    t = np.maximum(drive_minutes(np.maximum(d, 1.0) / 1000.0 * circ, v, a) + a["pt.car_park_min"], floor)
     attrs = {"time_min": np.asarray(t, dtype="float64"), "mode": EdgeMode.PARK_RIDE, "length_km": np.maximum(d, 1.0) / 1000.0 * circ}
     if a["pt.car_egress"]:
         _add_both_ways(G, names[i], group_arr[j], attrs, back=out[j])

@@ -37,9 +37,9 @@ from ..errors import LisgeoError, NetworkError, UnknownNameError
 from ..regions import get_region
 from .access import attach_terminals, knn_links, node_xy, terminal_table, urban_flags
 from .rail import _cached_rail_services, add_hs2, add_rail
-from .road import add_road_links
+from .road import add_road_links, join_road_gaps
 from .scenario import Scenario, apply_edits, load_scenario
-from .schema import MODE_EDGES, NodeKind, NodeRole, TransportMode, forget_edge_log, logged_edge_table, node_id
+from .schema import MODE_EDGES, TERMINAL_KINDS, NodeKind, NodeRole, TransportMode, forget_edge_log, logged_edge_table, node_id
 
 __all__ = ["build_network", "zone_terminals", "site_terminals", "check_graph", "graph_summary"]
 
@@ -85,7 +85,13 @@ def check_graph(G: nx.MultiDiGraph, *, _table: pd.DataFrame | None = None) -> No
 
 def _check_zone_reach(G: nx.MultiDiGraph, sites: Iterable[str] = (), *, _table: pd.DataFrame | None = None) -> None:
     """Every zone (and each of ``sites``, node ids) must reach, and be reached from, the main
-    strongly connected part of the car network."""
+    strongly connected part of the car network, never passing through another place (by car a
+    terminal is left only at the start of a trip: :mod:`lisgeo.network.engine`). The main part is
+    the one most of the region's zones join (the Isle of Wight's own roads for the island alone, the
+    mainland's for a region with the island in it). Zones that join it nowhere while others do (an
+    island, whose ferries are not modelled) are recorded in ``G.graph["road_cut"]`` with a
+    :class:`~lisgeo.errors.RoadCutWarning`: their times beyond their own roads are missing and the
+    scores' ``data_flags`` say why. No zone joining it, or a site not joining it, is an error."""
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components
 
@@ -97,17 +103,44 @@ def _check_zone_reach(G: nx.MultiDiGraph, sites: Iterable[str] = (), *, _table: 
     car = np.fromiter((m in car_edges for m in mode), dtype=bool, count=len(mode))
     if not car.any():
         raise NetworkError("the car network is empty; the region has no strategic road links within reach")
-    codes, nodes = pd.factorize(np.r_[table["u"].to_numpy()[car], table["v"].to_numpy()[car]])
-    m = int(car.sum())
+    kinds = dict(G.nodes(data="kind"))
+    u0, v = table["u"].to_numpy()[car], table["v"].to_numpy()[car]
+    # a terminal's links leave from its exit side, so no path passes through it
+    leaves = np.fromiter((kinds.get(n) in TERMINAL_KINDS for n in u0), dtype=bool, count=len(u0))
+    u = np.where(leaves, np.char.add(u0.astype(str), "\0out").astype(object), u0)
+    codes, nodes = pd.factorize(np.r_[u, v])
+    m = len(u)
     adj = coo_array((np.ones(m), (codes[:m], codes[m:])), shape=(len(nodes), len(nodes))).tocsr()
     _, label = connected_components(adj, directed=True, connection="strong")
-    main_label = np.bincount(label).argmax()
-    main = set(pd.Index(nodes)[label == main_label])
-    zones = [n for n, k in G.nodes(data="kind") if k == NodeKind.ZONE]
-    cut = [z for z in zones if z not in main]
-    if cut:
+    cu, cv = label[codes[:m]], label[codes[m:]]
+    zones = [n for n, k in kinds.items() if k == NodeKind.ZONE]
+    points = pd.Index(list(dict.fromkeys([*zones, *sites])))
+    # (point, part) it drives out into and (point, part) it is reached from: a point joins a part
+    # when both hold
+    out_pairs = pd.DataFrame({"p": u0[leaves], "c": cv[leaves]})
+    in_pairs = pd.DataFrame({"p": v, "c": cu})
+    out_pairs = out_pairs[out_pairs["p"].isin(points)].drop_duplicates()
+    in_pairs = in_pairs[in_pairs["p"].isin(points)].drop_duplicates()
+    both = out_pairs.merge(in_pairs, on=["p", "c"])
+    zone_parts = both[both["p"].isin(set(zones))]
+    main_label = zone_parts["c"].value_counts().idxmax() if len(zone_parts) else -1
+    main = set(both.loc[both["c"] == main_label, "p"])
+    known = G.graph.get("road_cut", {})
+    cut = [z for z in zones if z not in main and z not in known]
+    if cut and len(cut) + len(known) >= len(zones):
         raise NetworkError(f"{len(cut)} zone(s) cannot reach (or be reached from) the road network: {cut[:10]}; "
                            "raise access.k_junctions or the road buffer_km")
+    if cut:
+        # an island whose roads join the mainland's nowhere (ferries are not modelled): its zones keep
+        # their times within the island, the rest are missing, and the scores flag them
+        import warnings
+
+        from ..errors import RoadCutWarning
+
+        warnings.warn(f"{len(cut)} zone(s) cannot reach (or be reached from) the main road network (an island?): {cut[:5]}; "
+                      "their car times beyond their own roads are missing and data_flags says so", RoadCutWarning, stacklevel=3)
+        G.graph["road_cut"] = {**known, **{z: "on roads that join the region's main road network nowhere (an island: "
+                                           "ferries are not modelled)" for z in cut}}
     cut = [s for s in sites if s not in main]
     if cut:
         raise NetworkError(f"site(s) {cut} cannot reach (or be reached from) the region's road network; "
@@ -338,6 +371,7 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
             links = pd.concat([links, extra[0][~extra[0]["link_id"].isin(links["link_id"])]])
             nodes = pd.concat([nodes, extra[1][~extra[1]["node_id"].isin(nodes["node_id"])]])
         add_road_links(G, links, a, nodes=nodes, two_way=True)
+        join_road_gaps(G, a)
         add_rail(G, rail_stations, rail_patterns, a, services=services)
         zones = load_layer("lsoa21_centroids", region=region)  # (a second process may have read it: warm_tasks)
         polys = load_lsoa21(region=region)

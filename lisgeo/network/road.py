@@ -126,3 +126,51 @@ def add_road_links(G: nx.MultiDiGraph, links: pd.DataFrame, assumptions: Assumpt
             edges.append((t, f, dict(attrs)))
     add_edge_list(G, edges)
     return G
+
+
+def join_road_gaps(G: nx.MultiDiGraph, assumptions: Assumptions) -> list[tuple[str, str, float]]:
+    """Join each piece of the road network that touches the main piece nowhere (a gap in the data:
+    3 junctions of the old A14 near Papworth lie 1.8 km from the rest of the 2013 network) to the
+    nearest junction of the main piece, when that is within ``road.join_gap_km``, by a two-way link
+    at the rural lane speed (``access.rural_kmh``) over the straight line × ``access.circuity``
+    (road class "gap"). An island's roads (the Isle of Wight's: 5 km of water and more) stay apart:
+    its zones are flagged, not joined (:func:`lisgeo.network.graph.build_network`). Returns the
+    links added (junction, junction, km) and records them in ``G.graph["road_gaps"]``."""
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    gap_m = float(assumptions.get("road.join_gap_km", 0.0)) * 1000.0
+    roads = [n for n, k in G.nodes(data="kind") if k == NodeKind.ROAD]
+    if gap_m <= 0 or len(roads) < 2:
+        return []
+    index = {n: i for i, n in enumerate(roads)}
+    uv = np.array([(index[u], index[v]) for u, v, m in G.edges(data="mode") if m == EdgeMode.ROAD and u in index and v in index],
+                  dtype=np.int64).reshape(-1, 2)
+    adj = coo_array((np.ones(len(uv)), (uv[:, 0], uv[:, 1])), shape=(len(roads), len(roads)))
+    n, label = connected_components(adj, directed=False)
+    if n <= 1:
+        return []
+    xy = np.array([(G.nodes[r]["x"], G.nodes[r]["y"]) for r in roads], dtype="float64")
+    main = np.bincount(label).argmax()
+    in_main = np.flatnonzero(label == main)
+    tree = cKDTree(xy[in_main])
+    joins = []
+    for c in range(n):
+        if c == main:
+            continue
+        mine = np.flatnonzero(label == c)
+        d, j = tree.query(xy[mine])
+        k = int(np.argmin(d))
+        if d[k] <= gap_m:
+            joins.append((roads[mine[k]], roads[in_main[j[k]]], float(d[k]) / 1000.0))
+    circ, v = float(assumptions["access.circuity"]), float(assumptions["access.rural_kmh"])
+    edges = []
+    for a, b, km in sorted(joins):
+        road_km = max(km, 0.001) * circ
+        attrs = {"time_min": road_km / v * 60.0, "mode": EdgeMode.ROAD, "length_km": road_km, "road": "(gap)", "road_class": "gap"}
+        edges += [(a, b, attrs), (b, a, dict(attrs))]
+    if edges:
+        add_edge_list(G, edges)
+    G.graph["road_gaps"] = [[a, b, round(km, 3)] for a, b, km in sorted(joins)]
+    return joins

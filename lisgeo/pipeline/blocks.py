@@ -208,13 +208,10 @@ def run_blocks(jobs: Sequence[BlockJob], *, scheduler: str | None = None, worker
     if n == 1:
         return [fn(j) for j in _progress(jobs, progress)]
     import dask
-    from dask.diagnostics import ProgressBar
 
     tasks = [dask.delayed(fn, pure=True)(j, dask_key_name=f"block-{k}") for k, j in enumerate(jobs)]
-    if progress:
-        with ProgressBar(out=_Stderr()):
-            return list(dask.compute(*tasks, scheduler="processes", num_workers=n))
-    return list(dask.compute(*tasks, scheduler="processes", num_workers=n))
+    with _BlockBar(len(jobs), jobs, on=progress):
+        return list(dask.compute(*tasks, scheduler="processes", num_workers=n))
 
 
 def _run_distributed(jobs: list[BlockJob], address: Any, *, progress: bool, fn: Callable) -> list[pd.DataFrame]:
@@ -235,40 +232,63 @@ def _run_distributed(jobs: list[BlockJob], address: Any, *, progress: bool, fn: 
 
         futures = client.map(fn, jobs, pure=True, key=[f"lisgeo-block-{k}-{tokenize(j)}" for k, j in enumerate(jobs)])
         if progress:
-            done = 0
-            for _ in as_completed(futures):
-                done += 1
-                _bar(done, len(futures))
+            with _tqdm(len(futures), jobs) as bar:
+                for _ in as_completed(futures):
+                    bar.update(1)
         return client.gather(futures)
     finally:
         if own:
             client.close()
 
 
-def _progress(jobs: list, on: bool):
-    if not on:
-        return jobs
-    from tqdm import tqdm
-
-    return tqdm(jobs, desc="blocks", unit="block", file=__import__("sys").stderr)
-
-
-def _bar(done: int, total: int) -> None:
+def _tqdm(total: int, jobs: Sequence[BlockJob]):
+    """A progress bar on stderr counting blocks and their zones."""
     import sys
 
-    print(f"\rblocks: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="blocks", unit="block", file=sys.stderr, dynamic_ncols=True,
+                postfix={"districts": sum(len(j.districts) for j in jobs)})
 
 
-class _Stderr:
-    def write(self, s: str) -> None:
-        import sys
+def _progress(jobs: list, on: bool):
+    if not on:
+        yield from jobs
+        return
+    with _tqdm(len(jobs), jobs) as bar:
+        for j in jobs:
+            yield j
+            bar.update(1)
 
-        sys.stderr.write(s)
 
-    def flush(self) -> None:
-        import sys
+class _BlockBar:
+    """A tqdm bar advanced as Dask's local scheduler finishes each block (a scheduler callback:
+    one line that moves, not a line per refresh); nothing when ``on`` is false."""
 
-        sys.stderr.flush()
+    def __init__(self, total: int, jobs: Sequence[BlockJob], *, on: bool):
+        self.total, self.jobs, self.on = total, jobs, on
+        self._cb = self._bar = None
+
+    def __enter__(self) -> "_BlockBar":
+        if not self.on:
+            return self
+        from dask.callbacks import Callback
+
+        self._bar = _tqdm(self.total, self.jobs)
+        bar = self._bar
+
+        def posttask(key, result, dsk, state, worker_id):  # noqa: ANN001 - dask's callback signature
+            if str(key).startswith("block-"):
+                bar.update(1)
+
+        self._cb = Callback(posttask=posttask)
+        self._cb.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._cb is not None:
+            self._cb.__exit__(*exc)
+            self._bar.close()
 
 
 def score_in_blocks(region: Any, *, scenario: Any = "base", assumptions: Any = None, weights: Any = None,
@@ -285,7 +305,7 @@ def score_in_blocks(region: Any, *, scenario: Any = "base", assumptions: Any = N
     from ..measures.columns import TIME_COLUMNS, column_name
     from ..measures.indices import load_index_config
     from ..network import load_scenario
-    from .score import _by_code, finish_scores
+    from .score import _by_code, _sites_cover, finish_scores
 
     t0 = time.perf_counter()
     reg = get_region(region)
@@ -301,7 +321,9 @@ def score_in_blocks(region: Any, *, scenario: Any = "base", assumptions: Any = N
         raise ParameterError("two blocks scored the same LSOA; the region's districts overlap (merged districts given twice?)")
     polygons = _by_code(load_lsoa21(region=reg))
     out = out.loc[[c for c in polygons.index if c in out.index]]
-    gdf = finish_scores(out, SimpleNamespace(polygons=polygons), config=cfg, reference=reference,
+    if not _sites_cover(reg):  # (a block within the sites' districts has the nearest Enterprise Zone; the region has not)
+        out = out.drop(columns=[c for c in ("tt_car_nearest_ez", "tt_car_nearest_ez_id") if c in out.columns])
+    gdf = finish_scores(out, SimpleNamespace(polygons=polygons, region=reg), config=cfg, reference=reference,
                         time_columns=[*TIME_COLUMNS, *(column_name("tt", mode="car", target=s) for s in sites)])
     first = frames[0].attrs
     gdf.attrs.update({

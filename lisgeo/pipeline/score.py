@@ -99,7 +99,7 @@ def load_inputs(region: Any = "d2n2") -> Inputs:
     ``sites`` may be empty (a region the authored sites do not reach and no ``--sites`` file: the
     scores then have no site columns, :func:`fixed_sites`); ``stops`` says in its ``attrs`` which
     ATCO areas of NaPTAN within reach the data lack (:func:`lisgeo.layers.stops.stop_areas`), and
-    :func:`finish_scores` leaves ``stops_800m`` missing near them."""
+    :func:`measure_zones` leaves ``stops_800m`` missing near them."""
     from ..layers.boundaries import load_lsoa21
     from ..layers.deprivation import load_imd2025_main
     from ..layers.digital import load_digital_lsoa21
@@ -128,15 +128,24 @@ def load_inputs(region: Any = "d2n2") -> Inputs:
 
 
 def _served_station_frame(reg: Region) -> gpd.GeoDataFrame:
-    """The stations the scores use: in reach of ``reg``, with weekday trains. (Great Britain's
-    stations, which the network reads through the layers cache, cut to the reach: the same frame as
-    ``load_rail_stations(region=reg)``, without counting GB's trains again in a second process.)"""
+    """The stations the scores use: with weekday trains, in reach of ``reg`` or the nearest of one of
+    its zones. (Great Britain's stations, which the network reads through the layers cache, cut to the
+    reach, without counting GB's trains again in a second process.)"""
     from ..layers import load_layer
     from ..layers.boundaries import region_reach
+    from ..layers.people import load_lsoa21_centroids
 
     gb = load_layer("rail_stations", region=None)
-    stations = gb[gb.intersects(region_reach(reg, reach_km("stations")))]
-    return stations[(pd.to_numeric(stations["daily_trains"], errors="coerce") > 0).to_numpy()]
+    served = gb[(pd.to_numeric(gb["daily_trains"], errors="coerce") > 0).to_numpy()]
+    near = served.intersects(region_reach(reg, reach_km("stations"))).to_numpy().copy()
+    # and each zone's nearest, however far (Bude's is Barnstaple, 36 km away and 32 km beyond Cornwall)
+    if len(served):
+        from scipy.spatial import cKDTree
+
+        z = load_lsoa21_centroids(region=reg).geometry
+        _, j = cKDTree(np.column_stack([served.geometry.x, served.geometry.y])).query(np.column_stack([z.x, z.y]))
+        near[np.unique(j)] = True
+    return served[near]
 
 
 def _served_stations(reg: Region) -> list[str]:
@@ -211,6 +220,7 @@ class TravelTimes:
     active: dict[str, pd.DataFrame] = field(default_factory=dict)  # "walk"/"bicycle": zones × (zones, job destinations)
     transit_groups: pd.DataFrame | None = None  # with GTFS: zones × the nodes of the destination groups
     transit_jobs: pd.DataFrame | None = None    # with GTFS: zones × (zones, job destinations) within 60 min
+    road_cut: dict[str, str] = field(default_factory=dict)  # zone code -> why it joins the main roads nowhere (an island)
 
 
 @dataclass
@@ -305,7 +315,7 @@ def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (
     ``network``: :func:`graph_times` of ``G`` made already (e.g. while the layers were read)."""
     from ..network import travel_time_matrix
     from ..network.active import active_travel_matrix
-    from ..network.schema import NodeRole, node_id
+    from ..network.schema import NodeRole, has_role, node_code, node_id
 
     gt = graph_times(G, sites=sites, stations=inputs.stations.index.astype(str)) if network is None else network
     codes = list(inputs.codes)
@@ -352,8 +362,9 @@ def travel_times(G: nx.MultiDiGraph, inputs: Inputs, *, sites: Iterable[str] = (
     a = G.graph.get("assumptions")
     active = {m: active_travel_matrix(targets.loc[codes], targets, mode=m, max_time_min=45.0, street_graph=street_graph,
                                       assumptions=a) for m in ("walk", "bicycle")}
+    cut = {node_code(n): why for n, why in (G.graph.get("road_cut") or {}).items() if has_role([n], NodeRole.ZONE)[0]}
     return TravelTimes(car, rows(gt.rail_groups), rows(gt.rail_jobs), gt.dest_jobs, gt.groups, ez_ids, station_ids, active,
-                       rows(gt.transit_groups), rows(gt.transit_jobs))
+                       rows(gt.transit_groups), rows(gt.transit_jobs), road_cut=cut)
 
 
 def _columns(df: pd.DataFrame, cols: list) -> pd.DataFrame:
@@ -374,6 +385,7 @@ def measure_zones(inputs: Inputs, tt: TravelTimes, *, config: dict, sites: Itera
     for col in ("LSOA21CD", "LSOA21NM", "LADCD", "LADNM", "LEP", "pop"):
         out[col] = z[col].to_numpy()
     out["imd_decile"] = pd.to_numeric(inputs.imd["imd_decile"], errors="coerce").reindex(codes).astype("Int64").to_numpy()
+
     car = tt.car
     for col, sid in FIXED_SITES.items():
         if node_id(NodeRole.SITE, sid) in car.columns:  # (a fixed site out of the region's reach: no column)
@@ -432,6 +444,14 @@ def measure_zones(inputs: Inputs, tt: TravelTimes, *, config: dict, sites: Itera
     out["digital_indicator"] = pd.to_numeric(dig["digital_indicator"], errors="coerce").to_numpy()
     out["digital_score"] = digital_score(dig["digital_indicator"]).to_numpy()
     out["digital_coldspot"] = dig["coldspot"].astype("boolean").fillna(False).astype(bool).to_numpy()
+    # what a zone's measures lack for want of data or network, and why (zone by zone: a block of a
+    # large region makes the same flags as the whole region would)
+    cut = tt.road_cut
+    flags = np.asarray(["" if c not in cut else f"car: the zone lies {cut[c]}; car times beyond its own roads are missing"
+                        for c in codes], dtype=object)
+    out, stop_flags = _without_missing_stops(out, inputs)
+    flags = np.where(stop_flags == "", flags, np.where(flags == "", stop_flags, flags + "; " + stop_flags))
+    out["data_flags"] = pd.array(_with_far_station_flags(out, flags, inputs), dtype="string")
     return out
 
 
@@ -442,13 +462,17 @@ def finish_scores(out: pd.DataFrame, inputs: Inputs, *, config: dict, reference:
 
     A site column of the contract the region has no site for (:data:`SITE_COLUMNS`: see
     :func:`fixed_sites` and :func:`travel_times`) is absent, not NaN: its index weight is left out and
-    ``attrs["absent_columns"]`` says why. ``stops_800m`` is missing (NaN) where the 800 m around a
-    zone reach into an ATCO area whose NaPTAN file the data lack, and ``data_flags`` says so."""
+    ``attrs["absent_columns"]`` says why. ``data_flags`` is :func:`measure_zones`'s (stops missing
+    near ATCO areas the data lack, an island's car times, a station beyond the car's reach)."""
     if reference is not None:
-        if set(reference.index) != set(out.index):
-            raise ParameterError("reference scores cover other LSOAs; score the same region for the base")
-        reference = reference.loc[out.index]
-    out, data_flags = _without_missing_stops(out, inputs)
+        # the same region (a base scenario), or a larger one holding it (England: the region ranked nationally)
+        lack = out.index.difference(reference.index)
+        if len(lack):
+            raise ParameterError(f"the reference scores lack {len(lack)} of the region's LSOAs (e.g. {list(lack[:3])}); give the "
+                                 "scores of the same region (a base scenario) or of a region holding it (--reference england)")
+        reference = reference.loc[out.index] if len(reference) == len(out) else reference
+    data_flags = (out["data_flags"].fillna("").astype(str).to_numpy() if "data_flags" in out.columns
+                  else np.full(len(out), "", dtype=object))
     absent = {c: _why_absent(c, inputs) for c in SITE_COLUMNS if c not in out.columns}
     # the indices weigh the measures the region has: not an absent site column, nor a measure with no
     # value anywhere for want of data (stops_800m in West Yorkshire), which no scale can place
@@ -496,6 +520,21 @@ def _why_absent(column: str, inputs: Inputs) -> str:
                 f"cover {len(lack)} of the region's districts (e.g. {lack[0]}): the nearest Enterprise Zone would be the nearest "
                 "of those the data happen to hold; give the region's sites with --sites")
     return f"no Enterprise Zone site lies within reach.network_km ({km:g} km) of the region"
+
+
+def _with_far_station_flags(out: pd.DataFrame, flags: np.ndarray, inputs: Inputs) -> np.ndarray:
+    """``flags`` with a note on the zones whose nearest station with weekday trains lies beyond
+    ``pt.car_max_km`` (Bude): their ``tt_car_nearest_station`` is a straight drive at least at the
+    rural lane speed (``pt.car_min_stations``), not a choice among stations."""
+    if "rail_nearest_km" not in out.columns:
+        return flags
+    from ..assumptions import load_assumptions
+
+    km = float(load_assumptions()["pt.car_max_km"])
+    far = (pd.to_numeric(out["rail_nearest_km"], errors="coerce") > km).to_numpy()
+    why = (f"tt_car_nearest_station: no station with weekday trains within pt.car_max_km ({km:g} km); "
+           "a straight drive (x access.circuity) at least at the rural lane speed to the nearest")
+    return np.where(far, np.where(flags == "", why, flags + "; " + why), flags)
 
 
 def _without_missing_stops(out: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, np.ndarray]:
@@ -800,9 +839,16 @@ def scores_to_frame(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def write_scores(gdf: gpd.GeoDataFrame, directory: str | os.PathLike, *, claims: pd.DataFrame | None | bool = True) -> dict[str, Path]:
+def write_scores(gdf: gpd.GeoDataFrame, directory: str | os.PathLike, *, claims: pd.DataFrame | None | bool = True,
+                 partitioned: bool | None = None) -> dict[str, Path]:
     """Write ``scores.gpkg`` (layer ``lsoa``), ``scores.csv``, ``claims.csv`` and ``provenance.json``
     into ``directory``, as one set: all or nothing (:func:`lisgeo.io.atomic_set`).
+
+    ``partitioned``: write the polygons as a partitioned GeoParquet dataset ``scores.parquet/``
+    (one folder per ITL1 region, ``RGN21CD=E12000004/part-0.parquet``) in place of the GeoPackage:
+    default for scores made in blocks (:mod:`lisgeo.pipeline.blocks`: all of England, 33,755 LSOAs).
+    ``geopandas.read_parquet(directory / "scores.parquet")`` (or ``dask_geopandas.read_parquet``)
+    reads it back whole, with ``RGN21CD`` as a column.
 
     Everything is computed first; the files are written under temporary names and swapped into
     place together, so a folder never holds the new ``scores.gpkg`` beside an old ``scores.csv``.
@@ -848,10 +894,20 @@ def write_scores(gdf: gpd.GeoDataFrame, directory: str | os.PathLike, *, claims:
                  # a planner's sites added to the authored ones (lisgeo.layers.sites.use_sites_file)
                  "sites_file": os.environ.get("LISGEO_SITES_FILE") or None},
     )
+    if partitioned is None:
+        partitioned = len(attrs.get("blocks") or ()) > 1
     # compute everything before writing anything; then write the set all or nothing
-    with atomic_set(directory, replaces=("scores.gpkg", "scores.csv", "claims.csv", "provenance.json")) as out:
-        out.write_frame(frame, "scores.gpkg", layer="lsoa", metadata=gpkg_metadata(prov))
-        out.write_frame(frame, "scores.csv")
+    with atomic_set(directory, replaces=("scores.gpkg", "scores.parquet", "scores.csv", "claims.csv", "provenance.json")) as out:
+        if partitioned:
+            from .blocks import _itl1_of
+
+            rgn = _itl1_of(frame["LADCD"].astype(str).unique())
+            parts = frame.assign(RGN21CD=rgn.reindex(frame["LADCD"].astype(str)).replace("", "unknown").to_numpy())
+            out.write_partitioned_parquet(parts, "scores.parquet", by="RGN21CD")
+        else:
+            out.write_frame(frame, "scores.gpkg", layer="lsoa", metadata=gpkg_metadata(prov))
+        # (beside the GeoParquet the CSV is the table alone: England's polygons as text would be 0.5 GB)
+        out.write_frame(pd.DataFrame(frame.drop(columns=frame.geometry.name)) if partitioned else frame, "scores.csv")
         if has_claims:
             out.write_frame(claims, "claims.csv")
         add_provenance(out, prov)

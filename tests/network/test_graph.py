@@ -320,21 +320,50 @@ def test_real_sites_asked_for_join_any_region(real_data):
         build_network(region="llep", sites=["atlantis"])
 
 
-def test_zone_stranded_on_a_dead_end_junction_is_an_error():
-    from lisgeo.network.graph import _check_zone_reach
-
+def _dead_end_graph(stuck: list[str]) -> nx.MultiDiGraph:
     G = nx.MultiDiGraph()
-    for n, k in [("road:1", "road"), ("road:2", "road"), ("road:3", "road"), ("zone:ok", "zone"), ("zone:stuck", "zone")]:
-        G.add_node(n, kind=k, x=0.0, y=0.0)
+    for n in ("road:1", "road:2", "road:3"):
+        G.add_node(n, kind="road", x=0.0, y=0.0)
     G.add_edge("road:1", "road:2", time_min=1.0, mode="road")
     G.add_edge("road:2", "road:1", time_min=1.0, mode="road")
     G.add_edge("road:1", "road:3", time_min=1.0, mode="road")  # road:3 is a dead end
-    for z, j in [("zone:ok", "road:2"), ("zone:stuck", "road:3")]:
+    zones = [("zone:ok", "road:2")] * ("zone:ok" not in stuck) + [(z, "road:3") for z in stuck]
+    for z, j in zones:
+        G.add_node(z, kind="zone", x=0.0, y=0.0)
         G.add_edge(z, j, time_min=1.0, mode="access_car")
         G.add_edge(j, z, time_min=1.0, mode="access_car")
-    with pytest.raises(NetworkError, match="zone:stuck") as e:
+    return G
+
+
+def test_zone_stranded_on_a_dead_end_junction_is_flagged_not_fatal():
+    """One zone of several cut off from the main road network (an island, a dead end) is recorded
+    in road_cut with a RoadCutWarning naming it; the others score."""
+    from lisgeo.errors import RoadCutWarning
+    from lisgeo.network.graph import _check_zone_reach
+
+    G = _dead_end_graph(["zone:stuck"])
+    with pytest.warns(RoadCutWarning, match="zone:stuck") as w:
         _check_zone_reach(G)
-    assert "zone:ok" not in str(e.value)
+    assert "zone:ok" not in str(w[0].message)
+    assert set(G.graph["road_cut"]) == {"zone:stuck"} and "island" in G.graph["road_cut"]["zone:stuck"]
+
+
+def test_every_zone_stranded_is_an_error():
+    """No zone both leaves into and is reached from one part of the road network: nothing can score."""
+    from lisgeo.network.graph import _check_zone_reach
+
+    G = nx.MultiDiGraph()
+    for n in ("road:1", "road:2", "road:3"):
+        G.add_node(n, kind="road", x=0.0, y=0.0)
+    G.add_edge("road:1", "road:2", time_min=1.0, mode="road")
+    G.add_edge("road:2", "road:1", time_min=1.0, mode="road")
+    G.add_edge("road:1", "road:3", time_min=1.0, mode="road")  # road:3 is a dead end
+    for z in ("zone:a", "zone:b"):
+        G.add_node(z, kind="zone", x=0.0, y=0.0)
+        G.add_edge(z, "road:3", time_min=1.0, mode="access_car")  # drives into the dead end...
+        G.add_edge("road:2", z, time_min=1.0, mode="access_car")  # ...and is reached from the loop
+    with pytest.raises(NetworkError, match="2 zone\\(s\\) cannot reach"):
+        _check_zone_reach(G)
 
 
 def test_cli_network_export(real_data, tmp_path):
