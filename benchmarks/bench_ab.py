@@ -7,7 +7,8 @@ Run by hand (never in CI), from the repository root:
     python benchmarks/bench_ab.py --a-env LISGEO_WORKERS=2 --b-env LISGEO_WORKERS=1 --warm   # one checkout, two settings
     python benchmarks/bench_ab.py --a main --command compare --scenario hs2_2b --warm --load 1
 
-A version is a git revision (``--a`` / ``--b``; left out: this checkout as it is) and a setting is
+A version is a git revision or a folder holding a ``lisgeo`` package (``--a`` / ``--b``; left out:
+this checkout as it is; a folder serves a patched copy made for one experiment) and a setting is
 environment variables for its runs (``--a-env VAR=VALUE`` / ``--b-env``, repeatable; ``LISGEO_NO_CACHE``
 and ``LISGEO_WORKERS`` are unset otherwise), so the same script compares two commits, or one
 commit with a knob on and off.
@@ -65,10 +66,13 @@ def _settle(cache: Path, timeout: float = 60.0) -> None:
 
 
 def _tree(rev: str | None, work: Path, name: str) -> Path:
-    """The folder holding version ``rev``'s ``lisgeo`` package: this checkout for None, else a
-    ``git worktree`` of the revision in ``work``; compiled first, so no run pays for it."""
+    """The folder holding version ``rev``'s ``lisgeo`` package: this checkout for None, the folder
+    ``rev`` when it holds one, else a ``git worktree`` of the revision in ``work``; compiled first,
+    so no run pays for it."""
     if rev is None:
         path = REPO
+    elif (Path(rev) / "lisgeo" / "__init__.py").is_file():
+        path = Path(rev).resolve()
     else:
         path = work / name
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-f", str(path), rev],
@@ -133,8 +137,8 @@ def _summary(label: str, runs: list[Run], attr: str) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--a", default=None, help="version A: a git revision (default: this checkout as it is)")
-    ap.add_argument("--b", default=None, help="version B: a git revision (default: this checkout as it is)")
+    ap.add_argument("--a", default=None, help="version A: a git revision or a folder (default: this checkout as it is)")
+    ap.add_argument("--b", default=None, help="version B: a git revision or a folder (default: this checkout as it is)")
     ap.add_argument("--a-env", action="append", default=[], metavar="VAR=VALUE", help="environment of A's runs (repeatable)")
     ap.add_argument("--b-env", action="append", default=[], metavar="VAR=VALUE", help="environment of B's runs (repeatable)")
     ap.add_argument("--command", default="score", choices=["score", "build", "compare"])
@@ -189,7 +193,7 @@ def main(argv=None) -> int:
                     print(f"  load average at the runs' start: {min(r.load for r in a + b):.1f}-{max(r.load for r in a + b):.1f}")
             finally:
                 for v, path in trees.items():
-                    if path != REPO:  # (only the worktrees this run made)
+                    if path.parent == work:  # (only the worktrees this run made)
                         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(path)],
                                        capture_output=True, text=True)
     finally:
