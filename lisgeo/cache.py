@@ -5,7 +5,9 @@ Everything lives under ``lisgeo.catalog.cache_dir()/results/<kind>/<key><suffix>
 (``LISGEO_CACHE_DIR`` moves it); ``LISGEO_NO_CACHE=1`` switches every cache off (:func:`enabled`),
 as ``turned_off()`` does for a block and ``score_region(cache=False)`` for one call. The API:
 :func:`make_key`; :func:`store_frame` / :func:`load_frame` (a frame with its ``attrs``, exactly);
-:func:`store_pickle` / :func:`load_pickle` (any object); :func:`clear`. Kinds include:
+:func:`store_pickle` / :func:`load_pickle` (any object); :func:`clear`. In the ``lisgeo`` command a
+pickle stored with ``defer=True`` (a built network) is written by a detached copy of the command
+after it has returned (:func:`defer_writes`, :func:`write_deferred`). Kinds include:
 
 * ``scores/<key>.parquet`` – :func:`lisgeo.pipeline.score.score_region`'s frame (GeoParquet, with
   its ``attrs`` as tagged JSON in the file's metadata, so dtypes, index, CRS and every ``attrs``
@@ -67,8 +69,8 @@ import pandas as pd
 
 __all__ = ["ENV_NO_CACHE", "enabled", "turned_off", "results_dir", "entry_path", "make_key", "code_digest", "file_digest",
            "authored_digests", "dataset_digests", "frame_digest", "store_frame", "load_frame", "store_pickle",
-           "load_pickle", "attrs_to_json", "attrs_from_json", "AUTHORED_FILES", "clear", "DamagedEntry", "sweep", "stale",
-           "STALE_GONE_S", "STALE_AFTER_S"]
+           "load_pickle", "defer_writes", "write_deferred", "attrs_to_json", "attrs_from_json", "AUTHORED_FILES", "clear",
+           "DamagedEntry", "sweep", "stale", "STALE_GONE_S", "STALE_AFTER_S"]
 
 log = logging.getLogger(__name__)
 
@@ -684,9 +686,57 @@ def load_frame(kind: str, key: str, expect: type | tuple[type, ...] = pd.DataFra
     return _entry(entry_path(kind, key, ".parquet"), decode)
 
 
-def store_pickle(kind: str, key: str, obj: Any) -> Path | None:
-    """Write ``obj`` as the entry ``kind/key``; None when it cannot be stored."""
+#: Pickles kept back by ``store_pickle(defer=True)`` until :func:`write_deferred`; None (the
+#: default, and in a caller's Python session): written at once.
+_DEFERRED: dict[tuple[str, str], Any] | None = None
+
+
+def defer_writes() -> None:
+    """In the one-shot ``lisgeo`` command: ``store_pickle(..., defer=True)`` keeps its object back
+    until :func:`write_deferred`, which writes it after the command's output is out (a cold ``lisgeo
+    score`` no longer waits 0.6-0.7 s for D2N2's network to be pickled: ``benchmarks/README.md``).
+    Nothing is kept back where the platform cannot fork."""
+    global _DEFERRED
+    if hasattr(os, "fork"):
+        _DEFERRED = {}
+
+
+def write_deferred() -> None:
+    """Write what ``store_pickle(defer=True)`` kept back, in a detached copy of this process (its own
+    session, no terminal, nothing to report), so that the command returns first; here when it
+    cannot fork. A command started meanwhile that needs such an entry finds none and makes it
+    again (never half an entry: each is moved into place whole)."""
+    global _DEFERRED
+    items, _DEFERRED = list((_DEFERRED or {}).items()), None
+    if not items:
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = -1
+    if pid > 0:
+        return
+    try:
+        if pid == 0:
+            os.setsid()
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):  # (a caller reading the command's output gets its end at once)
+                os.dup2(null, fd)
+        for (kind, key), obj in items:
+            store_pickle(kind, key, obj)
+    finally:
+        if pid == 0:
+            os._exit(0)
+
+
+def store_pickle(kind: str, key: str, obj: Any, *, defer: bool = False) -> Path | None:
+    """Write ``obj`` as the entry ``kind/key``; None when it cannot be stored. ``defer``: in the
+    ``lisgeo`` command (:func:`defer_writes`), written after it returns (:func:`write_deferred`);
+    ``obj`` must not change meanwhile (the network builds are frozen)."""
     path = entry_path(kind, key, ".pickle")
+    if defer and _DEFERRED is not None:
+        _DEFERRED[(kind, key)] = obj
+        return path
 
     def write(fh: Any) -> None:
         pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -697,6 +747,8 @@ def store_pickle(kind: str, key: str, obj: Any) -> Path | None:
 def load_pickle(kind: str, key: str, expect: type | tuple[type, ...] = object) -> Any:
     """The object stored as ``kind/key`` (of type ``expect``), or None when absent or damaged in
     any way (see the module docstring: a damaged entry is a miss, and removed)."""
+    if _DEFERRED and (kind, key) in _DEFERRED:  # kept back by this process: written now, read as any entry
+        store_pickle(kind, key, _DEFERRED.pop((kind, key)))
 
     def decode(payload: memoryview) -> Any:
         from ._gc import gc_paused

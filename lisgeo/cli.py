@@ -806,12 +806,16 @@ def run() -> None:
     """The ``lisgeo`` command: :func:`main`, then a quick exit. The exit handlers run and the output
     is flushed, but the interpreter does not free the run's objects one by one, which takes about
     0.8 s after a run that held a region's network. The cyclic garbage collector is off for the run
-    (:func:`lisgeo._gc.collect_never`). (Call :func:`main` to run the CLI inside a Python process.)"""
+    (:func:`lisgeo._gc.collect_never`), and a network built for the disk cache is written after the
+    command has returned (:func:`lisgeo.cache.write_deferred`). (Call :func:`main` to run the CLI
+    inside a Python process.)"""
     import atexit
 
+    from . import cache
     from ._gc import collect_never
 
     collect_never()
+    cache.defer_writes()
     code = main()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
@@ -819,6 +823,7 @@ def run() -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
+    cache.write_deferred()
     os._exit(code)
 
 

@@ -500,3 +500,29 @@ def test_gc_paused_restores_the_collector_and_nests():
         assert not gc.isenabled()  # off before: left off
     finally:
         gc.enable()
+
+
+def test_in_the_command_a_kept_back_pickle_is_written_after_it_returns(cache_dir, monkeypatch):
+    """``store_pickle(defer=True)``: written at once in a Python session; in the ``lisgeo`` command
+    (``defer_writes``) kept back, written first if this process reads it, else by a detached copy
+    of the process (``write_deferred``), as an entry like any other (checksummed, checked on read)."""
+    import time
+
+    monkeypatch.setattr(cache, "_DEFERRED", None)
+    big = {"graph": list(range(50_000))}
+    assert cache.store_pickle("network", "session", big, defer=True).is_file()  # a session: at once
+    cache.defer_writes()
+    path = cache.store_pickle("network", "kept", big, defer=True)
+    assert not path.exists()
+    assert cache.load_pickle("network", "kept") == big  # read by this process: written first
+    later = cache.store_pickle("network", "later", big, defer=True)
+    assert not later.exists()
+    cache.write_deferred()
+    assert cache._DEFERRED is None  # (this process goes on writing at once)
+    for _ in range(400):
+        if later.exists():
+            break
+        time.sleep(0.05)
+    assert cache.load_pickle("network", "later") == big
+    assert later.read_bytes()[: cache._HEADER.size][:8] == cache._MAGIC
+    assert not list(later.parent.glob(".*.tmp"))

@@ -166,8 +166,8 @@ def _build_cached(region_key: tuple[str, ...], scenario_path: str, over_key: tup
             sc = load_scenario(scenario_path)
             base = _base_at_hand(region_key, sc, over_key, buffer_km, sites, cif)
             G = _build(get_region(list(region_key)), sc, dict(over_key), buffer_km, sites, base=base, cif=cif)
-            if disk_key is not None:
-                cache.store_pickle("network", disk_key, G)
+            if disk_key is not None:  # (in the lisgeo command: written after it returns)
+                cache.store_pickle("network", disk_key, G, defer=True)
     _BUILT_BY_ARGS[(region_key, scenario_path, over_key, buffer_km, stamp, sites, cif)] = G
     return G
 
