@@ -7,11 +7,9 @@ Run by hand (never in CI):  python benchmarks/bench_everyday.py [--region d2n2] 
    *cold* = an empty cache folder (nothing cached: layers read, network built, IoD parsed, scored),
    *warm* = the same command again on the cache the cold run left. ``lisgeo score`` also
    recomputes the strategy's claims and writes scores.gpkg/csv; ``score_region`` alone is timed
-   too (``python -c``), and ``lisgeo score --no-claims``. Commands use the machine's default
-   processes (``LISGEO_WORKERS`` unset: two on two cores, :mod:`lisgeo.background`); the cold
-   ``lisgeo score`` and ``lisgeo build`` also run with ``LISGEO_WORKERS=1`` in the same round, the
-   peer that says what the second process gains. Each round uses new cache folders; min and
-   median over the rounds.
+   too (``python -c``), and ``lisgeo score --no-claims``. Each round uses new cache folders; min
+   and median over the rounds. (What a change gains is measured by ``bench_ab.py``: interleaved
+   pairs in the same minutes.)
 2. Per-call overheads, in this process on the region's real graph, before (the old code path,
    reproduced here) and after, min of ``--repeats`` runs: the engine's graph fingerprint per matrix
    call, the copy ``build_network`` made per call, two passes over the edges for the car and rail
@@ -40,28 +38,15 @@ os.environ.setdefault("LISGEO_DATA_DIR", os.path.join(os.path.dirname(__file__),
 os.environ.pop("LISGEO_NO_CACHE", None)
 
 
-def _run(cmd: list[str], cache: Path, workers: int | None = None) -> float:
+def _run(cmd: list[str], cache: Path) -> float:
     env = {**os.environ, "LISGEO_CACHE_DIR": str(cache)}
     env.pop("LISGEO_NO_CACHE", None)
-    env.pop("LISGEO_WORKERS", None)
-    if workers is not None:
-        env["LISGEO_WORKERS"] = str(workers)
     t = time.perf_counter()
     res = subprocess.run(cmd, env=env, capture_output=True, text=True)
     sec = time.perf_counter() - t
     if res.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stderr[-2000:]}")
-    _settle(cache)
     return sec
-
-
-def _settle(cache: Path, timeout: float = 60.0) -> None:
-    """Wait until the command's write-behind (:func:`lisgeo.cache.write_behind`: what it kept back,
-    written by a detached copy of it after it returned, each entry marked ``<entry>.writing``) is
-    done, so that the next command is not timed on a machine still busy with the last one's writes."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and any(cache.rglob("*.writing")):
-        time.sleep(0.05)
 
 
 def commands(region: str, rounds: int, skip_build: bool, work: Path) -> list[tuple[str, list[float], str]]:
@@ -81,21 +66,12 @@ def commands(region: str, rounds: int, skip_build: bool, work: Path) -> list[tup
                 rows.setdefault(f"{what}, {state}", []).append(sec)
                 print(f"  round {r + 1}: {what}, {state}: {sec:.1f} s", flush=True)
             shutil.rmtree(cache, ignore_errors=True)
-            if what == "lisgeo score":  # the peer: the same cold run in one process (LISGEO_WORKERS=1)
-                sec = _run(cmd + ["-o", str(work / f"out-1p-{r}")], cache, workers=1)
-                rows.setdefault(f"{what}, cold, 1 process", []).append(sec)
-                print(f"  round {r + 1}: {what}, cold, 1 process: {sec:.1f} s", flush=True)
-                shutil.rmtree(cache, ignore_errors=True)
         if not skip_build:
             cache = work / f"cache-build-{r}"
             for state in ("cold", "warm"):
                 sec = _run(lisgeo + ["build", "--region", region, "-o", str(work / f"build-{r}-{state}")], cache)
                 rows.setdefault(f"lisgeo build, {state}", []).append(sec)
                 print(f"  round {r + 1}: lisgeo build, {state}: {sec:.1f} s", flush=True)
-            shutil.rmtree(cache, ignore_errors=True)
-            sec = _run(lisgeo + ["build", "--region", region, "-o", str(work / f"build-1p-{r}")], cache, workers=1)
-            rows.setdefault("lisgeo build, cold, 1 process", []).append(sec)
-            print(f"  round {r + 1}: lisgeo build, cold, 1 process: {sec:.1f} s", flush=True)
             shutil.rmtree(cache, ignore_errors=True)
     return [(k, v, targets.get(k, "")) for k, v in rows.items()]
 

@@ -51,7 +51,7 @@ __all__ = [
 _export, __dir__ = lazy_exports(__name__, _HOMES, globals(), __all__)
 #: The stages and helpers, imported on first use as attributes too (``lisgeo.layers`` after a bare
 #: ``import lisgeo``, as when this file imported them).
-_SUBMODULES = frozenset({"assumptions", "background", "cache", "catalog", "checks", "config", "io", "layers", "mapping",
+_SUBMODULES = frozenset({"assumptions", "cache", "catalog", "checks", "config", "io", "layers", "mapping",
                          "measures", "network", "pipeline", "provenance", "regions", "status"})
 
 

@@ -26,7 +26,7 @@ def gc_paused() -> Iterator[None]:
 
 def collect_never() -> None:
     """Turn the cyclic garbage collector off for the rest of a one-shot process: the ``lisgeo``
-    command and its second process (:mod:`lisgeo.background`), never a caller's Python session.
+    command, never a caller's Python session.
 
     A command makes millions of long-lived objects (a network's dicts, map pages' element trees,
     frames' text) and little cyclic garbage: each full collection scans them all again for almost

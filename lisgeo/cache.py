@@ -1,7 +1,13 @@
-"""Disk caches of slow results: scores, built networks and parsed data files.
+"""Disk caches of slow results: a keyed store of files, one setting turns it off.
 
-Everything lives under ``lisgeo.catalog.cache_dir()/results/<kind>/`` (``LISGEO_CACHE_DIR`` moves it;
-``LISGEO_NO_CACHE=1`` switches every cache off, as ``score_region(cache=False)`` does for one call):
+As OSMnx's cache: a key names one file, and a result is looked up by its key before it is made.
+Everything lives under ``lisgeo.catalog.cache_dir()/results/<kind>/<key><suffix>``
+(``LISGEO_CACHE_DIR`` moves it); ``LISGEO_NO_CACHE=1`` switches every cache off (:func:`enabled`),
+as ``turned_off()`` does for a block and ``score_region(cache=False)`` for one call. The API:
+:func:`make_key`; :func:`store_frame` / :func:`load_frame` (a frame with its ``attrs``, exactly);
+:func:`store_pickle` / :func:`load_pickle` (any object); :func:`clear`. In the ``lisgeo`` command a
+pickle stored with ``defer=True`` (a built network) is written by a detached copy of the command
+after it has returned (:func:`defer_writes`, :func:`write_deferred`). Kinds include:
 
 * ``scores/<key>.parquet`` – :func:`lisgeo.pipeline.score.score_region`'s frame (GeoParquet, with
   its ``attrs`` as tagged JSON in the file's metadata, so dtypes, index, CRS and every ``attrs``
@@ -9,9 +15,8 @@ Everything lives under ``lisgeo.catalog.cache_dir()/results/<kind>/`` (``LISGEO_
 * ``network/<key>.pickle`` – :func:`lisgeo.network.build_network`'s graph before its per-call
   additions (a pickle: the cache folder is the user's own, as for any download cache);
 * ``rda/<sha256>.parquet`` – the IoD ``.rda`` files parsed (:mod:`lisgeo.layers.deprivation`);
-* ``rows/<key>.pickle`` – forward searches of the travel-time engine that another process scoring a
-  scenario of the same network reads back (:func:`lisgeo.network.engine.share_rows`; only while
-  ``lisgeo build`` scores another scenario in its second process).
+* ``inputs``, ``layers``, ``claims``, ``boundaries``, ``maps`` – the region's layers for scoring,
+  layer reads, the recomputed claims, a region's small areas, drawn maps.
 
 A key is the sha256 of a canonical JSON of *everything that can change the result*
 (:func:`make_key`): the lisgeo version and a digest of the package's own source (so an edited
@@ -32,19 +37,17 @@ and it is reported once, at debug level (logger ``lisgeo.cache``). A cache never
 and never changes a result.
 
 Leftovers of killed runs (:func:`sweep`, at a process's first use of the cache, at most once a
-minute across processes): a
-temporary ``.tmp`` file of an entry being written, a ``.writing`` marker of a write-behind, and the
-second process's ``lisgeo-claims-*`` folder in the temporary folder
-(:func:`lisgeo.background.sweep_temp`) are removed when they are stale: their owner (the process id
-in the name or marker) no longer runs on this machine and they have not been touched for
-:data:`STALE_GONE_S`, or, whoever the owner, they have not been touched for :data:`STALE_AFTER_S`.
-A live writer touches its file all the time (the largest entry, D2N2's network, takes about a
-second), so nothing another live process is writing is removed.
+minute across processes): the temporary ``.tmp`` file of an entry a killed process was writing is
+removed when it is stale: its owner (the process id in its name) no longer runs on this machine and
+it has not been touched for :data:`STALE_GONE_S`, or, whoever the owner, it has not been touched
+for :data:`STALE_AFTER_S`. A live writer touches its file all the time (the largest entry, D2N2's
+network, takes about half a second), so nothing another live process is writing is removed.
 """
 
 from __future__ import annotations
 
-import atexit
+import contextlib
+import contextvars
 import functools
 import hashlib
 import io
@@ -58,17 +61,16 @@ import struct
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .config import ENV_NO_CACHE, cache_enabled as enabled, cache_turned_off as turned_off
 
 __all__ = ["ENV_NO_CACHE", "enabled", "turned_off", "results_dir", "entry_path", "make_key", "code_digest", "file_digest",
            "authored_digests", "dataset_digests", "frame_digest", "store_frame", "load_frame", "store_pickle",
-           "load_pickle", "attrs_to_json", "attrs_from_json", "AUTHORED_FILES", "clear", "DamagedEntry", "sweep", "stale",
-           "STALE_GONE_S", "STALE_AFTER_S"]
+           "load_pickle", "defer_writes", "write_deferred", "attrs_to_json", "attrs_from_json", "AUTHORED_FILES", "clear",
+           "DamagedEntry", "sweep", "stale", "STALE_GONE_S", "STALE_AFTER_S"]
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +89,31 @@ STALE_GONE_S = 60.0
 STALE_AFTER_S = 3600.0
 
 
-# ------------------------------------------------------------------ where and whether
-# (whether: ``enabled``, ``turned_off`` and ``ENV_NO_CACHE`` live in :mod:`lisgeo.config`, which
-# imports nothing heavy, so that the ``lisgeo`` command can start its second process before it
-# imports pandas; they are this module's API)
+# ------------------------------------------------------------------ whether and where
+#: Set (to anything but "", 0, false, no, off) to turn every disk cache off.
+ENV_NO_CACHE = "LISGEO_NO_CACHE"
+#: True inside :func:`turned_off`.
+_OFF: contextvars.ContextVar[bool] = contextvars.ContextVar("lisgeo_cache_off", default=False)
+
+
+def enabled(flag: bool | None = True) -> bool:
+    """Whether the disk caches are on: ``flag`` (False turns them off for a call), not inside
+    :func:`turned_off` and not ``LISGEO_NO_CACHE``."""
+    if flag is False or _OFF.get():
+        return False
+    return os.environ.get(ENV_NO_CACHE, "").strip().lower() in ("", "0", "false", "no", "off")
+
+
+@contextlib.contextmanager
+def turned_off() -> Iterator[None]:
+    """No disk cache is read or written inside (e.g. ``load_layer(cache=False)``: a fresh read, all
+    the way down)."""
+    token = _OFF.set(True)
+    try:
+        yield
+    finally:
+        _OFF.reset(token)
+
 
 
 def results_dir() -> Path:
@@ -468,18 +491,9 @@ def _tmp_owner(name: str) -> int | None:
     return None
 
 
-def _marker_owner(path: Path) -> int | None:
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except (OSError, ValueError):
-        return None
-    return int(text) if text.isdigit() else None
-
-
 def sweep(*, now: float | None = None) -> list[Path]:
-    """Remove the stale leftovers of killed runs (the module docstring's rule): temporary ``.tmp``
-    files and ``.writing`` markers in the cache, and the second process's claims folders in the
-    temporary folder (:func:`lisgeo.background.sweep_temp`). Returns what was removed."""
+    """Remove the stale leftovers of killed runs (the module docstring's rule): the temporary
+    ``.tmp`` files in the cache. Returns what was removed."""
     removed: list[Path] = []
     root = results_dir()
     try:
@@ -492,23 +506,14 @@ def sweep(*, now: float | None = None) -> list[Path]:
         except OSError:
             continue
         for e in entries:
-            name = e.name
-            if name.startswith(".") and name.endswith(".tmp"):
-                owner = _tmp_owner(name)
-            elif name.endswith(".writing"):
-                owner = _marker_owner(Path(e.path))
-            else:
+            if not (e.name.startswith(".") and e.name.endswith(".tmp")):
                 continue
             try:
-                mtime = e.stat(follow_symlinks=False).st_mtime
-                if stale(mtime, owner, now=now):
+                if stale(e.stat(follow_symlinks=False).st_mtime, _tmp_owner(e.name), now=now):
                     os.unlink(e.path)
                     removed.append(Path(e.path))
             except OSError:  # gone meanwhile, or not ours to remove
                 pass
-    from . import background
-
-    removed += background.sweep_temp(now=now)
     if removed:
         log.debug("lisgeo cache: removed %d leftover(s) of killed runs: %s", len(removed), ", ".join(map(str, removed)))
     return removed
@@ -542,14 +547,6 @@ def _sweep_once() -> None:
         sweep()
     except Exception as exc:  # tidying up never makes a run fail
         log.debug("lisgeo cache: could not look for leftovers (%s: %s)", type(exc).__name__, exc)
-
-
-def _await(kind: str, key: str) -> None:
-    """Wait for the entry ``kind/key`` if a second process is making it (:mod:`lisgeo.background`)."""
-    from . import background
-
-    if background._ACTIVE:
-        background.wait_for(f"{kind}:{key}")
 
 
 def store_frame(kind: str, key: str, df: pd.DataFrame) -> Path | None:
@@ -679,7 +676,6 @@ def _decode_frame(payload: memoryview) -> pd.DataFrame:
 def load_frame(kind: str, key: str, expect: type | tuple[type, ...] = pd.DataFrame) -> pd.DataFrame | None:
     """The frame stored as ``kind/key`` with its ``attrs`` (an instance of ``expect``), or None when
     absent or damaged in any way (see the module docstring: a damaged entry is a miss, and removed)."""
-    _await(kind, key)
 
     def decode(payload: memoryview) -> pd.DataFrame:
         df = _decode_frame(payload)
@@ -690,29 +686,57 @@ def load_frame(kind: str, key: str, expect: type | tuple[type, ...] = pd.DataFra
     return _entry(entry_path(kind, key, ".parquet"), decode)
 
 
-_DEFERRED: dict[tuple[str, str], Any] = {}
+#: Pickles kept back by ``store_pickle(defer=True)`` until :func:`write_deferred`; None (the
+#: default, and in a caller's Python session): written at once.
+_DEFERRED: dict[tuple[str, str], Any] | None = None
+
+
+def defer_writes() -> None:
+    """In the one-shot ``lisgeo`` command: ``store_pickle(..., defer=True)`` keeps its object back
+    until :func:`write_deferred`, which writes it after the command's output is out (a cold ``lisgeo
+    score`` no longer waits 0.6-0.7 s for D2N2's network to be pickled: ``benchmarks/README.md``).
+    Nothing is kept back where the platform cannot fork."""
+    global _DEFERRED
+    if hasattr(os, "fork"):
+        _DEFERRED = {}
+
+
+def write_deferred() -> None:
+    """Write what ``store_pickle(defer=True)`` kept back, in a detached copy of this process (its own
+    session, no terminal, nothing to report), so that the command returns first; here when it
+    cannot fork. A command started meanwhile that needs such an entry finds none and makes it
+    again (never half an entry: each is moved into place whole)."""
+    global _DEFERRED
+    items, _DEFERRED = list((_DEFERRED or {}).items()), None
+    if not items:
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = -1
+    if pid > 0:
+        return
+    try:
+        if pid == 0:
+            os.setsid()
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):  # (a caller reading the command's output gets its end at once)
+                os.dup2(null, fd)
+        for (kind, key), obj in items:
+            store_pickle(kind, key, obj)
+    finally:
+        if pid == 0:
+            os._exit(0)
 
 
 def store_pickle(kind: str, key: str, obj: Any, *, defer: bool = False) -> Path | None:
-    """Write ``obj`` as the entry ``kind/key``; None when it cannot be stored.
-
-    ``defer``: while a second process (:mod:`lisgeo.background`) works for this one, the write
-    (D2N2's network: 0.7 s) waits until this process would wait for the other anyway
-    (:func:`flush_deferred`, called by :func:`lisgeo.background.wait_for`, by ``score_region`` when
-    it is done, and at exit; in the ``lisgeo`` command a forked writer takes them over at the first
-    wait, or after the command: :func:`write_behind`); with no second process, or when the second process is to read the
-    entry (:func:`lisgeo.background.wanted`), it is written at once (in the ``lisgeo`` command, the
-    latter by a forked writer beside this process's work, :func:`_fork_writer`). ``obj`` must not
-    change meanwhile (the network builds are frozen)."""
+    """Write ``obj`` as the entry ``kind/key``; None when it cannot be stored. ``defer``: in the
+    ``lisgeo`` command (:func:`defer_writes`), written after it returns (:func:`write_deferred`);
+    ``obj`` must not change meanwhile (the network builds are frozen)."""
     path = entry_path(kind, key, ".pickle")
-    if defer:
-        from . import background
-
-        if background._ACTIVE and not background.wanted(f"{kind}:{key}"):
-            _DEFERRED[(kind, key)] = obj
-            return path
-        if background._ACTIVE and WRITE_BEHIND and _fork_writer([((kind, key), obj)]):
-            return path  # wanted by the second process: written beside this one's work, as write_behind does
+    if defer and _DEFERRED is not None:
+        _DEFERRED[(kind, key)] = obj
+        return path
 
     def write(fh: Any) -> None:
         pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -720,119 +744,11 @@ def store_pickle(kind: str, key: str, obj: Any, *, defer: bool = False) -> Path 
     return path if _write_atomic(path, write) else None
 
 
-def flush_deferred() -> None:
-    """Write every deferred pickle now (:func:`store_pickle`)."""
-    while _DEFERRED:
-        (kind, key), obj = next(iter(_DEFERRED.items()))
-        del _DEFERRED[(kind, key)]
-        store_pickle(kind, key, obj)
-
-
-atexit.register(flush_deferred)
-
-#: How long a reader waits for an entry that a finished command is still writing (:func:`write_behind`).
-WRITE_BEHIND_WAIT_S = 60.0
-#: Set by the ``lisgeo`` command: what is kept back is written after it returns (:func:`write_behind`),
-#: not when a stage is done with it.
-WRITE_BEHIND = False
-
-
-def _marker(path: Path) -> Path:
-    return path.with_name(path.name + ".writing")
-
-
-def write_behind() -> bool:
-    """At the end of a one-shot command (the ``lisgeo`` command, never a caller's session): hand
-    the deferred pickles (:func:`store_pickle`) to a detached copy of this process that writes them
-    after the command has returned (D2N2's network: 0.6 s). Each entry gets a marker first
-    (``<entry>.writing``), removed once it is written or given up: a reader that finds the marker
-    and no entry waits for it (:func:`writing`), so a command run at once after this one reads the
-    network rather than building it again. False (nothing handed over: the caller writes them as
-    usual) when nothing is deferred or this platform cannot fork."""
-    if not _DEFERRED or not _fork_writer(list(_DEFERRED.items())):
-        return False
-    _DEFERRED.clear()
-    return True
-
-
-def _fork_writer(items: list) -> bool:
-    """Write the pickles ``items`` (``((kind, key), obj)``) in a detached copy of this process, each
-    entry marked ``<entry>.writing`` until it is written (:func:`writing`); False (nothing marked,
-    nothing forked) when the platform cannot fork. Only in the one-shot ``lisgeo`` command
-    (:data:`WRITE_BEHIND`): at its end (:func:`write_behind`), and while it runs for an entry its
-    second process is to read (D2N2's network for ``lisgeo build``'s other scenarios: 0.7 s of
-    pickling off this process's path)."""
-    if not items or not hasattr(os, "fork"):
-        return False
-    markers = []
-    try:
-        for (kind, key), _ in items:
-            m = _marker(entry_path(kind, key, ".pickle"))
-            m.parent.mkdir(parents=True, exist_ok=True)
-            m.write_text(str(os.getpid()), encoding="ascii")  # its owner (the writer's, once forked)
-            markers.append(m)
-        pid = os.fork()
-    except OSError:
-        for m in markers:
-            m.unlink(missing_ok=True)
-        return False
-    if pid == 0:  # the writer: its own session, no terminal, nothing to report
-        try:
-            for m in markers:  # the writer owns them now: a reader stops waiting if it dies
-                try:
-                    m.write_text(str(os.getpid()), encoding="ascii")
-                except OSError:
-                    pass
-            os.setsid()
-            null = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(null, fd)
-            for ((kind, key), obj), m in zip(items, markers):
-                try:
-                    store_pickle(kind, key, obj)
-                finally:
-                    m.unlink(missing_ok=True)
-        finally:
-            os._exit(0)
-    return True
-
-
-def writing(kind: str, key: str) -> bool:
-    """Wait while the entry ``kind/key`` (a pickle) is being written by a command that has
-    finished (:func:`write_behind`); True when it was (read it now), False when it was not.
-    A marker whose writer (the process id it holds) no longer runs, or older than
-    :data:`WRITE_BEHIND_WAIT_S`, is a writer that died: removed, not waited for."""
-    m = _marker(entry_path(kind, key, ".pickle"))
-    waited = False
-    while True:
-        try:
-            age = time.time() - m.stat().st_mtime
-        except OSError:  # no marker (any more): written, or given up
-            return waited
-        owner = _marker_owner(m)
-        if age > WRITE_BEHIND_WAIT_S or (owner is not None and not _alive(owner) and m.exists()):
-            m.unlink(missing_ok=True)
-            return waited
-        waited = True
-        time.sleep(0.05)
-
-
-def pickle_at_hand(kind: str, key: str) -> bool:
-    """Whether the pickle ``kind/key`` is stored, kept back by this process, or being written by a
-    command that has finished (:func:`write_behind`): :func:`load_pickle` will have it."""
-    path = entry_path(kind, key, ".pickle")
-    return path.is_file() or (kind, key) in _DEFERRED or _marker(path).exists()
-
-
 def load_pickle(kind: str, key: str, expect: type | tuple[type, ...] = object) -> Any:
     """The object stored as ``kind/key`` (of type ``expect``), or None when absent or damaged in
     any way (see the module docstring: a damaged entry is a miss, and removed)."""
-    if (kind, key) in _DEFERRED:  # kept back by this process: written first, then read as any entry
+    if _DEFERRED and (kind, key) in _DEFERRED:  # kept back by this process: written now, read as any entry
         store_pickle(kind, key, _DEFERRED.pop((kind, key)))
-    _await(kind, key)
-    path = entry_path(kind, key, ".pickle")
-    if not path.exists():
-        writing(kind, key)  # a command that has returned may still be writing it (write_behind)
 
     def decode(payload: memoryview) -> Any:
         from ._gc import gc_paused
@@ -843,4 +759,4 @@ def load_pickle(kind: str, key: str, expect: type | tuple[type, ...] = object) -
             raise DamagedEntry(f"expected {expect}, found {type(obj).__name__}")
         return obj
 
-    return _entry(path, decode)
+    return _entry(entry_path(kind, key, ".pickle"), decode)

@@ -378,19 +378,15 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
     """
     _check_gtfs_options(click.get_current_context(), gtfs, gtfs_date, departure, window_min)
     _start(f"lisgeo score {region} ({scenario}): reading layers and building the network")
-    from . import background
     from .io import check_output_dir
 
     check_output_dir(output)  # an output folder that cannot be written fails here, before the work
-    background.prestart(preload=_preload("score", claims=not no_claims))  # (started by run() already in the command)
     from .pipeline import recompute_claims, score_region, write_scores
-    from .pipeline.claims import claims_task
 
-    # the claims, independent of the scores, are recomputed alongside on a second core; the stages'
-    # lines come from the scoring log (shown on a terminal, or with -v)
+    # the stages' lines come from the scoring log (shown on a terminal, or with -v)
     gdf = score_region(region=region, scenario=scenario, weights=weights, progress=False,
                        gtfs=list(gtfs) or None, gtfs_date=gtfs_date, departure=departure, window_min=window_min,
-                       cif=cif, warm=[] if no_claims else [claims_task(region)])
+                       cif=cif)
     click.echo(f"public transport: {gdf.attrs['public_transport']}")
     claims = None if no_claims else recompute_claims(region)
     paths = write_scores(gdf, output, claims=claims if claims is not None else False)
@@ -416,11 +412,9 @@ def compare_cmd(region: str, base: str, scenario: str, threshold: float, output:
     """Compare a scenario with a base: per-LSOA deltas, winners and losers, district summary."""
     _minutes(threshold, "--threshold", 0, MAX_THRESHOLD_MIN, lo_open=True)
     _start(f"lisgeo compare {region}: scoring {base} and {scenario}")
-    from . import background
     from .io import check_output_dir
 
     check_output_dir(output)  # before the work
-    background.prestart(preload=_preload("compare"))
     from .pipeline import compare_scenarios, write_comparison
 
     cmp = compare_scenarios(region=region, base=base, scenario=scenario, threshold_min=threshold, progress=False)
@@ -600,11 +594,9 @@ def build_cmd(region: str, output: Path, maps_dir: Path | None, scenario: str | 
     to DIR/scores/ (scores.gpkg, scores.csv, claims.csv), so every map can be traced to its numbers.
     """
     _start(f"lisgeo build {region}: reading layers, building the network and scoring, then every map and the report")
-    from . import background
     from .io import check_output_dir
 
     check_output_dir(output)  # before the work
-    background.prestart(preload=_preload("build"))  # its tasks build the other scenarios' networks
     from .pipeline.maps import build_region
 
     res = build_region(region=region, out_dir=output, maps_dir=maps_dir, scenario=scenario, inline=inline,
@@ -886,60 +878,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-#: The commands that give work to a second process (:mod:`lisgeo.background`), and the modules it
-#: imports before its tasks come, besides the layers and the scoring stage: ``lisgeo build``'s tasks
-#: build the other scenarios' networks; ``lisgeo score``'s last task recomputes the claims, which
-#: route over England's roads and read the 1 km population grid.
-_SECOND_PROCESS: dict[str, tuple[str, ...]] = {"score": ("lisgeo.network", "rasterio"), "compare": (),
-                                              "build": ("lisgeo.network",)}
-
-
-def _preload(command: str, *, claims: bool = True) -> tuple[str, ...]:
-    """What ``command``'s second process imports ahead (``_SECOND_PROCESS``; nothing for the claims
-    of a ``lisgeo score --no-claims``)."""
-    return () if command == "score" and not claims else _SECOND_PROCESS.get(command, ())
-
-
-def _start_second_process(args: list[str]) -> None:
-    """Start the second process of the command in ``args`` at once (:func:`lisgeo.background.prestart`),
-    before this process imports pandas and the stages: it then imports them on the other core at the
-    same time, and has imported what its last tasks need by the time they come (the command's own
-    ``prestart`` call then finds it). Nothing for other commands, for ``--help``, or with one process."""
-    command = next((a for a in args if not a.startswith("-")), None)
-    if command not in _SECOND_PROCESS or any(a in ("-h", "--help", "--version") for a in args):
-        return
-    from . import background
-
-    try:
-        background.prestart(preload=_preload(command, claims="--no-claims" not in args))
-    except LisgeoError:  # e.g. LISGEO_WORKERS=abc: the command's own prestart says it in one line
-        pass
-
-
 def run() -> None:
-    """The ``lisgeo`` command: :func:`main`, then a quick exit. The exit handlers run (the second
-    process is ended, kept-back cache entries are written) and the output is flushed, but the
-    interpreter does not free the run's objects one by one, which takes about 0.8 s after a run
-    that held a region's network. The cyclic garbage collector is off for the run
-    (:func:`lisgeo._gc.collect_never`), and cache entries kept back are written after the command
-    has returned (:func:`lisgeo.cache.write_behind`). (Call :func:`main` to run the CLI inside a Python process.)"""
+    """The ``lisgeo`` command: :func:`main`, then a quick exit. The exit handlers run and the output
+    is flushed, but the interpreter does not free the run's objects one by one, which takes about
+    0.8 s after a run that held a region's network. The cyclic garbage collector is off for the run
+    (:func:`lisgeo._gc.collect_never`), and a network built for the disk cache is written after the
+    command has returned (:func:`lisgeo.cache.write_deferred`). (Call :func:`main` to run the CLI
+    inside a Python process.)"""
     import atexit
 
+    from . import cache
     from ._gc import collect_never
 
     collect_never()
-    _start_second_process(sys.argv[1:])  # before this process imports pandas and the rest (about 0.5 s)
-    from . import cache
-
-    cache.WRITE_BEHIND = True
+    cache.defer_writes()
     code = main()
-    cache.write_behind()  # the network pickle is written after the command returns (a reader waits for it)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
             pass
+    cache.write_deferred()
     os._exit(code)
 
 

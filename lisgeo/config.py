@@ -8,18 +8,12 @@ folders there at build time; nothing is copied into the source tree), and they a
 :mod:`importlib.resources`; an editable checkout reads the repository folders themselves.
 ``LISGEO_LAYERS_DIR`` and ``LISGEO_MAPS_DIR`` point elsewhere, e.g. at a planner's own copy
 made by :func:`init_folder` (``lisgeo init DIR``).
-
-It also holds the disk cache's on/off switch (``LISGEO_NO_CACHE``, :func:`cache_enabled`,
-:func:`cache_turned_off`; :mod:`lisgeo.cache` gives them as ``enabled`` and ``turned_off``): this
-module imports nothing heavy, so the ``lisgeo`` command can decide on its second process before it
-imports pandas.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import contextvars
 import functools
 import importlib.resources
 import os
@@ -27,37 +21,11 @@ import shlex
 import shutil
 import tomllib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import ConfigError, DataNotFoundError
 
-__all__ = ["authored_path", "default_dir", "env_lines", "init_folder", "layers_dir", "maps_dir", "read_toml",
-           "ENV_NO_CACHE", "cache_enabled", "cache_turned_off"]
-
-#: Set (to anything but "", 0, false, no, off) to turn lisgeo's disk caches off (:mod:`lisgeo.cache`).
-ENV_NO_CACHE = "LISGEO_NO_CACHE"
-#: True inside :func:`cache_turned_off`.
-_CACHE_OFF: contextvars.ContextVar[bool] = contextvars.ContextVar("lisgeo_cache_off", default=False)
-
-
-def cache_enabled(flag: bool | None = True) -> bool:
-    """Whether the disk caches are on: ``flag`` (False turns them off for a call), not inside
-    :func:`cache_turned_off` and not ``LISGEO_NO_CACHE`` (``lisgeo.cache.enabled``)."""
-    if flag is False or _CACHE_OFF.get():
-        return False
-    return os.environ.get(ENV_NO_CACHE, "").strip().lower() in ("", "0", "false", "no", "off")
-
-
-@contextlib.contextmanager
-def cache_turned_off() -> Iterator[None]:
-    """No disk cache is read or written inside (e.g. ``load_layer(cache=False)``: a fresh read, all
-    the way down; ``lisgeo.cache.turned_off``)."""
-    token = _CACHE_OFF.set(True)
-    try:
-        yield
-    finally:
-        _CACHE_OFF.reset(token)
-
+__all__ = ["authored_path", "default_dir", "env_lines", "init_folder", "layers_dir", "maps_dir", "read_toml"]
 
 _REPO = Path(__file__).resolve().parents[1]
 _DEFAULTS = "_defaults"  # where the wheel carries layers/ and maps/ inside the package

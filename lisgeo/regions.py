@@ -609,13 +609,7 @@ _NOTED: set[str] = set()
 
 
 def _note(text: str) -> None:
-    """Say ``text`` once per process (a warning on the ``lisgeo.regions`` log; not in the second
-    process of a ``lisgeo`` command, :mod:`lisgeo.background`, whose caller has said it)."""
-    import sys
-
-    main = getattr(sys.modules.get("__main__"), "__spec__", None)
-    if getattr(main, "name", "") == "lisgeo.background":
-        return
+    """Say ``text`` once per process (a warning on the ``lisgeo.regions`` log)."""
     if text not in _NOTED:
         _NOTED.add(text)
         log.warning(text)

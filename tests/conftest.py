@@ -19,9 +19,6 @@ if not os.environ.get("LISGEO_DATA_DIR") and DEFAULT_DATA.is_dir():
     os.environ["LISGEO_DATA_DIR"] = str(DEFAULT_DATA)
 # never reach for the network from the tests
 os.environ.setdefault("LISGEO_OFFLINE", "1")
-# one process per test (pytest-xdist runs the tests two at a time already); the second process of
-# lisgeo.background is tested where asked for (tests/test_background.py)
-os.environ.setdefault("LISGEO_WORKERS", "1")
 
 
 def _data_available() -> bool:

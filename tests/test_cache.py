@@ -152,6 +152,9 @@ def test_switch(monkeypatch):
         assert not cache.enabled() and not cache.enabled(True)
     monkeypatch.setenv("LISGEO_NO_CACHE", "0")
     assert cache.enabled()
+    with cache.turned_off():  # for a block (load_layer(cache=False))
+        assert not cache.enabled() and not cache.enabled(True)
+    assert cache.enabled()
 
 
 def test_corrupt_and_foreign_entries_are_ignored(cache_dir):
@@ -499,40 +502,27 @@ def test_gc_paused_restores_the_collector_and_nests():
         gc.enable()
 
 
-def test_write_behind_writes_after_the_command_and_readers_wait(cache_dir, monkeypatch):
-    """The lisgeo command hands what it kept back to a detached writer (cache.write_behind): the
-    entry is marked as being written at once, a reader waits for it and reads it, and the marker
-    goes when it is written."""
+def test_in_the_command_a_kept_back_pickle_is_written_after_it_returns(cache_dir, monkeypatch):
+    """``store_pickle(defer=True)``: written at once in a Python session; in the ``lisgeo`` command
+    (``defer_writes``) kept back, written first if this process reads it, else by a detached copy
+    of the process (``write_deferred``), as an entry like any other (checksummed, checked on read)."""
     import time
 
-    assert cache.write_behind() is False  # nothing kept back: nothing to do
-    obj = {"graph": list(range(100_000))}
-    monkeypatch.setitem(cache._DEFERRED, ("t", "k"), obj)
-    t0 = time.monotonic()
-    assert cache.write_behind() is True
-    assert not cache._DEFERRED and cache.pickle_at_hand("t", "k")  # marked (or already written)
-    assert cache.load_pickle("t", "k") == obj  # waits for the writer when it is not done yet
-    assert time.monotonic() - t0 < cache.WRITE_BEHIND_WAIT_S
-    path = cache.entry_path("t", "k", ".pickle")
-    for _ in range(200):  # the writer removes its marker right after the entry is in place
-        if not cache._marker(path).exists():
+    monkeypatch.setattr(cache, "_DEFERRED", None)
+    big = {"graph": list(range(50_000))}
+    assert cache.store_pickle("network", "session", big, defer=True).is_file()  # a session: at once
+    cache.defer_writes()
+    path = cache.store_pickle("network", "kept", big, defer=True)
+    assert not path.exists()
+    assert cache.load_pickle("network", "kept") == big  # read by this process: written first
+    later = cache.store_pickle("network", "later", big, defer=True)
+    assert not later.exists()
+    cache.write_deferred()
+    assert cache._DEFERRED is None  # (this process goes on writing at once)
+    for _ in range(400):
+        if later.exists():
             break
         time.sleep(0.05)
-    assert path.is_file() and not cache._marker(path).exists()
-
-
-def test_a_writer_that_died_is_not_waited_for(cache_dir):
-    """A marker older than WRITE_BEHIND_WAIT_S is a writer that died: not waited for, removed."""
-    import os
-    import time
-
-    path = cache.entry_path("t", "gone", ".pickle")
-    marker = cache._marker(path)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.touch()
-    assert cache.pickle_at_hand("t", "gone")
-    old = time.time() - cache.WRITE_BEHIND_WAIT_S - 5
-    os.utime(marker, (old, old))
-    t0 = time.monotonic()
-    assert cache.load_pickle("t", "gone") is None
-    assert time.monotonic() - t0 < 1.0 and not marker.exists() and not cache.pickle_at_hand("t", "gone")
+    assert cache.load_pickle("network", "later") == big
+    assert later.read_bytes()[: cache._HEADER.size][:8] == cache._MAGIC
+    assert not list(later.parent.glob(".*.tmp"))

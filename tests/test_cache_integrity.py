@@ -3,9 +3,9 @@
 Every entry of lisgeo.cache (frames and pickles, of every kind) carries its sha256 in a header
 written with it; every read checks it, and anything damaged, unreadable or inconsistent is a miss:
 recomputed by the caller as if absent, the bad file removed (not another process's fresh one), and
-reported once at debug level. Leftovers of killed runs (``.tmp`` files, ``.writing`` markers, the
-second process's ``lisgeo-claims-*`` folders) are removed by the next run when stale: their owner
-has gone (and they are a minute old), or they are an hour old; never what a live process writes.
+reported once at debug level. Leftovers of killed runs (the ``.tmp`` files of entries being
+written) are removed by the next run when stale: their owner has gone (and they are a minute old),
+or they are an hour old; never what a live process writes.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from lisgeo import background, cache
+from lisgeo import cache
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = 4242.4242  # a value whose 8 bytes appear once in an entry
@@ -280,37 +280,6 @@ def test_two_processes_reading_a_damaged_entry_at_once(cache_dir, tmp_path):
     pd.testing.assert_frame_equal(cache.load_frame("t", "k"), g, check_exact=True)
 
 
-def test_the_forked_writer_and_kept_back_pickles_carry_the_checksum(cache_dir, monkeypatch):
-    """What the write-behind writes (a forked copy of the command) is an entry like any other:
-    with its checksum, checked on read."""
-    obj = {"graph": list(range(50_000)), "x": MARK}
-    monkeypatch.setitem(cache._DEFERRED, ("network", "k"), obj)
-    assert cache.write_behind() is True
-    assert cache.load_pickle("network", "k") == obj
-    path = cache.entry_path("network", "k", ".pickle")
-    for _ in range(200):
-        if not cache._marker(path).exists():
-            break
-        time.sleep(0.05)
-    head = path.read_bytes()[: cache._HEADER.size]
-    assert cache._HEADER.unpack(head)[0] == cache._MAGIC
-    _flip(path, MARK)
-    assert cache.load_pickle("network", "k") is None
-
-
-def test_a_write_behind_marker_of_a_dead_writer_is_not_waited_for(cache_dir):
-    """A killed write-behind leaves its ``.writing`` marker; it names its writer, so a reader
-    sees at once that nobody is writing (before: it waited a minute, WRITE_BEHIND_WAIT_S)."""
-    dead = _dead_pid()
-    path = cache.entry_path("network", "gone", ".pickle")
-    marker = cache._marker(path)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(str(dead))
-    t0 = time.monotonic()
-    assert cache.load_pickle("network", "gone") is None
-    assert time.monotonic() - t0 < 2.0 and not marker.exists()
-
-
 # ------------------------------------------------------------------ a cache folder that cannot be written
 def _mount_tmpfs(folder: Path, size: str = "2m") -> None:
     folder.mkdir(parents=True, exist_ok=True)
@@ -394,8 +363,8 @@ def live_pid():
 def test_stale_leftovers_in_the_cache_are_removed_and_live_ones_kept(cache_dir, live_pid):
     """The rule, case by case: a ``.tmp`` of a process that has gone, untouched for a minute:
     removed; the same but touched 10 s ago: kept (the grace); a live process's: kept for the hour;
-    any leftover untouched for an hour (an older version's name, a pid reused): removed; markers
-    likewise; entries and other files are never touched."""
+    any leftover untouched for an hour (an older version's name, a pid reused): removed; entries
+    and other files are never touched."""
     kind = cache_dir / "network"
     kind.mkdir(parents=True)
     dead = _dead_pid()
@@ -406,14 +375,12 @@ def test_stale_leftovers_in_the_cache_are_removed_and_live_ones_kept(cache_dir, 
         f".abc~{live_pid}~x4.tmp": (4000, True),
         ".abcdef-legacy.tmp": (4000, True),
         ".abcdef-legacy2.tmp": (1800, False),
-        "k.pickle.writing": (120, True),  # its writer (below) has gone
-        "k2.pickle.writing": (120, False),  # a live writer's
         "entry.pickle": (99999, False),
         "notes.tmp": (99999, False),  # not one of ours (not hidden)
     }
     for name, (age, _) in files.items():
         p = kind / name
-        p.write_text(str(dead) if name == "k.pickle.writing" else str(live_pid) if name == "k2.pickle.writing" else "x")
+        p.write_text("x")
         _age(p, age)
     removed = {p.name for p in cache.sweep()}
     assert removed == {n for n, (_, gone) in files.items() if gone}
@@ -456,61 +423,6 @@ def test_the_tmp_file_of_a_killed_run_is_removed_by_the_next_run(cache_dir, monk
     cache.load_pickle("network", "other")  # the next run a minute later
     assert not tmp.exists()
     assert cache.load_pickle("network", "k") is None  # nothing half-written ever became an entry
-
-
-def test_stale_claims_folders_are_removed_and_live_ones_kept(tmp_path, live_pid, monkeypatch):
-    """The second process's claims folders in the temporary folder: a killed run's (its pid gone)
-    removed; a live run's kept; anything untouched for an hour removed; others' folders untouched."""
-    monkeypatch.setattr(background.tempfile, "tempdir", str(tmp_path))
-    dead = _dead_pid()
-    folders = {
-        f"lisgeo-claims-{dead}-abc": (120, True),
-        f"lisgeo-claims-{dead}-fresh": (10, False),
-        f"lisgeo-claims-{live_pid}-abc": (1800, False),
-        f"lisgeo-claims-{live_pid}-old": (4000, True),
-        "lisgeo-claims-k2x9_q1z": (4000, True),  # an older version's name: the age rule
-        "lisgeo-claims-k2x9_q2z": (1800, False),
-        "lisgeo-map-abc123": (4000, True),
-        "lisgeo-map-abc124": (60, False),
-        "lisgeo-analyst-abc": (99999, False),  # not ours
-    }
-    for name, (age, _) in folders.items():
-        d = tmp_path / name
-        d.mkdir()
-        (d / "0123abcd").write_text("")
-        _age(d, age)
-    (tmp_path / f"lisgeo-claims-{dead}-file").write_text("")  # a file, not a folder: left alone
-    _age(tmp_path / f"lisgeo-claims-{dead}-file", 4000)
-    removed = {p.name for p in background.sweep_temp()}
-    assert removed == {n for n, (_, gone) in folders.items() if gone}
-    assert all((tmp_path / n).exists() for n, (_, gone) in folders.items() if not gone)
-
-
-def test_the_claims_folder_of_a_killed_run_is_removed_by_the_next_run(tmp_path, cache_dir, monkeypatch):
-    """Issue 22: "a killed run leaves lisgeo-claims-* folders in the temp folder that no later
-    run removes". A process with a second process is killed; its claims folder stays; the next
-    run's first use of the cache removes it (once stale), and never a live warmer's own."""
-    code = textwrap.dedent(f"""
-        import sys, time
-        sys.path.insert(0, {str(ROOT)!r})
-        from lisgeo import background
-        w = background.Warmer([background.Task("t:1", "time:sleep", (600,))])
-        print(w._claims, flush=True)
-        time.sleep(600)
-    """)
-    env = {**os.environ, "LISGEO_CACHE_DIR": str(cache_dir.parent), "TMPDIR": str(tmp_path)}
-    p = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
-    claims = Path(p.stdout.readline().strip())
-    assert claims.is_dir() and claims.parent == tmp_path and claims.name.startswith(f"lisgeo-claims-{p.pid}-")
-    p.kill()
-    p.wait()
-    time.sleep(0.5)
-    assert claims.is_dir()  # what the killed run left
-    _age(claims, 120)
-    monkeypatch.setattr(background.tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr(cache, "_SWEPT", False)
-    cache.load_frame("t", "other")
-    assert not claims.exists()
 
 
 def test_the_sweep_costs_little(cache_dir):

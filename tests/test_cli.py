@@ -119,28 +119,12 @@ def test_the_command_exits_quickly_yet_runs_the_exit_handlers_and_keeps_its_stat
     assert not (tmp_path / "o").exists()
 
 
-def test_the_command_starts_its_second_process_before_the_heavy_imports(monkeypatch):
-    """``lisgeo score``/``build``/``compare`` start their second process first thing (cli.run), with
-    what its tasks will need; other commands, --help and one process start none. Importing the
-    command's module does not import pandas (so the start really comes first)."""
+def test_the_command_module_imports_nothing_heavy():
+    """Importing the command's module does not import pandas and the stages (``import lisgeo`` is
+    lazy): ``lisgeo --help`` and ``--version`` answer at once."""
     import subprocess
     import sys
 
-    from lisgeo import background, cli as lcli
-
-    seen = []
-    monkeypatch.setattr(background, "prestart", lambda **kw: seen.append(kw.get("preload")))
-    for args in (["score", "--region", "d2n2", "-o", "x"], ["score", "--no-claims", "-o", "x"], ["build", "-o", "x"],
-                 ["compare", "--scenario", "hs2_2b", "-o", "x"], ["layers", "export", "sites", "-o", "x.gpkg"],
-                 ["score", "--help"], ["--version"], []):
-        lcli._start_second_process(args)
-    assert seen == [("lisgeo.network", "rasterio"), (), ("lisgeo.network",), ()]
     code = "import sys, lisgeo.cli; print(sorted(m for m in ('pandas', 'geopandas', 'numpy', 'networkx') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
-    # a bad LISGEO_WORKERS is said in one line by the command, not a traceback of the early start
-    monkeypatch.undo()
-    env = {**__import__("os").environ, "LISGEO_WORKERS": "abc"}
-    r = subprocess.run([sys.executable, "-m", "lisgeo", "score", "-o", "never_written"], capture_output=True, text=True, env=env)
-    assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.strip().splitlines() == [
-        "lisgeo: error: LISGEO_WORKERS must be a whole number of processes (1 = no second process), got 'abc'"]

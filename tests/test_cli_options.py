@@ -243,7 +243,7 @@ def test_q_and_v_together_are_refused(capsys):
 
 def test_log_records_reach_stderr_at_the_level_asked_for(monkeypatch, capsys):
     def chatty():
-        for name in ("lisgeo.cache", "lisgeo.background", "lisgeo.layers.roads"):
+        for name in ("lisgeo.cache", "lisgeo.pipeline", "lisgeo.layers.roads"):
             log = logging.getLogger(name)
             log.debug("D %s", name)
             log.info("I %s", name)
@@ -257,7 +257,7 @@ def test_log_records_reach_stderr_at_the_level_asked_for(monkeypatch, capsys):
     for args, shown in expect.items():
         assert main([*args, "layers", "list"]) == 0
         err = capsys.readouterr().err.splitlines()
-        assert err == [f"{x} lisgeo.{n}" for n in ("cache", "background", "layers.roads") for x in shown], args
+        assert err == [f"{x} lisgeo.{n}" for n in ("cache", "pipeline", "layers.roads") for x in shown], args
 
 
 def test_quiet_silences_warnings_of_the_command_too(monkeypatch, recwarn):

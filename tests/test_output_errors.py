@@ -245,9 +245,6 @@ def no_work(monkeypatch):
             module, name = t.rsplit(".", 1)
             monkeypatch.setattr(importlib.import_module(module), name, _boom)
             monkeypatch.setattr(lisgeo.pipeline, name, _boom, raising=False)
-    from lisgeo import background
-
-    monkeypatch.setattr(background, "prestart", lambda **kw: None)  # (no second process for a refused command)
 
 
 def _argv(command: str, out: Path) -> list[str]:

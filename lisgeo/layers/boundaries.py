@@ -101,8 +101,8 @@ def _small_areas(key: str, region) -> gpd.GeoDataFrame:
 
 
 def _shared_key(kind: str, dataset: str, **parts) -> str | None:
-    """The disk-cache key (kind ``boundaries``) of a region's geometry that both processes of a command
-    need (:mod:`lisgeo.background`): the first to make it leaves it for the other. None: cache off."""
+    """The disk-cache key (kind ``boundaries``) of a region's geometry (its reach, its outline): made
+    once, read back by later runs and by the blocks of a large region. None: cache off."""
     from .. import cache as disk
 
     if not disk.enabled():

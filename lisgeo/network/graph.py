@@ -199,7 +199,7 @@ def _build_cached(region_key: tuple[str, ...], scenario_path: str, over_key: tup
             sc = load_scenario(scenario_path)
             base = _base_at_hand(region_key, sc, over_key, buffer_km, sites, cif)
             G = _build(get_region(list(region_key)), sc, dict(over_key), buffer_km, sites, base=base, cif=cif)
-            if disk_key is not None:  # written when this process would wait for a second one anyway
+            if disk_key is not None:  # (in the lisgeo command: written after it returns)
                 cache.store_pickle("network", disk_key, G, defer=True)
     _BUILT_BY_ARGS[(region_key, scenario_path, over_key, buffer_km, stamp, sites, cif)] = G
     return G
@@ -301,7 +301,7 @@ def _destination_terminals(G: nx.MultiDiGraph, region: Any, buffer_km: float, a:
 
     if buffer_km <= 0:
         return pd.DataFrame(columns=["node", "kind", "x", "y", "urban", "jobs"])
-    # through the layers cache: a second process may have read it already (warm_tasks)
+    # through the layers cache
     d = load_layer("job_destinations", region=region, buffer_km=float(buffer_km), beyond_region=True)
     xy = np.column_stack([d.geometry.x.to_numpy(), d.geometry.y.to_numpy()])
     junctions = [n for n, k in G.nodes(data="kind") if k == NodeKind.ROAD]
@@ -313,6 +313,17 @@ def _destination_terminals(G: nx.MultiDiGraph, region: Any, buffer_km: float, a:
     G.graph["job_destinations_jobs"] = float(d["jobs"].to_numpy(dtype="float64").sum())
     out = terminal_table(d, role=NodeRole.DEST, ids=d["dest_id"].astype(str), urban=True)
     return out.assign(jobs=d["jobs"].to_numpy(dtype="float64"))
+
+
+def _zone_table(region: Any, a: Assumptions) -> pd.DataFrame:
+    """The zone terminals (:func:`zone_terminals`) of ``region``'s LSOAs."""
+    from ..layers import load_layer
+    from ..layers.boundaries import load_lsoa21
+
+    zones = load_layer("lsoa21_centroids", region=region)
+    polys = load_lsoa21(region=region)
+    areas = pd.Series(polys.geometry.area.to_numpy() / 1e6, index=polys["LSOA21CD"].astype(str).to_numpy())
+    return zone_terminals(zones.set_index(zones["LSOA21CD"].astype(str)), a, areas_km2=areas)
 
 
 def _terminal_sites(region: Any, buffer_km: float, extra: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
@@ -373,12 +384,13 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
         add_road_links(G, links, a, nodes=nodes, two_way=True)
         join_road_gaps(G, a)
         add_rail(G, rail_stations, rail_patterns, a, services=services)
-        zones = load_layer("lsoa21_centroids", region=region)  # (a second process may have read it: warm_tasks)
-        polys = load_lsoa21(region=region)
-        areas = pd.Series(polys.geometry.area.to_numpy() / 1e6, index=polys["LSOA21CD"].astype(str).to_numpy())
-        zt = zone_terminals(zones.set_index(zones["LSOA21CD"].astype(str)), a, areas_km2=areas)
+        zt = _zone_table(region, a)
+        # a site is urban or rural by the zones around it, wherever the region's edge lies: the zones of
+        # its own district (so a block of a large region gives a site the access a whole region does)
+        site_lads = sorted(set(sites["LADCD"].astype(str)) - set(reg.lad_codes)) if "LADCD" in sites.columns else []
+        near = pd.concat([zt, _zone_table(get_region(site_lads), a)]) if site_lads else zt
         dt = _destination_terminals(G, region, buffer_km, a)
-        terms = pd.concat([zt, site_terminals(sites, zt), dt.drop(columns="jobs")], ignore_index=True)
+        terms = pd.concat([zt, site_terminals(sites, near), dt.drop(columns="jobs")], ignore_index=True)
         attach_terminals(G, terms, a)
         nx.set_node_attributes(G, dict(zip(dt["node"], dt["jobs"].astype(float))), "jobs")
         G.graph.update({"crs": "EPSG:27700", "region": reg.label, **_scenario_record(reg, sc, a),
@@ -457,55 +469,17 @@ def _base_at_hand(region_key: tuple[str, ...], sc: Scenario, over_key: tuple, bu
         return _copy_graph(built)
     if not cache.enabled(None):
         return None
-    key = _disk_key(region_key, base, over_key, buffer_km, sites, cif)
-    if not cache.pickle_at_hand("network", key):
-        return None  # not waited for: a second process may still be making it
-    return cache.load_pickle("network", key, nx.MultiDiGraph)
+    return cache.load_pickle("network", _disk_key(region_key, base, over_key, buffer_km, sites, cif), nx.MultiDiGraph)
 
 
 def _build_args(region: Any, scenario: "str | Scenario", assumptions: Any, buffer_km: float | None,
                 sites: Iterable[str]) -> tuple[tuple[str, ...], Scenario, tuple, float, tuple[str, ...]]:
-    """What a build is keyed on, as ``build_network`` and the second process's tasks both see it:
-    (district codes, scenario, sorted overrides, buffer km, extra site ids)."""
+    """What a build is keyed on: (district codes, scenario, sorted overrides, buffer km, extra site ids)."""
     sc = load_scenario(scenario)
     key = tuple(sorted(get_region(region).lad_codes))
     extra = tuple(dict.fromkeys(str(s) for s in ([sites] if isinstance(sites, str) else sites)))
     over_key = tuple(sorted(assumption_overrides(assumptions).items()))
     return key, sc, over_key, float(reach_km("network", buffer_km)), extra
-
-
-def network_cache_name(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", assumptions: Any = None,
-                       buffer_km: float | None = None, sites: Iterable[str] = ()) -> str:
-    """``"network:<key>"``: the disk-cache entry the same ``build_network`` call reads and writes
-    (the name a :class:`lisgeo.background.Task` that builds it carries)."""
-    return "network:" + _disk_key(*_build_args(region, scenario, assumptions, buffer_km, sites))
-
-
-def warm_tasks(*, region: Any = "d2n2", scenario: "str | Scenario" = "base", assumptions: Any = None,
-               buffer_km: float | None = None, sites: Iterable[str] = ()) -> list:
-    """:class:`lisgeo.background.Task` a second process can run ahead of the same ``build_network``
-    call, in the order the build needs them: the job destinations beyond the region (the longest
-    layer read of a build, about 1.5 s cold), then the region's zones (LSOA 2021 centroids), each
-    left in the layers cache where the build reads it. Empty when the build itself is on disk
-    already, or caching is off; without what is stored already."""
-    from .. import cache as _cache
-    from ..background import Task
-    from ..layers._registry import LAYERS, _ensure_loaded, _layer_key
-
-    if not _cache.enabled(None):
-        return []
-    args = _build_args(region, scenario, assumptions, buffer_km, sites)
-    key, buffer_km = args[0], args[3]
-    if buffer_km <= 0 or _cache.pickle_at_hand("network", _disk_key(*args)):
-        return []
-    _ensure_loaded()
-    reg = get_region(list(key))  # the region as _build_cached sees it
-    tasks = []
-    for name, options in (("job_destinations", {"buffer_km": buffer_km, "beyond_region": True}), ("lsoa21_centroids", {})):
-        layer_key = _layer_key(LAYERS[name], reg, options)
-        if layer_key is not None and not _cache.entry_path("layers", layer_key, ".parquet").is_file():
-            tasks.append(Task(f"layers:{layer_key}", "lisgeo.layers:load_layer", (name,), {"region": reg, **options}))
-    return tasks
 
 
 def build_network(*, region: Any = "d2n2", scenario: "str | Scenario" = "base",

@@ -12,7 +12,7 @@ no strategy figure to compare with (the figures are the D2N2 strategy's).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,10 +24,7 @@ from ..measures.claims import (MILE_M, STRATEGY_CLAIMS, GridPoints, commuting_se
                                population_within_distance, population_within_drive)
 from ..regions import Region, get_region
 
-if TYPE_CHECKING:
-    from ..background import Task
-
-__all__ = ["recompute_claims", "claims_task", "uk_grid", "CLAIM_COLUMNS", "COMPUTED", "NOT_APPLICABLE"]
+__all__ = ["recompute_claims", "uk_grid", "CLAIM_COLUMNS", "COMPUTED", "NOT_APPLICABLE"]
 
 #: The columns of the claims table (``claims.csv``), in order.
 CLAIM_COLUMNS = ("claim", "strategy_figure", "computed_value", "unit", "status", "note", "method", "source")
@@ -86,15 +83,6 @@ def _claims_key(reg: Region, a: Assumptions, hours: float, miles: float) -> str:
     return disk.make_key({"kind": "claims", "region": reg.name, "districts": sorted(reg.lad_codes),
                           "hours": float(hours), "miles": float(miles), "assumptions": a.to_dict(),
                           "authored": disk.authored_digests(), "datasets": disk.dataset_digests(layer_datasets(CLAIMS_LAYERS))})
-
-
-def claims_task(region: Any = "d2n2") -> "Task":
-    """The :class:`lisgeo.background.Task` that leaves ``recompute_claims(region)`` in the disk cache."""
-    from ..background import Task
-
-    a = as_assumptions(None)
-    key = _claims_key(get_region(region), a, a["claims.drive_hours"], a["claims.miles"])
-    return Task(f"claims:{key}", "lisgeo.pipeline.claims:recompute_claims", (region,))
 
 
 def _strategy_figures(reg: Region) -> tuple[dict[str, float], str]:

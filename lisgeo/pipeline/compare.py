@@ -22,13 +22,11 @@ def compare_scenarios(*, region: Any = "d2n2", base: Any = "base", scenario: Any
     Unknown scenario names raise :class:`~lisgeo.errors.UnknownNameError` before any work.
     """
     from ..network import load_scenario
-    from .score import network_task, score_region
+    from .score import score_region
 
     load_scenario(base)
     load_scenario(scenario)
-    # on a second core, the scenario's network is built while the base is scored (lisgeo.background)
-    b = score_region(region=region, scenario=base, assumptions=assumptions, weights=weights, progress=progress,
-                     warm=[network_task(region, scenario, assumptions=assumptions)])
+    b = score_region(region=region, scenario=base, assumptions=assumptions, weights=weights, progress=progress)
     s = score_region(region=region, scenario=scenario, assumptions=assumptions, weights=weights, reference=b, progress=progress)
     return compare_scores(b, s, threshold_min=threshold_min)
 

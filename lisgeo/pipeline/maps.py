@@ -482,93 +482,6 @@ class BuildResult:
     claims_note: str = ""
 
 
-def scenarios_needed(specs: Iterable[MapSpec], scenario: str | None = None) -> list[str]:
-    """The scenarios whose scores or network the maps ``specs`` draw (``scenario`` overriding each
-    map's own), in the order the maps first need them."""
-    out: list[str] = []
-    for spec in specs:
-        own = scenario or spec.scenario
-        for ld in spec.layers:
-            if ld.source == "compare":
-                out += [ld.base, ld.scenario or own]
-            elif ld.source in ("scores", "isochrones"):
-                out.append(ld.scenario or own)
-    return list(dict.fromkeys(out))
-
-
-def _warm_build(region: str, specs: list[MapSpec], scenario: str | None, *, maps_dir: str | Path | None = None,
-                inline: bool = True) -> None:
-    """On a second core (:mod:`lisgeo.background`): read the layers the scores and the maps read,
-    score every other scenario the maps need, and recompute the claims, while this process scores
-    the main scenario (``scenario``, else base) and draws the maps."""
-    from ..background import Task, start
-    from .claims import claims_task
-    from .score import _network_tasks, inputs_task, scores_task
-
-    from ..layers._registry import LAYERS, _ensure_loaded, _layer_key
-    from ..network import load_scenario
-
-    first = scenario or "base"
-    later = [s for s in scenarios_needed(specs, scenario) if s != first]
-    _ensure_loaded()
-    layers = []
-    for spec in specs:
-        for ld in spec.layers:
-            if ld.source == "layer" and ld.layer in LAYERS:
-                opts = layer_options(ld)
-                key = _layer_key(LAYERS[ld.layer], region, opts)
-                if key is not None:
-                    layers.append(Task(f"layers:{key}", "lisgeo.layers:load_layer", (ld.layer,), {"region": region, **opts}))
-    # the maps that need another scenario are drawn there too, once its scores are in (the
-    # caller copies them from the cache, as on a rebuild)
-    drawn = []
-    for spec in specs:
-        if any(s != first for s in scenarios_needed([spec], scenario)):
-            key = _map_key(spec, region=region, scenario=scenario, inline=inline, png=True)
-            if key is not None:
-                drawn.append(Task(f"maps:{key}", "lisgeo.pipeline.maps:cache_map", (spec.name,),
-                                  {"region": region, "maps_dir": None if maps_dir is None else str(maps_dir),
-                                   "scenario": scenario, "inline": inline}))
-    # the claims before the drawn maps: the caller needs them only to write the scores, after its
-    # own maps, and a map drawn here last overlaps the caller's drawing of the others
-    tasks = [*_network_tasks(get_region(region), load_scenario(first), None, ()), inputs_task(region),
-             *{t.name: t for t in layers}.values(), *(scores_task(region, s) for s in later), claims_task(region), *drawn]
-    # the other scenarios' networks are built on this process's base network (an HS2 scheme adds
-    # to it): written for the second process as soon as it is built
-    from ..network.graph import network_cache_name
-    from .score import fixed_sites
-
-    wanted = [network_cache_name(region=region, scenario="base", sites=list(fixed_sites(region).values()))] if later and first == "base" else []
-    if later:
-        # the searches a scenario leaves unchanged (by car, an HS2 scheme's) are found there, not made again
-        from ..network.engine import share_rows
-
-        share_rows(True)
-    start(tasks, wanted=wanted)
-
-
-def cache_map(name: str, *, region: str = "d2n2", maps_dir: str | Path | None = None, scenario: str | None = None,
-              inline: bool = True) -> None:
-    """Draw the map definition ``name`` (of ``maps_dir``) for ``region`` into the disk cache only
-    (kind ``maps``, the entry :func:`make_maps` copies from): the step a second process does for
-    ``lisgeo build`` (:func:`_warm_build`)."""
-    import tempfile
-
-    from ..mapping.draw import write_map
-
-    spec = next((s for s in list_specs(maps_dir) if s.name == name), None)
-    if spec is None:
-        raise ParameterError(f"no map definition {name!r} in {maps_dir or 'maps/'}")
-    key = _map_key(spec, region=region, scenario=scenario, inline=inline, png=True)
-    if key is None:
-        return
-    with tempfile.TemporaryDirectory(prefix="lisgeo-map-") as tmp:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=UserWarning)  # as make_maps draws them
-            res = make_map(spec, region=region, scenario=scenario, data=MapData(region=region))
-        _store_map(key, write_map(res, Path(tmp) / f"{spec.name}.html", inline=inline, png=True))
-
-
 def build_region(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | Path | None = None,
                  scenario: str | None = None, inline: bool = True, scores: bool = True, progress: bool = True,
                  data: MapData | None = None, linked: bool = False) -> BuildResult:
@@ -580,33 +493,13 @@ def build_region(*, region: str = "d2n2", out_dir: str | Path, maps_dir: str | P
     its maps (one file that can be sent alone) unless ``linked``; ``maps/provenance.json`` and
     ``provenance.json`` beside the report say what drew them.
     """
-    from ..network import engine
-
-    before = engine._SHARE_ROWS
-    try:
-        return _build_region(region=region, out_dir=out_dir, maps_dir=maps_dir, scenario=scenario, inline=inline,
-                             scores=scores, progress=progress, data=data, linked=linked)
-    finally:
-        engine.share_rows(before)  # (turned on by _warm_build for this build's second process only)
-
-
-def _build_region(*, region: str, out_dir: str | Path, maps_dir: str | Path | None, scenario: str | None, inline: bool,
-                  scores: bool, progress: bool, data: MapData | None, linked: bool = False) -> BuildResult:
     from .score import write_scores
 
     out = Path(out_dir)
     if data is None:
         data = MapData(region=region)
-        try:
-            _warm_build(region, list_specs(maps_dir), scenario, maps_dir=maps_dir, inline=inline)
-        except LisgeoError:
-            raise  # bad input: the build would stop at it anyway
-        except Exception as exc:  # the second process only saves time: never a reason to fail
-            import logging
-
-            logging.getLogger(__name__).info("lisgeo: no second process for this build (%s: %s)", type(exc).__name__, exc)
     if scores:
-        data.scores(scenario or "base")  # first: the longest step, while the second process reads the maps' layers
+        data.scores(scenario or "base")  # (the scores the maps and DIR/scores/ share)
     built = make_maps(region=region, out_dir=out, maps_dir=maps_dir, scenario=scenario, inline=inline,
                       progress=progress, data=data)
     claims, note = _claims(region)

@@ -5,7 +5,7 @@
 1. :func:`load_inputs` – the layers (zones, polygons, deprivation, jobs, digital, stops, stations, sites);
 2. :func:`score_network` – the network of the scenario, with the contract's fixed sites;
 3. :func:`graph_times` and :func:`travel_times` – the travel-time matrices (car; rail to the destination groups
-   and to jobs; the first needs only the network, so it runs while a second process still reads the layers);
+   and to jobs; the first needs only the network);
 4. :func:`measure_zones` – every measure of the column contract, from the pure functions of
    :mod:`lisgeo.measures`;
 5. :func:`finish_scores` – indices, unreachable flags, geometry and provenance (``attrs``).
@@ -29,7 +29,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .. import background
 from ..assumptions import reach_km
 from ..errors import EmptyResultError, MissingColumnError, ParameterError, UnknownNameError
 from ..measures.accessibility import cumulative_opportunities, e2sfca, gravity_access, nearest_time
@@ -148,11 +147,6 @@ def _served_station_frame(reg: Region) -> gpd.GeoDataFrame:
     return served[near]
 
 
-def _served_stations(reg: Region) -> list[str]:
-    """The CRS codes of :func:`_served_station_frame` (what :func:`load_inputs` keeps)."""
-    return _served_station_frame(reg).index.astype(str).tolist()
-
-
 def fixed_sites(region: Any) -> dict[str, str]:
     """The fixed sites of the contract (:data:`~lisgeo.measures.columns.FIXED_SITES`: HS2 Toton and
     Chesterfield, East Midlands Airport, Ratcliffe-on-Soar) that ``region``'s scores time, column ->
@@ -174,23 +168,6 @@ def fixed_sites(region: Any) -> dict[str, str]:
     pts = gpd.GeoSeries(gpd.points_from_xy(table.loc[ids, "lon"], table.loc[ids, "lat"]), crs="EPSG:4326", index=ids).to_crs("EPSG:27700")
     near = set(pts.index[pts.within(region_reach(reg, reach_km("network")))])
     return {col: sid for col, sid in FIXED_SITES.items() if sid in near}
-
-
-def _network_tasks(reg: Region, sc: Any, assumptions: Any, sites: Iterable[str]) -> list:
-    """What a second process can read ahead of :func:`score_network` (same arguments)."""
-    from ..network.graph import warm_tasks
-
-    return warm_tasks(region=reg, scenario=sc, assumptions=assumptions, sites=list(dict.fromkeys([*fixed_sites(reg).values(), *sites])))
-
-
-def network_task(region: Any = "d2n2", scenario: Any = "base", *, assumptions: Any = None) -> "background.Task":
-    """The :class:`lisgeo.background.Task` that leaves :func:`score_network`'s build of ``scenario``
-    in the disk cache (for a second process: ``lisgeo compare`` builds the scenario's network there
-    while it scores the base)."""
-    from ..network.graph import network_cache_name
-
-    name = network_cache_name(region=region, scenario=scenario, assumptions=assumptions, sites=list(fixed_sites(region).values()))
-    return background.Task(name, "lisgeo.pipeline.score:score_network", (region,), {"scenario": scenario, "assumptions": assumptions})
 
 
 def score_network(region: Any, *, scenario: Any = "base", assumptions: Any = None, sites: Iterable[str] = (),
@@ -585,8 +562,6 @@ def score_region(
     cif: Any = None,
     street_graph: Any = None,
     cache: bool = True,
-    workers: int | None = None,
-    warm: Iterable[Any] = (),
 ) -> gpd.GeoDataFrame:
     """Score every LSOA 2021 of ``region`` under ``scenario``.
 
@@ -624,11 +599,6 @@ def score_region(
         ``LISGEO_NO_CACHE=1``) scores afresh and stores nothing; with ``street_graph`` nothing is cached.
         A cached result equals a fresh one, ``attrs`` included, except ``attrs["timings"]``, which
         then gives this call's time (``{"cache": s, "total": s}``).
-    workers: processes to use (default ``LISGEO_WORKERS``, else 2 on a machine with two cores or
-        more). With two and the cache on, the region's layers are read in a second process while
-        this one builds the network (:mod:`lisgeo.background`): the same scores, sooner.
-    warm: more :class:`lisgeo.background.Task` for that second process, after the layers (e.g.
-        :func:`lisgeo.pipeline.claims.claims_task`, as ``lisgeo score`` does).
 
     Returns
     -------
@@ -660,37 +630,12 @@ def score_region(
             hit.attrs["timings"] = {"cache": clock.stages["from the cache"], "total": clock.total}
             return hit
 
-    def network() -> nx.MultiDiGraph:
-        return score_network(reg, scenario=sc, assumptions=assumptions, sites=sites, gtfs=gtfs, gtfs_date=gtfs_date,
-                             departure=departure, window_min=window_min, cif=cif)
-
-    alongside, task = False, None
-    if key is not None:
-        task = None if _inputs_stored(_inputs_key(reg)) else inputs_task(reg)
-        ahead = _network_tasks(reg, sc, assumptions, sites) if task is not None else []
-        background.start([t for t in (*ahead, task, *warm) if t is not None], n_workers=workers)
-        alongside = task is not None and background.pending(task.name)  # (this call's warmer or an earlier one)
-    gt = None
-    if alongside:  # the layers are read in the second process while this one builds the network
-        try:
-            G = network()
-            clock("network (layers alongside)")
-            # what needs only the network, while the layers are still read (car times to the
-            # stations the layers will keep: those in reach with trains, as load_inputs reads them)
-            gt = graph_times(G, sites=sites, stations=_served_stations(reg))
-            clock("network travel times (layers alongside)")
-        except Exception:
-            if background.wait_for(task.name) is False:
-                _cached_inputs(reg)  # a failure of the layers is reported first, as in one process
-            raise
-        inputs = _cached_inputs(reg)
-        clock("layers")
-    else:
-        inputs = _cached_inputs(reg) if key is not None else load_inputs(reg)
-        clock("layers")
-        G = network()
-        clock("network")
-    tt = travel_times(G, inputs, sites=sites, street_graph=street_graph, network=gt)
+    inputs = _cached_inputs(reg) if key is not None else load_inputs(reg)
+    clock("layers")
+    G = score_network(reg, scenario=sc, assumptions=assumptions, sites=sites, gtfs=gtfs, gtfs_date=gtfs_date,
+                      departure=departure, window_min=window_min, cif=cif)
+    clock("network")
+    tt = travel_times(G, inputs, sites=sites, street_graph=street_graph)
     if tt.transit_groups is not None and cfg.get("sustainable"):
         # with timetables, the sustainable-modes index weighs walk + bus + tram + rail, not rail alone
         cfg = dict(cfg, sustainable={k.replace("_rail_", "_transit_"): w for k, w in cfg["sustainable"].items()})
@@ -725,8 +670,6 @@ def score_region(
     })
     if key is not None:
         disk.store_frame("scores", key, gdf)
-        if not background._ACTIVE and not disk.WRITE_BEHIND:  # nothing left to wait for: what was kept back is written now
-            disk.flush_deferred()
     return gdf
 
 
@@ -739,30 +682,6 @@ def _inputs_key(reg: Region) -> str:
 
     return disk.make_key({"kind": "inputs", "districts": sorted(reg.lad_codes), "authored": disk.authored_digests(),
                           "datasets": disk.dataset_digests(layer_datasets(SCORE_LAYERS))})
-
-
-def _inputs_stored(key: str) -> bool:
-    from .. import cache as disk
-
-    return all(disk.entry_path("inputs", f"{key}-{n}", ".parquet").is_file() for n in _INPUT_FRAMES)
-
-
-def inputs_task(region: Any) -> "background.Task":
-    """The :class:`lisgeo.background.Task` that reads ``region``'s layers into the disk cache
-    (named after the first entry :func:`_cached_inputs` reads; the task reports once all are written)."""
-    reg = get_region(region)
-    return background.Task(f"inputs:{_inputs_key(reg)}-{_INPUT_FRAMES[0]}", "lisgeo.pipeline.score:_cached_inputs", (reg,))
-
-
-def scores_task(region: Any = "d2n2", scenario: Any = "base") -> "background.Task":
-    """The :class:`lisgeo.background.Task` that leaves ``score_region(region=region, scenario=scenario)``
-    (every other option at its default) in the disk cache."""
-    from ..network import load_scenario
-
-    reg = get_region(region)
-    sc = load_scenario(scenario)
-    key = _scores_key(region, reg, sc, None, load_index_config(None), [], None, None, None, "08:00", 60)
-    return background.Task(f"scores:{key}", "lisgeo.pipeline.score:score_region", (), {"region": region, "scenario": scenario})
 
 
 def _cached_inputs(reg: Region) -> Inputs:

@@ -14,7 +14,7 @@ from lisgeo.pipeline.blocks import BlockJob, block_zones, plan_blocks, run_block
 
 # columns a zone's block edge cannot change: its own data, times to places every block's network
 # holds (the fixed sites, the rail destination groups, the nearest station) and what follows from them
-EDGE_FREE = ["tt_car_nearest_station", *RAIL_DESTINATIONS, "rail_trains_nearest", "stops_800m",
+EDGE_FREE = [*FIXED_SITES, "tt_car_nearest_ez", "tt_car_nearest_station", *RAIL_DESTINATIONS, "rail_trains_nearest", "stops_800m",
              "digital_indicator", "imd_decile", "pop", "jobs"]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from lisgeo.errors import ParameterError
 
 MAP = '''title = "Broadband"
 subtitle = "Gigabit coverage by district"
@@ -100,63 +99,8 @@ def test_no_cache_for_frames_given_or_when_off(real_data, counted, tmp_path, mon
     assert calls == ["bb"] * 4
 
 
-# ------------------------------------------------------------------ lisgeo build on two cores
-def test_scenarios_needed_in_the_order_the_maps_need_them():
-    from lisgeo.mapping.spec import LayerDef, MapSpec
-    from lisgeo.pipeline.maps import scenarios_needed
-
-    a = MapSpec(name="a", title="a", subtitle="", layers=(LayerDef(name="s", source="scores"),))
-    b = MapSpec(name="b", title="b", subtitle="", scenario="hs2_2b",
-                layers=(LayerDef(name="c", source="compare", base="base"),
-                        LayerDef(name="i", source="isochrones", site="ema", scenario="irp")))
-    assert scenarios_needed([a, b]) == ["base", "hs2_2b", "irp"]
-    assert scenarios_needed([a, b], "irp") == ["irp", "base"]  # an override replaces each map's own
-
-
-@pytest.mark.realdata
-def test_build_hands_the_second_process_its_steps(real_data, tmp_path, monkeypatch):
-    """_warm_build: the network's layer read, the region's layers, every map layer, the other
-    scenario's scores, the claims, then the map that needs the other scenario (the caller wants it
-    last); cache_map leaves the entry that make_maps copies."""
-    import lisgeo.background as background
-    from lisgeo.mapping.spec import list_specs
-    from lisgeo.pipeline import maps
-
-    monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path / "cache"))
-    got, wanted = [], []
-    monkeypatch.setattr(background, "start", lambda tasks, **kw: got.extend(tasks) or wanted.extend(kw.get("wanted", ())))
-    from lisgeo.network import engine
-
-    monkeypatch.setattr(engine, "_SHARE_ROWS", False)  # (restored after the test)
-    maps._warm_build("d2n2", list_specs(), None)
-    assert engine._SHARE_ROWS  # another scenario is scored in the second process: the searches are shared
-    from lisgeo.pipeline.score import network_task
-
-    # the base network, which hs2_2b's is built on, is written for the child as soon as it is built
-    assert wanted == [network_task("d2n2", "base").name]
-    targets = [t.target.rsplit(":", 1)[1] for t in got]
-    assert targets[:2] == ["load_layer"] * 2 and [t.args for t in got[:2]] == [("job_destinations",), ("lsoa21_centroids",)]
-    assert got[0].kwargs["beyond_region"] is True  # what the network reads: the destinations beyond the region
-    assert targets[2] == "_cached_inputs" and targets[-1] == "cache_map"
-    scored = [t.kwargs["scenario"] for t in got if t.target.endswith(":score_region")]
-    drawn = [t.args[0] for t in got if t.target.endswith(":cache_map")]
-    # map 6: HS2 Phase 1 (being built) first, then the strategy's Phase 2b (cancelled)
-    assert scored == ["hs2_phase1", "hs2_2b"] and drawn == ["6_scenario_hs2"]
-    assert targets.index("cache_map") > targets.index("recompute_claims") > targets.index("score_region")
-    assert all(t.name.split(":", 1)[0] in ("layers", "inputs", "scores", "maps", "claims") for t in got)
-    # cache_map draws a definition into the cache only; make_maps then copies it
-    spec = next(s for s in list_specs() if s.name == "1_overview")
-    maps.cache_map("1_overview", region="d2n2")
-    key = maps._map_key(spec, region="d2n2", scenario=None, inline=True, png=True)
-    hit = maps._cached_map(key, tmp_path / "out" / "1_overview.html")
-    assert hit is not None and hit.html.stat().st_size > 100_000 and hit.png.is_file()
-    with pytest.raises(ParameterError, match="no map definition"):
-        maps.cache_map("no_such_map", region="d2n2")
-
-
 def test_classes_never_import_the_heavy_classification_stack():
-    """lisgeo build starts its second process before anything draws, and each process draws maps:
-    neither importing the pipeline's maps module nor computing classes of every scheme may pull
+    """Neither importing the pipeline's maps module nor computing classes of every scheme may pull
     mapclassify (scipy.stats, scikit-learn, pyplot: about 2.5 s per process)."""
     import subprocess
     import sys
