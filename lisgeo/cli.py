@@ -364,8 +364,17 @@ def layers_export(name: str, region: str, output: Path) -> None:
                    "the built-in 2020 sample's wherever it runs a link.")
 @click.option("--sites", "sites_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               callback=_use_sites, help=SITES_HELP)
+@click.option("--reference", default=None, metavar="REGION|PATH",
+              help="Rank the indices and deciles against another scale: a region holding this one (england; scored under "
+                   "the same scenario, cached) or the output of an earlier `lisgeo score` (its folder or scores.parquet/.gpkg/.csv).")
+@click.option("--scheduler", default=None, envvar="LISGEO_SCHEDULER", metavar="ADDRESS",
+              help="A dask.distributed scheduler (tcp://host:8786) to score a large region's blocks on "
+                   "[env LISGEO_SCHEDULER]; default this machine's processes.")
+@click.option("--workers", default=None, type=click.IntRange(1, 256),
+              help="Local processes for a large region's blocks (default the machine's cores).")
 def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no_claims: bool, gtfs: tuple[Path, ...],
-              gtfs_date: str | None, departure: str, window_min: int, cif: Path | None, sites_file: Path | None) -> None:
+              gtfs_date: str | None, departure: str, window_min: int, cif: Path | None, sites_file: Path | None,
+              reference: str | None, scheduler: str | None, workers: int | None) -> None:
     """Score every LSOA 2021 of a region (times, accessibility, connectivity, indices).
 
     Without --gtfs the public transport of the scores is the strategic model's rail (the columns
@@ -375,6 +384,11 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
 
     A region without sites (the authored ones are the D2N2 and Leicester and Leicestershire
     strategies'; --sites adds yours) scores without the site columns: docs/scores.md, "Sites".
+
+    A region of more than 2,000 LSOAs (LISGEO_BLOCK_ZONES), up to `--region england`, is scored in
+    blocks of districts with Dask, on this machine's processes or on --scheduler's cluster, with a
+    progress bar; its scores are written as GeoParquet partitioned by region (scores.parquet/) and
+    CSV: docs/national.md.
     """
     _check_gtfs_options(click.get_current_context(), gtfs, gtfs_date, departure, window_min)
     _start(f"lisgeo score {region} ({scenario}): reading layers and building the network")
@@ -384,9 +398,11 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
     from .pipeline import recompute_claims, score_region, write_scores
 
     # the stages' lines come from the scoring log (shown on a terminal, or with -v)
-    gdf = score_region(region=region, scenario=scenario, weights=weights, progress=False,
+    gdf = score_region(region=region, scenario=scenario, weights=weights, progress=_OUT.progress,
                        gtfs=list(gtfs) or None, gtfs_date=gtfs_date, departure=departure, window_min=window_min,
-                       cif=cif)
+                       cif=cif, reference=reference, scheduler=scheduler, workers=workers)
+    if gdf.attrs.get("index_scale", "own region") != "own region":
+        click.echo(f"indices and deciles ranked against: {gdf.attrs['index_scale']}")
     click.echo(f"public transport: {gdf.attrs['public_transport']}")
     claims = None if no_claims else recompute_claims(region)
     paths = write_scores(gdf, output, claims=claims if claims is not None else False)

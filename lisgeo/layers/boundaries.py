@@ -263,7 +263,7 @@ def _reach(lad_codes: tuple[str, ...], buffer_km: float) -> shapely.Geometry:
     shared = _shared_key("reach", "lsoa21_boundaries", lad_codes=list(lad_codes), buffer_km=buffer_km)
     out = disk.load_pickle("boundaries", shared, shapely.Geometry) if shared is not None else None
     if out is None:
-        out = _buffer(_outline(lad_codes), buffer_km * 1000.0)
+        out = buffer_outline(_outline(lad_codes), buffer_km * 1000.0)
         if shared is not None:
             disk.store_pickle("boundaries", shared, out)
     shapely.prepare(out)
@@ -276,7 +276,7 @@ _DETAILED = 5_000
 _FIRST_STEP_M = 100.0
 
 
-def _buffer(outline: shapely.Geometry, d_m: float) -> shapely.Geometry:
+def buffer_outline(outline: shapely.Geometry, d_m: float) -> shapely.Geometry:
     """``outline.buffer(d_m)``; a detailed outline (a coast such as Lincolnshire's or Cornwall's:
     over ``_DETAILED`` points) in two steps, ``buffer(100 m)`` then ``buffer(d_m - 100 m)``: the same
     region (a buffer of a buffer is the buffer of the sum) to within the arcs' approximation (14 m at

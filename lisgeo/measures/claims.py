@@ -88,7 +88,9 @@ def population_within_distance(grid: GridPoints, outline: shapely.Geometry, *, m
     if not miles > 0:
         raise ParameterError(f"miles must be positive, got {miles!r}")
     if zone is None:
-        zone = outline.buffer(miles * MILE_M)
+        from ..layers.boundaries import buffer_outline
+
+        zone = buffer_outline(outline, miles * MILE_M)
     inside = shapely.contains_xy(zone, grid.x, grid.y)
     if not include_region:
         inside &= ~shapely.contains_xy(outline, grid.x, grid.y)

@@ -34,7 +34,7 @@ from ..errors import ParameterError
 from ..regions import Region, get_region
 
 __all__ = ["BLOCK_ZONES", "ENV_SCHEDULER", "ENV_BLOCK_ZONES", "BlockJob", "plan_blocks", "score_block", "run_blocks",
-           "block_zones", "score_in_blocks"]
+           "block_zones", "region_zones", "score_in_blocks"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,13 @@ def block_zones(value: int | None = None) -> int:
     if not 50 <= int(value) <= 50_000:
         raise ParameterError(f"a block of {value} zones is outside 50 to 50,000; give a block size in that range")
     return int(value)
+
+
+def region_zones(region: Any) -> int:
+    """The number of LSOAs 2021 of ``region`` (what decides whether it is scored in blocks)."""
+    from ..layers.people import load_lsoa21_centroids
+
+    return len(load_lsoa21_centroids(region=get_region(region)))
 
 
 def _morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:

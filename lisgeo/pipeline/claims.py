@@ -105,7 +105,7 @@ def _why(exc: Exception) -> str:
 
 
 def _recompute_claims(reg: Region, a: Assumptions, hours: float, miles: float) -> pd.DataFrame:
-    from ..layers.boundaries import region_outline
+    from ..layers.boundaries import buffer_outline, region_outline
     from ..layers.jobs import load_commuting_lad
     from ..layers.roads import load_major_road_nodes, load_major_roads
 
@@ -120,7 +120,7 @@ def _recompute_claims(reg: Region, a: Assumptions, hours: float, miles: float) -
         f"WARNING: the grid does not cover all of GB ({cov['gb'] / 1e6:.2f} M people found), so this undercounts"
     )
     rows = []
-    zone = outline.buffer(miles * MILE_M)  # (once for both counts)
+    zone = buffer_outline(outline, miles * MILE_M)  # (once for both counts; a coast in two steps)
     shapely.prepare(zone)
     pw = population_within_distance(grid, outline, miles=miles, zone=zone)
     ring = population_within_distance(grid, outline, miles=miles, include_region=False, zone=zone)

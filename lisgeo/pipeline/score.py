@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..assumptions import reach_km
-from ..errors import EmptyResultError, MissingColumnError, ParameterError, UnknownNameError
+from ..errors import DataNotFoundError, EmptyResultError, MissingColumnError, ParameterError, UnknownNameError
 from ..measures.accessibility import cumulative_opportunities, e2sfca, gravity_access, nearest_time
 from ..measures.columns import CONTRACT, FIXED_SITES, RAIL_DESTINATIONS, SITE_COLUMNS, TIME_COLUMNS, column_name
 from ..measures.connectivity import digital_score, rail_trains_nearest, stops_within
@@ -55,7 +55,7 @@ class _Clock:
         self.last = now
         msg = f"score: {stage} {self.stages[stage]:.2f} s"
         log.info(msg)
-        if self.progress:
+        if self.progress and not log.isEnabledFor(logging.INFO):  # (else the log shows it already: the command's)
             print(msg, file=sys.stderr, flush=True)
 
     @property
@@ -562,6 +562,8 @@ def score_region(
     cif: Any = None,
     street_graph: Any = None,
     cache: bool = True,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Score every LSOA 2021 of ``region`` under ``scenario``.
 
@@ -576,10 +578,15 @@ def score_region(
         normalisation, left_behind rule).
     sites: extra site ids (of the ``sites`` layer) to add ``tt_car_<site_id>`` columns for;
         unknown ids raise :class:`~lisgeo.errors.UnknownNameError`.
-    reference: the scores of a base scenario (same region): the indices and deciles are then
-        put on the base's scale (see :func:`lisgeo.measures.indices.add_indices`), as
-        :func:`lisgeo.pipeline.compare.compare_scenarios` does. Default: the region's own scale.
-    progress: print the time of each stage to stderr.
+    reference: the scale the indices and deciles are put on (see
+        :func:`lisgeo.measures.indices.add_indices`); default the region's own. Scores (a frame) of
+        the same region (a base scenario, as :func:`lisgeo.pipeline.compare.compare_scenarios` gives)
+        or of a region holding it; a region's name (``"england"``: rank the region against England),
+        scored here under the same scenario, assumptions and weights (cached like any scores); or a
+        path to scores written by ``lisgeo score`` (the output folder, its ``scores.parquet``,
+        ``scores.gpkg`` or ``scores.csv``). :func:`load_reference` resolves it.
+    progress: print the time of each stage to stderr (and a progress bar over the blocks of a
+        large region).
     gtfs, gtfs_date, departure, window_min: GTFS timetables (walk + bus + tram + rail) for the service
         day and departure window: adds ``tt_transit_*``, ``jobs_transit_30/45/60`` and
         ``acc_gravity_transit``, and the sustainable-modes index uses them in place of the rail-only
@@ -599,6 +606,11 @@ def score_region(
         ``LISGEO_NO_CACHE=1``) scores afresh and stores nothing; with ``street_graph`` nothing is cached.
         A cached result equals a fresh one, ``attrs`` included, except ``attrs["timings"]``, which
         then gives this call's time (``{"cache": s, "total": s}``).
+    scheduler, workers: a region of more zones than :func:`lisgeo.pipeline.blocks.block_zones` (2,000:
+        a county or more, up to England) is scored in blocks of districts, with Dask
+        (:mod:`lisgeo.pipeline.blocks`): on ``workers`` local processes (default the machine's
+        cores), or on the ``dask.distributed`` cluster at ``scheduler`` (default ``LISGEO_SCHEDULER``).
+        GTFS and ``street_graph`` need the region whole: refused for such a region.
 
     Returns
     -------
@@ -620,7 +632,17 @@ def score_region(
         rail_timetable(cif)  # a file that is not a CIF feed fails here, in one line, before the slow work
     cfg = load_index_config(weights)
     sites = [str(s) for s in sites]
+    from .blocks import block_zones, region_zones
+
+    n_zones, limit = region_zones(reg), block_zones()
+    if n_zones > limit and (gtfs is not None or street_graph is not None):
+        raise ParameterError(f"{reg.label} has {n_zones:,} LSOAs, more than a region scored whole ({limit:,}, "
+                             f"LISGEO_BLOCK_ZONES); GTFS timetables and a street graph need the region whole: give a "
+                             "smaller region (a county, a combined authority) or raise LISGEO_BLOCK_ZONES on a machine "
+                             "with the memory for it")
     clock = _Clock(progress)
+    reference, ref_label = load_reference(reference, scenario=sc, assumptions=assumptions, weights=weights, cif=cif,
+                                          progress=progress, scheduler=scheduler, workers=workers)
     key = None
     if disk.enabled(cache) and street_graph is None:
         key = _scores_key(region, reg, sc, assumptions, cfg, sites, reference, gtfs, gtfs_date, departure, window_min, cif)
@@ -629,6 +651,17 @@ def score_region(
             clock("from the cache")
             hit.attrs["timings"] = {"cache": clock.stages["from the cache"], "total": clock.total}
             return hit
+    if n_zones > limit:
+        from .blocks import score_in_blocks
+
+        gdf = score_in_blocks(region if isinstance(region, str) else reg, scenario=sc.path or sc.name, assumptions=assumptions,
+                              weights=weights, sites=sites, reference=reference, cif=cif, scheduler=scheduler,
+                              workers=workers, progress=progress, cache=cache)
+        if ref_label:
+            gdf.attrs["index_scale"] = ref_label
+        if key is not None:
+            disk.store_frame("scores", key, gdf)
+        return gdf
 
     inputs = _cached_inputs(reg) if key is not None else load_inputs(reg)
     clock("layers")
@@ -657,7 +690,7 @@ def score_region(
         "hs2_scheme": G.graph.get("hs2_scheme", "none"),
         "assumptions": dict(G.graph.get("assumptions", {})),
         "index_config": gdf.attrs.get("index_config") or cfg,  # (as used: without an absent site column's weight)
-        "index_scale": "own region" if reference is None else f"reference scenario {reference.attrs.get('scenario', '?')}",
+        "index_scale": ref_label or ("own region" if reference is None else f"reference scenario {reference.attrs.get('scenario', '?')}"),
         "public_transport": ("walk + bus + tram + rail by GTFS timetable (transit columns) and the strategic rail model (rail columns)"
                              if tt.transit_groups is not None else
                              "the strategic rail model only (walk or park-and-ride to trains; no buses or trams): columns named rail"),
@@ -710,6 +743,57 @@ def _cached_inputs(reg: Region) -> Inputs:
         if disk.store_frame("inputs", f"{key}-{name}", df) is None:
             break
     return inputs
+
+
+def load_reference(reference: Any, *, scenario: Any = "base", assumptions: Any = None, weights: Any = None,
+                   cif: Any = None, progress: bool = False, scheduler: str | None = None,
+                   workers: int | None = None) -> tuple[pd.DataFrame | None, str]:
+    """The reference scores of :func:`score_region` (its ``reference``) and a label of the scale
+    ("England (base)"; "" for a frame given as it is). A path is read (the output folder of
+    ``lisgeo score``, or its scores.parquet, .gpkg or .csv) and indexed by LSOA21CD; any other text
+    is a region's name, scored under ``scenario``, ``assumptions`` and ``weights``."""
+    if reference is None or isinstance(reference, pd.DataFrame):
+        return reference, ""
+    text = os.fspath(reference) if isinstance(reference, os.PathLike) else str(reference)
+    path = Path(text).expanduser()
+    if isinstance(reference, os.PathLike) or path.exists() or text.lower().endswith((".parquet", ".gpkg", ".csv")):
+        return _read_reference(path), f"reference scores {path}"
+    from ..network import load_scenario
+
+    sc = load_scenario(scenario)
+    ref_reg = get_region(text)  # an unknown name fails here, with suggestions, before any work
+    log.info("scoring the reference region %s (%s) to rank against", ref_reg.label, sc.name)
+    ref = score_region(region=text, scenario=scenario, assumptions=assumptions, weights=weights, cif=cif,
+                       progress=progress, scheduler=scheduler, workers=workers)
+    return ref, f"{ref_reg.label} ({sc.name})"
+
+
+def _read_reference(path: "os.PathLike[str] | str") -> pd.DataFrame:
+    """Scores written by ``lisgeo score`` read back, indexed by LSOA21CD."""
+    path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError(f"reference scores {path} do not exist; give the output folder of `lisgeo score` "
+                                "(or its scores.parquet, scores.gpkg or scores.csv), or a region's name (england)")
+    if path.is_dir() and not path.name.endswith(".parquet"):
+        found = [path / n for n in ("scores.parquet", "scores.gpkg", "scores.csv") if (path / n).exists()]
+        if not found:
+            raise DataNotFoundError(f"{path} holds no scores.parquet, scores.gpkg or scores.csv; give the output folder of `lisgeo score`")
+        path = found[0]
+    try:
+        if path.name.endswith(".parquet"):
+            df = pd.read_parquet(path)
+            df = df.drop(columns=[c for c in ("geometry",) if c in df.columns])
+        elif path.suffix == ".gpkg":
+            import pyogrio
+
+            df = pyogrio.read_dataframe(path, layer="lsoa", read_geometry=False)
+        else:
+            df = pd.read_csv(path, dtype={"LSOA21CD": str})
+    except (OSError, ValueError) as exc:
+        raise DataNotFoundError(f"reference scores {path} cannot be read ({exc}); give scores written by `lisgeo score`") from None
+    if "LSOA21CD" not in df.columns:
+        raise MissingColumnError(f"reference scores {path} have no LSOA21CD column; give scores written by `lisgeo score`")
+    return pd.DataFrame(df).set_index(df["LSOA21CD"].astype(str).to_numpy())
 
 
 def _scores_key(region: Any, reg: Region, sc: Any, assumptions: Any, cfg: dict, sites: list[str],

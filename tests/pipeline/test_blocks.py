@@ -72,7 +72,7 @@ def test_an_unreachable_scheduler_says_how_to_fix_it():
 # ---------------------------------------------------------------- real blocks
 @pytest.fixture(scope="module")
 def d2n2_blocks(real_data):
-    """D2N2 (two counties and two cities: 1,129 LSOAs) in three blocks on the local scheduler."""
+    """D2N2 (two counties and two cities: 1,335 LSOAs) in four blocks on the local scheduler."""
     from lisgeo.pipeline.blocks import score_in_blocks
 
     return score_in_blocks("d2n2", max_zones=450, workers=2)
@@ -134,3 +134,53 @@ def test_national_output_is_partitioned_geoparquet(d2n2_blocks, tmp_path):
     assert set(back["LSOA21CD"]) == set(d2n2_blocks.index)
     csv = pd.read_csv(tmp_path / "out" / "scores.csv")
     assert len(csv) == 1335 and "geometry_wkt" not in csv.columns
+
+
+# ---------------------------------------------------------------- score_region and the command
+@pytest.mark.realdata
+def test_score_region_sends_a_large_region_to_blocks(real_data, monkeypatch, tmp_path):
+    """Over the block size, score_region scores in blocks (the same frame score_in_blocks makes), and
+    `lisgeo score` writes partitioned GeoParquet; GTFS for such a region is refused before any work."""
+    from lisgeo.cli import main
+    from lisgeo.pipeline import score_region
+    from lisgeo.pipeline.blocks import score_in_blocks
+
+    monkeypatch.setenv("LISGEO_BLOCK_ZONES", "400")
+    monkeypatch.setenv("LISGEO_NO_CACHE", "1")
+    g = score_region(region="llep", workers=1)
+    assert [b["zones"] for b in g.attrs["blocks"]] == [b["zones"] for b in score_in_blocks("llep", workers=1).attrs["blocks"]]
+    assert len(g) == 608 and len(g.attrs["blocks"]) == 2 and g["connectivity_decile"].between(1, 10).all()
+    with pytest.raises(ParameterError, match="608 LSOAs.*GTFS"):
+        score_region(region="llep", gtfs="no_such_feed.zip", gtfs_date="2024-03-05")
+    assert main(["score", "--region", "llep", "--no-claims", "--workers", "1", "-o", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["provenance.json", "scores.csv", "scores.parquet"]
+
+
+@pytest.mark.realdata
+def test_a_region_ranked_against_a_reference_region(real_data, tmp_path):
+    """--reference: a region's name (scored under the same scenario), the frame itself and a national
+    run's output folder give the same scale; a reference that lacks the region's LSOAs, a missing
+    path and an unknown name are refused in one line."""
+    from lisgeo.errors import DataNotFoundError, UnknownNameError
+    from lisgeo.pipeline import score_region, write_scores
+
+    ref = score_region(region="llep")
+    own = score_region(region="E06000016")  # Leicester on its own scale
+    by_name = score_region(region="E06000016", reference="llep")
+    by_frame = score_region(region="E06000016", reference=ref)
+    write_scores(ref, tmp_path / "ref", claims=False)
+    by_path = score_region(region="E06000016", reference=tmp_path / "ref")
+    assert by_name.attrs["index_scale"] == "Leicester and Leicestershire (base)"
+    assert by_path.attrs["index_scale"].startswith("reference scores")
+    cols = ["connectivity_index", "accessibility_index", "connectivity_decile", "left_behind"]
+    pd.testing.assert_frame_equal(pd.DataFrame(by_name[cols]), pd.DataFrame(by_frame[cols]))
+    pd.testing.assert_frame_equal(pd.DataFrame(by_path[cols]), pd.DataFrame(by_frame[cols]), check_dtype=False)
+    # on its own scale Leicester's deciles run 1-10; on LLEP's the city is mostly in the better-connected half
+    assert sorted(own["connectivity_decile"].unique()) == list(range(1, 11))
+    assert by_name["connectivity_decile"].median() > own["connectivity_decile"].median()
+    with pytest.raises(ParameterError, match="lack .* of the region's LSOAs"):
+        score_region(region="E06000016", reference="d2n2")
+    with pytest.raises(DataNotFoundError, match="do not exist"):
+        score_region(region="E06000016", reference=tmp_path / "nothing.parquet")
+    with pytest.raises(UnknownNameError):
+        score_region(region="E06000016", reference="Leicestershire and Ruttland LEP")
