@@ -307,7 +307,7 @@ def validate_timetable(*, gtfs: "str | os.PathLike | None" = None, date: str = "
     from ..catalog import resolve_dataset
     from ..network import build_network
     from ..network.engine import build_engine
-    from ..network.graph import forget_builds
+    from ..network.graph import forget_builds, release_graph
     from ..network.gtfs import read_gtfs
     from ..network.schema import EdgeMode, NodeRole, node_id
 
@@ -347,6 +347,7 @@ def validate_timetable(*, gtfs: "str | os.PathLike | None" = None, date: str = "
     pairs["crow_km"] = np.hypot(*(o_xy - d_xy).T) / 1000.0
     out = pairs.reset_index(drop=True)
     out.attrs.update({"gtfs": str(gtfs), "date": str(date), "assumptions": dict(G.graph.get("assumptions", {}))})
+    release_graph(G)
     del G, eng, rev
     forget_builds()  # the network is not needed again (the connectivity check scores with the sites)
     return out
@@ -392,10 +393,10 @@ def validate_times(*, classes: Iterable[str] | None = None, scenarios: Iterable[
     One scenario's network at a time (:func:`validation_network`, 0.8 GB each): each is freed
     before the next is built.
     """
-    import gc
     import sys
 
     from ..network import load_scenario
+    from ..network.graph import release_graph
 
     df = read_validation_set(path)
     if classes is not None:
@@ -427,8 +428,8 @@ def validate_times(*, classes: Iterable[str] | None = None, scenarios: Iterable[
             model.loc[car.index] = _car_times(G, car, need)
         bus = part.index[part["class"].map(CLASSES) == "transit"]
         status.loc[bus] = "not modelled: bus and coach times need a GTFS timetable (the strategic model has rail only)"
-        del G  # (and its engines: kept per graph, weakly)
-        gc.collect()  # a graph is a cycle (its cached edge views); the lisgeo command runs with the collector off
+        release_graph(G)  # (no cycle left: freed here, with its engines, kept per graph weakly)
+        del G
     status[(status == "ok") & model.isna()] = "unreachable in the model"
     out = df.copy()
     err = time_errors(model, out["published_min"])
@@ -535,7 +536,7 @@ def validate_gains(*, assumptions: Any = None, path: str | os.PathLike | None = 
     import sys
 
     from ..network import destination_nodes, travel_time_matrix
-    from ..network.graph import forget_builds
+    from ..network.graph import forget_builds, release_graph
     from ..network.schema import NodeRole, node_id
 
     p = Path(path) if path is not None else gains_path()
@@ -561,6 +562,7 @@ def validate_gains(*, assumptions: Any = None, path: str | os.PathLike | None = 
         s = pd.DataFrame({g: travel_time_matrix(G, [node_id(NodeRole.SITE, x) for x in sites], destination_nodes(G, g),
                                                 mode="rail").min(axis=1) for g in groups})
         s.index = sites
+        release_graph(G)
         del G
         forget_builds()  # (a scheme's build then reads the base's back from the disk cache)
         return z, s
