@@ -186,6 +186,13 @@ def share_rows(on: bool = True) -> None:
     _SHARE_ROWS = bool(on)
 
 
+def forget_rows() -> None:
+    """Drop the searches kept in this process (:data:`_ROWS`: the last few matrices of
+    :meth:`Engine._plain`, up to 100 MB each for a region's zones by car), with the networks they
+    were made on (:func:`lisgeo.network.graph.forget_builds`); those on disk stay."""
+    _ROWS.clear()
+
+
 def _rows_digest(csr: sp.csr_array, src: np.ndarray, twins: np.ndarray, cols: np.ndarray, limit: float) -> str:
     """What decides the forward search rows ``src`` (with their ``twins``) of ``csr`` at ``cols``
     within ``limit``: the graph's arrays up to its last node with a link, a source or a column

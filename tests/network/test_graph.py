@@ -418,3 +418,49 @@ def test_a_scheme_network_built_on_the_base_equals_one_built_from_the_data(real_
     a = travel_time_matrix(scratch, zones, zones, mode="rail")
     b = travel_time_matrix(from_disk, zones, zones, mode="rail")
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_a_build_not_kept_is_the_callers_and_is_freed(real_data, tmp_path, monkeypatch):
+    """``build_network(keep=False)``: the build itself (no copy, not frozen), kept nowhere in the
+    process, so it is freed once the caller drops it, with the collector off as in the ``lisgeo``
+    command; its disk entry is written before it is handed over (a change the caller makes never
+    reaches the cache). ``forget_builds`` lets go of the kept builds, writing their entries first."""
+    import gc
+    import weakref
+
+    from lisgeo import cache
+    from lisgeo.network import graph
+
+    monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("LISGEO_NO_CACHE", raising=False)
+    monkeypatch.setattr(cache, "_DEFERRED", {})  # as in the lisgeo command: kept builds written after it returns
+    graph._build_cached.cache_clear()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        G = build_network(region="E06000018", keep=False)
+        assert not nx.is_frozen(G) and graph._build_cached.cache_info().currsize == 0 and not cache._DEFERRED
+        travel_time_matrix(G, mode="rail")  # (engines made on it, kept per graph)
+        G.add_node("site:mine")  # the caller's own
+        ref = weakref.ref(G)
+        del G
+        gc.collect()
+        assert ref() is None
+        again = build_network(region="E06000018", keep=False)  # read back from the disk: without the change
+        assert "site:mine" not in again and not nx.is_frozen(again)
+
+        before = set(graph._BUILT_BY_ARGS.keys())
+        view = build_network(region="E06000018", copy=False, assumptions={"road.motorway_kmh": 100.0})  # kept
+        travel_time_matrix(view, mode="car")
+        (built,) = [graph._BUILT_BY_ARGS[k] for k in set(graph._BUILT_BY_ARGS.keys()) - before]
+        refs = [weakref.ref(built), weakref.ref(view)]
+        assert len(cache._DEFERRED) == 1  # to be written after the command
+        del built, view
+        graph.forget_builds()
+        assert not cache._DEFERRED and all(r() is None for r in refs)
+        assert build_network(region="E06000018", copy=False, assumptions={"road.motorway_kmh": 100.0},
+                             keep=False).number_of_edges() == again.number_of_edges()  # its entry was written
+    finally:
+        graph._build_cached.cache_clear()
+        if was:
+            gc.enable()
