@@ -108,9 +108,34 @@ def run(label: str, region: str, *, scheduler: str | None = None, cluster: bool 
     from lisgeo.regions import get_region
 
     n_lad = len(get_region(region).lad_codes)
-    return {"region": label, "districts": n_lad, "zones": rows, "scheduler": scheduler or "local processes",
+    return {"out": out, "region": label, "districts": n_lad, "zones": rows, "scheduler": scheduler or "local processes",
             "wall_s": round(wall, 1), "peak_rss_gb": round(sampler.peak_rss / 1e9, 2),
             "peak_pss_gb": round(sampler.peak_pss / 1e9, 2), "gb_per_1000_zones": round(sampler.peak_pss / 1e9 / rows * 1000, 3)}
+
+
+def _compare(a: Path, b: Path) -> str:
+    """How the scores of two runs of one region compare (local processes against a cluster): numbers
+    to 1e-12 relative; an index made of ranks to one rank step; text equal."""
+    import numpy as np
+    import pandas as pd
+
+    x, y = pd.read_csv(a / "scores.csv", index_col="LSOA21CD"), pd.read_csv(b / "scores.csv", index_col="LSOA21CD")
+    if list(x.index) != list(y.index) or list(x.columns) != list(y.columns):
+        return "the two runs' scores differ in their rows or columns"
+    step = 100 / len(x)
+    worst, bad = {}, []
+    for c in x.columns:
+        if pd.api.types.is_numeric_dtype(x[c]) and not pd.api.types.is_bool_dtype(x[c]):
+            u, v = x[c].astype(float), y[c].astype(float)
+            tol = 1.5 * step if c.endswith("_index") else 0.0
+            if not np.allclose(u, v, rtol=1e-12, atol=tol, equal_nan=True):
+                bad.append(c)
+            worst[c] = float(np.nanmax(np.abs(u - v))) if len(u) else 0.0
+        elif not x[c].fillna("").astype(str).equals(y[c].fillna("").astype(str)):
+            bad.append(c)
+    moved = {c: round(w, 6) for c, w in worst.items() if w > 0}
+    return (f"cluster vs local processes: {'identical' if not bad else 'DIFFERENT in ' + ', '.join(bad)} "
+            f"(numbers to 1e-12 relative, indices to one rank step); columns not bit-equal, largest difference: {moved or 'none'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
             r = run(label, region, scheduler=args.scheduler)
         print(r, flush=True)
         results.append(r)
+        same = _compare(results[-2]["out"], r["out"]) if len(results) > 1 and results[-2]["region"] == label else None
+        if same:
+            print(same, flush=True)
     cpu = platform.processor() or platform.machine()
     print(f"\n{dt.date.today()}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, {cpu}, "
           f"Python {platform.python_version()}; warm data folder, results cache off")
