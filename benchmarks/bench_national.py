@@ -133,7 +133,7 @@ def _compare(a: Path, b: Path) -> str:
             worst[c] = float(np.nanmax(np.abs(u - v))) if len(u) else 0.0
         elif not x[c].fillna("").astype(str).equals(y[c].fillna("").astype(str)):
             bad.append(c)
-    moved = {c: round(w, 6) for c, w in worst.items() if w > 0}
+    moved = {c: f"{w:.1e}" for c, w in worst.items() if w > 0}
     return (f"cluster vs local processes: {'identical' if not bad else 'DIFFERENT in ' + ', '.join(bad)} "
             f"(numbers to 1e-12 relative, indices to one rank step); columns not bit-equal, largest difference: {moved or 'none'}")
 
