@@ -23,8 +23,9 @@ B roads and lanes that the major roads (every motorway and A road) leave out
   time = distance × circuity × (½ / v_a + ½ / v_b) (half the way at each end's speed).
 - ``access_walk``: terminal <-> every station (classic or HS2) within ``walk.max_walk_km`` at
   walking speed (into its street side, out of its arrival side).
-- ``park_ride``: terminal -> every station within ``pt.car_max_km`` and its ``pt.car_min_stations``
-  nearest however far (plus ``pt.car_park_min``):
+- ``park_ride``: terminal (a zone or site: a trip's start; not a job destination) -> every
+  station within ``pt.car_max_km`` and its ``pt.car_min_stations`` nearest however far (plus
+  ``pt.car_park_min``):
   a real choice of station, and the same rule in every scenario (an HS2 station adds links, it
   never removes or changes one); the reverse (from the arrival side) only if ``pt.car_egress``.
 - Every link into or out of a station (walk or car) takes at least half of
@@ -287,7 +288,7 @@ def attach_terminals(
         _add_both_ways(G, names_arr[a_], names_arr[b_], {"time_min": np.asarray(tl, dtype="float64"), "mode": EdgeMode.LOCAL,
                                                          "length_km": np.asarray(dm, dtype="float64") / 1000.0 * circ})
     if stations:
-        _station_access(G, names_arr, xy, speed, assumptions)
+        _station_access(G, names_arr, xy, speed, assumptions, starts=terminals["kind"].astype(str).to_numpy() != NodeKind.DEST.value)
     return G
 
 
@@ -313,7 +314,8 @@ def attach_stations(G: nx.MultiDiGraph, stations: list[str], assumptions: Assump
     names = np.asarray([n for n, _ in terms], dtype=object)
     xy = np.array([(d["x"], d["y"]) for _, d in terms], dtype="float64").reshape(-1, 2)
     speed = local_speed_kmh(np.array([bool(d.get("urban", True)) for _, d in terms], dtype=bool), assumptions)
-    _station_access(G, names, xy, speed, assumptions, group=stations)
+    starts = np.array([d.get("kind") != NodeKind.DEST for _, d in terms], dtype=bool)
+    _station_access(G, names, xy, speed, assumptions, group=stations, starts=starts)
 
 
 def station_nodes(G: nx.MultiDiGraph) -> list[str]:
@@ -339,9 +341,13 @@ def station_link_floor_min(assumptions: Mapping[str, Any]) -> float:
     return float(assumptions["pt.interchange_penalty_min"]) / 2.0
 
 
-def _station_access(G, names: np.ndarray, xy, speed, a: Assumptions, group: list[str] | None = None) -> None:
+def _station_access(G, names: np.ndarray, xy, speed, a: Assumptions, group: list[str] | None = None,
+                    starts: np.ndarray | None = None) -> None:
     """Walk and park-and-ride links between the terminals ``names`` (at ``xy``, local ``speed``) and
-    the stations ``group`` (default: every station of ``G``)."""
+    the stations ``group`` (default: every station of ``G``). ``starts``: the terminals a trip can
+    start from (zones and sites; default all). Park and ride is a first leg only, so a job
+    destination, which no trip starts from and none passes through, gets none (they were two
+    thirds of a large network's edges, and no search could use them) unless ``pt.car_egress``."""
     floor = station_link_floor_min(a)
     circ = a["access.circuity"]
     group = station_nodes(G) if group is None else list(group)
@@ -362,6 +368,9 @@ def _station_access(G, names: np.ndarray, xy, speed, a: Assumptions, group: list
                              among=served)  # (car_max_km 0: no park and ride at all)
     # (a station beyond car_max_km, one of the nearest: the lanes of the place, then the roads between at
     # least at the rural lane speed, not a town's street speed for 40 km)
+    if starts is not None and not a["pt.car_egress"]:
+        keep = np.asarray(starts, dtype=bool)[i]
+        i, j, d = i[keep], j[keep], d[keep]
     v = np.where(d > a["pt.car_max_km"] * 1000.0, np.maximum(speed[i], a["access.rural_kmh"]), speed[i])
     t = np.maximum(drive_minutes(np.maximum(d, 1.0) / 1000.0 * circ, v, a) + a["pt.car_park_min"], floor)
     attrs = {"time_min": np.asarray(t, dtype="float64"), "mode": EdgeMode.PARK_RIDE, "length_km": np.maximum(d, 1.0) / 1000.0 * circ}
