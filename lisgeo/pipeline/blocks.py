@@ -4,20 +4,22 @@ A region larger than :data:`BLOCK_ZONES` zones is scored **block by block**: its
 into blocks of about that many zones (:func:`plan_blocks`: districts of one ITL1 region, in the
 order of a space-filling curve through their centres, so a block is compact), and each block is
 scored as a region of its own — its own network (the block's zones, the roads, job destinations and
-sites within ``reach.network_km`` of it: the same halo a region has), its own travel-time matrices
-and measures (:func:`score_block`) — so the memory a block needs is that of a region of its size,
-whatever the size of the whole. The blocks are independent: they are scheduled with Dask
+sites within ``reach.blocks_km``, 90 km, of it: wider than a region's ``reach.network_km``, 30 km,
+so that a 60-minute drive's jobs are seen whole wherever the block's edge lies), its own travel-time
+matrices and measures (:func:`score_block`) — so the memory a block needs is that of a region of its
+size, whatever the size of the whole. The blocks are independent: they are scheduled with Dask
 (:func:`run_blocks`), by default on the local machine's processes (``workers``, default the
 machine's cores), or on an existing ``dask.distributed`` cluster given by its address
 (``scheduler=`` / ``LISGEO_SCHEDULER``), which runs the same tasks. A block's measures are kept
 in the disk cache, so a run that stops resumes where it stopped. The indices and deciles are then
 made over the whole region at once (:func:`lisgeo.pipeline.score.finish_scores`).
 
-What depends on the blocks' edges: a block sees jobs and competing residents within its own reach
-(``reach.network_km``), as a region does, so the job counts (``jobs_car_*``, ``jobs_rail_60``,
-walking and cycling), ``acc_gravity_*`` and ``e2sfca_jobs_car`` of a zone near a block's edge can
-differ from those of a run whose edge lies elsewhere; times to the fixed sites, rail times to the
-destination groups, the nearest station and its trains, stops, IMD and digital columns do not.
+What depends on the blocks' edges (measured in docs/national.md): jobs beyond a block are counted
+at MSOA centroids (the job destinations; a block's own at its LSOAs), and e2SFCA's competing
+residents are the block's own, so the job counts (``jobs_car_*``, ``jobs_rail_60``, cycling),
+``acc_gravity_*`` and ``e2sfca_jobs_car`` of a zone near a block's edge can differ from those of a
+run whose edge lies elsewhere; times to the fixed sites, rail times to the destination groups, the
+nearest station and its trains, stops, IMD and digital columns do not.
 """
 
 from __future__ import annotations

@@ -920,7 +920,7 @@ def write_scores(gdf: gpd.GeoDataFrame, directory: str | os.PathLike, *, claims:
 def block_measures(districts: list[str], *, scenario: Any = "base", assumptions: Any = None, sites: Iterable[str] = (),
                    cif: Any = None) -> pd.DataFrame:
     """The measures of a block of ``districts`` (:mod:`lisgeo.pipeline.blocks`): its layers, its own
-    network (not kept in the disk cache, nor in this process after it: a worker scores block after
+    network (within ``reach.blocks_km`` of it; not kept in the disk cache, nor in this process after it: a worker scores block after
     block in bounded memory), its travel times and every measure before the indices, as
     :func:`score_region` makes them for a region of those districts. ``attrs``: what the whole
     region's scores record of the network (scheme, assumptions, rail timetable, jobs beyond)."""
@@ -929,13 +929,19 @@ def block_measures(districts: list[str], *, scenario: Any = "base", assumptions:
     from ..network import build_network, load_scenario
     from ..network.graph import _build_cached
 
+    from ..assumptions import load_assumptions
+    from ..network.graph import assumption_overrides
+
     reg = get_region(districts)
     sc = load_scenario(scenario)
     sites = [str(s) for s in sites]
     cfg = load_index_config(None)
     inputs = load_inputs(reg)
+    # a block's halo is reach.blocks_km (90 km), not a region's network_km: the jobs of a 60-minute
+    # drive are seen whole wherever the block's edge lies, so a national run has no seams
+    halo = float(load_assumptions(**{**sc.assumptions, **assumption_overrides(assumptions)})["reach.blocks_km"])
     G = build_network(region=reg, scenario=sc, assumptions=assumptions, sites=list(dict.fromkeys([*FIXED_SITES.values(), *sites])),
-                      copy=False, cache=False, cif=cif)
+                      buffer_km=halo, copy=False, cache=False, cif=cif)
     try:
         tt = travel_times(G, inputs, sites=sites)
         out = measure_zones(inputs, tt, config=cfg, sites=sites)

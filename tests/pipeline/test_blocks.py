@@ -113,12 +113,14 @@ def test_blocks_equal_the_region_where_the_edge_does_not_matter(d2n2_blocks):
     for c in EDGE_FREE:
         a, b = d2n2_blocks[c].astype("float64"), whole[c].astype("float64")
         assert np.allclose(a, b, equal_nan=True, rtol=0, atol=1e-9), c
-    # the job counts see the jobs within each block's own reach, which lies inside the region's: never
-    # more than the whole region's run; with blocks this small (450 LSOAs) the 30 km halo cuts a 60-minute
-    # drive short (measured median ratios: jobs_car_45 0.99, jobs_car_60 0.91, acc_gravity_car 0.79)
-    for c, low in (("jobs_car_45", 0.95), ("jobs_car_60", 0.85), ("acc_gravity_car", 0.7)):
-        ratio = d2n2_blocks[c] / whole[c]
-        assert (ratio <= 1 + 1e-9).all() and ratio.median() > low, (c, ratio.median())
+    # a block's halo is reach.blocks_km (90 km) against the region's 30 km: its gravity sees at least the
+    # region's jobs, and more beyond (measured: higher for every LSOA); jobs beyond the block are at
+    # MSOA centroids (the region's own LSOAs in a whole-region run), so counts within 45 minutes move a little
+    # either way (measured median |difference| under 1 %)
+    assert (d2n2_blocks["acc_gravity_car"] >= whole["acc_gravity_car"] * (1 - 1e-9)).all()
+    assert (d2n2_blocks["acc_gravity_car"] > whole["acc_gravity_car"] * (1 + 1e-6)).mean() > 0.9
+    ratio = d2n2_blocks["jobs_car_45"] / whole["jobs_car_45"]
+    assert (ratio - 1).abs().median() < 0.02, ratio.median()
     assert d2n2_blocks["connectivity_decile"].between(1, 10).all()
 
 
