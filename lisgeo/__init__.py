@@ -33,7 +33,7 @@ from .errors import (
 __version__ = "0.1.0"
 
 # Lazy (PEP 562): ``import lisgeo`` (and so the ``lisgeo`` command) does not import pandas and the
-# layers until one of these is used; the command starts its second process first (lisgeo.cli.run).
+# layers until one of these is used: `lisgeo --help` and a refused option answer at once.
 _HOMES = {"load_assumptions": "assumptions", "list_layers": "layers", "load_layer": "layers",
           "get_region": "regions", "list_regions": "regions"}
 

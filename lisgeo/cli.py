@@ -41,9 +41,6 @@ def _use_sites(ctx: click.Context, param: click.Parameter, value):
     from .layers.sites import use_sites_file
 
     use_sites_file(value)
-    # the command's second process started before the options were read, with the authored sites
-    # only: its work would not be this run's, so the run keeps to one process
-    os.environ["LISGEO_WORKERS"] = "1"
     return value
 
 

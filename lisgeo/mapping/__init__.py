@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 # Lazy (PEP 562): reading map definitions (``spec``) does not import folium and the drawing stack,
-# so ``lisgeo build`` hands its second process the work about a second and a half sooner.
+# so the command's first line and a refused option come about a second and a half sooner.
 _HOMES = {
     "BuiltMap": "draw", "MapResult": "draw", "Provenance": "draw", "draw_map": "draw", "output_kind": "draw", "write_map": "draw",
     "Categories": "classify", "Classification": "classify", "class_colors": "classify", "classify_breaks": "classify",

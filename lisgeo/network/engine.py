@@ -68,7 +68,7 @@ from ..errors import NetworkError, ParameterError, UnknownNameError
 from .schema import (MODE_EDGES, ROUTABLE_MODES, TERMINAL_KINDS, EdgeMode, NodeKind, NodeRole, TransportMode, has_role, node_code,
                      node_id, parse_mode)
 
-__all__ = ["Engine", "build_engine", "travel_time_matrix", "reachability", "mode_edges", "share_rows"]
+__all__ = ["Engine", "build_engine", "travel_time_matrix", "reachability", "mode_edges", "forget_rows"]
 
 #: ``method="auto"`` on an engine not yet prepared: with a cut-off of at most this many minutes,
 #: plain Dijkstra per origin (each search stops at the cut-off) rather than the structured
@@ -171,25 +171,15 @@ def _minplus_rows(vals: np.ndarray, groups: np.ndarray, n_groups: int, axis: int
 #: Forward searches of :meth:`Engine._plain` already made, by what decides them
 #: (:func:`_rows_digest`): a scenario that adds to a base network without touching a mode's links
 #: (an HS2 scheme and the car: its new stations are sinks, which no car trip passes through) gets
-#: that mode's rows back instead of searching again. Kept in this process (the last few) and, while
-#: :func:`share_rows` is on, on disk (kind ``rows``) for a second process.
+#: that mode's rows back instead of searching again. Kept in this process (the last few).
 _ROWS: "OrderedDict[str, np.ndarray | tuple[np.ndarray, np.ndarray]]" = OrderedDict()
 _ROWS_KEPT = 4
-_SHARE_ROWS = False
-
-
-def share_rows(on: bool = True) -> None:
-    """Also leave the forward searches this process makes in the disk cache (kind ``rows``), where
-    another process scoring a scenario of the same network finds them (``lisgeo build`` turns this
-    on when its second process scores another scenario). Reading them back is always on."""
-    global _SHARE_ROWS
-    _SHARE_ROWS = bool(on)
 
 
 def forget_rows() -> None:
     """Drop the searches kept in this process (:data:`_ROWS`: the last few matrices of
     :meth:`Engine._plain`, up to 100 MB each for a region's zones by car), with the networks they
-    were made on (:func:`lisgeo.network.graph.forget_builds`); those on disk stay."""
+    were made on (:func:`lisgeo.network.graph.forget_builds`)."""
     _ROWS.clear()
 
 
@@ -210,20 +200,10 @@ def _rows_digest(csr: sp.csr_array, src: np.ndarray, twins: np.ndarray, cols: np
     return h.hexdigest()
 
 
-def _rows_key(digest: str) -> str:
-    from .. import cache
-
-    return cache.make_key({"kind": "rows", "digest": digest})
-
-
 def _rows_found(digest: str, shape: tuple[int, int]) -> np.ndarray | None:
-    from .. import cache
-
     hit = _ROWS.get(digest)
     if isinstance(hit, tuple):  # kept by this process: (the matrix the rows were written into, their columns)
         hit = hit[0][:, hit[1]] if (len(hit[0]), len(hit[1])) == shape else None
-    elif hit is None and cache.enabled():
-        hit = cache.load_pickle("rows", _rows_key(digest), np.ndarray)
     if hit is None or hit.shape != shape or hit.dtype != np.float64:
         return None
     _ROWS[digest] = hit
@@ -235,14 +215,10 @@ def _rows_made(digest: str, out: np.ndarray, cols: np.ndarray) -> None:
     """Keep the rows just searched: columns ``cols`` of ``out`` (a matrix of :meth:`Engine._plain`,
     which nothing changes at those columns once they are written: kept by reference, not copied,
     since most runs never reuse them)."""
-    from .. import cache
-
     _ROWS[digest] = (out, cols)
     _ROWS.move_to_end(digest)
     while len(_ROWS) > _ROWS_KEPT:
         _ROWS.popitem(last=False)
-    if _SHARE_ROWS and cache.enabled():
-        cache.store_pickle("rows", _rows_key(digest), out[:, cols])
 
 
 #: Values (float64) in one block of :meth:`Engine._plain`'s Dijkstra rows: 16 MB, which the allocator
@@ -293,7 +269,7 @@ class Engine:
             e = e.copy()
             e.loc[first, "u"] = e.loc[first, "u"] + ORIGIN_TWIN
             # each twin right after its terminal: a node the graph gains later (an HS2 station) then
-            # moves no node already there, and searches made before can be used again (share_rows)
+            # moves no node already there, and searches made before can be used again (_ROWS)
             has_twin = set(owners)
             nodes, k2, xy2 = [], [], []
             for n, k, p in zip(self.nodes, kinds, xy):

@@ -16,8 +16,7 @@ A scenario's network is built in this order: roads, GB rail, the terminals and t
 then its HS2 scheme (the scheme's new stations joined to every terminal by the same rules, after
 them), then its edits. A scheme adds, it never changes: so a scenario that only adds a scheme (and
 edits) to ``base`` with the same assumptions is built on the base's build when one is at hand, in
-this process or in the disk cache (``lisgeo build``'s second process reads the one its caller has
-just built), and is the same network as one built from the data (tested).
+this process or in the disk cache, and is the same network as one built from the data (tested).
 """
 
 from __future__ import annotations
@@ -413,9 +412,7 @@ def _build(region: Any, sc: Scenario, overrides: dict[str, Any], buffer_km: floa
     if base is None:
         G = nx.MultiDiGraph(name=f"lisgeo {reg.label} {sc.name}")
         # Great Britain's stations, patterns and services first (through the caches: read once for
-        # every build of a run, its second process and later runs): they need nothing of the region,
-        # and meanwhile a second process reads the region's small areas and reach, which the steps
-        # below then find in the disk cache (lisgeo.layers.boundaries)
+        # every build of a run, its blocks and later runs): they need nothing of the region
         rail_stations, rail_patterns = load_layer("rail_stations", region=None), load_layer("rail_patterns", region=None)
         # timetabled running times: the catalogued national sample, a planner's own CIF, or none
         if cif is None:

@@ -129,7 +129,7 @@ def load_inputs(region: Any = "d2n2") -> Inputs:
 def _served_station_frame(reg: Region) -> gpd.GeoDataFrame:
     """The stations the scores use: with weekday trains, in reach of ``reg`` or the nearest of one of
     its zones. (Great Britain's stations, which the network reads through the layers cache, cut to the
-    reach, without counting GB's trains again in a second process.)"""
+    reach, without counting GB's trains again.)"""
     from ..layers import load_layer
     from ..layers.boundaries import region_reach
     from ..layers.people import load_lsoa21_centroids

@@ -392,9 +392,8 @@ def test_links_into_sinks_are_skipped_and_sink_times_searched_backwards():
 
 def test_forward_rows_reused_when_a_network_only_gains_sinks(monkeypatch, tmp_path):
     """A station added with park-and-ride links into it (a sink by car, as an HS2 scheme's stations
-    are) changes no car path: the forward searches made on the network before are used again, in
-    this process and (with share_rows) from the disk in another; the matrix equals networkx. A
-    changed link time searches afresh."""
+    are) changes no car path: the forward searches made on the network before are used again in
+    this process; the matrix equals networkx. A changed link time searches afresh."""
     import lisgeo.network.engine as E
 
     monkeypatch.setenv("LISGEO_CACHE_DIR", str(tmp_path))
@@ -419,14 +418,6 @@ def test_forward_rows_reused_when_a_network_only_gains_sinks(monkeypatch, tmp_pa
     got = travel_time_matrix(H, zones, zones + ["rail:S4"], mode="car", method="dijkstra")
     assert calls == [[build_engine(H, mode="car").index.get_loc("rail:S4")]]  # only S4's search backwards
     np.testing.assert_array_equal(got.to_numpy(), _nx_matrix(H, zones, zones + ["rail:S4"], modes))
-    # another process: the rows come from the disk when the first one shared them
-    monkeypatch.setattr(E, "_SHARE_ROWS", True)
-    travel_time_matrix(_sink_graph(), zones, ["zone:a", "zone:b"], mode="car", method="dijkstra")
-    E._ROWS.clear()
-    calls.clear()
-    again = travel_time_matrix(with_s4(_sink_graph()), zones, ["zone:a", "zone:b", "rail:S4"], mode="car", method="dijkstra")
-    assert len(calls) == 1
-    np.testing.assert_array_equal(again.to_numpy(), _nx_matrix(H, zones, ["zone:a", "zone:b", "rail:S4"], modes))
     # a link changed: searched afresh, and right
     K = with_s4(_sink_graph())
     K["road:j1"]["road:j2"][0]["time_min"] = 6.0
