@@ -220,7 +220,9 @@ def run_blocks(jobs: Sequence[BlockJob], *, scheduler: str | None = None, worker
 
     tasks = [dask.delayed(fn, pure=True)(j, dask_key_name=f"block-{k}") for k, j in enumerate(jobs)]
     with _BlockBar(len(jobs), jobs, on=progress):
-        return list(dask.compute(*tasks, scheduler="processes", num_workers=n))
+        # one block per dispatch (Dask's process pool sends 6 at a time by default: 20 blocks of England
+        # on 2 workers would then finish in batches, one worker idle at the end, and the bar jump)
+        return list(dask.compute(*tasks, scheduler="processes", num_workers=n, chunksize=1))
 
 
 def _run_distributed(jobs: list[BlockJob], address: Any, *, progress: bool, fn: Callable) -> list[pd.DataFrame]:
