@@ -399,7 +399,9 @@ def score_cmd(region: str, scenario: str, weights: Path | None, output: Path, no
                        gtfs=list(gtfs) or None, gtfs_date=gtfs_date, departure=departure, window_min=window_min,
                        cif=cif, reference=reference, scheduler=scheduler, workers=workers)
     if gdf.attrs.get("index_scale", "own region") != "own region":
-        click.echo(f"indices and deciles ranked against: {gdf.attrs['index_scale']}")
+        left = ", ".join(gdf.attrs.get("not_in_reference", {}))
+        click.echo(f"indices and deciles ranked against: {gdf.attrs['index_scale']}"
+                   + (f" (left out of the indices, the reference has no values of them: {left})" if left else ""))
     click.echo(f"public transport: {gdf.attrs['public_transport']}")
     claims = None if no_claims else recompute_claims(region)
     paths = write_scores(gdf, output, claims=claims if claims is not None else False)

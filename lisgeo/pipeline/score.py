@@ -454,6 +454,16 @@ def finish_scores(out: pd.DataFrame, inputs: Inputs, *, config: dict, reference:
     # the indices weigh the measures the region has: not an absent site column, nor a measure with no
     # value anywhere for want of data (stops_800m in West Yorkshire), which no scale can place
     unweighed = set(absent) | {c for c in ("stops_800m",) if c in out.columns and len(out) and out[c].isna().all()}
+    # nor, on a reference's scale, a measure the reference has no value of (England's scores have no
+    # Enterprise Zone column: the authored sites cover D2N2 and LLEP only), which no scale can place
+    not_in_ref: dict[str, str] = {}
+    if reference is not None:
+        weighed = {m for k in ("connectivity", "accessibility", "sustainable") if isinstance(config.get(k), dict) for m in config[k]}
+        for m in sorted(weighed - unweighed):
+            if m in out.columns and (m not in reference.columns or reference[m].isna().all()):
+                not_in_ref[m] = ("the reference scores have no values of it: left out of the indices, so that the region and "
+                                 "the reference are ranked on the same measures")
+        unweighed |= set(not_in_ref)
     if unweighed:
         config = {k: ({m: w for m, w in v.items() if m not in unweighed} if k in ("connectivity", "accessibility", "sustainable")
                       and isinstance(v, dict) else v) for k, v in config.items()}
@@ -472,6 +482,8 @@ def finish_scores(out: pd.DataFrame, inputs: Inputs, *, config: dict, reference:
     gdf = gpd.GeoDataFrame(out, geometry=inputs.polygons.geometry.reindex(out.index).to_numpy(), crs=inputs.polygons.crs)
     gdf.index.name = None
     gdf.attrs["absent_columns"] = absent
+    if not_in_ref:
+        gdf.attrs["not_in_reference"] = not_in_ref
     if unweighed:
         gdf.attrs["index_config"] = config  # the weights used: a re-scoring on another scale uses them too
     return gdf
@@ -894,6 +906,8 @@ def write_scores(gdf: gpd.GeoDataFrame, directory: str | os.PathLike, *, claims:
         details={"rows": len(frame), "claims": has_claims,
                  # contract site columns the region has no site for, and why (finish_scores)
                  "absent_columns": dict(attrs.get("absent_columns") or {}),
+                 # measures left out of the indices on a reference's scale that has no values of them
+                 "not_in_reference": dict(attrs.get("not_in_reference") or {}),
                  # a planner's sites added to the authored ones (lisgeo.layers.sites.use_sites_file)
                  "sites_file": os.environ.get("LISGEO_SITES_FILE") or None},
     )

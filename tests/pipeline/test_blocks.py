@@ -183,6 +183,13 @@ def test_a_region_ranked_against_a_reference_region(real_data, tmp_path):
     # on its own scale Leicester's deciles run 1-10; on LLEP's the city is mostly in the better-connected half
     assert sorted(own["connectivity_decile"].unique()) == list(range(1, 11))
     assert by_name["connectivity_decile"].median() > own["connectivity_decile"].median()
+    # a reference without a measure the region weighs (England's scores have no Enterprise Zone column):
+    # left out of the indices, said in attrs, the rest on the reference's scale
+    lacking = ref.drop(columns=["tt_car_nearest_ez", "tt_car_nearest_ez_id"])
+    ranked = score_region(region="E06000016", reference=lacking)
+    assert set(ranked.attrs["not_in_reference"]) == {"tt_car_nearest_ez"}
+    assert "tt_car_nearest_ez" not in ranked.attrs["index_config"]["accessibility"]
+    assert ranked["accessibility_index"].notna().all() and ranked["tt_car_nearest_ez"].notna().all()
     with pytest.raises(ParameterError, match="lack .* of the region's LSOAs"):
         score_region(region="E06000016", reference="d2n2")
     with pytest.raises(DataNotFoundError, match="do not exist"):
