@@ -551,7 +551,11 @@ class FileSet:
     def write(self, name: str, writer: Any, *, suffix: str | None = None) -> Path:
         """Add file ``name`` written by ``writer(tmp_path)`` (any writer: a PNG, a raster ...), its
         OS errors as one line (as every ``write_*`` method); returns its final path."""
-        tmp = self.path(name, suffix=suffix)
+        self._run(writer, self.path(name, suffix=suffix), name)
+        return self.directory / name
+
+    def _run(self, writer: Any, tmp: Path, name: str) -> None:
+        """``writer(tmp)``, its OS errors as one line naming ``name``'s final path."""
         try:
             writer(tmp)
         except Exception as exc:
@@ -559,20 +563,13 @@ class FileSet:
             if err is None:
                 raise
             raise err from None
-        return self.directory / name
 
     def write_folder(self, name: str, writer: Any) -> Path:
         """Add the folder ``name`` (e.g. a partitioned GeoParquet dataset) made by ``writer(tmp_path)``
         (which creates the folder and its files), swapped into place with the rest of the set;
         returns its final path."""
         tmp = self.path(name, folder=True)
-        try:
-            writer(tmp)
-        except Exception as exc:
-            err = _failure(exc, self.directory / name)
-            if err is None:
-                raise
-            raise err from None
+        self._run(writer, tmp, name)
         if not tmp.is_dir():
             raise OutputError(f"{_shown(self.directory / name)} was not written as a folder; nothing of the set was changed")
         return self.directory / name

@@ -116,3 +116,25 @@ def count_calls(monkeypatch):
         return calls
 
     return count
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """``small_disk(size)``: a folder on a real file system of ``size`` (a tmpfs, as root), unmounted
+    after the test; the test is skipped where mounting is not allowed."""
+    import subprocess
+
+    mounted = []
+
+    def mount(size: str = "2m", name: str = "disk") -> Path:
+        folder = tmp_path / name
+        folder.mkdir(parents=True, exist_ok=True)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True)
+        if r.returncode != 0:
+            pytest.skip(f"cannot mount a small file system here ({r.stderr.strip() or r.returncode})")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)

@@ -281,30 +281,15 @@ def test_two_processes_reading_a_damaged_entry_at_once(cache_dir, tmp_path):
 
 
 # ------------------------------------------------------------------ a cache folder that cannot be written
-def _mount_tmpfs(folder: Path, size: str = "2m") -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a small file system here ({r.stderr.strip() or r.returncode})")
-
-
-def _umount(folder: Path) -> None:
-    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
-
-
 @pytest.fixture
-def read_only_cache(cache_dir, tmp_path, monkeypatch):
+def read_only_cache(cache_dir, small_disk, monkeypatch):
     """A cache folder on a real read-only file system (as root, a remounted tmpfs; skipped where mounting is not allowed)."""
-    mnt = tmp_path / "ro"
-    _mount_tmpfs(mnt)
-    try:
-        monkeypatch.setenv("LISGEO_CACHE_DIR", str(mnt))
-        monkeypatch.delenv("LISGEO_NO_CACHE", raising=False)
-        monkeypatch.setattr(cache, "_REPORTED", set())
-        monkeypatch.setattr(cache, "_WRITE_FAILED", set())
-        yield mnt
-    finally:
-        _umount(mnt)
+    mnt = small_disk("2m", "ro")
+    monkeypatch.setenv("LISGEO_CACHE_DIR", str(mnt))
+    monkeypatch.delenv("LISGEO_NO_CACHE", raising=False)
+    monkeypatch.setattr(cache, "_REPORTED", set())
+    monkeypatch.setattr(cache, "_WRITE_FAILED", set())
+    return mnt
 
 
 def _make_read_only(mnt: Path) -> None:

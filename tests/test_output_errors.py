@@ -283,26 +283,10 @@ def test_an_output_under_a_file_or_not_writable_is_refused_before_the_work(tmp_p
     _refused(capsys, _argv(command, tmp_path / "out"), "choose a folder you can write to")
 
 
-def _mount(folder: Path, size: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a small file system here ({r.stderr.strip() or r.returncode})")
-
-
-def _umount(folder: Path) -> None:
-    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
-
-
 @pytest.fixture
-def tiny_disk(tmp_path):
+def tiny_disk(small_disk):
     """A real 256 KiB file system (tmpfs, as root; skipped where mounting is not allowed)."""
-    mnt = tmp_path / "disk"
-    _mount(mnt, "256k")
-    try:
-        yield mnt
-    finally:
-        _umount(mnt)
+    return small_disk("256k")
 
 
 def _fill(folder: Path) -> None:

@@ -320,13 +320,19 @@ def test_real_sites_asked_for_join_any_region(real_data):
         build_network(region="llep", sites=["atlantis"])
 
 
-def _dead_end_graph(stuck: list[str]) -> nx.MultiDiGraph:
+def _dead_end_roads() -> nx.MultiDiGraph:
+    """road:1 <-> road:2, and road:1 -> road:3, a dead end."""
     G = nx.MultiDiGraph()
     for n in ("road:1", "road:2", "road:3"):
         G.add_node(n, kind="road", x=0.0, y=0.0)
     G.add_edge("road:1", "road:2", time_min=1.0, mode="road")
     G.add_edge("road:2", "road:1", time_min=1.0, mode="road")
-    G.add_edge("road:1", "road:3", time_min=1.0, mode="road")  # road:3 is a dead end
+    G.add_edge("road:1", "road:3", time_min=1.0, mode="road")
+    return G
+
+
+def _dead_end_graph(stuck: list[str]) -> nx.MultiDiGraph:
+    G = _dead_end_roads()
     zones = [("zone:ok", "road:2")] * ("zone:ok" not in stuck) + [(z, "road:3") for z in stuck]
     for z, j in zones:
         G.add_node(z, kind="zone", x=0.0, y=0.0)
@@ -352,12 +358,7 @@ def test_every_zone_stranded_is_an_error():
     """No zone both leaves into and is reached from one part of the road network: nothing can score."""
     from lisgeo.network.graph import _check_zone_reach
 
-    G = nx.MultiDiGraph()
-    for n in ("road:1", "road:2", "road:3"):
-        G.add_node(n, kind="road", x=0.0, y=0.0)
-    G.add_edge("road:1", "road:2", time_min=1.0, mode="road")
-    G.add_edge("road:2", "road:1", time_min=1.0, mode="road")
-    G.add_edge("road:1", "road:3", time_min=1.0, mode="road")  # road:3 is a dead end
+    G = _dead_end_roads()
     for z in ("zone:a", "zone:b"):
         G.add_node(z, kind="zone", x=0.0, y=0.0)
         G.add_edge(z, "road:3", time_min=1.0, mode="access_car")  # drives into the dead end...
