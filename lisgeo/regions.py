@@ -656,6 +656,10 @@ def _unknown(text: str, idx: _Index) -> UnknownRegionError:
     head = text.split(":", 1)[0].strip().lower() if ":" in text else ""
     kind = _PREFIXES.get(head)
     key = _norm(text.split(":", 1)[1] if kind else text)
+    if kind is None and difflib.SequenceMatcher(None, key, "england").ratio() >= 0.8:
+        # ("Englnd": not Fenland, the nearest name in the index; england is a region of its own kind)
+        return UnknownRegionError(f"unknown region {text!r}; did you mean 'england' (every district of England)?",
+                                  name=text, suggestions=["england"])
     sugg = _suggest(key, idx, kind)
     if sugg:
         if len(sugg) == 1:

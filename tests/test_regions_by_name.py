@@ -114,6 +114,10 @@ def test_a_miss_gets_a_suggestion(real_data):
     # a kind: prefix suggests that kind
     with pytest.raises(UnknownRegionError, match=r"unknown region 'lep:Lincolnshire'; did you mean 'Greater Lincolnshire' \(former LEP"):
         get_region("lep:Lincolnshire")
+    # england is nearest, though no area of the index is named so (Fenland is the nearest name there)
+    with pytest.raises(UnknownRegionError, match=r"unknown region 'Englnd'; did you mean 'england' \(every district of England\)\?") as exc:
+        get_region("Englnd")
+    assert exc.value.valid == ["england"]
     with pytest.raises(UnknownRegionError, match=r"unknown region 'xyzzy'; give a district, county, combined authority.*lisgeo regions list"):
         get_region("xyzzy")
     with pytest.raises(UnknownRegionError, match="unknown region 'Nottingham and Nottinghamshire'"):

@@ -768,7 +768,8 @@ def load_reference(reference: Any, *, scenario: Any = "base", assumptions: Any =
         return reference, ""
     text = os.fspath(reference) if isinstance(reference, os.PathLike) else str(reference)
     path = Path(text).expanduser()
-    if isinstance(reference, os.PathLike) or path.exists() or text.lower().endswith((".parquet", ".gpkg", ".csv")):
+    looks_like_path = os.sep in text or "/" in text or text.startswith((".", "~")) or text.lower().endswith((".parquet", ".gpkg", ".csv"))
+    if isinstance(reference, os.PathLike) or path.exists() or looks_like_path:
         return _read_reference(path), f"reference scores {path}"
     from ..network import load_scenario
 

@@ -194,5 +194,7 @@ def test_a_region_ranked_against_a_reference_region(real_data, tmp_path):
         score_region(region="E06000016", reference="d2n2")
     with pytest.raises(DataNotFoundError, match="do not exist"):
         score_region(region="E06000016", reference=tmp_path / "nothing.parquet")
+    with pytest.raises(DataNotFoundError, match="do not exist"):  # a path given as text is a path, not a region's name
+        score_region(region="E06000016", reference=str(tmp_path / "no_such_run"))
     with pytest.raises(UnknownNameError):
         score_region(region="E06000016", reference="Leicestershire and Ruttland LEP")
